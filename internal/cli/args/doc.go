@@ -1,0 +1,2 @@
+// Package args parses command lines with Nix 2.8's grammar for the classic commands.
+package args

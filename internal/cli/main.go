@@ -1,0 +1,136 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path"
+	"syscall"
+)
+
+// Version is gonix's own version; NixVersion is the Nix release whose
+// behaviour it follows, printed by the classic commands' --version.
+const (
+	Version    = "0.1.0"
+	NixVersion = "2.8.0"
+)
+
+// A command is one entry of the multi-call table. A nil run means the command
+// is known but not implemented yet.
+type command struct {
+	name    string
+	summary string
+	run     func(e *Env, args []string) int
+}
+
+// commands is the table of names gonix answers to, both as argv[0] (a link
+// named nix-build) and as its first argument (gonix nix-build).
+var commands = [...]command{
+	{name: "nix-instantiate", summary: "evaluate Nix expressions, write store derivations", run: mainInstantiate},
+	{name: "nix-build", summary: "build the derivations of Nix expressions"},
+	{name: "nix-store", summary: "query and manipulate the Nix store"},
+	{name: "nix-env", summary: "manage user environments (profiles)"},
+	{name: "nix-shell", summary: "start a shell in the build environment of a derivation"},
+	{name: "nix-collect-garbage", summary: "delete unreachable store paths and old generations"},
+	{name: "nix-channel", summary: "manage channels"},
+	{name: "nix-hash", summary: "compute and convert hashes"},
+	{name: "nix-copy-closure", summary: "copy a closure to or from another machine"},
+	{name: "nix-daemon", summary: "serve the Nix store to other users"},
+	{name: "nixos-rebuild", summary: "build and activate a NixOS configuration"},
+	{name: "nixos-option", summary: "show the value of a NixOS option"},
+	{name: "nixos-generate-config", summary: "write an initial NixOS configuration"},
+	{name: "nixos-install", summary: "install NixOS on a mounted file system"},
+	{name: "nix", summary: "the new-style nix command"},
+}
+
+func lookupCommand(name string) (*command, bool) {
+	for i := range commands {
+		if commands[i].name == name {
+			return &commands[i], true
+		}
+	}
+	return nil, false
+}
+
+// Main runs gonix with the process's arguments and returns its exit status.
+func Main(argv []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	dir, err := os.Getwd()
+	if err != nil {
+		dir = ""
+	}
+	e := &Env{
+		Context:   ctx,
+		Stdin:     os.Stdin,
+		Stdout:    os.Stdout,
+		Stderr:    os.Stderr,
+		LookupEnv: os.LookupEnv,
+		Dir:       dir,
+	}
+	return Run(e, argv)
+}
+
+// Run dispatches argv (argv[0] included) to a command. When the base name of
+// argv[0] is a command's name, that command runs with argv[1:]; otherwise the
+// first argument names the command.
+func Run(e *Env, argv []string) int {
+	self := "gonix"
+	if len(argv) > 0 {
+		self = path.Base(argv[0])
+		if c, ok := lookupCommand(self); ok {
+			return runCommand(e, c, argv[1:])
+		}
+		argv = argv[1:]
+	}
+	if len(argv) == 0 {
+		writeUsage(e.Stderr, self)
+		return 1
+	}
+	switch argv[0] {
+	case "--help", "-h", "help":
+		writeUsage(e.Stdout, self)
+		return 0
+	case "--version":
+		fmt.Fprintf(e.Stdout, "%s %s (compatible with Nix %s)\n", self, Version, NixVersion)
+		return 0
+	}
+	c, ok := lookupCommand(argv[0])
+	if !ok {
+		fmt.Fprintf(e.Stderr, "error: unknown command '%s'\nTry '%s --help' for the list of commands.\n", argv[0], self)
+		return 1
+	}
+	return runCommand(e, c, argv[1:])
+}
+
+func runCommand(e *Env, c *command, args []string) int {
+	if c.run == nil {
+		fmt.Fprintf(e.Stderr, "error: 'gonix %s' is not implemented yet\n", c.name)
+		return 1
+	}
+	return c.run(e, args)
+}
+
+func writeUsage(w io.Writer, self string) {
+	fmt.Fprintf(w, "Usage: %s COMMAND [ARGS...]\n", self)
+	fmt.Fprintf(w, "   or: COMMAND [ARGS...]   (through a link named COMMAND)\n\n")
+	fmt.Fprintf(w, "gonix is Nix %s re-built in Go. Commands:\n\n", NixVersion)
+	var later []string
+	for _, c := range commands {
+		if c.run == nil {
+			later = append(later, c.name)
+			continue
+		}
+		fmt.Fprintf(w, "  %-23s %s\n", c.name, c.summary)
+	}
+	if len(later) > 0 {
+		fmt.Fprintf(w, "\nNot implemented yet:\n\n")
+		for _, name := range later {
+			c, _ := lookupCommand(name)
+			fmt.Fprintf(w, "  %-23s %s\n", c.name, c.summary)
+		}
+	}
+	fmt.Fprintf(w, "\nRun '%s COMMAND --help' for a command's flags.\n", self)
+}
