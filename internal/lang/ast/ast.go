@@ -1,0 +1,261 @@
+package ast
+
+// Expr is a node of the syntax tree. The concrete types are the pointer
+// types below; the evaluator switches on them.
+type Expr interface {
+	Position() Pos
+}
+
+// Scoping (filled in by package resolve, used by the evaluator):
+//
+// Every construct that introduces names creates one run-time environment
+// frame with a fixed number of slots:
+//
+//   - the base environment: one slot per base name (builtins and __names);
+//   - let: one slot per binding, in Attrs.Attrs order;
+//   - rec { }: one slot per static attribute, in Attrs.Attrs order;
+//   - a lambda: a simple argument has one slot; with formals, one slot per
+//     formal in Formals order, then one for the @-name if present;
+//   - with: one slot holding the (lazily evaluated) attribute set.
+//
+// A lexical variable is found Up frames out, at Slot. A variable without
+// a lexical binding is looked up at run time in the with frames: Up is
+// the distance to the innermost with frame, and each With node records
+// in PrevWith the distance from its frame to the next outer with frame
+// (0: none).
+
+// Int is an integer literal.
+type Int struct {
+	Pos   Pos
+	Val   int64
+	Cache any // the evaluator's shared constant cell (Nix shares literal values)
+}
+
+// Float is a float literal.
+type Float struct {
+	Pos   Pos
+	Val   float64
+	Cache any // see Int.Cache
+}
+
+// String is a string constant (no interpolation).
+type String struct {
+	Pos   Pos
+	Val   string
+	Cache any // see Int.Cache
+}
+
+// Path is a path literal already made absolute and canonical.
+type Path struct {
+	Pos   Pos
+	Val   string
+	Cache any // see Int.Cache
+}
+
+// Var is a variable reference.
+type Var struct {
+	Pos      Pos
+	Name     Symbol
+	FromWith bool // no lexical binding: look up in with frames
+	Up       int  // frames to walk out (to the binding, or to the innermost with)
+	Slot     int  // slot in that frame (lexical only)
+}
+
+// AttrName is one component of an attribute path: static (Expr == nil)
+// or dynamic (`${e}` or an interpolated string).
+type AttrName struct {
+	Sym  Symbol
+	Expr Expr
+}
+
+// Select is `E.a.b` or `E.a.b or Default`.
+type Select struct {
+	Pos     Pos
+	E       Expr
+	Path    []AttrName
+	Default Expr // nil without `or`
+}
+
+// HasAttr is `E ? a.b`.
+type HasAttr struct {
+	Pos  Pos
+	E    Expr
+	Path []AttrName
+}
+
+// AttrDef is one static attribute of a set literal or let.
+type AttrDef struct {
+	Name      Symbol
+	Value     Expr
+	Pos       Pos  // position of the attribute (see spec Appendix C)
+	Inherited bool // plain `inherit x;`: Value is evaluated in the enclosing scope
+}
+
+// DynAttr is a dynamic attribute `${Name} = Value;`.
+type DynAttr struct {
+	Name  Expr
+	Value Expr
+	Pos   Pos
+}
+
+// Attrs is a set literal `{ … }` / `rec { … }`; also the bindings of let.
+// Attrs are sorted by Symbol (Nix's internal order).
+type Attrs struct {
+	Pos     Pos
+	Rec     bool
+	Attrs   []AttrDef
+	Dynamic []DynAttr
+}
+
+// Find returns the index of the static attribute sym, or -1.
+func (a *Attrs) Find(sym Symbol) int {
+	lo, hi := 0, len(a.Attrs)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if a.Attrs[m].Name < sym {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo < len(a.Attrs) && a.Attrs[lo].Name == sym {
+		return lo
+	}
+	return -1
+}
+
+// List is a list literal.
+type List struct {
+	Pos   Pos
+	Elems []Expr
+}
+
+// Formal is one `name` or `name ? default` of a lambda pattern.
+type Formal struct {
+	Pos     Pos
+	Name    Symbol
+	Default Expr // nil when required
+}
+
+// Lambda is a function literal.
+type Lambda struct {
+	Pos        Pos
+	Arg        Symbol // simple argument or the @-name; NoSymbol if none
+	HasFormals bool
+	Formals    []Formal // sorted by Symbol (Nix's internal order)
+	Ellipsis   bool
+	Body       Expr
+	Name       Symbol // name of the binding it was defined in; NoSymbol if anonymous
+}
+
+// FormalIndex returns the index of formal sym, or -1.
+func (l *Lambda) FormalIndex(sym Symbol) int {
+	lo, hi := 0, len(l.Formals)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if l.Formals[m].Name < sym {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo < len(l.Formals) && l.Formals[lo].Name == sym {
+		return lo
+	}
+	return -1
+}
+
+// Call is an application chain `Fn A1 A2 …`.
+type Call struct {
+	Pos  Pos
+	Fn   Expr
+	Args []Expr
+}
+
+// Let is `let … in Body`. Attrs is never Rec-flagged; all non-inherited
+// bindings are evaluated in the new frame.
+type Let struct {
+	Pos   Pos
+	Attrs *Attrs
+	Body  Expr
+}
+
+// With is `with Attrs; Body`.
+type With struct {
+	Pos      Pos
+	Attrs    Expr
+	Body     Expr
+	PrevWith int // frames from this with's frame to the next outer with frame; 0: none
+}
+
+// If is `if Cond then Then else Else`.
+type If struct {
+	Pos              Pos
+	Cond, Then, Else Expr
+}
+
+// Assert is `assert Cond; Body`.
+type Assert struct {
+	Pos        Pos
+	Cond, Body Expr
+}
+
+// Not is `!E`.
+type Not struct {
+	Pos Pos
+	E   Expr
+}
+
+// BinOp kinds of the built-in (non-overridable) binary operators.
+type BinOpKind uint8
+
+const (
+	OpEq BinOpKind = iota
+	OpNEq
+	OpAnd
+	OpOr
+	OpImpl
+	OpUpdate
+	OpConcatLists
+)
+
+// BinOp is `A op B` for the operators that are nodes (not desugared calls).
+type BinOp struct {
+	Pos  Pos
+	Op   BinOpKind
+	A, B Expr
+}
+
+// ConcatStrings is `+`, string interpolation and path interpolation.
+// ForceString is true for interpolated strings.
+type ConcatStrings struct {
+	Pos         Pos
+	ForceString bool
+	Parts       []Expr
+	PartPos     []Pos // position of each part (for error messages)
+}
+
+// CurPos is `__curPos`.
+type CurPos struct {
+	Pos Pos
+}
+
+func (e *Int) Position() Pos           { return e.Pos }
+func (e *Float) Position() Pos         { return e.Pos }
+func (e *String) Position() Pos        { return e.Pos }
+func (e *Path) Position() Pos          { return e.Pos }
+func (e *Var) Position() Pos           { return e.Pos }
+func (e *Select) Position() Pos        { return e.Pos }
+func (e *HasAttr) Position() Pos       { return e.Pos }
+func (e *Attrs) Position() Pos         { return e.Pos }
+func (e *List) Position() Pos          { return e.Pos }
+func (e *Lambda) Position() Pos        { return e.Pos }
+func (e *Call) Position() Pos          { return e.Pos }
+func (e *Let) Position() Pos           { return e.Pos }
+func (e *With) Position() Pos          { return e.Pos }
+func (e *If) Position() Pos            { return e.Pos }
+func (e *Assert) Position() Pos        { return e.Pos }
+func (e *Not) Position() Pos           { return e.Pos }
+func (e *BinOp) Position() Pos         { return e.Pos }
+func (e *ConcatStrings) Position() Pos { return e.Pos }
+func (e *CurPos) Position() Pos        { return e.Pos }

@@ -1,0 +1,179 @@
+package eval
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"gonix/internal/lang/ast"
+	"gonix/internal/lang/parser"
+	"gonix/internal/lang/resolve"
+)
+
+// Parse parses and resolves text from src in the base environment.
+func (st *State) Parse(src *ast.Source, baseDir string) (ast.Expr, error) {
+	return st.parseIn(src, baseDir, st.baseScope)
+}
+
+func (st *State) parseIn(src *ast.Source, baseDir string, scope *resolve.Scope) (ast.Expr, error) {
+	e, err := parser.Parse(src, st.syms, parser.Options{BaseDir: baseDir, Home: st.home()})
+	if err != nil {
+		if pe, ok := err.(*parser.Error); ok {
+			return nil, &Error{Kind: ErrParse, Msg: pe.Msg, Pos: pe.Pos}
+		}
+		return nil, err
+	}
+	if err := resolve.Resolve(e, scope, st.syms); err != nil {
+		if re, ok := err.(*resolve.Error); ok {
+			return nil, &Error{Kind: ErrUndefined, Msg: re.Error(), Pos: re.Pos}
+		}
+		return nil, err
+	}
+	return e, nil
+}
+
+func (st *State) home() string {
+	if st.opts.Home != "" {
+		return st.opts.Home
+	}
+	h, _ := st.opts.Getenv("HOME")
+	return h
+}
+
+// ParseString parses an expression given on the command line (-E) or on
+// stdin, relative to baseDir.
+func (st *State) ParseString(text, baseDir string, origin ast.Origin) (ast.Expr, error) {
+	return st.Parse(&ast.Source{Origin: origin, Text: text}, baseDir)
+}
+
+// ParseFile parses a file (a directory means its default.nix).
+func (st *State) ParseFile(path string) (ast.Expr, error) {
+	path = resolveExprPath(path)
+	if e, ok := st.parseCache[path]; ok {
+		return e, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &Error{Msg: fmt.Sprintf("opening file '%s': %s", path, errnoText(err))}
+	}
+	e, err := st.Parse(&ast.Source{Origin: ast.OriginFile, Path: path, Text: string(data)}, filepath.Dir(path))
+	if err != nil {
+		return nil, err
+	}
+	st.parseCache[path] = e
+	return e, nil
+}
+
+// resolveExprPath follows Nix's resolveExprPath: a directory means its
+// default.nix (symlinks are followed first).
+func resolveExprPath(path string) string {
+	for i := 0; i < 100; i++ {
+		fi, err := os.Lstat(path)
+		if err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			break
+		}
+		t, err := os.Readlink(path)
+		if err != nil {
+			break
+		}
+		if !filepath.IsAbs(t) {
+			t = filepath.Join(filepath.Dir(path), t)
+		}
+		path = canonPath(t)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		path = canonPath(path + "/default.nix")
+	}
+	return path
+}
+
+// Eval evaluates a parsed expression to weak head normal form.
+func (st *State) Eval(e ast.Expr) (v *Value, err error) {
+	v = &Value{}
+	err = Catch(func() {
+		st.depth = 0
+		*v = st.eval(st.baseEnv, e)
+	})
+	return v, err
+}
+
+// EvalFile evaluates a file as import would (cached).
+func (st *State) EvalFile(path string) (v *Value, err error) {
+	err = Catch(func() { v = st.importFile(path, ast.Pos{}) })
+	return v, err
+}
+
+// Call is the exported callFunction for the CLI (auto-calling).
+func (st *State) Call(fn *Value, arg *Value) (v *Value, err error) {
+	v = &Value{}
+	err = Catch(func() { *v = st.callFunction(fn, []*Value{arg}, ast.Pos{}) })
+	return v, err
+}
+
+func errnoText(err error) string {
+	if pe, ok := err.(*os.PathError); ok {
+		err = pe.Err
+	}
+	s := err.Error()
+	if s != "" {
+		// strerror capitalises the first letter
+		b := []byte(s)
+		if b[0] >= 'a' && b[0] <= 'z' {
+			b[0] -= 'a' - 'A'
+		}
+		return string(b)
+	}
+	return s
+}
+
+func (st *State) importFile(path string, pos ast.Pos) *Value {
+	path = resolveExprPath(path)
+	if v, ok := st.fileCache[path]; ok {
+		st.force(v, pos)
+		return v
+	}
+	if path == "/__corepkgs__/fetchurl.nix" {
+		e := st.corelibExpr("fetchurl.nix")
+		v := &Value{kind: KThunk, p: e, env: st.baseEnv}
+		st.fileCache[path] = v
+		st.force(v, pos)
+		return v
+	}
+	if _, err := os.Stat(path); err != nil {
+		st.fail(pos, "getting status of '%s': %s", path, errnoText(err))
+	}
+	e, err := st.ParseFile(path)
+	if err != nil {
+		panic(err.(*Error))
+	}
+	v := &Value{kind: KThunk, p: e, env: st.baseEnv}
+	st.fileCache[path] = v
+	func() {
+		defer addTrace(ast.Pos{}, "while evaluating the file '"+path+"':")
+		st.force(v, pos)
+	}()
+	return v
+}
+
+// posValue is { file; line; column; } for __curPos / unsafeGetAttrPos.
+func (st *State) posValue(p ast.Pos) Value {
+	if !p.IsValid() {
+		return NullValue()
+	}
+	return mkAttrs([]Attr{
+		{Name: st.sFile, Val: cell(StringValue(p.PosFile(), nil))},
+		{Name: st.sLine, Val: cell(IntValue(int64(p.Line)))},
+		{Name: st.sColumn, Val: cell(IntValue(int64(p.Col)))},
+	})
+}
+
+func (st *State) nixPathValue() Value {
+	elems := make([]*Value, 0, len(st.opts.SearchPath))
+	for _, e := range st.opts.SearchPath {
+		elems = append(elems, cell(mkAttrs([]Attr{
+			{Name: st.syms.Intern("path"), Val: cell(StringValue(e.Path, nil))},
+			{Name: st.syms.Intern("prefix"), Val: cell(StringValue(e.Prefix, nil))},
+		})))
+	}
+	return ListValue(elems)
+}

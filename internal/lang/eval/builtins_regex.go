@@ -1,0 +1,3 @@
+package eval
+
+var regexBuiltins = []builtinDef{}

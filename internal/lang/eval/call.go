@@ -1,0 +1,135 @@
+package eval
+
+import (
+	"strings"
+
+	"gonix/internal/lang/ast"
+)
+
+type stringsBuilder = strings.Builder
+
+// lambdaName renders a lambda as Nix does in messages: 'name' at POS or
+// anonymous function at POS.
+func (st *State) lambdaName(l *ast.Lambda) string {
+	if l.Name != ast.NoSymbol {
+		return "'" + st.syms.Name(l.Name) + "' at " + l.Pos.String()
+	}
+	return "anonymous function at " + l.Pos.String()
+}
+
+// callFunction applies fn to args (Nix's EvalState::callFunction).
+func (st *State) callFunction(fn *Value, args []*Value, pos ast.Pos) Value {
+	st.force(fn, pos)
+	cur := *fn
+	for len(args) > 0 {
+		switch cur.kind {
+		case KLambda:
+			cur = st.callLambda(&cur, args[0], pos)
+			args = args[1:]
+		case KPrimOp:
+			op := cur.p.(*PrimOp)
+			if len(args) < op.Arity {
+				return Value{kind: KPrimOpApp, p: &PrimOpApp{Op: op, Args: append([]*Value(nil), args...)}}
+			}
+			cur = op.Fn(st, pos, args[:op.Arity])
+			args = args[op.Arity:]
+		case KPrimOpApp:
+			app := cur.p.(*PrimOpApp)
+			left := app.Op.Arity - len(app.Args)
+			if len(args) < left {
+				all := make([]*Value, 0, len(app.Args)+len(args))
+				all = append(append(all, app.Args...), args...)
+				return Value{kind: KPrimOpApp, p: &PrimOpApp{Op: app.Op, Args: all}}
+			}
+			all := make([]*Value, 0, app.Op.Arity)
+			all = append(append(all, app.Args...), args[:left]...)
+			cur = app.Op.Fn(st, pos, all)
+			args = args[left:]
+		case KAttrs:
+			f := cur.Attrs().Get(st.sFunctor)
+			if f == nil {
+				st.fail(pos, "attempt to call something which is not a function but %s", showType(&cur))
+			}
+			self := new(Value)
+			*self = cur
+			cur = st.callFunction(f.Val, []*Value{self, args[0]}, pos)
+			args = args[1:]
+		default:
+			st.fail(pos, "attempt to call something which is not a function but %s", showType(&cur))
+		}
+	}
+	return cur
+}
+
+// callValue calls f with one argument (used by builtins).
+func (st *State) callValue(f *Value, arg *Value, pos ast.Pos) Value {
+	return st.callFunction(f, []*Value{arg}, pos)
+}
+
+func (st *State) callLambda(fn *Value, arg *Value, pos ast.Pos) Value {
+	l := fn.p.(*ast.Lambda)
+	var env2 *Env
+	if !l.HasFormals {
+		env2 = newEnv(fn.env, 1)
+		env2.vals[0] = arg
+	} else {
+		st.force(arg, pos)
+		if arg.kind != KAttrs {
+			st.fail(pos, "value is %s while a set was expected", showType(arg))
+		}
+		n := len(l.Formals)
+		size := n
+		if l.Arg != ast.NoSymbol {
+			size++
+		}
+		env2 = newEnv(fn.env, size)
+		if l.Arg != ast.NoSymbol {
+			env2.vals[n] = arg
+		}
+		b := arg.Attrs()
+		used := 0
+		for i := range l.Formals {
+			f := &l.Formals[i]
+			if a := b.Get(f.Name); a != nil {
+				used++
+				env2.vals[i] = a.Val
+			} else if f.Default != nil {
+				env2.vals[i] = st.lazy(env2, f.Default)
+			} else {
+				st.fail(pos, "%s called without required argument '%s'", st.lambdaName(l), st.syms.Name(f.Name))
+			}
+		}
+		if !l.Ellipsis && used != len(b.Attrs) {
+			for _, a := range b.Attrs {
+				if l.FormalIndex(a.Name) < 0 {
+					names := make([]string, len(l.Formals))
+					for i, f := range l.Formals {
+						names[i] = st.syms.Name(f.Name)
+					}
+					throwErr(&Error{Msg: st.lambdaName(l) + " called with unexpected argument '" + st.syms.Name(a.Name) + "'",
+						Pos: pos, Suggestions: suggestions(st.syms.Name(a.Name), names)})
+				}
+			}
+		}
+	}
+	if st.showTrace {
+		defer func() {
+			if r := recover(); r != nil {
+				if err, ok := r.(*Error); ok {
+					what := "anonymous lambda"
+					if l.Name != ast.NoSymbol {
+						what = "'" + st.syms.Name(l.Name) + "'"
+					}
+					err.Trace = append(err.Trace, TraceEntry{Pos: l.Pos, Msg: "while evaluating " + what},
+						TraceEntry{Pos: pos, Msg: "from call site"})
+				}
+				panic(r)
+			}
+		}()
+	}
+	depth := st.depth
+	st.enter(pos)
+	v := st.eval(env2, l.Body)
+	st.depth = depth
+	return v
+}

@@ -1,0 +1,199 @@
+package eval
+
+import (
+	"strconv"
+	"strings"
+
+	"gonix/internal/lang/ast"
+	"gonix/internal/lang/cfloat"
+)
+
+// coerceToString is Nix's coerceToString (spec §3.9). Context elements
+// are added to ctx (which may be nil to discard them).
+func (st *State) coerceToString(pos ast.Pos, v *Value, ctx *contextBuilder, coerceMore, copyToStore bool) string {
+	st.force(v, pos)
+	switch v.kind {
+	case KString:
+		s := v.Str()
+		if ctx != nil {
+			ctx.add(s.Ctx)
+		}
+		return s.S
+	case KPath:
+		p := v.StrS()
+		if copyToStore {
+			sp := st.copyPathToStore(p, pos)
+			if ctx != nil {
+				ctx.addOne(sp)
+			}
+			return sp
+		}
+		return p
+	case KAttrs:
+		b := v.Attrs()
+		if f := b.Get(st.sToString); f != nil {
+			r := st.callValue(f.Val, v, pos)
+			return st.coerceToString(pos, &r, ctx, coerceMore, copyToStore)
+		}
+		if o := b.Get(st.sOutPath); o != nil {
+			return st.coerceToString(pos, o.Val, ctx, coerceMore, copyToStore)
+		}
+	}
+	if coerceMore {
+		switch v.kind {
+		case KBool:
+			if v.n != 0 {
+				return "1"
+			}
+			return ""
+		case KInt:
+			return strconv.FormatInt(v.n, 10)
+		case KFloat:
+			return cfloat.FormatF(v.Float())
+		case KNull:
+			return ""
+		case KList:
+			elems := v.Elems()
+			var b strings.Builder
+			for i, e := range elems {
+				b.WriteString(st.coerceToString(pos, e, ctx, coerceMore, copyToStore))
+				if i < len(elems)-1 {
+					st.force(e, pos)
+					if !(e.kind == KList && len(e.Elems()) == 0) {
+						b.WriteByte(' ')
+					}
+				}
+			}
+			return b.String()
+		}
+	}
+	st.fail(pos, "cannot coerce %s to a string", showType(v))
+	return ""
+}
+
+// coerceToPath coerces v to an absolute path string (no copying).
+func (st *State) coerceToPath(pos ast.Pos, v *Value, ctx *contextBuilder) string {
+	s := st.coerceToString(pos, v, ctx, false, false)
+	if s == "" || s[0] != '/' {
+		st.fail(pos, "string '%s' doesn't represent an absolute path", s)
+	}
+	return s
+}
+
+// copyPathToStore adds a source path to the store (or, with the
+// computing store, only computes its path) — Nix's copyPathToStore.
+func (st *State) copyPathToStore(p string, pos ast.Pos) string {
+	if st.store.IsInStore(p) {
+		// already a store path (or inside one): used as is
+		return p
+	}
+	sp, err := st.store.AddSourcePath(p, baseName(p), true, nil)
+	if err != nil {
+		st.fail(pos, "%s", err.Error())
+	}
+	return sp
+}
+
+func baseName(p string) string {
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		return p[i+1:]
+	}
+	return p
+}
+
+// canonPath canonicalises a path lexically: removes ".", "..", duplicate
+// and trailing slashes (Nix's canonPath without symlink resolution).
+func canonPath(p string) string {
+	if p == "" || p[0] != '/' {
+		// Nix requires absolute paths here; keep relative ones untouched
+		return p
+	}
+	var b strings.Builder
+	b.Grow(len(p))
+	i := 0
+	for i < len(p) {
+		for i < len(p) && p[i] == '/' {
+			i++
+		}
+		if i >= len(p) {
+			break
+		}
+		j := i
+		for j < len(p) && p[j] != '/' {
+			j++
+		}
+		seg := p[i:j]
+		i = j
+		switch seg {
+		case ".":
+		case "..":
+			s := b.String()
+			if k := strings.LastIndexByte(s, '/'); k >= 0 {
+				b.Reset()
+				b.WriteString(s[:k])
+			}
+		default:
+			b.WriteByte('/')
+			b.WriteString(seg)
+		}
+	}
+	if b.Len() == 0 {
+		return "/"
+	}
+	return b.String()
+}
+
+func (st *State) evalConcat(env *Env, e *ast.ConcatStrings) Value {
+	first := !e.ForceString
+	firstKind := KString
+	var n int64
+	var nf float64
+	var ctx contextBuilder
+	var sb strings.Builder
+	for i, part := range e.Parts {
+		ppos := e.Pos
+		if i < len(e.PartPos) {
+			ppos = e.PartPos[i]
+		}
+		v := st.eval(env, part)
+		if first {
+			firstKind = v.kind
+		}
+		switch firstKind {
+		case KInt:
+			switch v.kind {
+			case KInt:
+				n += v.n
+			case KFloat:
+				firstKind = KFloat
+				nf = float64(n) + v.Float()
+			default:
+				st.fail(ppos, "cannot add %s to an integer", showType(&v))
+			}
+		case KFloat:
+			switch v.kind {
+			case KInt:
+				nf += float64(v.n)
+			case KFloat:
+				nf += v.Float()
+			default:
+				st.fail(ppos, "cannot add %s to a float", showType(&v))
+			}
+		default:
+			sb.WriteString(st.coerceToString(ppos, &v, &ctx, false, firstKind == KString))
+		}
+		first = false
+	}
+	switch firstKind {
+	case KInt:
+		return IntValue(n)
+	case KFloat:
+		return FloatValue(nf)
+	case KPath:
+		if len(ctx.result()) > 0 {
+			st.fail(e.Pos, "a string that refers to a store path cannot be appended to a path")
+		}
+		return PathValue(canonPath(sb.String()))
+	}
+	return StringValue(sb.String(), ctx.result())
+}

@@ -1,0 +1,526 @@
+package eval
+
+import (
+	"gonix/internal/lang/ast"
+)
+
+// constCell returns the shared cell of a literal (Nix shares them too).
+func constCell(e ast.Expr) *Value {
+	switch e := e.(type) {
+	case *ast.Int:
+		if c, ok := e.Cache.(*Value); ok {
+			return c
+		}
+		c := &Value{kind: KInt, n: e.Val}
+		e.Cache = c
+		return c
+	case *ast.Float:
+		if c, ok := e.Cache.(*Value); ok {
+			return c
+		}
+		v := FloatValue(e.Val)
+		c := &v
+		e.Cache = c
+		return c
+	case *ast.String:
+		if c, ok := e.Cache.(*Value); ok {
+			return c
+		}
+		c := &Value{kind: KString, p: &Str{S: e.Val}}
+		e.Cache = c
+		return c
+	case *ast.Path:
+		if c, ok := e.Cache.(*Value); ok {
+			return c
+		}
+		c := &Value{kind: KPath, p: &Str{S: e.Val}}
+		e.Cache = c
+		return c
+	}
+	return nil
+}
+
+// lazy is Nix's maybeThunk: the cell to store for e in a lazy position.
+func (st *State) lazy(env *Env, e ast.Expr) *Value {
+	switch x := e.(type) {
+	case *ast.Int, *ast.Float, *ast.String, *ast.Path:
+		return constCell(e)
+	case *ast.Var:
+		if v := st.lookupVarNoEval(env, x); v != nil {
+			return v
+		}
+	}
+	return &Value{kind: KThunk, p: e, env: env}
+}
+
+func (st *State) lookupVarNoEval(env *Env, x *ast.Var) *Value {
+	for l := x.Up; l > 0; l-- {
+		env = env.up
+	}
+	if !x.FromWith {
+		return env.vals[x.Slot]
+	}
+	for {
+		ws := env.vals[0]
+		if ws.kind != KAttrs {
+			if ws.kind == KThunk || ws.kind == KBlackhole || ws.kind == KApp {
+				return nil
+			}
+			st.fail(ast.Pos{}, "value is %s while a set was expected", showType(ws))
+		}
+		if a := ws.Attrs().Get(x.Name); a != nil {
+			return a.Val
+		}
+		if env.prevWith == 0 {
+			st.fail(x.Pos, "undefined variable '%s'", st.syms.Name(x.Name))
+		}
+		for l := env.prevWith; l > 0; l-- {
+			env = env.up
+		}
+	}
+}
+
+func (st *State) lookupVar(env *Env, x *ast.Var) *Value {
+	for l := x.Up; l > 0; l-- {
+		env = env.up
+	}
+	if !x.FromWith {
+		return env.vals[x.Slot]
+	}
+	for {
+		ws := env.vals[0]
+		if ws.kind != KAttrs {
+			st.force(ws, ast.Pos{})
+			if ws.kind != KAttrs {
+				st.fail(ast.Pos{}, "value is %s while a set was expected", showType(ws))
+			}
+		}
+		if a := ws.Attrs().Get(x.Name); a != nil {
+			return a.Val
+		}
+		if env.prevWith == 0 {
+			err := &Error{Kind: ErrUndefined, Msg: "undefined variable '" + st.syms.Name(x.Name) + "'", Pos: x.Pos}
+			throwErr(err)
+		}
+		for l := env.prevWith; l > 0; l-- {
+			env = env.up
+		}
+	}
+}
+
+// force evaluates v to weak head normal form in place.
+func (st *State) force(v *Value, pos ast.Pos) {
+	switch v.kind {
+	case KThunk:
+		st.forceThunk(v, pos)
+	case KApp:
+		st.forceApp(v, pos)
+	case KBlackhole:
+		throwErr(&Error{Kind: ErrInfRec, Msg: "infinite recursion encountered", Pos: pos})
+	}
+}
+
+func (st *State) enter(pos ast.Pos) {
+	st.depth++
+	if st.depth > st.maxDepth {
+		st.depth = 0 // let the error unwind without tripping again
+		throwErr(&Error{Kind: ErrStack, Msg: "stack overflow (possible infinite recursion)"})
+	}
+}
+
+func (st *State) forceThunk(v *Value, pos ast.Pos) {
+	expr, env := v.p.(ast.Expr), v.env
+	v.kind = KBlackhole
+	depth := st.depth
+	st.enter(pos)
+	defer func() {
+		if v.kind == KBlackhole {
+			// evaluation failed: make the thunk re-evaluable
+			v.kind, v.p, v.env = KThunk, expr, env
+			st.depth = depth
+		}
+	}()
+	*v = st.eval(env, expr)
+	st.depth = depth
+}
+
+func (st *State) forceApp(v *Value, pos ast.Pos) {
+	app := v.p.(*pendingApp)
+	v.kind = KBlackhole
+	depth := st.depth
+	st.enter(pos)
+	defer func() {
+		if v.kind == KBlackhole {
+			v.kind, v.p = KApp, app
+			st.depth = depth
+		}
+	}()
+	*v = st.callFunction(app.fn, []*Value{app.arg}, pos)
+	st.depth = depth
+}
+
+// Force evaluates v to weak head normal form (exported for the CLI layer).
+func (st *State) Force(v *Value) error {
+	return Catch(func() { st.force(v, ast.Pos{}) })
+}
+
+// eval evaluates e in env to weak head normal form.
+func (st *State) eval(env *Env, e ast.Expr) Value {
+	switch e := e.(type) {
+	case *ast.Int:
+		return Value{kind: KInt, n: e.Val}
+	case *ast.Float:
+		return FloatValue(e.Val)
+	case *ast.String:
+		return *constCell(e)
+	case *ast.Path:
+		return *constCell(e)
+	case *ast.Var:
+		v := st.lookupVar(env, e)
+		if v.kind >= KThunk {
+			st.force(v, e.Pos)
+		}
+		return *v
+	case *ast.Select:
+		return st.evalSelect(env, e)
+	case *ast.HasAttr:
+		return st.evalHasAttr(env, e)
+	case *ast.Attrs:
+		return st.evalAttrs(env, e)
+	case *ast.List:
+		elems := make([]*Value, len(e.Elems))
+		for i, x := range e.Elems {
+			elems[i] = st.lazy(env, x)
+		}
+		return ListValue(elems)
+	case *ast.Lambda:
+		return Value{kind: KLambda, p: e, env: env}
+	case *ast.Call:
+		fn := st.eval(env, e.Fn)
+		args := make([]*Value, len(e.Args))
+		for i, a := range e.Args {
+			args[i] = st.lazy(env, a)
+		}
+		return st.callFunction(&fn, args, e.Pos)
+	case *ast.Let:
+		env2 := newEnv(env, len(e.Attrs.Attrs))
+		for i := range e.Attrs.Attrs {
+			a := &e.Attrs.Attrs[i]
+			if a.Inherited {
+				env2.vals[i] = st.lazy(env, a.Value)
+			} else {
+				env2.vals[i] = st.lazy(env2, a.Value)
+			}
+		}
+		return st.eval(env2, e.Body)
+	case *ast.With:
+		env2 := newEnv(env, 1)
+		env2.prevWith = e.PrevWith
+		env2.vals[0] = &Value{kind: KThunk, p: e.Attrs, env: env}
+		return st.eval(env2, e.Body)
+	case *ast.If:
+		if st.evalBool(env, e.Cond, e.Cond.Position()) {
+			return st.eval(env, e.Then)
+		}
+		return st.eval(env, e.Else)
+	case *ast.Assert:
+		if !st.evalBool(env, e.Cond, e.Pos) {
+			var b stringsBuilder
+			ast.Show(&b, st.syms, e.Cond)
+			throwErr(&Error{Kind: ErrAssert, Msg: "assertion '" + b.String() + "' failed", Pos: e.Pos})
+		}
+		return st.eval(env, e.Body)
+	case *ast.Not:
+		return BoolValue(!st.evalBool(env, e.E, e.Pos))
+	case *ast.BinOp:
+		return st.evalBinOp(env, e)
+	case *ast.ConcatStrings:
+		return st.evalConcat(env, e)
+	case *ast.CurPos:
+		return st.posValue(e.Pos)
+	}
+	st.fail(e.Position(), "internal error: unknown expression %T", e)
+	panic("unreachable")
+}
+
+func (st *State) evalBool(env *Env, e ast.Expr, pos ast.Pos) bool {
+	v := st.eval(env, e)
+	if v.kind != KBool {
+		st.fail(pos, "value is %s while a Boolean was expected", showType(&v))
+	}
+	return v.n != 0
+}
+
+func (st *State) attrName(env *Env, a ast.AttrName) ast.Symbol {
+	if a.Expr == nil {
+		return a.Sym
+	}
+	v := st.eval(env, a.Expr)
+	s := st.forceStringNoCtx(&v, a.Expr.Position())
+	return st.syms.Intern(s)
+}
+
+func (st *State) evalSelect(env *Env, e *ast.Select) (result Value) {
+	v := st.eval(env, e.E)
+	cur := &v
+	var pos2 *ast.Pos
+	defer func() {
+		if r := recover(); r != nil {
+			if err, ok := r.(*Error); ok && pos2 != nil && pos2.Src != nil && pos2.Src != st.derivationSrc {
+				err.Trace = append(err.Trace, TraceEntry{Pos: *pos2, Msg: "while evaluating the attribute '" + st.showAttrPath(env, e.Path) + "'"})
+			}
+			panic(r)
+		}
+	}()
+	for _, an := range e.Path {
+		name := st.attrName(env, an)
+		if e.Default != nil {
+			st.force(cur, e.Pos)
+			if cur.kind != KAttrs {
+				return st.eval(env, e.Default)
+			}
+			a := cur.Attrs().Get(name)
+			if a == nil {
+				return st.eval(env, e.Default)
+			}
+			cur, pos2 = a.Val, a.Pos
+		} else {
+			st.force(cur, e.Pos)
+			if cur.kind != KAttrs {
+				st.fail(e.Pos, "value is %s while a set was expected", showType(cur))
+			}
+			a := cur.Attrs().Get(name)
+			if a == nil {
+				names := make([]string, 0, len(cur.Attrs().Attrs))
+				for _, x := range cur.Attrs().Attrs {
+					names = append(names, st.syms.Name(x.Name))
+				}
+				throwErr(&Error{Msg: "attribute '" + st.syms.Name(name) + "' missing", Pos: e.Pos,
+					Suggestions: suggestions(st.syms.Name(name), names)})
+			}
+			cur, pos2 = a.Val, a.Pos
+		}
+	}
+	fpos := e.Pos
+	if pos2 != nil && pos2.IsValid() {
+		fpos = *pos2
+	}
+	st.force(cur, fpos)
+	return *cur
+}
+
+func (st *State) showAttrPath(env *Env, path []ast.AttrName) string {
+	var b stringsBuilder
+	for i, a := range path {
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		if a.Expr == nil {
+			b.WriteString(st.syms.Name(a.Sym))
+		} else {
+			// Nix evaluates the name again for the trace; keep it cheap
+			// and safe: show the dynamic marker when it cannot be had.
+			func() {
+				defer func() {
+					if recover() != nil {
+						b.WriteString("\"${...}\"")
+					}
+				}()
+				b.WriteString(st.syms.Name(st.attrName(env, a)))
+			}()
+		}
+	}
+	return b.String()
+}
+
+func (st *State) evalHasAttr(env *Env, e *ast.HasAttr) Value {
+	v := st.eval(env, e.E)
+	cur := &v
+	for _, an := range e.Path {
+		st.force(cur, ast.Pos{})
+		name := st.attrName(env, an)
+		if cur.kind != KAttrs {
+			return BoolValue(false)
+		}
+		a := cur.Attrs().Get(name)
+		if a == nil {
+			return BoolValue(false)
+		}
+		cur = a.Val
+	}
+	return BoolValue(true)
+}
+
+func (st *State) evalAttrs(env *Env, e *ast.Attrs) Value {
+	n := len(e.Attrs)
+	attrs := make([]Attr, n, n+len(e.Dynamic))
+	dynEnv := env
+	if e.Rec {
+		env2 := newEnv(env, n)
+		dynEnv = env2
+		hasOverrides := e.Find(st.sOverrides) >= 0
+		for i := range e.Attrs {
+			a := &e.Attrs[i]
+			var v *Value
+			if hasOverrides && !a.Inherited {
+				v = &Value{kind: KThunk, p: a.Value, env: env2}
+			} else if a.Inherited {
+				v = st.lazy(env, a.Value)
+			} else {
+				v = st.lazy(env2, a.Value)
+			}
+			env2.vals[i] = v
+			attrs[i] = Attr{Name: a.Name, Pos: &a.Pos, Val: v}
+		}
+		if hasOverrides {
+			ov := attrs[e.Find(st.sOverrides)].Val
+			st.force(ov, ast.Pos{})
+			if ov.kind != KAttrs {
+				st.fail(ast.Pos{}, "value is %s while a set was expected", showType(ov))
+			}
+			for _, o := range ov.Attrs().Attrs {
+				if j := e.Find(o.Name); j >= 0 {
+					attrs[j] = o
+					env2.vals[j] = o.Val
+				} else {
+					attrs = append(attrs, o)
+				}
+			}
+			sortAttrs(attrs)
+		}
+	} else {
+		for i := range e.Attrs {
+			a := &e.Attrs[i]
+			attrs[i] = Attr{Name: a.Name, Pos: &a.Pos, Val: st.lazy(env, a.Value)}
+		}
+	}
+	b := &Bindings{Attrs: attrs}
+	for i := range e.Dynamic {
+		d := &e.Dynamic[i]
+		nv := st.eval(dynEnv, d.Name)
+		if nv.kind == KNull {
+			continue
+		}
+		name := st.forceStringNoCtx(&nv, d.Pos)
+		sym := st.syms.Intern(name)
+		if old := b.Get(sym); old != nil {
+			st.fail(d.Pos, "dynamic attribute '%s' already defined at %s", name, posString(old.Pos))
+		}
+		if l, ok := d.Value.(*ast.Lambda); ok && l.Name == ast.NoSymbol {
+			l.Name = sym
+		}
+		b.Attrs = append(b.Attrs, Attr{Name: sym, Pos: &d.Pos, Val: st.lazy(dynEnv, d.Value)})
+		sortAttrs(b.Attrs)
+	}
+	return AttrsValue(b)
+}
+
+func posString(p *ast.Pos) string {
+	if p == nil {
+		return "undefined position"
+	}
+	return p.String()
+}
+
+func (st *State) evalBinOp(env *Env, e *ast.BinOp) Value {
+	switch e.Op {
+	case ast.OpEq, ast.OpNEq:
+		a := st.eval(env, e.A)
+		b := st.eval(env, e.B)
+		eq := st.eqValues(&a, &b, e.Pos)
+		return BoolValue(eq == (e.Op == ast.OpEq))
+	case ast.OpAnd:
+		if !st.evalBool(env, e.A, e.Pos) {
+			return BoolValue(false)
+		}
+		return BoolValue(st.evalBool(env, e.B, e.Pos))
+	case ast.OpOr:
+		if st.evalBool(env, e.A, e.Pos) {
+			return BoolValue(true)
+		}
+		return BoolValue(st.evalBool(env, e.B, e.Pos))
+	case ast.OpImpl:
+		if !st.evalBool(env, e.A, e.Pos) {
+			return BoolValue(true)
+		}
+		return BoolValue(st.evalBool(env, e.B, e.Pos))
+	case ast.OpUpdate:
+		a := st.eval(env, e.A)
+		if a.kind != KAttrs {
+			st.fail(ast.Pos{}, "value is %s while a set was expected", showType(&a))
+		}
+		b := st.eval(env, e.B)
+		if b.kind != KAttrs {
+			st.fail(ast.Pos{}, "value is %s while a set was expected", showType(&b))
+		}
+		return updateAttrs(a, b)
+	case ast.OpConcatLists:
+		a := st.eval(env, e.A)
+		if a.kind != KList {
+			st.fail(e.Pos, "value is %s while a list was expected", showType(&a))
+		}
+		b := st.eval(env, e.B)
+		if b.kind != KList {
+			st.fail(e.Pos, "value is %s while a list was expected", showType(&b))
+		}
+		return concatLists([]Value{a, b})
+	}
+	panic("unknown binop")
+}
+
+func updateAttrs(a, b Value) Value {
+	x, y := a.Attrs().Attrs, b.Attrs().Attrs
+	if len(x) == 0 {
+		return b
+	}
+	if len(y) == 0 {
+		return a
+	}
+	out := make([]Attr, 0, len(x)+len(y))
+	i, j := 0, 0
+	for i < len(x) && j < len(y) {
+		switch {
+		case x[i].Name == y[j].Name:
+			out = append(out, y[j])
+			i++
+			j++
+		case x[i].Name < y[j].Name:
+			out = append(out, x[i])
+			i++
+		default:
+			out = append(out, y[j])
+			j++
+		}
+	}
+	out = append(out, x[i:]...)
+	out = append(out, y[j:]...)
+	return AttrsValue(&Bindings{Attrs: out})
+}
+
+// concatLists concatenates forced lists; if only one is non-empty it is
+// returned itself (shared storage, relevant for «repeated»).
+func concatLists(ls []Value) Value {
+	total, nonEmpty := 0, -1
+	for i := range ls {
+		n := len(ls[i].Elems())
+		if n > 0 {
+			if nonEmpty == -1 {
+				nonEmpty = i
+			} else {
+				nonEmpty = -2
+			}
+		}
+		total += n
+	}
+	if nonEmpty >= 0 {
+		return ls[nonEmpty]
+	}
+	if total == 0 && len(ls) > 0 {
+		return ListValue(nil)
+	}
+	out := make([]*Value, 0, total)
+	for i := range ls {
+		out = append(out, ls[i].Elems()...)
+	}
+	return ListValue(out)
+}

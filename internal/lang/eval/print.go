@@ -1,0 +1,184 @@
+package eval
+
+import (
+	"bufio"
+	"io"
+	"sort"
+	"strconv"
+
+	"gonix/internal/lang/cfloat"
+)
+
+// Print writes v in nix-instantiate --eval's plain format (spec §5.1),
+// without the trailing newline. It never forces anything.
+func (st *State) Print(w io.Writer, v *Value) error {
+	bw := bufio.NewWriter(w)
+	p := printer{st: st, w: bw, seen: make(map[any]struct{})}
+	p.value(v, true)
+	return bw.Flush()
+}
+
+// PrintString renders v like Print (used by builtins.trace).
+func (st *State) PrintString(v *Value) string {
+	var b stringsBuilder
+	p := printer{st: st, w: &b, seen: make(map[any]struct{})}
+	p.value(v, true)
+	return b.String()
+}
+
+type byteWriter interface {
+	io.Writer
+	io.ByteWriter
+	io.StringWriter
+}
+
+type printer struct {
+	st   *State
+	w    byteWriter
+	seen map[any]struct{}
+}
+
+func (p *printer) value(v *Value, top bool) {
+	switch v.kind {
+	case KInt:
+		p.w.WriteString(strconv.FormatInt(v.n, 10))
+	case KFloat:
+		p.w.WriteString(cfloat.FormatG(v.Float()))
+	case KBool:
+		if v.n != 0 {
+			p.w.WriteString("true")
+		} else {
+			p.w.WriteString("false")
+		}
+	case KNull:
+		p.w.WriteString("null")
+	case KString:
+		writeValueString(p.w, v.StrS())
+	case KPath:
+		p.w.WriteString(v.StrS())
+	case KAttrs:
+		b := v.Attrs()
+		if len(b.Attrs) > 0 {
+			if _, ok := p.seen[b]; ok {
+				p.w.WriteString("«repeated»")
+				return
+			}
+			p.seen[b] = struct{}{}
+		}
+		p.w.WriteString("{ ")
+		for _, a := range sortedByName(p.st, b) {
+			writeAttrName(p.w, p.st.syms.Name(a.Name))
+			p.w.WriteString(" = ")
+			p.value(a.Val, false)
+			p.w.WriteString("; ")
+		}
+		p.w.WriteString("}")
+	case KList:
+		elems := v.Elems()
+		if len(elems) > 0 {
+			var key any = v.List()
+			if len(elems) <= 2 {
+				key = v
+			}
+			if _, ok := p.seen[key]; ok {
+				p.w.WriteString("«repeated»")
+				return
+			}
+			p.seen[key] = struct{}{}
+		}
+		p.w.WriteString("[ ")
+		for _, e := range elems {
+			p.value(e, false)
+			p.w.WriteByte(' ')
+		}
+		p.w.WriteString("]")
+	case KThunk, KApp, KBlackhole:
+		p.w.WriteString("<CODE>")
+	case KLambda:
+		p.w.WriteString("<LAMBDA>")
+	case KPrimOp:
+		p.w.WriteString("<PRIMOP>")
+	case KPrimOpApp:
+		p.w.WriteString("<PRIMOP-APP>")
+	}
+}
+
+// sortedByName returns the attributes in byte order of their names.
+func sortedByName(st *State, b *Bindings) []Attr {
+	out := make([]Attr, len(b.Attrs))
+	copy(out, b.Attrs)
+	sort.Slice(out, func(i, j int) bool { return st.syms.Name(out[i].Name) < st.syms.Name(out[j].Name) })
+	return out
+}
+
+// writeValueString prints a string value: `$` is escaped only before `{`.
+func writeValueString(w byteWriter, s string) {
+	w.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch c {
+		case '"', '\\':
+			w.WriteByte('\\')
+			w.WriteByte(c)
+		case '\n':
+			w.WriteString("\\n")
+		case '\r':
+			w.WriteString("\\r")
+		case '\t':
+			w.WriteString("\\t")
+		case '$':
+			if i+1 < len(s) && s[i+1] == '{' {
+				w.WriteString("\\$")
+			} else {
+				w.WriteByte('$')
+			}
+		default:
+			w.WriteByte(c)
+		}
+	}
+	w.WriteByte('"')
+}
+
+// writeAttrName prints an attribute name bare when it is an identifier
+// other than `if`, else quoted with `$` always escaped.
+func writeAttrName(w byteWriter, s string) {
+	if isBareIdent(s) {
+		w.WriteString(s)
+		return
+	}
+	w.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch c {
+		case '"', '\\', '$':
+			w.WriteByte('\\')
+			w.WriteByte(c)
+		case '\n':
+			w.WriteString("\\n")
+		case '\r':
+			w.WriteString("\\r")
+		case '\t':
+			w.WriteString("\\t")
+		default:
+			w.WriteByte(c)
+		}
+	}
+	w.WriteByte('"')
+}
+
+func isBareIdent(s string) bool {
+	if s == "" || s == "if" {
+		return false
+	}
+	c := s[0]
+	if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_') {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '\'' || c == '-') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,221 @@
+package eval
+
+import (
+	"io"
+	"os"
+	"sort"
+
+	"gonix/internal/lang/ast"
+	"gonix/internal/lang/resolve"
+)
+
+// SearchPathEntry is one element of the Nix search path (-I, NIX_PATH).
+type SearchPathEntry struct {
+	Prefix string
+	Path   string
+}
+
+// Options configure an evaluator. The zero value of each field has a
+// sensible default.
+type Options struct {
+	StoreDir    string // logical store directory; default /nix/store
+	SearchPath  []SearchPathEntry
+	Stderr      io.Writer                   // trace and warning output; default os.Stderr
+	Getenv      func(string) (string, bool) // environment; default os.LookupEnv
+	Home        string                      // for ~/ paths
+	CurrentTime int64
+	System      string // default x86_64-linux
+	MaxDepth    int    // call/force depth limit; default 10000
+	ShowTrace   bool
+	Store       EvalStore // default: a store that only computes paths
+}
+
+// State is one evaluator instance. It is not safe for concurrent use.
+type State struct {
+	opts      Options
+	syms      *ast.Symbols
+	baseEnv   *Env
+	baseScope *resolve.Scope
+	baseNames []ast.Symbol
+	builtins  *Value // the builtins set
+	store     EvalStore
+	stderr    io.Writer
+	showTrace bool
+
+	depth, maxDepth int
+
+	fileCache  map[string]*Value // import cache, by resolved path
+	parseCache map[string]ast.Expr
+
+	derivationSrc *ast.Source
+	derivationFn  *Value
+
+	// frequently used symbols
+	sOutPath, sDrvPath, sType, sName, sValue, sSystem, sOverrides, sOutputs,
+	sOutputName, sIgnoreNulls, sFile, sLine, sColumn, sFunctor, sToString,
+	sRight, sWrong, sStructuredAttrs, sBuilder, sArgs, sOutputHash,
+	sOutputHashAlgo, sOutputHashMode, sStartSet, sOperator, sKey, sPath,
+	sPrefix, sSuccess, sMeta, sAll, sDrvAttrs, sContentAddressed, sImpure ast.Symbol
+
+	primops []*PrimOp
+}
+
+// Symbols gives the symbol table (for the CLI's --parse printing).
+func (st *State) Symbols() *ast.Symbols { return st.syms }
+
+// New creates an evaluator with its base environment.
+func New(opts Options) *State {
+	if opts.StoreDir == "" {
+		opts.StoreDir = "/nix/store"
+	}
+	if opts.Stderr == nil {
+		opts.Stderr = os.Stderr
+	}
+	if opts.Getenv == nil {
+		opts.Getenv = os.LookupEnv
+	}
+	if opts.System == "" {
+		opts.System = "x86_64-linux"
+	}
+	if opts.MaxDepth == 0 {
+		opts.MaxDepth = 10000
+	}
+	st := &State{
+		opts:       opts,
+		syms:       ast.NewSymbols(),
+		stderr:     opts.Stderr,
+		showTrace:  opts.ShowTrace,
+		maxDepth:   opts.MaxDepth,
+		fileCache:  make(map[string]*Value),
+		parseCache: make(map[string]ast.Expr),
+	}
+	st.store = opts.Store
+	if st.store == nil {
+		st.store = NewComputeStore(opts.StoreDir)
+	}
+	st.internEvaluatorNames()
+	st.initBuiltins()
+	return st
+}
+
+// Evaluator names interned first, in Nix 2.8's order (spec Appendix B).
+func (st *State) internEvaluatorNames() {
+	s := st.syms.Intern
+	s("<with>")
+	st.sOutPath = s("outPath")
+	st.sDrvPath = s("drvPath")
+	st.sType = s("type")
+	st.sMeta = s("meta")
+	st.sName = s("name")
+	st.sValue = s("value")
+	st.sSystem = s("system")
+	st.sOverrides = s("__overrides")
+	st.sOutputs = s("outputs")
+	st.sOutputName = s("outputName")
+	st.sIgnoreNulls = s("__ignoreNulls")
+	st.sFile = s("file")
+	st.sLine = s("line")
+	st.sColumn = s("column")
+	st.sFunctor = s("__functor")
+	st.sToString = s("__toString")
+	st.sRight = s("right")
+	st.sWrong = s("wrong")
+	st.sStructuredAttrs = s("__structuredAttrs")
+	st.sBuilder = s("builder")
+	st.sArgs = s("args")
+	st.sContentAddressed = s("__contentAddressed")
+	st.sImpure = s("__impure")
+	st.sOutputHash = s("outputHash")
+	st.sOutputHashAlgo = s("outputHashAlgo")
+	st.sOutputHashMode = s("outputHashMode")
+	s("recurseForDerivations")
+	s("description")
+	s("self")
+	s("")
+	st.sStartSet = s("startSet")
+	st.sOperator = s("operator")
+	st.sKey = s("key")
+	st.sPath = s("path")
+	st.sPrefix = s("prefix")
+	st.sSuccess = s("success")
+	st.sAll = s("all")
+	st.sDrvAttrs = s("drvAttrs")
+}
+
+// builtinDef describes one builtin for registration.
+type builtinDef struct {
+	name     string // name without "__"
+	arity    int    // 0: constant (fn unused, value set by init)
+	topLevel bool   // also available under its plain name
+	fn       func(st *State, pos ast.Pos, args []*Value) Value
+}
+
+// register is called by the builtins_*.go files' init tables.
+func (st *State) initBuiltins() {
+	type entry struct {
+		name string
+		val  *Value
+		top  bool
+	}
+	var entries []entry
+	add := func(name string, v *Value, top bool) {
+		entries = append(entries, entry{name, v, top})
+	}
+	// constants (order matters for symbol interning: Appendix B)
+	bset := &Value{}
+	add("builtins", bset, true)
+	add("true", &Value{kind: KBool, n: 1}, true)
+	add("false", &Value{kind: KBool}, true)
+	add("null", &Value{kind: KNull}, true)
+	t := IntValue(st.opts.CurrentTime)
+	add("currentTime", &t, false)
+	sys := StringValue(st.opts.System, nil)
+	add("currentSystem", &sys, false)
+	ver := StringValue("2.8.0", nil)
+	add("nixVersion", &ver, false)
+	sd := StringValue(st.opts.StoreDir, nil)
+	add("storeDir", &sd, false)
+	lv := IntValue(6)
+	add("langVersion", &lv, false)
+	np := st.nixPathValue()
+	add("nixPath", &np, false)
+	for _, group := range builtinGroups() {
+		for _, d := range group {
+			op := &PrimOp{Name: d.name, Arity: d.arity, Fn: d.fn}
+			st.primops = append(st.primops, op)
+			add(d.name, &Value{kind: KPrimOp, p: op}, d.topLevel)
+		}
+	}
+	// derivation is a Nix lambda (corelib), bound lazily.
+	drv := &Value{}
+	st.derivationFn = drv
+	add("derivation", drv, true)
+
+	// base frame: for each builtin, "__name" and, for top-level ones, "name".
+	var names []ast.Symbol
+	var vals []*Value
+	battrs := make([]Attr, 0, len(entries))
+	for _, e := range entries {
+		sym := st.syms.Intern(e.name)
+		battrs = append(battrs, Attr{Name: sym, Val: e.val})
+		if e.top {
+			names = append(names, sym)
+			vals = append(vals, e.val)
+		}
+		if e.name != "builtins" {
+			names = append(names, st.syms.Intern("__"+e.name))
+			vals = append(vals, e.val)
+		}
+	}
+	sortAttrs(battrs)
+	*bset = AttrsValue(&Bindings{Attrs: battrs})
+	st.builtins = bset
+	st.baseNames = names
+	st.baseEnv = &Env{vals: vals}
+	st.baseScope = resolve.NewScope(nil, names)
+	st.initDerivation()
+}
+
+func sortAttrsSlow(a []Attr) {
+	sort.Slice(a, func(i, j int) bool { return a[i].Name < a[j].Name })
+}

@@ -1,0 +1,171 @@
+package eval
+
+import (
+	"math"
+
+	"gonix/internal/lang/ast"
+)
+
+// Kind is the run-time type of a Value.
+type Kind uint8
+
+const (
+	KNull Kind = iota
+	KInt
+	KFloat
+	KBool
+	KString
+	KPath
+	KAttrs
+	KList
+	KLambda    // closure: p = *ast.Lambda, env = captured frame
+	KPrimOp    // p = *PrimOp
+	KPrimOpApp // p = *PrimOpApp
+	KThunk     // p = ast.Expr, env = frame
+	KApp       // pending application: p = *pendingApp
+	KBlackhole // a thunk under evaluation
+)
+
+// Value is one Nix value cell. Cells are shared by pointer (list elements,
+// attribute values and environment slots are *Value) and a thunk cell is
+// overwritten by its result, as in Nix.
+type Value struct {
+	kind Kind
+	n    int64 // int, bool (0/1), float bits
+	env  *Env  // thunk / closure frame
+	p    any   // payload, see Kind
+}
+
+// Str is the payload of strings and paths.
+type Str struct {
+	S   string
+	Ctx Context // sorted, nil when empty; always nil for paths
+}
+
+// Attr is one attribute of a set.
+type Attr struct {
+	Name ast.Symbol
+	Pos  *ast.Pos
+	Val  *Value
+}
+
+// Bindings is the storage of an attribute set, sorted by symbol. Its
+// address is the set's identity (used by «repeated»).
+type Bindings struct {
+	Attrs []Attr
+}
+
+// List is the storage of a list.
+type List struct {
+	Elems []*Value
+}
+
+// PrimOp is a built-in function.
+type PrimOp struct {
+	Name  string
+	Arity int
+	Fn    func(st *State, pos ast.Pos, args []*Value) Value
+}
+
+// PrimOpApp is a partially applied primop.
+type PrimOpApp struct {
+	Op   *PrimOp
+	Args []*Value
+}
+
+type pendingApp struct {
+	fn, arg *Value
+}
+
+// Env is a run-time frame (see package ast for the layout).
+type Env struct {
+	up       *Env
+	vals     []*Value
+	prevWith int // with frames: distance to the next outer with frame (0: none)
+	inline   [1]*Value
+}
+
+func newEnv(up *Env, n int) *Env {
+	e := &Env{up: up}
+	if n <= 1 {
+		e.vals = e.inline[:n]
+	} else {
+		e.vals = make([]*Value, n)
+	}
+	return e
+}
+
+// Constructors.
+
+func IntValue(i int64) Value     { return Value{kind: KInt, n: i} }
+func FloatValue(f float64) Value { return Value{kind: KFloat, n: int64(math.Float64bits(f))} }
+func BoolValue(b bool) Value {
+	if b {
+		return Value{kind: KBool, n: 1}
+	}
+	return Value{kind: KBool}
+}
+func NullValue() Value { return Value{kind: KNull} }
+func StringValue(s string, ctx Context) Value {
+	return Value{kind: KString, p: &Str{S: s, Ctx: ctx}}
+}
+func PathValue(s string) Value        { return Value{kind: KPath, p: &Str{S: s}} }
+func AttrsValue(b *Bindings) Value    { return Value{kind: KAttrs, p: b} }
+func ListValue(elems []*Value) Value  { return Value{kind: KList, p: &List{Elems: elems}} }
+func listOf(l *List) Value            { return Value{kind: KList, p: l} }
+func PrimOpValue(op *PrimOp) Value    { return Value{kind: KPrimOp, p: op} }
+func thunkValue(e ast.Expr, env *Env) Value {
+	return Value{kind: KThunk, p: e, env: env}
+}
+
+// Accessors (valid only for the matching kind).
+
+func (v *Value) Kind() Kind       { return v.kind }
+func (v *Value) Int() int64       { return v.n }
+func (v *Value) Float() float64   { return math.Float64frombits(uint64(v.n)) }
+func (v *Value) Bool() bool       { return v.n != 0 }
+func (v *Value) Str() *Str        { return v.p.(*Str) }
+func (v *Value) StrS() string     { return v.p.(*Str).S }
+func (v *Value) Attrs() *Bindings { return v.p.(*Bindings) }
+func (v *Value) List() *List      { return v.p.(*List) }
+func (v *Value) Elems() []*Value  { return v.p.(*List).Elems }
+func (v *Value) IsThunk() bool    { return v.kind == KThunk || v.kind == KApp }
+func (v *Value) isFunction() bool {
+	return v.kind == KLambda || v.kind == KPrimOp || v.kind == KPrimOpApp
+}
+
+// Get finds attribute sym, binary searching the sorted storage.
+func (b *Bindings) Get(sym ast.Symbol) *Attr {
+	a := b.Attrs
+	lo, hi := 0, len(a)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if a[m].Name < sym {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo < len(a) && a[lo].Name == sym {
+		return &a[lo]
+	}
+	return nil
+}
+
+// Len is the number of attributes.
+func (b *Bindings) Len() int { return len(b.Attrs) }
+
+var emptyBindings = &Bindings{}
+
+// sortAttrs sorts by symbol (insertion sort for small, else slices.SortFunc).
+func sortAttrs(a []Attr) {
+	if len(a) < 12 {
+		for i := 1; i < len(a); i++ {
+			for j := i; j > 0 && a[j].Name < a[j-1].Name; j-- {
+				a[j], a[j-1] = a[j-1], a[j]
+			}
+		}
+		return
+	}
+	sortAttrsSlow(a)
+}
