@@ -118,8 +118,7 @@ func parseInstantiate(argv []string) (*InstantiateOptions, legacyAction, error) 
 }
 
 // mainInstantiate is the nix-instantiate command.
-func mainInstantiate(e *Env, argv []string) int {
-	const program = "nix-instantiate"
+func mainInstantiate(e *Env, program string, argv []string) int {
 	o, act, err := parseInstantiate(argv)
 	if status, done := finishParse(e, program, &o.Settings, err); done && act == actionRun {
 		return status
@@ -129,7 +128,7 @@ func mainInstantiate(e *Env, argv []string) int {
 		fmt.Fprint(e.Stdout, instantiateHelp)
 		return 0
 	case actionVersion:
-		printVersion(e, program)
+		printVersion(e, "nix-instantiate")
 		return 0
 	}
 	return runInstantiate(e, o)

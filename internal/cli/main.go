@@ -22,7 +22,10 @@ const (
 type command struct {
 	name    string
 	summary string
-	run     func(e *Env, args []string) int
+	// run gets the program name for messages: argv[0] as typed when gonix
+	// was started through a link (Nix prints "Try '/usr/bin/nix-build
+	// --help'"), the command's name under "gonix COMMAND".
+	run func(e *Env, program string, args []string) int
 }
 
 // commands is the table of names gonix answers to, both as argv[0] (a link
@@ -81,7 +84,7 @@ func Run(e *Env, argv []string) int {
 	if len(argv) > 0 {
 		self = path.Base(argv[0])
 		if c, ok := lookupCommand(self); ok {
-			return runCommand(e, c, argv[1:])
+			return runCommand(e, c, argv[0], argv[1:])
 		}
 		argv = argv[1:]
 	}
@@ -102,15 +105,15 @@ func Run(e *Env, argv []string) int {
 		fmt.Fprintf(e.Stderr, "error: unknown command '%s'\nTry '%s --help' for the list of commands.\n", argv[0], self)
 		return 1
 	}
-	return runCommand(e, c, argv[1:])
+	return runCommand(e, c, c.name, argv[1:])
 }
 
-func runCommand(e *Env, c *command, args []string) int {
+func runCommand(e *Env, c *command, program string, args []string) int {
 	if c.run == nil {
 		fmt.Fprintf(e.Stderr, "error: 'gonix %s' is not implemented yet\n", c.name)
 		return 1
 	}
-	return c.run(e, args)
+	return c.run(e, program, args)
 }
 
 func writeUsage(w io.Writer, self string) {

@@ -19,6 +19,7 @@ const (
 	kindFeatures                    // like kindList; unknown names warn
 	kindSandbox                     // --sandbox, --no-sandbox, --relaxed-sandbox
 	kindMaxJobs                     // "auto" or an unsigned integer
+	kindPath                        // --NAME PATH, absolute or empty (PathSetting)
 )
 
 // configSetting describes one of Nix 2.8's global configuration settings.
@@ -48,7 +49,7 @@ var configSettings = [...]configSetting{
 	{name: "auto-optimise-store", kind: kindBool},
 	{name: "bash-prompt", kind: kindString},
 	{name: "bash-prompt-suffix", kind: kindString},
-	{name: "build-hook", kind: kindString},
+	{name: "build-hook", kind: kindPath},
 	{name: "build-poll-interval", kind: kindUint, bits: 32},
 	{name: "build-users-group", kind: kindString},
 	{name: "builders", kind: kindString},
@@ -57,7 +58,7 @@ var configSettings = [...]configSetting{
 	{name: "compress-build-log", kind: kindBool, aliases: []string{"build-compress-log"}},
 	{name: "connect-timeout", kind: kindUint, bits: 64},
 	{name: "cores", kind: kindUint, bits: 32, aliases: []string{"build-cores"}},
-	{name: "diff-hook", kind: kindString},
+	{name: "diff-hook", kind: kindPath},
 	{name: "download-attempts", kind: kindUint, bits: 32},
 	{name: "enforce-determinism", kind: kindBool},
 	{name: "eval-cache", kind: kindBool},
@@ -184,6 +185,12 @@ func (c *configSetting) check(value string) (warnings []string, err error) {
 			return nil, nil
 		}
 		return nil, Usagef("option '%s' has invalid value '%s'", c.name, value)
+	case kindPath:
+		// canonPath throws a plain Error, which no caller turns into a
+		// warning, not even --option.
+		if value != "" && value[0] != '/' {
+			return nil, &FatalError{Msg: "not an absolute path: '" + value + "'"}
+		}
 	case kindFeatures:
 		for _, f := range strings.Fields(value) {
 			known := false

@@ -1,6 +1,7 @@
 package args
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 )
@@ -127,10 +128,13 @@ func CommonFlags(s *Settings, program string) []Flag {
 		{Names: []string{"--option"}, Arity: 2, Handle: func(_ string, v []string) error {
 			// MixCommonArgs turns a rejected value into a warning that
 			// repeats Nix's "error: " prefix.
-			if err := s.set(v[0], v[1], false); err != nil {
-				s.Warnings = append(s.Warnings, "error: "+err.Error())
+			err := s.set(v[0], v[1], false)
+			var u *UsageError
+			if errors.As(err, &u) {
+				s.Warnings = append(s.Warnings, "error: "+u.Msg)
+				return nil
 			}
-			return nil
+			return err
 		}},
 		{Names: []string{"--log-format"}, Arity: 1, Handle: func(_ string, v []string) error {
 			switch v[0] {
