@@ -1,0 +1,295 @@
+package regex
+
+// The executor reproduces libstdc++'s depth-first _Executor in POSIX mode:
+//
+//   - an alternative explores both branches, left first;
+//   - a (greedy) repeat explores "once more" first and its exit only if
+//     that found no solution at all;
+//   - a repeat re-entered at the position where its current iteration
+//     started (an empty iteration) is taken at most once more;
+//   - an accepted solution replaces the recorded one only if it ends
+//     strictly further, so the first-found longest solution supplies the
+//     submatches.
+//
+// The recursion is an explicit stack. Because an ERE has no
+// backreferences, whether a subtree finds a solution depends only on the
+// automaton state and the position once a byte has been consumed (every
+// empty-iteration counter then refers to an earlier position, and the
+// start-of-search checks cannot fire), and its solutions never beat the
+// ones already recorded when it is explored again. So the executor
+// remembers, per (state after a byte, position), whether the subtree had a
+// solution, and does not explore it twice: the answers are libstdc++'s,
+// without its exponential blow-ups.
+
+type flags uint8
+
+const (
+	flagNotNull    flags = 1 << iota // match_not_null
+	flagContinuous                   // match_continuous
+	flagPrevAvail                    // match_prev_avail
+)
+
+type frameKind uint8
+
+const (
+	frVisit      frameKind = iota // explore state a
+	frRepRestore                  // restore repeat a's counter to (b, c), then maybe take its exit
+	frCapRestore                  // caps[a] = b
+	frMatchDone                   // record memo[b], step back one byte
+	frAltSecond                   // first branch of alternative a done
+	frAltJoin                     // second branch done; b != 0 if the first had a solution
+)
+
+type frame struct {
+	kind frameKind
+	a    int32
+	b, c int
+}
+
+type repCount struct{ pos, count int }
+
+type machine struct {
+	re    *Regexp
+	s     string
+	begin int
+	cur   int
+	exact bool
+	flags flags
+
+	hasSol  bool
+	done    bool // a solution ending at len(s) was recorded: nothing can beat it
+	solPos  int
+	caps    []int // 2 per subexpression: start, end (-1: unset)
+	results []int
+	rep     []repCount
+	stack   []frame
+
+	// memo[pos*re.nMatch+k] for the state after matcher k at pos:
+	// 0 unexplored, 1 no solution, 2 solution. Positions lo..hi are dirty.
+	memo       []uint8
+	memoLo     int
+	memoHi     int
+	memoActive bool
+}
+
+// memoLimit bounds the memo (bytes); longer subjects run without it.
+const memoLimit = 1 << 26
+
+func (m *machine) reset(s string) {
+	m.s = s
+	n := len(m.re.prog.caps)
+	if cap(m.caps) < n {
+		m.caps = make([]int, n)
+		m.results = make([]int, n)
+	}
+	m.caps = m.caps[:n]
+	m.results = m.results[:n]
+	if cap(m.rep) < m.re.nRepeat {
+		m.rep = make([]repCount, m.re.nRepeat)
+	}
+	m.rep = m.rep[:m.re.nRepeat]
+	size := (len(s) + 1) * m.re.nMatch
+	m.memoActive = size <= memoLimit
+	if m.memoActive && len(m.memo) < size {
+		m.memo = make([]uint8, size)
+	}
+	m.memoLo, m.memoHi = len(s)+1, -1
+	m.stack = m.stack[:0]
+}
+
+// clearMemo forgets what the last search learnt; only the positions it
+// touched are dirty.
+func (m *machine) clearMemo() {
+	if m.memoHi >= m.memoLo {
+		k := m.re.nMatch
+		clear(m.memo[m.memoLo*k : (m.memoHi+1)*k])
+	}
+	m.memoLo, m.memoHi = len(m.s)+1, -1
+}
+
+// match is regex_match: the whole subject.
+func (m *machine) match() bool {
+	m.begin, m.flags, m.exact = 0, 0, true
+	ok := m.run()
+	m.clearMemo()
+	return ok
+}
+
+// search is regex_search on s[start:] (positions stay absolute).
+func (m *machine) search(start int, fl flags) bool {
+	m.exact = false
+	m.flags = fl
+	m.begin = start
+	defer m.clearMemo()
+	if m.run() {
+		return true
+	}
+	if fl&flagContinuous != 0 {
+		return false
+	}
+	m.flags |= flagPrevAvail
+	for m.begin < len(m.s) {
+		m.begin++
+		if m.run() {
+			return true
+		}
+	}
+	return false
+}
+
+// run is _M_main in DFS mode from m.begin.
+func (m *machine) run() bool {
+	m.cur = m.begin
+	m.hasSol, m.done, m.solPos = false, false, -1
+	for i := range m.caps {
+		m.caps[i] = -1
+	}
+	for i := range m.rep {
+		m.rep[i] = repCount{}
+	}
+	m.stack = append(m.stack[:0], frame{kind: frVisit, a: 0})
+	m.loop()
+	return m.hasSol
+}
+
+func (m *machine) push(f frame) { m.stack = append(m.stack, f) }
+
+func (m *machine) loop() {
+	states := m.re.prog.states
+	s := m.s
+	for len(m.stack) > 0 && !m.done {
+		f := m.stack[len(m.stack)-1]
+		m.stack = m.stack[:len(m.stack)-1]
+		switch f.kind {
+		case frVisit:
+			m.visit(&states[f.a], f.a, s)
+		case frRepRestore:
+			st := &states[f.a]
+			m.rep[st.arg] = repCount{f.b, f.c}
+			if !m.hasSol {
+				m.push(frame{kind: frVisit, a: st.next})
+			}
+		case frCapRestore:
+			m.caps[f.a] = f.b
+		case frMatchDone:
+			if m.memoActive {
+				v := uint8(1)
+				if m.hasSol {
+					v = 2
+				}
+				m.memo[f.b] = v
+			}
+			m.cur--
+		case frAltSecond:
+			h := 0
+			if m.hasSol {
+				h = 1
+			}
+			m.hasSol = false
+			m.push(frame{kind: frAltJoin, b: h})
+			m.push(frame{kind: frVisit, a: states[f.a].next})
+		case frAltJoin:
+			m.hasSol = m.hasSol || f.b != 0
+		}
+	}
+}
+
+func (m *machine) visit(st *state, id int32, s string) {
+	switch st.op {
+	case opChar, opSet, opAny:
+		if m.cur == len(s) {
+			return
+		}
+		b := s[m.cur]
+		switch st.op {
+		case opChar:
+			if b != byte(st.arg) {
+				return
+			}
+		case opSet:
+			if !m.re.prog.sets[st.arg].has(b) {
+				return
+			}
+		default:
+			if b == 0 {
+				return
+			}
+		}
+		m.cur++
+		if !m.memoActive {
+			m.push(frame{kind: frMatchDone})
+			m.push(frame{kind: frVisit, a: st.next})
+			return
+		}
+		k := m.cur*m.re.nMatch + int(m.re.prog.matchIdx[id])
+		switch m.memo[k] {
+		case 0:
+			if m.cur < m.memoLo {
+				m.memoLo = m.cur
+			}
+			if m.cur > m.memoHi {
+				m.memoHi = m.cur
+			}
+			m.push(frame{kind: frMatchDone, b: k})
+			m.push(frame{kind: frVisit, a: st.next})
+		case 1:
+			m.cur--
+		default:
+			m.hasSol = true
+			m.cur--
+		}
+	case opRepeat:
+		rc := &m.rep[st.arg]
+		switch {
+		case rc.count == 0 || rc.pos != m.cur:
+			m.push(frame{kind: frRepRestore, a: id, b: rc.pos, c: rc.count})
+			*rc = repCount{m.cur, 1}
+			m.push(frame{kind: frVisit, a: st.alt})
+		case rc.count < 2:
+			m.push(frame{kind: frRepRestore, a: id, b: rc.pos, c: rc.count})
+			rc.count++
+			m.push(frame{kind: frVisit, a: st.alt})
+		default:
+			if !m.hasSol {
+				m.push(frame{kind: frVisit, a: st.next})
+			}
+		}
+	case opAlternative:
+		m.push(frame{kind: frAltSecond, a: id})
+		m.push(frame{kind: frVisit, a: st.alt})
+	case opSubexprBegin:
+		i := 2 * st.arg
+		m.push(frame{kind: frCapRestore, a: i, b: m.caps[i]})
+		m.caps[i] = m.cur
+		m.push(frame{kind: frVisit, a: st.next})
+	case opSubexprEnd:
+		i := 2*st.arg + 1
+		m.push(frame{kind: frCapRestore, a: i, b: m.caps[i]})
+		m.caps[i] = m.cur
+		m.push(frame{kind: frVisit, a: st.next})
+	case opLineBegin:
+		if m.cur == m.begin && m.flags&flagPrevAvail == 0 {
+			m.push(frame{kind: frVisit, a: st.next})
+		}
+	case opLineEnd:
+		if m.cur == len(s) {
+			m.push(frame{kind: frVisit, a: st.next})
+		}
+	case opAccept:
+		sol := !m.exact || m.cur == len(s)
+		if m.cur == m.begin && m.flags&flagNotNull != 0 {
+			sol = false
+		}
+		if !sol {
+			return
+		}
+		m.hasSol = true
+		if m.solPos < 0 || m.solPos < m.cur {
+			m.solPos = m.cur
+			copy(m.results, m.caps)
+			if m.cur == len(s) {
+				m.done = true
+			}
+		}
+	}
+}
