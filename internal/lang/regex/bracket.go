@@ -9,9 +9,9 @@ package regex
 // byteSet is a set of bytes.
 type byteSet [4]uint64
 
-func (s *byteSet) add(b byte)           { s[b>>6] |= 1 << (b & 63) }
-func (s *byteSet) has(b byte) bool      { return s[b>>6]&(1<<(b&63)) != 0 }
-func (s *byteSet) union(t *byteSet)     { s[0] |= t[0]; s[1] |= t[1]; s[2] |= t[2]; s[3] |= t[3] }
+func (s *byteSet) add(b byte)       { s[b>>6] |= 1 << (b & 63) }
+func (s *byteSet) has(b byte) bool  { return s[b>>6]&(1<<(b&63)) != 0 }
+func (s *byteSet) union(t *byteSet) { s[0] |= t[0]; s[1] |= t[1]; s[2] |= t[2]; s[3] |= t[3] }
 func (s *byteSet) addRange(lo, hi byte) {
 	for c := int(lo); c <= int(hi); c++ {
 		s.add(byte(c))

@@ -19,9 +19,9 @@ const (
 	opSubexprEnd
 	opLineBegin
 	opLineEnd
-	opChar  // one byte, in arg
-	opSet   // a byte set, index in arg
-	opAny   // any byte but NUL (POSIX '.')
+	opChar // one byte, in arg
+	opSet  // a byte set, index in arg
+	opAny  // any byte but NUL (POSIX '.')
 	opAccept
 )
 
