@@ -1,8 +1,249 @@
 package cli
 
-import "fmt"
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"gonix/internal/lang/ast"
+	"gonix/internal/lang/eval"
+)
+
+// newEvaluator builds an evaluator from the command's settings and
+// environment: store directory, search path (-I then NIX_PATH), HOME.
+func newEvaluator(e *Env, showTrace bool, includes []string) *eval.State {
+	storeDir := "/nix/store"
+	if d, ok := e.LookupEnv("NIX_STORE_DIR"); ok && d != "" {
+		storeDir = strings.TrimRight(d, "/")
+	}
+	var sp []eval.SearchPathEntry
+	for _, i := range includes {
+		sp = append(sp, parseSearchPathEntry(i))
+	}
+	if np, ok := e.LookupEnv("NIX_PATH"); ok {
+		for _, i := range splitNixPath(np) {
+			sp = append(sp, parseSearchPathEntry(i))
+		}
+	} else {
+		home := e.Getenv("HOME")
+		stateDir := "/nix/var/nix"
+		if d := e.Getenv("NIX_STATE_DIR"); d != "" {
+			stateDir = d
+		}
+		for _, cand := range []string{
+			home + "/.nix-defexpr/channels",
+			"nixpkgs=" + stateDir + "/profiles/per-user/root/channels/nixpkgs",
+			stateDir + "/profiles/per-user/root/channels",
+		} {
+			ent := parseSearchPathEntry(cand)
+			if _, err := os.Stat(ent.Path); err == nil {
+				sp = append(sp, ent)
+			}
+		}
+	}
+	return eval.New(eval.Options{
+		StoreDir:    storeDir,
+		SearchPath:  sp,
+		Stderr:      e.Stderr,
+		Getenv:      e.LookupEnv,
+		Home:        e.Getenv("HOME"),
+		CurrentTime: time.Now().Unix(),
+		ShowTrace:   showTrace,
+	})
+}
+
+func parseSearchPathEntry(s string) eval.SearchPathEntry {
+	if i := strings.IndexByte(s, '='); i >= 0 {
+		return eval.SearchPathEntry{Prefix: s[:i], Path: s[i+1:]}
+	}
+	return eval.SearchPathEntry{Path: s}
+}
+
+// splitNixPath splits NIX_PATH at ':' except inside URIs (an entry whose
+// value after '=' looks like scheme://).
+func splitNixPath(s string) []string {
+	var out []string
+	cur := ""
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == ':' {
+			rest := s[i+1:]
+			val := cur
+			if j := strings.IndexByte(cur, '='); j >= 0 {
+				val = cur[j+1:]
+			}
+			if strings.HasPrefix(rest, "//") && isURIScheme(val) {
+				cur += string(c)
+				continue
+			}
+			if cur != "" {
+				out = append(out, cur)
+			}
+			cur = ""
+			continue
+		}
+		cur += string(c)
+	}
+	if cur != "" {
+		out = append(out, cur)
+	}
+	return out
+}
+
+func isURIScheme(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && (c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.')) {
+			return false
+		}
+	}
+	return true
+}
 
 func runInstantiate(e *Env, o *InstantiateOptions) int {
-	fmt.Fprintln(e.Stderr, "error: evaluation is not wired yet")
-	return 1
+	st := newEvaluator(e, o.ShowTrace, o.SearchPath)
+	fail := func(err error) int { return printEvalError(e.Stderr, err, o.ShowTrace, "nix-instantiate") }
+	out := bufio.NewWriter(e.Stdout)
+	defer out.Flush()
+
+	autoArgs, err := buildAutoArgs(st, e, o)
+	if err != nil {
+		return fail(err)
+	}
+
+	var inputs []func() (ast.Expr, error)
+	if o.FromStdin {
+		inputs = append(inputs, func() (ast.Expr, error) {
+			data, err := io.ReadAll(e.Stdin)
+			if err != nil {
+				return nil, err
+			}
+			return st.ParseString(string(data), e.Dir, ast.OriginStdin)
+		})
+	}
+	files := o.Files
+	if len(files) == 0 && !o.FromStdin && !o.Exprs {
+		files = []string{"./default.nix"}
+	}
+	for _, f := range files {
+		f := f
+		if o.Exprs {
+			inputs = append(inputs, func() (ast.Expr, error) { return st.ParseString(f, e.Dir, ast.OriginString) })
+		} else {
+			inputs = append(inputs, func() (ast.Expr, error) {
+				p, err := lookupFileArg(st, e, f)
+				if err != nil {
+					return nil, err
+				}
+				return st.ParseFile(p)
+			})
+		}
+	}
+	if !o.Eval {
+		out.Flush()
+		fmt.Fprintln(e.Stderr, "error: instantiating derivations into a store is not implemented yet; use --eval")
+		return 1
+	}
+	attrPaths := o.AttrPaths
+	if len(attrPaths) == 0 {
+		attrPaths = []string{""}
+	}
+	for _, in := range inputs {
+		expr, err := in()
+		if err != nil {
+			out.Flush()
+			return fail(err)
+		}
+		if o.Parse {
+			ast.Show(out, st.Symbols(), expr)
+			out.WriteByte('\n')
+			continue
+		}
+		root, err := st.Eval(expr)
+		if err != nil {
+			out.Flush()
+			return fail(err)
+		}
+		for _, ap := range attrPaths {
+			v, err := st.FindAlongAttrPath(ap, autoArgs, root)
+			if err == nil {
+				err = st.Force(v)
+			}
+			if err == nil && autoArgs.Len() > 0 {
+				v, err = st.AutoCall(autoArgs, v)
+			}
+			if err == nil {
+				switch {
+				case o.XML:
+					err = st.PrintXML(out, v, o.Strict, !o.NoLocation)
+				case o.JSON:
+					err = st.PrintJSON(out, v, o.Strict)
+				default:
+					if o.Strict {
+						err = st.DeepForce(v)
+					}
+					if err == nil {
+						err = st.Print(out, v)
+						out.WriteByte('\n')
+					}
+				}
+			}
+			if err != nil {
+				out.Flush()
+				return fail(err)
+			}
+		}
+	}
+	return 0
 }
+
+// lookupFileArg resolves a file argument: <path> through the search path,
+// otherwise relative to the working directory.
+func lookupFileArg(st *eval.State, e *Env, f string) (string, error) {
+	if len(f) > 2 && f[0] == '<' && f[len(f)-1] == '>' {
+		return st.FindFileInSearchPath(f[1 : len(f)-1])
+	}
+	if !filepath.IsAbs(f) {
+		f = filepath.Join(e.Dir, f)
+	}
+	return filepath.Clean(f), nil
+}
+
+// buildAutoArgs turns --arg/--argstr into a set of lazily evaluated
+// values (the last one given for a name wins, as in Nix).
+func buildAutoArgs(st *eval.State, e *Env, o *InstantiateOptions) (*eval.Bindings, error) {
+	vals := map[string]*eval.Value{}
+	var order []string
+	for _, a := range o.AutoArgs {
+		var v *eval.Value
+		if a.IsString {
+			s := eval.StringValue(a.Value, nil)
+			v = &s
+		} else {
+			expr, err := st.ParseString(a.Value, e.Dir, ast.OriginString)
+			if err != nil {
+				return nil, err
+			}
+			v = st.Thunk(expr)
+		}
+		if _, ok := vals[a.Name]; !ok {
+			order = append(order, a.Name)
+		}
+		vals[a.Name] = v
+	}
+	attrs := make([]eval.Attr, 0, len(order))
+	for _, n := range order {
+		attrs = append(attrs, eval.Attr{Name: st.Symbols().Intern(n), Val: vals[n]})
+	}
+	return st.NewBindings(attrs), nil
+}
+
+var _ = strconv.Itoa
