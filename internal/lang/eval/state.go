@@ -47,6 +47,8 @@ type State struct {
 	fileCache  map[string]*Value // import cache, by resolved path
 	parseCache map[string]ast.Expr
 
+	drvs map[string]*drvInfo // derivations written or read in this evaluation
+
 	derivationSrc *ast.Source
 	derivationFn  *Value
 
@@ -88,6 +90,7 @@ func New(opts Options) *State {
 		maxDepth:   opts.MaxDepth,
 		fileCache:  make(map[string]*Value),
 		parseCache: make(map[string]ast.Expr),
+		drvs:       make(map[string]*drvInfo),
 	}
 	st.store = opts.Store
 	if st.store == nil {

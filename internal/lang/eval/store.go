@@ -14,8 +14,9 @@ type EvalStore interface {
 	// name (recursive: NAR hashing, "source" paths; otherwise a flat
 	// file with a sha256 fixed-output path). filter, when non-nil, is
 	// called for every entry below path with its absolute path and type
-	// ("regular", "directory", "symlink", "unknown").
-	AddSourcePath(path, name string, recursive bool, filter func(path, typ string) (bool, error)) (string, error)
+	// ("regular", "directory", "symlink", "unknown"); an evaluation error
+	// inside filter propagates as a panic through the call.
+	AddSourcePath(path, name string, recursive bool, filter func(path, typ string) bool) (string, error)
 	// AddText stores a text file (builtins.toFile, .drv files).
 	AddText(name, text string, refs []string) (string, error)
 	// ReadDerivation returns the ATerm text of a .drv already in the store.

@@ -1,0 +1,115 @@
+package eval
+
+import (
+	"strconv"
+	"strings"
+
+	"gonix/internal/lang/ast"
+	"gonix/internal/lang/cfloat"
+)
+
+// writeJSON serialises v as builtins.toJSON does (spec §4.9). With
+// strict, nested values are forced as they are met; otherwise a nested
+// thunk is an error. Contexts of strings (and store paths of copied
+// paths) are added to ctx.
+func (st *State) writeJSON(b *strings.Builder, v *Value, strict bool, ctx *contextBuilder, pos ast.Pos) {
+	if strict {
+		st.force(v, pos)
+	}
+	switch v.kind {
+	case KInt:
+		b.WriteString(strconv.FormatInt(v.n, 10))
+	case KFloat:
+		b.WriteString(cfloat.FormatG(v.Float()))
+	case KBool:
+		if v.n != 0 {
+			b.WriteString("true")
+		} else {
+			b.WriteString("false")
+		}
+	case KNull:
+		b.WriteString("null")
+	case KString:
+		s := v.Str()
+		ctx.add(s.Ctx)
+		writeJSONString(b, s.S)
+	case KPath:
+		sp := st.copyPathToStore(v.StrS(), pos)
+		ctx.addOne(sp)
+		writeJSONString(b, sp)
+	case KAttrs:
+		attrs := v.Attrs()
+		if f := attrs.Get(st.sToString); f != nil {
+			s := st.coerceToString(pos, v, ctx, false, true)
+			writeJSONString(b, s)
+			return
+		}
+		if o := attrs.Get(st.sOutPath); o != nil {
+			st.writeJSON(b, o.Val, strict, ctx, pos)
+			return
+		}
+		b.WriteByte('{')
+		for i, a := range sortedByName(st, attrs) {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			writeJSONString(b, st.syms.Name(a.Name))
+			b.WriteByte(':')
+			st.writeJSON(b, a.Val, strict, ctx, pos)
+		}
+		b.WriteByte('}')
+	case KList:
+		b.WriteByte('[')
+		for i, e := range v.Elems() {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			st.writeJSON(b, e, strict, ctx, pos)
+		}
+		b.WriteByte(']')
+	case KThunk, KApp, KBlackhole:
+		st.fail(pos, "cannot convert a thunk to JSON")
+	case KLambda:
+		st.fail(pos, "cannot convert a function to JSON")
+	case KPrimOp, KPrimOpApp:
+		name := ""
+		if v.kind == KPrimOp {
+			name = v.p.(*PrimOp).Name
+		} else {
+			name = v.p.(*PrimOpApp).Op.Name
+		}
+		st.fail(pos, "cannot convert the built-in function '%s' to JSON", name)
+	}
+}
+
+const hexDigits = "0123456789abcdef"
+
+func writeJSONString(b *strings.Builder, s string) {
+	b.WriteByte('"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		var esc string
+		switch {
+		case c == '"':
+			esc = `\"`
+		case c == '\\':
+			esc = `\\`
+		case c == '\n':
+			esc = `\n`
+		case c == '\r':
+			esc = `\r`
+		case c == '\t':
+			esc = `\t`
+		case c < 0x20:
+			esc = `\u00` + string(hexDigits[c>>4]) + string(hexDigits[c&15])
+		default:
+			continue
+		}
+		b.WriteString(s[start:i])
+		b.WriteString(esc)
+		start = i + 1
+	}
+	b.WriteString(s[start:])
+	b.WriteByte('"')
+}
