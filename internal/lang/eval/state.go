@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"gonix/internal/lang/ast"
+	"gonix/internal/lang/regex"
 	"gonix/internal/lang/resolve"
 )
 
@@ -48,6 +49,8 @@ type State struct {
 	parseCache map[string]ast.Expr
 
 	drvs map[string]*drvInfo // derivations written or read in this evaluation
+
+	regexes map[string]*regex.Regexp // compiled match/split patterns
 
 	derivationSrc *ast.Source
 	derivationFn  *Value
