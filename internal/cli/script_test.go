@@ -1,10 +1,3 @@
-//go:build testscript
-
-// The script tests need github.com/rogpeppe/go-internal/testscript, whose
-// txtar package imports golang.org/x/tools/txtar; go.sum does not list
-// golang.org/x/tools yet, so they build only with -tags testscript (and a
-// go.mod that has it). Drop the build tag once go.mod/go.sum gain it.
-
 package cli
 
 import (
