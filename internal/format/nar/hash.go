@@ -1,0 +1,123 @@
+package nar
+
+import (
+	"crypto/sha256"
+	gohash "hash"
+	"io"
+)
+
+// HashPath returns the SHA-256 and the length of the NAR serialisation of
+// path (its narHash and narSize) without holding the archive in memory.
+// Reading the files and hashing overlap: once the archive outgrows a first
+// small buffer, a second goroutine hashes filled buffers while the caller's
+// goroutine reads the next ones.
+func HashPath(path string, filter Filter) (sum []byte, size int64, err error) {
+	s := newHashSink()
+	err = dump(s, path, filter)
+	digest, n := s.finish()
+	if err != nil {
+		return nil, 0, err
+	}
+	return digest, n, nil
+}
+
+const (
+	firstBufSize = 64 << 10 // small archives are hashed without a goroutine
+	bigBufSize   = 1 << 20
+	maxBigBufs   = 3
+)
+
+// hashSink is a sink that hashes what it is given, buffer by buffer.
+type hashSink struct {
+	h     gohash.Hash
+	n     int64
+	cur   []byte
+	async bool
+	full  chan []byte   // filled buffers, to the hasher
+	free  chan []byte   // hashed buffers, back from the hasher
+	done  chan struct{} // closed when the hasher has finished
+	bufs  int           // big buffers allocated
+}
+
+func newHashSink() *hashSink {
+	return &hashSink{h: sha256.New(), cur: make([]byte, 0, firstBufSize)}
+}
+
+// ship hands the current (full) buffer to the hasher and gets an empty one.
+func (s *hashSink) ship() {
+	if !s.async {
+		s.async = true
+		s.full = make(chan []byte, maxBigBufs+1)
+		s.free = make(chan []byte, maxBigBufs+1)
+		s.done = make(chan struct{})
+		go func() {
+			defer close(s.done)
+			for b := range s.full {
+				s.h.Write(b)
+				if cap(b) == bigBufSize {
+					s.free <- b[:0]
+				}
+			}
+		}()
+	}
+	s.full <- s.cur
+	if s.bufs < maxBigBufs {
+		s.bufs++
+		s.cur = make([]byte, 0, bigBufSize)
+		return
+	}
+	s.cur = <-s.free
+}
+
+func (s *hashSink) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		if len(s.cur) == cap(s.cur) {
+			s.ship()
+		}
+		k := copy(s.cur[len(s.cur):cap(s.cur)], p)
+		s.cur = s.cur[:len(s.cur)+k]
+		p = p[k:]
+	}
+	s.n += int64(n)
+	return n, nil
+}
+
+// ReadFrom reads r straight into the buffers, saving a copy.
+func (s *hashSink) ReadFrom(r io.Reader) (int64, error) {
+	var total int64
+	for {
+		if len(s.cur) == cap(s.cur) {
+			s.ship()
+		}
+		n, err := r.Read(s.cur[len(s.cur):cap(s.cur)])
+		s.cur = s.cur[:len(s.cur)+n]
+		total += int64(n)
+		s.n += int64(n)
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
+// Flush is a no-op: everything is hashed by finish.
+func (s *hashSink) Flush() error { return nil }
+
+// finish hashes what is left, stops the hasher and returns the digest and
+// the number of bytes.
+func (s *hashSink) finish() ([]byte, int64) {
+	if s.async {
+		if len(s.cur) > 0 {
+			s.full <- s.cur
+		}
+		close(s.full)
+		<-s.done
+	} else {
+		s.h.Write(s.cur)
+	}
+	s.cur = nil
+	return s.h.Sum(nil), s.n
+}
