@@ -45,6 +45,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		maxWall = fs.Float64("max-wall", 1.0, "largest acceptable wall-time ratio A/B")
 		maxRSS  = fs.Float64("max-rss", 1.5, "largest acceptable peak-RSS ratio A/B")
 		quiet   = fs.Bool("q", false, "do not log each run on stderr")
+		cpu     = fs.Bool("cpu", false, "add median CPU time (user + system) columns; they do not affect the verdict")
 	)
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
@@ -108,7 +109,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		rows = append(rows, row)
 	}
-	if err := writeTable(stdout, *aLabel, *bLabel, rows, limits); err != nil {
+	if err := writeTable(stdout, *aLabel, *bLabel, rows, limits, *cpu); err != nil {
 		fmt.Fprintf(stderr, "runner: %v\n", err)
 		return 1
 	}

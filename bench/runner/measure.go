@@ -29,6 +29,7 @@ type Config struct {
 // sample is one run of one command.
 type sample struct {
 	wall   time.Duration
+	cpu    time.Duration // user + system time of the child
 	rssKiB int64
 	stdout []byte
 }
@@ -70,7 +71,8 @@ func runOnce(ctx context.Context, argv, env []string, timeout time.Duration) (sa
 		}
 		return sample{}, fmt.Errorf("run %s: %w: %s", argv[0], err, msg)
 	}
-	return sample{wall: wall, rssKiB: maxRSSKiB(cmd.ProcessState), stdout: stdout.Bytes()}, nil
+	ps := cmd.ProcessState
+	return sample{wall: wall, cpu: ps.UserTime() + ps.SystemTime(), rssKiB: maxRSSKiB(ps), stdout: stdout.Bytes()}, nil
 }
 
 // maxRSSKiB reads ru_maxrss, which Linux reports in KiB and macOS in bytes.
@@ -95,11 +97,12 @@ func measure(ctx context.Context, c *Config, file string) Row {
 		label string
 		argv  []string
 		wall  *[]float64
+		cpu   *[]float64
 		rss   *[]float64
 		first []byte
 	}{
-		{"A", c.argv(c.A, file), &row.AWall, &row.ARSS, nil},
-		{"B", c.argv(c.B, file), &row.BWall, &row.BRSS, nil},
+		{"A", c.argv(c.A, file), &row.AWall, &row.ACPU, &row.ARSS, nil},
+		{"B", c.argv(c.B, file), &row.BWall, &row.BCPU, &row.BRSS, nil},
 	}
 	for i := 0; i < c.Warmup+c.Runs; i++ {
 		for k := range sides {
@@ -119,9 +122,10 @@ func measure(ctx context.Context, c *Config, file string) Row {
 				continue
 			}
 			*o.wall = append(*o.wall, s.wall.Seconds())
+			*o.cpu = append(*o.cpu, s.cpu.Seconds())
 			*o.rss = append(*o.rss, float64(s.rssKiB))
 			if c.Log != nil {
-				c.Log("%s %s run %d/%d: %.3f s, %.1f MiB", row.Workload, o.label, i-c.Warmup+1, c.Runs, s.wall.Seconds(), float64(s.rssKiB)/1024)
+				c.Log("%s %s run %d/%d: %.3f s wall, %.3f s cpu, %.1f MiB", row.Workload, o.label, i-c.Warmup+1, c.Runs, s.wall.Seconds(), s.cpu.Seconds(), float64(s.rssKiB)/1024)
 			}
 		}
 		if a, b := sides[0].first, sides[1].first; !bytes.Equal(a, b) {

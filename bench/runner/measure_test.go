@@ -39,8 +39,10 @@ func TestMeasureAlternatesAndChecksOutput(t *testing.T) {
 	if row.Workload != "work" {
 		t.Errorf("Workload = %q, want %q", row.Workload, "work")
 	}
-	if len(row.AWall) != 3 || len(row.BWall) != 3 || len(row.ARSS) != 3 || len(row.BRSS) != 3 {
-		t.Errorf("got %d/%d/%d/%d samples, want 3 each (warm-up excluded)", len(row.AWall), len(row.BWall), len(row.ARSS), len(row.BRSS))
+	for _, n := range []int{len(row.AWall), len(row.BWall), len(row.ACPU), len(row.BCPU), len(row.ARSS), len(row.BRSS)} {
+		if n != 3 {
+			t.Errorf("got %d samples, want 3 of each kind (warm-up excluded)", n)
+		}
 	}
 	for _, rss := range append(row.ARSS, row.BRSS...) {
 		if rss <= 0 {

@@ -21,6 +21,8 @@ type Row struct {
 	Workload string
 	AWall    []float64 // seconds, one per timed run
 	BWall    []float64
+	ACPU     []float64 // user + system seconds, one per timed run
+	BCPU     []float64
 	ARSS     []float64 // peak RSS in KiB, one per timed run
 	BRSS     []float64
 	Err      error // a failed run or differing output; the row then fails
@@ -78,17 +80,31 @@ func (r Row) Verdict(l Limits) string {
 func (r Row) OK(l Limits) bool { return r.Verdict(l) == "ok" }
 
 // writeTable prints rows as a Markdown table; a and b label the two commands.
-func writeTable(w io.Writer, a, b string, rows []Row, l Limits) error {
+// With cpu, three more columns show the median CPU time (user + system) and
+// its ratio: informative only, since on a busy machine it varies less than
+// wall time, but it never decides the verdict.
+func writeTable(w io.Writer, a, b string, rows []Row, l Limits, cpu bool) error {
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "| workload | %s median s | %s median s | ratio %s/%s wall | %s peak RSS MiB | %s peak RSS MiB | ratio RSS | verdict |\n",
+	fmt.Fprintf(&sb, "| workload | %s median s | %s median s | ratio %s/%s wall | %s peak RSS MiB | %s peak RSS MiB | ratio RSS |",
 		a, b, a, b, a, b)
-	sb.WriteString("|---|---:|---:|---:|---:|---:|---:|---|\n")
+	if cpu {
+		fmt.Fprintf(&sb, " %s cpu s | %s cpu s | ratio cpu |", a, b)
+	}
+	sb.WriteString(" verdict |\n|---|---:|---:|---:|---:|---:|---:|")
+	if cpu {
+		sb.WriteString("---:|---:|---:|")
+	}
+	sb.WriteString("---|\n")
 	for _, r := range rows {
-		fmt.Fprintf(&sb, "| %s | %s | %s | %s | %s | %s | %s | %s |\n",
+		fmt.Fprintf(&sb, "| %s | %s | %s | %s | %s | %s | %s |",
 			r.Workload,
 			num(median(r.AWall), 3), num(median(r.BWall), 3), num(r.WallRatio(), 2),
-			num(median(r.ARSS)/1024, 1), num(median(r.BRSS)/1024, 1), num(r.RSSRatio(), 2),
-			escapeCell(r.Verdict(l)))
+			num(median(r.ARSS)/1024, 1), num(median(r.BRSS)/1024, 1), num(r.RSSRatio(), 2))
+		if cpu {
+			fmt.Fprintf(&sb, " %s | %s | %s |", num(median(r.ACPU), 3), num(median(r.BCPU), 3),
+				num(ratio(median(r.ACPU), median(r.BCPU)), 2))
+		}
+		fmt.Fprintf(&sb, " %s |\n", escapeCell(r.Verdict(l)))
 	}
 	_, err := io.WriteString(w, sb.String())
 	if err != nil {

@@ -92,7 +92,7 @@ func TestWriteTable(t *testing.T) {
 		{Workload: "json", Err: errors.New("outputs differ: A printed \"a|b\"")},
 	}
 	var sb strings.Builder
-	if err := writeTable(&sb, "gonix", "nix", rows, Limits{Wall: 1, RSS: 1.5}); err != nil {
+	if err := writeTable(&sb, "gonix", "nix", rows, Limits{Wall: 1, RSS: 1.5}, false); err != nil {
 		t.Fatal(err)
 	}
 	want := `| workload | gonix median s | nix median s | ratio gonix/nix wall | gonix peak RSS MiB | nix peak RSS MiB | ratio RSS | verdict |
@@ -112,5 +112,25 @@ func TestOneLineKeepsUTF8(t *testing.T) {
 	got := oneLine(s)
 	if !strings.HasSuffix(got, "…") || !utf8.ValidString(got) || len(got) > 124 {
 		t.Errorf("oneLine(%d bytes) = %q, want at most 120 bytes of whole runes and an ellipsis", len(s), got)
+	}
+}
+
+func TestWriteTableCPU(t *testing.T) {
+	rows := []Row{{
+		Workload: "fib27",
+		AWall:    []float64{1}, BWall: []float64{2},
+		ACPU: []float64{0.3, 0.1, 0.2}, BCPU: []float64{0.4, 0.4, 0.5},
+		ARSS: []float64{1024}, BRSS: []float64{1024},
+	}}
+	var sb strings.Builder
+	if err := writeTable(&sb, "a", "b", rows, Limits{Wall: 1, RSS: 1.5}, true); err != nil {
+		t.Fatal(err)
+	}
+	want := `| workload | a median s | b median s | ratio a/b wall | a peak RSS MiB | b peak RSS MiB | ratio RSS | a cpu s | b cpu s | ratio cpu | verdict |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|
+| fib27 | 1.000 | 2.000 | 0.50 | 1.0 | 1.0 | 1.00 | 0.200 | 0.400 | 0.50 | ok |
+`
+	if diff := cmp.Diff(want, sb.String()); diff != "" {
+		t.Errorf("table mismatch (-want +got):\n%s", diff)
 	}
 }
