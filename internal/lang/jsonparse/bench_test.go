@@ -2,6 +2,7 @@ package jsonparse
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 )
@@ -36,6 +37,27 @@ func BenchmarkParse1MB(b *testing.B) {
 
 func BenchmarkParse1MBString(b *testing.B) {
 	doc := `"` + strings.Repeat("abcdefghij ", 1<<20/11) + `"`
+	b.SetBytes(int64(len(doc)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse(doc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkParseFile parses the file named by $JSONPARSE_BENCH_FILE, for
+// side-by-side runs against Nix on the same input.
+func BenchmarkParseFile(b *testing.B) {
+	name := os.Getenv("JSONPARSE_BENCH_FILE")
+	if name == "" {
+		b.Skip("set JSONPARSE_BENCH_FILE to a JSON file")
+	}
+	data, err := os.ReadFile(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	doc := string(data)
 	b.SetBytes(int64(len(doc)))
 	b.ReportAllocs()
 	for b.Loop() {

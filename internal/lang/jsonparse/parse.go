@@ -44,6 +44,8 @@ type parser struct {
 // The parse is iterative, so deep nesting cannot overflow the stack.
 func Parse(s string) (Value, error) {
 	p := parser{lx: lexer{in: s, cur: eof}}
+	p.vals = make([]Value, 0, 64)
+	p.mems = make([]Member, 0, 64)
 	p.next()
 	if err := p.parseValue(); err != nil {
 		return Value{}, err
@@ -145,8 +147,9 @@ func (p *parser) parseValue() error {
 			if p.tok != tEndArray {
 				return p.syntaxError(tEndArray, "array")
 			}
-			arr := make([]Value, len(p.vals)-top.mark)
-			copy(arr, p.vals[top.mark:])
+			elems := p.vals[top.mark:]
+			arr := make([]Value, len(elems))
+			copy(arr, elems)
 			p.vals = p.vals[:top.mark]
 			p.frames = p.frames[:len(p.frames)-1]
 			p.add(Value{Kind: Array, Arr: arr})
@@ -168,8 +171,9 @@ func (p *parser) parseValue() error {
 		if p.tok != tEndObject {
 			return p.syntaxError(tEndObject, "object")
 		}
-		obj := make([]Member, len(p.mems)-top.mark)
-		copy(obj, p.mems[top.mark:])
+		mems := p.mems[top.mark:]
+		obj := make([]Member, len(mems))
+		copy(obj, mems)
 		p.mems = p.mems[:top.mark]
 		p.frames = p.frames[:len(p.frames)-1]
 		p.add(Value{Kind: Object, Obj: obj})
