@@ -11,7 +11,7 @@ type stringsBuilder = strings.Builder
 // lambdaName renders a lambda as Nix does in messages: 'name' at POS or
 // anonymous function at POS.
 func (st *State) lambdaName(l *ast.Lambda) string {
-	if l.Name != ast.NoSymbol {
+	if lambdaNamed(l) {
 		return "'" + st.syms.Name(l.Name) + "' at " + l.Pos.String()
 	}
 	return "anonymous function at " + l.Pos.String()
@@ -117,7 +117,7 @@ func (st *State) callLambda(fn *Value, arg *Value, pos ast.Pos) Value {
 			if r := recover(); r != nil {
 				if err, ok := r.(*Error); ok {
 					what := "anonymous lambda"
-					if l.Name != ast.NoSymbol {
+					if lambdaNamed(l) {
 						what = "'" + st.syms.Name(l.Name) + "'"
 					}
 					err.Trace = append(err.Trace, TraceEntry{Pos: l.Pos, Msg: "while evaluating " + what},
@@ -133,3 +133,8 @@ func (st *State) callLambda(fn *Value, arg *Value, pos ast.Pos) Value {
 	st.depth = depth
 	return v
 }
+
+// lambdaNamed reports whether l was given a name by its binding. Symbol 0
+// is the evaluator's internal "<with>", never a user name, so a zero Name
+// (an unset field) also means anonymous.
+func lambdaNamed(l *ast.Lambda) bool { return l.Name > 0 }

@@ -43,7 +43,11 @@ func (s *ComputeStore) AddSourcePath(path, name string, recursive bool, filter f
 		}
 		return storepath.MakeFixedOutputPath(s.dir, name, false, hash.Hash{Algo: hash.SHA256, Digest: h.Sum(nil)}, nil)
 	}
-	digest, _, err := nar.HashPath(path, filter)
+	var nf nar.Filter
+	if filter != nil {
+		nf = func(p string, typ nar.Type) bool { return filter(p, string(typ)) }
+	}
+	digest, _, err := nar.HashPath(path, nf)
 	if err != nil {
 		return "", err
 	}

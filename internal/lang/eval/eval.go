@@ -406,7 +406,7 @@ func (st *State) evalAttrs(env *Env, e *ast.Attrs) Value {
 		if old := b.Get(sym); old != nil {
 			st.fail(d.Pos, "dynamic attribute '%s' already defined at %s", name, posString(old.Pos))
 		}
-		if l, ok := d.Value.(*ast.Lambda); ok && l.Name == ast.NoSymbol {
+		if l, ok := d.Value.(*ast.Lambda); ok && !lambdaNamed(l) {
 			l.Name = sym
 		}
 		b.Attrs = append(b.Attrs, Attr{Name: sym, Pos: &d.Pos, Val: st.lazy(dynEnv, d.Value)})

@@ -114,27 +114,31 @@ func (st *State) deepForceRec(v *Value, pos ast.Pos, seen map[*Value]struct{}) {
 	st.force(v, pos)
 	switch v.kind {
 	case KAttrs:
-		for _, a := range v.Attrs().Attrs {
-			func() {
-				defer func() {
-					if r := recover(); r != nil {
-						if err, ok := r.(*Error); ok {
-							p := ast.Pos{}
-							if a.Pos != nil {
-								p = *a.Pos
-							}
-							err.Trace = append(err.Trace, TraceEntry{Pos: p, Msg: "while evaluating the attribute '" + st.syms.Name(a.Name) + "'"})
-						}
-						panic(r)
-					}
-				}()
-				st.deepForceRec(a.Val, pos, seen)
-			}()
-		}
+		st.deepForceAttrs(v.Attrs(), pos, seen)
 	case KList:
 		for _, e := range v.Elems() {
 			st.deepForceRec(e, pos, seen)
 		}
+	}
+}
+
+func (st *State) deepForceAttrs(b *Bindings, pos ast.Pos, seen map[*Value]struct{}) {
+	i := 0
+	defer func() {
+		if r := recover(); r != nil {
+			if err, ok := r.(*Error); ok && i < len(b.Attrs) {
+				a := b.Attrs[i]
+				p := ast.Pos{}
+				if a.Pos != nil {
+					p = *a.Pos
+				}
+				err.Trace = append(err.Trace, TraceEntry{Pos: p, Msg: "while evaluating the attribute '" + st.syms.Name(a.Name) + "'"})
+			}
+			panic(r)
+		}
+	}()
+	for ; i < len(b.Attrs); i++ {
+		st.deepForceRec(b.Attrs[i].Val, pos, seen)
 	}
 }
 

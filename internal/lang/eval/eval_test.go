@@ -1,0 +1,126 @@
+package eval
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	"gonix/internal/lang/ast"
+)
+
+// evalText evaluates text as nix-instantiate --eval [--strict] -E would
+// and returns stdout, or "error: MSG" for an evaluation error.
+func evalText(t *testing.T, text string, strict bool) string {
+	t.Helper()
+	var stderr bytes.Buffer
+	st := New(Options{Stderr: &stderr, Getenv: func(string) (string, bool) { return "", false }, Home: "/home/test"})
+	e, err := st.ParseString(text, "/cwd", ast.OriginString)
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	v, err := st.Eval(e)
+	if err == nil && strict {
+		err = st.DeepForce(v)
+	}
+	if err != nil {
+		var ee *Error
+		if errors.As(err, &ee) {
+			return "error: " + ee.Msg
+		}
+		return "error: " + err.Error()
+	}
+	var out strings.Builder
+	if err := st.Print(&out, v); err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
+}
+
+// Cases measured on Nix 2.8 (spec/language.md examples).
+var strictCases = []struct{ expr, want string }{
+	{`1 + 2`, `3`},
+	{`9223372036854775807 + 1`, `-9223372036854775808`},
+	{`7 / -2`, `-3`},
+	{`1 / 0`, `error: division by zero`},
+	{`"a" + "b"`, `"ab"`},
+	{`let x = 1; in with { x = 2; }; x`, `1`},
+	{`with { x = 1; }; with { x = 2; }; x`, `2`},
+	{`with { x = 1; }; with { y = 2; }; x`, `1`},
+	{`let __sub = a: b: 42; in 5 - 3`, `42`},
+	{`with { __sub = a: b: 42; }; 5 - 3`, `2`},
+	{`let f = x: x; in f == f`, `false`},
+	{`let f = x: x; in [f] == [f]`, `true`},
+	{`3 == 3.0`, `true`},
+	{`[1 2] < [1 2 0]`, `true`},
+	{`[1 2] < [2 "a"]`, `true`},
+	{`true < false`, `error: cannot compare a Boolean with a Boolean`},
+	{`rec { a = 1; b = a; __overrides = { a = 2; c = 3; }; }`, `{ __overrides = { a = 2; c = 3; }; a = 2; b = 2; c = 3; }`},
+	{`{ ${null} = 1; b = 2; }`, `{ b = 2; }`},
+	{`let x = {a=1;}; in [x x]`, `[ { a = 1; } «repeated» ]`},
+	{`let x = [1 2]; in [x x]`, `[ [ 1 2 ] «repeated» ]`},
+	{`let x = {}; in [x x]`, `[ { } { } ]`},
+	{`rec { a = { b = a; }; }`, `{ a = { b = «repeated»; }; }`},
+	{`{ "then" = 1; "a$b" = 2; "a\nb" = 3; "_x" = 5; "-a" = 6; "a-" = 7; "'a" = 8; }`, `{ "'a" = 8; "-a" = 6; _x = 5; "a\nb" = 3; "a\$b" = 2; a- = 7; then = 1; }`},
+	{`{ __functor = self: x: x + 1; } 1`, `2`},
+	{`({ x ? y, y ? 2 }: x) {}`, `2`},
+	{`let f = x: x.y or "d"; in f 1`, `"d"`},
+	{`assert 1 == 2; 1`, `error: assertion '(1 == 2)' failed`},
+	{`"${toString 1}"`, `"1"`},
+	{`{ a = 1; } // { b = 2; }`, `{ a = 1; b = 2; }`},
+	{`let { x = 1; body = x + 1; }`, `2`},
+	{`1.0`, `1`},
+	{`0.1 + 0.2`, `0.3`},
+	{`1234567.0`, `1.23457e+06`},
+	{`[ null true false 1 1.5 "s" ]`, `[ null true false 1 1.5 "s" ]`},
+	{`"$${x}"`, `"$\${x}"`},
+	{`x: x`, `<LAMBDA>`},
+	{`undefinedvar`, `error: undefined variable 'undefinedvar'`},
+	{`let x = x; in x`, `error: infinite recursion encountered`},
+	{`{ a = 1; }.b`, `error: attribute 'b' missing`},
+	{`({ a }: a) { a = 1; b = 2; }`, `error: anonymous function at (string):1:2 called with unexpected argument 'b'`},
+	{`let f = { a }: a; in f {}`, `error: 'f' at (string):1:9 called without required argument 'a'`},
+	{`1 2`, `error: attempt to call something which is not a function but an integer`},
+	{`let f = n: if n == 0 then 0 else 1 + f (n - 1); in f 5000`, `5000`},
+	{`(derivation { name = "a"; builder = "/foo"; system = "i686-linux"; }).outPath`, `"/nix/store/k881na1jmi2md9gkmiw441xb3vyhlsdm-a"`},
+	{`(derivation { name = "a"; builder = "/foo"; system = "i686-linux"; }).drvPath`, `"/nix/store/zaz3l3zq54f6vzlqwv52zid34z0p4ba0-a.drv"`},
+	{`(derivation { name = "fail"; builder = "/bin/false"; system = "x86_64-linux"; outputs = [ "out" "foo" ]; }).foo.outPath`, `"/nix/store/2jhwni9j1x0z9jv14ga7f0bylzxmrgsy-fail-foo"`},
+	{`derivation { name = "a"; builder = "/b"; system = "x"; }`, `{ all = [ «repeated» ]; builder = "/b"; drvAttrs = { builder = "/b"; name = "a"; system = "x"; }; drvPath = "/nix/store/zls09i4hh0vfzm882j1ry186i11233w6-a.drv"; name = "a"; out = «repeated»; outPath = "/nix/store/jmiqmmfgfzm7hx55p1kpgbnn52ys6k29-a"; outputName = "out"; system = "x"; type = "derivation"; }`},
+	{`builtins.placeholder "out"`, `"/1rz4g4znpzjwh1xymhjpm42vipw92pr73vdgl6xs1hycac8kf2n9"`},
+	{`builtins.match "(a|ab)(c|bcd)(d*)" "abcd"`, `[ "a" "bcd" "" ]`},
+	{`builtins.split "(a)|(b)" "xaybz"`, `[ "x" [ "a" null ] "y" [ null "b" ] "z" ]`},
+	{`__curPos`, `{ column = 1; file = "__curPos"; line = 1; }`},
+}
+
+var lazyCases = []struct{ expr, want string }{
+	{`{ a = 1 + 1; b = [ (2+2) ]; c = { d = 3 + 3; }; }`, `{ a = <CODE>; b = <CODE>; c = <CODE>; }`},
+	{`{ a = x: x; b = builtins.map; c = builtins.map (x: x); d = builtins.add 1; }`, `{ a = <CODE>; b = <CODE>; c = <CODE>; d = <CODE>; }`},
+	{`let x = {a=1;}; in [x x]`, `[ <CODE> <CODE> ]`},
+	{`with { a = 1; }; [ b ]`, `[ <CODE> ]`},
+	{`with { a = 1; }; builtins.seq a [ b ]`, `error: undefined variable 'b'`},
+	{`let s = { inherit s; }; in s`, `{ s = «repeated»; }`},
+	{`derivation { name = "a"; builder = "/b"; system = "x"; }`, `{ all = <CODE>; builder = "/b"; drvAttrs = { builder = "/b"; name = "a"; system = "x"; }; drvPath = <CODE>; name = "a"; out = «repeated»; outPath = <CODE>; outputName = "out"; system = "x"; type = "derivation"; }`},
+}
+
+func TestEvalStrict(t *testing.T) {
+	for _, c := range strictCases {
+		if got := evalText(t, c.expr, true); got != c.want {
+			t.Errorf("%s\n got: %s\nwant: %s", c.expr, got, c.want)
+		}
+	}
+}
+
+func TestEvalLazy(t *testing.T) {
+	for _, c := range lazyCases {
+		if got := evalText(t, c.expr, false); got != c.want {
+			t.Errorf("%s\n got: %s\nwant: %s", c.expr, got, c.want)
+		}
+	}
+}
+
+func TestDepthLimit(t *testing.T) {
+	got := evalText(t, `let f = x: f x; in f 1`, true)
+	if got != "error: stack overflow (possible infinite recursion)" {
+		t.Errorf("got %s", got)
+	}
+}
