@@ -1,0 +1,617 @@
+package parser
+
+import (
+	"sort"
+
+	"gonix/internal/lang/ast"
+)
+
+// Options are the inputs Parse needs besides the text.
+type Options struct {
+	BaseDir string // directory for relative paths (the file's directory, or cwd for -E/stdin)
+	Home    string // $HOME, for ~/ paths
+}
+
+// Parse parses one complete expression. The result is not resolved:
+// Var nodes carry only Name.
+//
+// Names are interned in the order Nix 2.8's parser creates its symbols
+// (the order in which Bison reduces), which Appendix B of the language
+// spec relies on. Node positions are set exactly where Nix 2.8 keeps one
+// (Var, Select, Attrs, Lambda, Formal, Call, With, If, Assert, the
+// &&/||/->/'//'/++ operators, ConcatStrings, CurPos); Int, Float,
+// String, Path, List, Let, Not, HasAttr and ==/!= have the zero Pos, as
+// in Nix, so error messages can match Nix's.
+func Parse(src *ast.Source, syms *ast.Symbols, opts Options) (ast.Expr, error) {
+	p := &parser{s: newScanner(src.Text), src: src, syms: syms, opts: opts, glrAlt: -1, depth: 1}
+	// Nix interns the origin (the file name, or the whole text of -E and
+	// stdin input) before parsing.
+	if src.Origin == ast.OriginFile {
+		syms.Intern(src.Path)
+	} else {
+		syms.Intern(src.Text)
+	}
+	e := p.parseExpr()
+	if p.err == nil {
+		if t := p.peek(); t.kind != tEOF {
+			p.syntaxError(t, tEOF)
+		}
+	}
+	if p.err != nil {
+		return nil, p.err
+	}
+	for _, a := range p.allAttrs {
+		sortAttrs(a)
+	}
+	return e, nil
+}
+
+// maxDepth emulates Bison's stack limit (YYMAXDEPTH 10000 items less its
+// headroom): deeper nesting is "memory exhausted", as in Nix. The depth
+// is an estimate of the number of items on Bison's stack.
+const maxDepth = 9999
+
+type parser struct {
+	s    *scanner
+	src  *ast.Source
+	syms *ast.Symbols
+	opts Options
+	err  *Error
+
+	la   [4]token // lookahead
+	nla  int
+	seq  int32
+	last token // the token consumed last
+
+	depth  int
+	glrAlt int32 // seq of the token after `{ }` at the start of a function, or -1
+
+	allAttrs []*ast.Attrs
+	index    map[*ast.Attrs]map[ast.Symbol]int
+}
+
+func (p *parser) pos(t token) ast.Pos {
+	return ast.Pos{Src: p.src, Line: t.line, Col: t.col}
+}
+
+func (p *parser) fill(n int) {
+	for p.nla <= n {
+		t := p.s.next()
+		t.seq = p.seq
+		p.seq++
+		p.la[p.nla] = t
+		p.nla++
+	}
+}
+
+// peek returns the next token; a lexical error becomes the parse error.
+func (p *parser) peek() token { return p.peekAt(0) }
+
+func (p *parser) peekAt(n int) token {
+	p.fill(n)
+	t := p.la[n]
+	if t.kind == tError {
+		p.setErr(p.pos(t), t.err)
+	}
+	return t
+}
+
+func (p *parser) next() token {
+	p.fill(0)
+	t := p.la[0]
+	copy(p.la[:], p.la[1:p.nla])
+	p.nla--
+	p.last = t
+	return t
+}
+
+// expect consumes a token of kind k or reports a syntax error listing
+// expecting.
+func (p *parser) expect(k tokKind, expecting ...tokKind) (token, bool) {
+	t := p.peek()
+	if p.err != nil {
+		return t, false
+	}
+	if t.kind != k {
+		p.syntaxError(t, expecting...)
+		return t, false
+	}
+	return p.next(), true
+}
+
+// enter accounts for n more items on Bison's stack.
+func (p *parser) enter(n int) bool {
+	p.depth += n
+	if p.depth >= maxDepth && p.err == nil {
+		p.setErr(p.pos(p.last), "memory exhausted")
+	}
+	return p.err == nil
+}
+
+func (p *parser) leave(n int) { p.depth -= n }
+
+func (p *parser) intern(s string) ast.Symbol { return p.syms.Intern(s) }
+
+func (p *parser) opVar(name string) *ast.Var { return &ast.Var{Name: p.intern(name)} }
+
+// parseExpr parses expr_function.
+func (p *parser) parseExpr() ast.Expr {
+	if p.err != nil {
+		return nil
+	}
+	t := p.peek()
+	switch t.kind {
+	case tID:
+		switch p.peekAt(1).kind {
+		case tCOLON:
+			return p.parseSimpleLambda()
+		case tAT:
+			return p.parseAtLambda()
+		}
+	case tLBRACE:
+		if p.isFormals() {
+			return p.parsePatternLambda()
+		}
+	case tASSERT, tWITH:
+		p.next()
+		if !p.enter(1) {
+			return nil
+		}
+		cond := p.parseExpr()
+		if _, ok := p.expect(tSEMI, tSEMI); !ok {
+			return nil
+		}
+		p.enter(2)
+		body := p.parseExpr()
+		p.leave(3)
+		if p.err != nil {
+			return nil
+		}
+		if t.kind == tASSERT {
+			return &ast.Assert{Pos: p.pos(t), Cond: cond, Body: body}
+		}
+		return &ast.With{Pos: p.pos(t), Attrs: cond, Body: body}
+	case tLET:
+		if p.peekAt(1).kind != tLBRACE {
+			return p.parseLet()
+		}
+	case tIF:
+		p.next()
+		if !p.enter(1) {
+			return nil
+		}
+		c := p.parseExpr()
+		if _, ok := p.expect(tTHEN, tTHEN); !ok {
+			return nil
+		}
+		p.enter(2)
+		a := p.parseExpr()
+		if _, ok := p.expect(tELSE, tELSE); !ok {
+			return nil
+		}
+		p.enter(2)
+		b := p.parseExpr()
+		p.leave(5)
+		if p.err != nil {
+			return nil
+		}
+		return &ast.If{Pos: p.pos(t), Cond: c, Then: a, Else: b}
+	}
+	return p.parseOp(0)
+}
+
+func (p *parser) parseSimpleLambda() ast.Expr {
+	id := p.next()
+	p.next() // ':'
+	if !p.enter(2) {
+		return nil
+	}
+	body := p.parseExpr()
+	p.leave(2)
+	if p.err != nil {
+		return nil
+	}
+	return &ast.Lambda{Pos: p.pos(id), Arg: p.intern(id.text), Body: body}
+}
+
+func (p *parser) parseLet() ast.Expr {
+	let := p.next()
+	attrs := p.newAttrs(p.pos(let))
+	if !p.enter(2) {
+		return nil
+	}
+	p.parseBinds(attrs, tokenEnd(let, 3))
+	if p.err != nil {
+		return nil
+	}
+	t := p.peek()
+	if t.kind != tIN {
+		p.syntaxError(t) // binds: six tokens would do
+		return nil
+	}
+	p.next()
+	p.enter(1)
+	body := p.parseExpr()
+	p.leave(3)
+	if p.err != nil {
+		return nil
+	}
+	if len(attrs.Dynamic) > 0 {
+		p.setErr(p.pos(let), "dynamic attributes not allowed in let")
+		return nil
+	}
+	return &ast.Let{Attrs: attrs, Body: body}
+}
+
+// tokenEnd is the position just after a token of n bytes on one line (the
+// location of an empty rule after it).
+func tokenEnd(t token, n int32) token {
+	t.col += n
+	return t
+}
+
+// Binary operators: precedence (higher binds tighter) and associativity,
+// from parser.y's %left/%right/%nonassoc lines.
+const (
+	precImpl   = 1
+	precOr     = 2
+	precAnd    = 3
+	precEq     = 4
+	precCmp    = 5
+	precUpdate = 6
+	precNot    = 7
+	precAdd    = 8
+	precMul    = 9
+	precConcat = 10
+	precHas    = 11
+	precNegate = 12
+)
+
+type assoc uint8
+
+const (
+	assocLeft assoc = iota
+	assocRight
+	assocNone
+)
+
+func binOp(k tokKind) (int, assoc) {
+	switch k {
+	case tIMPL:
+		return precImpl, assocRight
+	case tOR:
+		return precOr, assocLeft
+	case tAND:
+		return precAnd, assocLeft
+	case tEQ, tNEQ:
+		return precEq, assocNone
+	case tLT, tGT, tLEQ, tGEQ:
+		return precCmp, assocNone
+	case tUPDATE:
+		return precUpdate, assocRight
+	case tPLUS, tMINUS:
+		return precAdd, assocLeft
+	case tMUL, tDIV:
+		return precMul, assocLeft
+	case tCONCAT:
+		return precConcat, assocRight
+	case tQUESTION:
+		// %nonassoc, but no conflict arises: `a ? b ? c` is ((a ? b) ? c).
+		return precHas, assocLeft
+	}
+	return 0, 0
+}
+
+// parseOp parses expr_op with operators of precedence >= minPrec.
+func (p *parser) parseOp(minPrec int) ast.Expr {
+	if p.err != nil {
+		return nil
+	}
+	first := p.peek()
+	start := p.pos(first)
+	var left ast.Expr
+	switch first.kind {
+	case tNOT:
+		p.next()
+		if !p.enter(1) {
+			return nil
+		}
+		e := p.parseOp(precNot + 1)
+		p.leave(1)
+		if p.err != nil {
+			return nil
+		}
+		left = &ast.Not{E: e}
+	case tMINUS:
+		p.next()
+		if !p.enter(1) {
+			return nil
+		}
+		e := p.parseOp(precNegate + 1)
+		p.leave(1)
+		if p.err != nil {
+			return nil
+		}
+		left = &ast.Call{Pos: start, Fn: p.opVar("__sub"), Args: []ast.Expr{&ast.Int{Val: 0}, e}}
+	default:
+		left = p.parseApp()
+	}
+	lastPrec := -1
+	for p.err == nil {
+		t := p.peek()
+		prec, as := binOp(t.kind)
+		if prec == 0 || prec < minPrec {
+			break
+		}
+		if as == assocNone && prec == lastPrec {
+			// %nonassoc: Bison's explicit error action; its state accepts
+			// more than four other tokens.
+			p.syntaxError(t)
+			return nil
+		}
+		p.next()
+		if !p.enter(2) {
+			return nil
+		}
+		if t.kind == tQUESTION {
+			path := p.parseAttrPath()
+			p.leave(2)
+			if p.err != nil {
+				return nil
+			}
+			left = &ast.HasAttr{E: left, Path: path}
+			lastPrec = prec
+			continue
+		}
+		rhsStart := p.pos(p.peek())
+		next := prec + 1
+		if as == assocRight {
+			next = prec
+		}
+		right := p.parseOp(next)
+		p.leave(2)
+		if p.err != nil {
+			return nil
+		}
+		left = p.binary(t.kind, start, left, rhsStart, right)
+		lastPrec = prec
+	}
+	if p.err != nil {
+		return nil
+	}
+	return left
+}
+
+func (p *parser) binary(k tokKind, pos ast.Pos, a ast.Expr, bPos ast.Pos, b ast.Expr) ast.Expr {
+	call := func(name string, x, y ast.Expr) *ast.Call {
+		return &ast.Call{Pos: pos, Fn: p.opVar(name), Args: []ast.Expr{x, y}}
+	}
+	switch k {
+	case tEQ:
+		return &ast.BinOp{Op: ast.OpEq, A: a, B: b}
+	case tNEQ:
+		return &ast.BinOp{Op: ast.OpNEq, A: a, B: b}
+	case tAND:
+		return &ast.BinOp{Pos: pos, Op: ast.OpAnd, A: a, B: b}
+	case tOR:
+		return &ast.BinOp{Pos: pos, Op: ast.OpOr, A: a, B: b}
+	case tIMPL:
+		return &ast.BinOp{Pos: pos, Op: ast.OpImpl, A: a, B: b}
+	case tUPDATE:
+		return &ast.BinOp{Pos: pos, Op: ast.OpUpdate, A: a, B: b}
+	case tCONCAT:
+		return &ast.BinOp{Pos: pos, Op: ast.OpConcatLists, A: a, B: b}
+	case tLT:
+		return call("__lessThan", a, b)
+	case tGT:
+		return call("__lessThan", b, a)
+	case tLEQ:
+		return &ast.Not{E: call("__lessThan", b, a)}
+	case tGEQ:
+		return &ast.Not{E: call("__lessThan", a, b)}
+	case tPLUS:
+		return &ast.ConcatStrings{Pos: pos, Parts: []ast.Expr{a, b}, PartPos: []ast.Pos{pos, bPos}}
+	case tMINUS:
+		return call("__sub", a, b)
+	case tMUL:
+		return call("__mul", a, b)
+	case tDIV:
+		return call("__div", a, b)
+	}
+	return nil
+}
+
+// startsSelect reports whether k can start expr_select (and so continue
+// an application or a list).
+func startsSelect(k tokKind) bool {
+	switch k {
+	case tID, tINT, tFLOAT, tQUOTE, tINDOPEN, tPATH, tHPATH, tSPATH, tURI,
+		tLPAREN, tLET, tREC, tLBRACE, tLBRACKET:
+		return true
+	}
+	return false
+}
+
+// parseApp parses expr_app. Like parser.y, an argument applied to a Call
+// (also a parenthesised one, or a desugared operator) joins that Call.
+func (p *parser) parseApp() ast.Expr {
+	start := p.pos(p.peek())
+	f := p.parseSelect()
+	for p.err == nil && startsSelect(p.peek().kind) {
+		if !p.enter(1) {
+			return nil
+		}
+		arg := p.parseSelect()
+		p.leave(1)
+		if p.err != nil {
+			return nil
+		}
+		if c, ok := f.(*ast.Call); ok {
+			c.Args = append(c.Args, arg)
+		} else {
+			f = &ast.Call{Pos: start, Fn: f, Args: []ast.Expr{arg}}
+		}
+	}
+	if p.err != nil {
+		return nil
+	}
+	return f
+}
+
+// parseSelect parses expr_select.
+func (p *parser) parseSelect() ast.Expr {
+	start := p.pos(p.peek())
+	e := p.parseSimple()
+	if p.err != nil {
+		return nil
+	}
+	switch p.peek().kind {
+	case tDOT:
+		p.next()
+		if !p.enter(2) {
+			return nil
+		}
+		path := p.parseAttrPath()
+		var def ast.Expr
+		if p.err == nil && p.peek().kind == tORKW {
+			p.next()
+			p.enter(2)
+			def = p.parseSelect()
+			p.leave(2)
+		}
+		p.leave(2)
+		if p.err != nil {
+			return nil
+		}
+		return &ast.Select{Pos: start, E: e, Path: path, Default: def}
+	case tORKW:
+		// `f or`: the application of f to the variable `or`.
+		p.next()
+		return &ast.Call{Pos: start, Fn: e, Args: []ast.Expr{&ast.Var{Pos: start, Name: p.intern("or")}}}
+	}
+	if p.err != nil {
+		return nil
+	}
+	return e
+}
+
+// parseSimple parses expr_simple.
+func (p *parser) parseSimple() ast.Expr {
+	t := p.peek()
+	if p.err != nil {
+		return nil
+	}
+	switch t.kind {
+	case tID:
+		p.next()
+		if t.text == "__curPos" {
+			return &ast.CurPos{Pos: p.pos(t)}
+		}
+		return &ast.Var{Pos: p.pos(t), Name: p.intern(t.text)}
+	case tINT:
+		p.next()
+		return &ast.Int{Val: t.ival}
+	case tFLOAT:
+		p.next()
+		return &ast.Float{Val: t.fval}
+	case tQUOTE:
+		p.next()
+		return p.parseString()
+	case tINDOPEN:
+		p.next()
+		return p.parseIndString(t)
+	case tPATH, tHPATH:
+		p.next()
+		return p.parsePath(t)
+	case tSPATH:
+		p.next()
+		pos := p.pos(t)
+		return &ast.Call{Pos: pos, Fn: p.opVar("__findFile"),
+			Args: []ast.Expr{p.opVar("__nixPath"), &ast.String{Val: t.text[1 : len(t.text)-1]}}}
+	case tURI:
+		p.next()
+		return &ast.String{Val: t.text}
+	case tLPAREN:
+		p.next()
+		if !p.enter(1) {
+			return nil
+		}
+		e := p.parseExpr()
+		p.leave(1)
+		if _, ok := p.expect(tRPAREN, tRPAREN); !ok {
+			return nil
+		}
+		return e
+	case tLET, tREC:
+		p.next()
+		open, ok := p.expect(tLBRACE, tLBRACE)
+		if !ok {
+			return nil
+		}
+		attrs := p.parseAttrsBody(open, 2)
+		if attrs == nil {
+			return nil
+		}
+		attrs.Rec = true
+		if t.kind == tREC {
+			return attrs
+		}
+		return &ast.Select{E: attrs, Path: []ast.AttrName{{Sym: p.intern("body")}}}
+	case tLBRACE:
+		open := p.next()
+		attrs := p.parseAttrsBody(open, 1)
+		if attrs == nil {
+			return nil
+		}
+		return attrs
+	case tLBRACKET:
+		p.next()
+		if !p.enter(2) {
+			return nil
+		}
+		var elems []ast.Expr
+		for p.err == nil && startsSelect(p.peek().kind) {
+			elems = append(elems, p.parseSelect())
+		}
+		p.leave(2)
+		if _, ok := p.expect(tRBRACKET); !ok {
+			return nil
+		}
+		return &ast.List{Elems: elems}
+	}
+	p.syntaxError(t)
+	return nil
+}
+
+// parseAttrsBody parses `binds '}'` after the `{` open; items is how many
+// Bison stack items precede the binds.
+func (p *parser) parseAttrsBody(open token, items int) *ast.Attrs {
+	attrs := p.newAttrs(p.pos(open))
+	if !p.enter(items + 1) {
+		return nil
+	}
+	p.parseBinds(attrs, tokenEnd(open, 1))
+	p.leave(items + 1)
+	if p.err != nil {
+		return nil
+	}
+	t := p.peek()
+	if t.kind != tRBRACE {
+		p.syntaxError(t) // binds: six tokens would do
+		return nil
+	}
+	p.next()
+	return attrs
+}
+
+func (p *parser) newAttrs(pos ast.Pos) *ast.Attrs {
+	a := &ast.Attrs{Pos: pos}
+	p.allAttrs = append(p.allAttrs, a)
+	return a
+}
+
+func sortAttrs(a *ast.Attrs) {
+	if !sort.SliceIsSorted(a.Attrs, func(i, j int) bool { return a.Attrs[i].Name < a.Attrs[j].Name }) {
+		sort.Slice(a.Attrs, func(i, j int) bool { return a.Attrs[i].Name < a.Attrs[j].Name })
+	}
+}

@@ -1,0 +1,286 @@
+package parser
+
+import (
+	"strings"
+
+	"gonix/internal/lang/ast"
+)
+
+// parseString parses string_parts '"' after the opening quote. A lone
+// literal is a String; any interpolation makes a ConcatStrings with
+// ForceString, even `"${x}"` alone.
+func (p *parser) parseString() ast.Expr {
+	var parts []ast.Expr
+	var partPos []ast.Pos
+	interpolated := false
+	for p.err == nil {
+		t := p.peek()
+		switch t.kind {
+		case tSTR:
+			p.next()
+			if !interpolated && p.peek().kind != tDOLLARCURLY {
+				// string_parts: STR — the string must end here.
+				if _, ok := p.expect(tQUOTE, tQUOTE); !ok {
+					return nil
+				}
+				return &ast.String{Val: t.str}
+			}
+			parts = append(parts, &ast.String{Val: t.str})
+			partPos = append(partPos, p.pos(t))
+			continue
+		case tDOLLARCURLY:
+			p.next()
+			if !p.enter(2) {
+				return nil
+			}
+			e := p.parseExpr()
+			p.leave(2)
+			if _, ok := p.expect(tRBRACE, tRBRACE); !ok {
+				return nil
+			}
+			parts = append(parts, e)
+			partPos = append(partPos, p.pos(t))
+			interpolated = true
+			continue
+		}
+		break
+	}
+	if _, ok := p.expect(tQUOTE, tQUOTE); !ok {
+		return nil
+	}
+	if len(parts) == 0 {
+		return &ast.String{}
+	}
+	return &ast.ConcatStrings{Pos: partPos[0], ForceString: true, Parts: parts, PartPos: partPos}
+}
+
+// indPart is one element of an indented string before stripping: a
+// literal (e == nil) or an interpolation.
+type indPart struct {
+	pos    ast.Pos
+	e      ast.Expr
+	s      string
+	indent bool
+}
+
+// parseIndString parses ind_string_parts IND_STRING_CLOSE after the
+// opening token open.
+func (p *parser) parseIndString(open token) ast.Expr {
+	var parts []indPart
+	for p.err == nil {
+		t := p.peek()
+		switch t.kind {
+		case tINDSTR:
+			p.next()
+			parts = append(parts, indPart{pos: p.pos(t), s: t.str, indent: t.indent})
+			continue
+		case tDOLLARCURLY:
+			p.next()
+			if !p.enter(3) {
+				return nil
+			}
+			e := p.parseExpr()
+			p.leave(3)
+			if _, ok := p.expect(tRBRACE, tRBRACE); !ok {
+				return nil
+			}
+			parts = append(parts, indPart{pos: p.pos(t), e: e})
+			continue
+		}
+		break
+	}
+	if _, ok := p.expect(tINDCLOSE, tINDSTR, tDOLLARCURLY, tINDCLOSE); !ok {
+		return nil
+	}
+	return stripIndentation(p.pos(open), parts)
+}
+
+// stripIndentation is parser.y's stripIndentation (spec §1.8): the
+// minimum indentation is computed over indentation-bearing text only,
+// but stripped from every literal, escapes included.
+func stripIndentation(pos ast.Pos, parts []indPart) ast.Expr {
+	if len(parts) == 0 {
+		return &ast.String{}
+	}
+	atStartOfLine := true
+	minIndent := 1000000
+	curIndent := 0
+	for _, part := range parts {
+		if part.e != nil || !part.indent {
+			if atStartOfLine {
+				atStartOfLine = false
+				if curIndent < minIndent {
+					minIndent = curIndent
+				}
+			}
+			continue
+		}
+		for j := 0; j < len(part.s); j++ {
+			c := part.s[j]
+			if atStartOfLine {
+				switch c {
+				case ' ':
+					curIndent++
+				case '\n':
+					curIndent = 0
+				default:
+					atStartOfLine = false
+					if curIndent < minIndent {
+						minIndent = curIndent
+					}
+				}
+			} else if c == '\n' {
+				atStartOfLine = true
+				curIndent = 0
+			}
+		}
+	}
+
+	out := make([]ast.Expr, 0, len(parts))
+	outPos := make([]ast.Pos, 0, len(parts))
+	atStartOfLine = true
+	curDropped := 0
+	var b strings.Builder
+	for i, part := range parts {
+		if part.e != nil {
+			atStartOfLine = false
+			curDropped = 0
+			out = append(out, part.e)
+			outPos = append(outPos, part.pos)
+			continue
+		}
+		b.Reset()
+		for j := 0; j < len(part.s); j++ {
+			c := part.s[j]
+			if atStartOfLine {
+				switch c {
+				case ' ':
+					if curDropped >= minIndent {
+						b.WriteByte(c)
+					}
+					curDropped++
+				case '\n':
+					curDropped = 0
+					b.WriteByte(c)
+				default:
+					atStartOfLine = false
+					curDropped = 0
+					b.WriteByte(c)
+				}
+			} else {
+				b.WriteByte(c)
+				if c == '\n' {
+					atStartOfLine = true
+				}
+			}
+		}
+		s := b.String()
+		if i == len(parts)-1 {
+			// Remove the last line if it consists only of spaces.
+			if k := strings.LastIndexByte(s, '\n'); k >= 0 && strings.Trim(s[k+1:], " ") == "" {
+				s = s[:k+1]
+			}
+		}
+		out = append(out, &ast.String{Val: s})
+		outPos = append(outPos, part.pos)
+	}
+	if len(out) == 1 {
+		if s, ok := out[0].(*ast.String); ok {
+			return s
+		}
+	}
+	return &ast.ConcatStrings{Pos: pos, ForceString: true, Parts: out, PartPos: outPos}
+}
+
+// parsePath parses path_start [string_parts_interpolated] PATH_END after
+// the PATH or HPATH token t.
+func (p *parser) parsePath(t token) ast.Expr {
+	var val string
+	if t.kind == tHPATH {
+		val = p.opts.Home + t.text[1:]
+	} else {
+		val = absPath(t.text, p.opts.BaseDir)
+		if len(t.text) > 1 && t.text[len(t.text)-1] == '/' {
+			val += "/" // the first segment keeps its trailing slash
+		}
+	}
+	path := &ast.Path{Val: val}
+	if p.peek().kind == tPATHEND {
+		p.next()
+		return path
+	}
+	parts := []ast.Expr{path}
+	partPos := []ast.Pos{p.pos(t)}
+	for p.err == nil {
+		u := p.peek()
+		switch u.kind {
+		case tSTR:
+			p.next()
+			parts = append(parts, &ast.String{Val: u.str})
+			partPos = append(partPos, p.pos(u))
+			continue
+		case tDOLLARCURLY:
+			p.next()
+			if !p.enter(2) {
+				return nil
+			}
+			e := p.parseExpr()
+			p.leave(2)
+			if _, ok := p.expect(tRBRACE, tRBRACE); !ok {
+				return nil
+			}
+			parts = append(parts, e)
+			partPos = append(partPos, p.pos(u))
+			continue
+		case tPATHEND:
+			p.next()
+			return &ast.ConcatStrings{Pos: p.pos(t), Parts: parts, PartPos: partPos}
+		}
+		p.syntaxError(u, tSTR, tPATHEND, tDOLLARCURLY)
+	}
+	return nil
+}
+
+// absPath makes path absolute against base and canonicalises it
+// lexically, as Nix's absPath does (no symlinks are resolved).
+func absPath(path, base string) string {
+	if !strings.HasPrefix(path, "/") {
+		path = base + "/" + path
+	}
+	return canonPath(path)
+}
+
+// canonPath is Nix's canonPath without symlink resolution: it drops
+// empty and `.` components and resolves `..` lexically.
+func canonPath(path string) string {
+	var b []byte
+	for len(path) > 0 {
+		for len(path) > 0 && path[0] == '/' {
+			path = path[1:]
+		}
+		if path == "" {
+			break
+		}
+		switch {
+		case path == "." || strings.HasPrefix(path, "./"):
+			path = path[1:]
+		case path == ".." || strings.HasPrefix(path, "../"):
+			if i := strings.LastIndexByte(string(b), '/'); i >= 0 {
+				b = b[:i]
+			}
+			path = path[2:]
+		default:
+			b = append(b, '/')
+			i := strings.IndexByte(path, '/')
+			if i < 0 {
+				i = len(path)
+			}
+			b = append(b, path[:i]...)
+			path = path[i:]
+		}
+	}
+	if len(b) == 0 {
+		return "/"
+	}
+	return string(b)
+}
