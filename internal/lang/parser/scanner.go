@@ -672,7 +672,7 @@ func unescapeStr(text string) string {
 	return b.String()
 }
 
-// lexIndString scans inside ''…''.
+// lexIndString scans inside ”…”.
 func (s *scanner) lexIndString() token {
 	src := s.src
 	i := s.off
