@@ -29,9 +29,6 @@ func MaskedHashModulo(d *Derivation, lookup Lookup) ([]byte, error) {
 	return hashModulo(d, true, lookup)
 }
 
-// impureOutputHash is what Nix hashes impure derivations to.
-var impureOutputHash = sha256.Sum256([]byte("impure"))
-
 func hashModulo(d *Derivation, mask bool, lookup Lookup) ([]byte, error) {
 	t, err := d.Type()
 	if err != nil {
@@ -46,7 +43,9 @@ func hashModulo(d *Derivation, mask bool, lookup Lookup) ([]byte, error) {
 		sum := sha256.Sum256([]byte(s))
 		return sum[:], nil
 	case Impure:
-		return slices.Clone(impureOutputHash[:]), nil
+		// Nix's impureOutputHash.
+		sum := sha256.Sum256([]byte("impure"))
+		return sum[:], nil
 	}
 	inputs := make(map[string][]string, len(d.InputDrvs))
 	for p, outs := range d.InputDrvs {

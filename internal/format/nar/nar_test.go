@@ -2,6 +2,7 @@ package nar
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -517,4 +518,33 @@ func FuzzReader(f *testing.F) {
 			t.Fatalf("restored tree dumps differently")
 		}
 	})
+}
+
+// TestHashPathLarge exercises the concurrent hashing path: several
+// buffers' worth of data in files of assorted sizes.
+func TestHashPathLarge(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "big")
+	os.Mkdir(dir, 0o777)
+	for i, size := range []int{0, 1, 7, 65536, 65537, 3 << 20, 1 << 20, 12345} {
+		data := make([]byte, size)
+		for j := range data {
+			data[j] = byte(j*31 + i)
+		}
+		if err := os.WriteFile(filepath.Join(dir, strconv.Itoa(i)), data, 0o666); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	if err := Dump(&buf, dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := sha256.Sum256(buf.Bytes())
+	sum, size, err := HashPath(dir, nil)
+	if err != nil || !bytes.Equal(sum, want[:]) || size != int64(buf.Len()) {
+		t.Errorf("HashPath = %x, %d, %v; want %x, %d", sum, size, err, want, buf.Len())
+	}
+	// Errors midway stop the hasher cleanly.
+	if _, _, err := HashPath(filepath.Join(dir, "missing"), nil); err == nil {
+		t.Error("HashPath of a missing path succeeded")
+	}
 }
