@@ -1,0 +1,239 @@
+package parser
+
+import "strings"
+
+// lexString scans inside "…".
+func (s *scanner) lexString() token {
+	src := s.src
+	i := s.off
+	if i >= len(src) {
+		return s.tok(tEOF)
+	}
+	j := i
+	simple := true // no escapes and no CR: the value is the source text
+loop:
+	for j < len(src) {
+		switch src[j] {
+		case '"':
+			break loop
+		case '\\':
+			if j+1 >= len(src) {
+				break loop
+			}
+			simple = false
+			j += 2
+		case '$':
+			if j+1 >= len(src) {
+				break loop
+			}
+			switch src[j+1] {
+			case '{':
+				break loop
+			case '"':
+				j++ // the trailing-context rule: …$ followed by "
+				break loop
+			case '\\':
+				if j+2 >= len(src) {
+					break loop
+				}
+				simple = false
+				j += 3
+			default:
+				j += 2
+			}
+		case '\r':
+			simple = false
+			j++
+		default:
+			j++
+		}
+	}
+	if j > i {
+		text := src[i:j]
+		s.match(j - i)
+		t := s.tok(tSTR)
+		if simple && strings.IndexByte(text, 0) < 0 {
+			t.str = text
+		} else {
+			t.str = unescapeStr(text)
+		}
+		return t
+	}
+	switch {
+	case strings.HasPrefix(src[i:], "${"):
+		s.matchFlat(2)
+		s.push(stDefault)
+		return s.tok(tDOLLARCURLY)
+	case src[i] == '"':
+		s.matchFlat(1)
+		s.pop()
+		return s.tok(tQUOTE)
+	case strings.HasPrefix(src[i:], "$\\"):
+		// Only at end of input ("$\" then EOF).
+		s.matchFlat(2)
+		return s.tok(tSTR)
+	default:
+		// "$" or "\" at end of input.
+		s.matchFlat(1)
+		return s.tok(tSTR)
+	}
+}
+
+// unescapeStr is lexer.l's unescapeStr: \n \r \t, backslash + any byte
+// is that byte, and raw CR / CR-LF become LF. Like the C original it stops
+// at a raw NUL byte.
+func unescapeStr(text string) string {
+	var b strings.Builder
+	b.Grow(len(text))
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		switch c {
+		case '\\':
+			i++
+			if i >= len(text) {
+				return b.String()
+			}
+			switch d := text[i]; d {
+			case 'n':
+				b.WriteByte('\n')
+			case 'r':
+				b.WriteByte('\r')
+			case 't':
+				b.WriteByte('\t')
+			default:
+				b.WriteByte(d)
+			}
+		case '\r':
+			b.WriteByte('\n')
+			if i+1 < len(text) && text[i+1] == '\n' {
+				i++
+			}
+		case 0:
+			return b.String()
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// lexIndString scans inside an indented string.
+func (s *scanner) lexIndString() token {
+	src := s.src
+	i := s.off
+	if i >= len(src) {
+		return s.tok(tEOF)
+	}
+	j := i
+loop:
+	for j < len(src) {
+		switch src[j] {
+		case '$':
+			if j+1 >= len(src) || src[j+1] == '{' || src[j+1] == '\'' {
+				break loop
+			}
+			j += 2
+		case '\'':
+			if j+1 >= len(src) || src[j+1] == '\'' || src[j+1] == '$' {
+				break loop
+			}
+			j += 2
+		default:
+			j++
+		}
+	}
+	if j > i {
+		s.match(j - i)
+		t := s.tok(tINDSTR)
+		t.str, t.indent = src[i:j], true
+		return t
+	}
+	rest := src[i:]
+	switch {
+	case strings.HasPrefix(rest, "''$"):
+		s.matchFlat(3)
+		t := s.tok(tINDSTR)
+		t.str = "$"
+		return t
+	case strings.HasPrefix(rest, "'''"):
+		s.matchFlat(3)
+		t := s.tok(tINDSTR)
+		t.str = "''"
+		return t
+	case strings.HasPrefix(rest, "''\\") && len(rest) > 3:
+		s.match(4)
+		t := s.tok(tINDSTR)
+		t.str = unescapeStr(rest[2:4])
+		return t
+	case strings.HasPrefix(rest, "${"):
+		s.matchFlat(2)
+		s.push(stDefault)
+		return s.tok(tDOLLARCURLY)
+	case strings.HasPrefix(rest, "''"):
+		s.matchFlat(2)
+		s.pop()
+		return s.tok(tINDCLOSE)
+	case rest[0] == '$':
+		s.matchFlat(1)
+		t := s.tok(tINDSTR)
+		t.str = "$"
+		return t
+	default: // a lone '
+		s.matchFlat(1)
+		t := s.tok(tINDSTR)
+		t.str = "'"
+		return t
+	}
+}
+
+// lexInPath scans the continuation of a path that may hold
+// interpolations (states INPATH and INPATH_SLASH).
+func (s *scanner) lexInPath() token {
+	src := s.src
+	i := s.off
+	if strings.HasPrefix(src[i:], "${") {
+		s.matchFlat(2)
+		s.pop()
+		s.push(stInPath)
+		s.push(stDefault)
+		return s.tok(tDOLLARCURLY)
+	}
+	n := pathLen(src, i)
+	if m := pathSegLen(src, i); m > n {
+		n = m
+	}
+	if n == 0 {
+		for i+n < len(src) && isPathChar(src[i+n]) {
+			n++
+		}
+	}
+	if n > 0 {
+		text := src[i : i+n]
+		s.matchFlat(n)
+		s.pop()
+		if text[n-1] == '/' {
+			s.push(stInPathSlash)
+		} else {
+			s.push(stInPath)
+		}
+		t := s.tok(tSTR)
+		t.str, t.text = text, text
+		return t
+	}
+	if s.state == stInPathSlash {
+		if i < len(src) {
+			s.match(1)
+		}
+		return s.errorAt("path has a trailing slash")
+	}
+	// PATH_END: the character is scanned again in the enclosing state.
+	s.pop()
+	if i >= len(src) {
+		// <<EOF>>: no adjustLoc ran, so yyless(0) restores the location of
+		// the text before the path.
+		s.curLine, s.curCol = s.prevLine, s.prevCol
+		return s.tok(tPATHEND)
+	}
+	s.prevLine, s.prevCol = s.curLine, s.curCol
+	return s.tok(tPATHEND)
+}
