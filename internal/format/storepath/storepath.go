@@ -195,7 +195,7 @@ func ParseBaseName(base string) (hashPart, name string, err error) {
 // directory to be exactly storeDir.
 func Parse(storeDir, s string) (Path, error) {
 	if !strings.HasPrefix(s, "/") {
-		return Path{}, fmt.Errorf("path '%s' is not in the Nix store", s)
+		return Path{}, fmt.Errorf("not an absolute path: '%s'", s)
 	}
 	p := s
 	if needsClean(p) {
