@@ -211,11 +211,19 @@ func (p *parser) parsePath(t token) ast.Expr {
 	}
 	parts := []ast.Expr{path}
 	partPos := []ast.Pos{p.pos(t)}
+	interpolated := false
 	for p.err == nil {
 		u := p.peek()
 		switch u.kind {
 		case tSTR:
 			p.next()
+			if !interpolated {
+				// string_parts_interpolated starts with `STR ${`.
+				if v := p.peek(); v.kind != tDOLLARCURLY {
+					p.syntaxError(v, tDOLLARCURLY)
+					return nil
+				}
+			}
 			parts = append(parts, &ast.String{Val: u.str})
 			partPos = append(partPos, p.pos(u))
 			continue
@@ -231,6 +239,7 @@ func (p *parser) parsePath(t token) ast.Expr {
 			}
 			parts = append(parts, e)
 			partPos = append(partPos, p.pos(u))
+			interpolated = true
 			continue
 		case tPATHEND:
 			p.next()
