@@ -100,12 +100,31 @@ func primStorePath(st *State, pos ast.Pos, args []*Value) Value {
 	if !st.store.IsInStore(p) {
 		st.fail(pos, "path '%s' is not in the Nix store", p)
 	}
-	sp, _, err := storepath.Split(dir, p)
+	ctx.addOne(toStorePath(dir, p))
+	return StringValue(p, ctx.result())
+}
+
+// storePathPrefix is the part of p (inside the store directory dir) up
+// to the first slash after dir.
+func storePathPrefix(dir, p string) string {
+	if len(p) <= len(dir)+1 {
+		return p
+	}
+	if i := strings.IndexByte(p[len(dir)+1:], '/'); i >= 0 {
+		return p[:len(dir)+1+i]
+	}
+	return p
+}
+
+// toStorePath is Nix's Store::toStorePath on a path inside the store: the
+// prefix up to the first slash after the store directory, parsed (and so
+// canonicalised) as a store path.
+func toStorePath(dir, p string) string {
+	parsed, err := storepath.Parse(dir, storePathPrefix(dir, p))
 	if err != nil {
 		failNoPos("%s", err.Error())
 	}
-	ctx.addOne(sp)
-	return StringValue(p, ctx.result())
+	return parsed.String()
 }
 
 // resolveSymlinks is libutil's canonPath(path, true): a lexical
@@ -196,8 +215,8 @@ func primReadFile(st *State, pos ast.Pos, args []*Value) Value {
 	var ctx Context
 	if st.store.IsInStore(p) {
 		if q, ok := st.store.(referenceQuerier); ok {
-			if sp, _, err := storepath.Split(st.store.StoreDir(), p); err == nil {
-				if refs, err := q.QueryReferences(sp); err == nil {
+			if sp, err := storepath.Parse(st.store.StoreDir(), storePathPrefix(st.store.StoreDir(), p)); err == nil {
+				if refs, err := q.QueryReferences(sp.String()); err == nil {
 					var cb contextBuilder
 					cb.add(Context(refs))
 					ctx = cb.result()
