@@ -124,6 +124,12 @@ var fileCases = []struct{ expr, want string }{
 	{`builtins.storePath "/nix/store/vxjiwkjkn7x4079qvh1jkl5pn05j2aw0-foo"`, `"/nix/store/vxjiwkjkn7x4079qvh1jkl5pn05j2aw0-foo"`},
 	{`builtins.getContext (builtins.storePath "/nix/store/vxjiwkjkn7x4079qvh1jkl5pn05j2aw0-foo")`, `{ "/nix/store/vxjiwkjkn7x4079qvh1jkl5pn05j2aw0-foo" = { path = true; }; }`},
 	{`builtins.storePath ./f.txt`, `error: path '$D/f.txt' is not in the Nix store`},
+	{`builtins.storePath "/nix/store//vxjiwkjkn7x4079qvh1jkl5pn05j2aw0-foo"`, `error: path '/nix/store' is not in the Nix store`},
+	{`builtins.storePath "/nix/store/vxjiwkjkn7x4079qvh1jkl5pn05j2aw0-foo/"`, `"/nix/store/vxjiwkjkn7x4079qvh1jkl5pn05j2aw0-foo/"`},
+	{`builtins.getContext (builtins.storePath (builtins.toFile "x" "y"))`, `{ "/nix/store/lfngsssysp6h1v4ccqg23c52s9sjl779-x" = { path = true; }; }`},
+	{`builtins.toFile "foo" ""`, `"/nix/store/3z5jmrizpdn0k9mi2qfpbn7g4bn542y0-foo"`},
+	{`builtins.path { path = ./d; filter = null; }`, `error: attempt to call something which is not a function but null`},
+	{`builtins.filterSource (p: t: true) ./d/sub/b`, `"/nix/store/zydyrz2ddv6vqfn3i24yd8dkmn740f6d-b"`},
 }
 
 func TestFileBuiltins(t *testing.T) {
