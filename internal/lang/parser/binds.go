@@ -414,7 +414,7 @@ func (p *parser) finishPatternLambda(start token, fl formalsList, arg token, ext
 	if p.err != nil {
 		return nil
 	}
-	lam := &ast.Lambda{Pos: p.pos(start), Arg: ast.NoSymbol, HasFormals: true, Ellipsis: fl.ellipsis, Body: body}
+	lam := &ast.Lambda{Pos: p.pos(start), Arg: ast.NoSymbol, HasFormals: true, Ellipsis: fl.ellipsis, Body: body, Name: ast.NoSymbol}
 	if arg.kind == tID {
 		lam.Arg = p.intern(arg.text)
 	}

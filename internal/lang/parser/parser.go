@@ -211,7 +211,7 @@ func (p *parser) parseSimpleLambda() ast.Expr {
 	if p.err != nil {
 		return nil
 	}
-	return &ast.Lambda{Pos: p.pos(id), Arg: p.intern(id.text), Body: body}
+	return &ast.Lambda{Pos: p.pos(id), Arg: p.intern(id.text), Body: body, Name: ast.NoSymbol}
 }
 
 func (p *parser) parseLet() ast.Expr {
