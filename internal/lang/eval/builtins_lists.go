@@ -191,14 +191,18 @@ func (st *State) anyOrAll(isAny bool, pos ast.Pos, args []*Value) Value {
 func primAny(st *State, pos ast.Pos, args []*Value) Value { return st.anyOrAll(true, pos, args) }
 func primAll(st *State, pos ast.Pos, args []*Value) Value { return st.anyOrAll(false, pos, args) }
 
-// maxListSize bounds list allocation: Nix would fail to allocate long
-// before this; we refuse instead of crashing the process.
-const maxListSize = 1 << 32
+// maxListSize bounds list allocation. Nix reports "out of memory" when
+// its allocator fails; the Go runtime would kill the process instead, so
+// sizes no machine could hold get Nix's message up front.
+const maxListSize = 1 << 30
 
 func primGenList(st *State, pos ast.Pos, args []*Value) Value {
 	n := st.forceInt(args[1], pos)
-	if n < 0 || n > maxListSize {
+	if n < 0 {
 		st.fail(pos, "cannot create list of size %d", n)
+	}
+	if n > maxListSize {
+		throwErr(&Error{Msg: "out of memory"})
 	}
 	if n == 0 {
 		return ListValue(nil)
