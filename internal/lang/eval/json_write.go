@@ -11,7 +11,10 @@ import (
 // writeJSON serialises v as builtins.toJSON does (spec §4.9). With
 // strict, nested values are forced as they are met; otherwise a nested
 // thunk is an error. Contexts of strings (and store paths of copied
-// paths) are added to ctx.
+// paths) are added to ctx. Like Nix's JSON writer, separators and keys
+// are written before a member's value, and on an error every open list
+// and object is still closed ("[1,]", `{"a":}`), which shows in
+// nix-instantiate --json's partial output.
 func (st *State) writeJSON(b *strings.Builder, v *Value, strict bool, ctx *contextBuilder, pos ast.Pos) {
 	if strict {
 		st.force(v, pos)
@@ -40,46 +43,49 @@ func (st *State) writeJSON(b *strings.Builder, v *Value, strict bool, ctx *conte
 	case KAttrs:
 		attrs := v.Attrs()
 		if f := attrs.Get(st.sToString); f != nil {
-			s := st.coerceToString(pos, v, ctx, false, true)
+			// tryAttrsToString: no coerceMore, no copying to the store
+			s := st.coerceToString(pos, v, ctx, false, false)
 			writeJSONString(b, s)
 			return
 		}
 		if o := attrs.Get(st.sOutPath); o != nil {
-			st.writeJSON(b, o.Val, strict, ctx, pos)
+			st.writeJSON(b, o.Val, strict, ctx, attrPos(o, pos))
 			return
 		}
 		b.WriteByte('{')
+		defer b.WriteByte('}')
 		for i, a := range sortedByName(st, attrs) {
 			if i > 0 {
 				b.WriteByte(',')
 			}
 			writeJSONString(b, st.syms.Name(a.Name))
 			b.WriteByte(':')
-			st.writeJSON(b, a.Val, strict, ctx, pos)
+			st.writeJSON(b, a.Val, strict, ctx, attrPos(&a, ast.Pos{}))
 		}
-		b.WriteByte('}')
 	case KList:
 		b.WriteByte('[')
+		defer b.WriteByte(']')
 		for i, e := range v.Elems() {
 			if i > 0 {
 				b.WriteByte(',')
 			}
 			st.writeJSON(b, e, strict, ctx, pos)
 		}
-		b.WriteByte(']')
-	case KThunk, KApp, KBlackhole:
-		st.fail(pos, "cannot convert a thunk to JSON")
-	case KLambda:
-		st.fail(pos, "cannot convert a function to JSON")
-	case KPrimOp, KPrimOpApp:
-		name := ""
-		if v.kind == KPrimOp {
-			name = v.p.(*PrimOp).Name
-		} else {
-			name = v.p.(*PrimOpApp).Op.Name
+	default:
+		epos := pos
+		if v.kind == KLambda {
+			epos = v.p.(*ast.Lambda).Pos
 		}
-		st.fail(pos, "cannot convert the built-in function '%s' to JSON", name)
+		throwErr(&Error{Msg: "cannot convert " + showType(v) + " to JSON", Pos: epos,
+			Trace: []TraceEntry{{Pos: pos, Msg: "message for the trace"}}})
 	}
+}
+
+func attrPos(a *Attr, def ast.Pos) ast.Pos {
+	if a.Pos != nil {
+		return *a.Pos
+	}
+	return def
 }
 
 const hexDigits = "0123456789abcdef"
