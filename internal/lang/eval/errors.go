@@ -110,8 +110,12 @@ func showType(v *Value) string {
 		return "the built-in function '" + v.p.(*PrimOp).Name + "'"
 	case KPrimOpApp:
 		return "the partially applied built-in function '" + v.p.(*PrimOpApp).Op.Name + "'"
-	case KThunk, KApp, KBlackhole:
+	case KThunk:
 		return "a thunk"
+	case KApp:
+		return "a function application"
+	case KBlackhole:
+		return "a black hole"
 	}
 	return "an unknown value"
 }

@@ -13,18 +13,18 @@ import (
 // PrintXML writes v as nix-instantiate --xml does (spec §5.4).
 func (st *State) PrintXML(w io.Writer, v *Value, strict, location bool) error {
 	var b strings.Builder
+	// Like Nix's XMLWriter, elements still open when an error strikes are
+	// closed, and the partial document is written.
 	err := Catch(func() { st.writeXMLDoc(&b, v, strict, location) })
-	if err == nil {
-		io.WriteString(w, b.String())
-	}
+	io.WriteString(w, b.String())
 	return err
 }
 
 func (st *State) writeXMLDoc(b *strings.Builder, v *Value, strict, location bool) {
 	x := xmlWriter{st: st, b: b, strict: strict, location: location, drvsSeen: map[string]bool{}}
 	b.WriteString("<?xml version='1.0' encoding='utf-8'?>\n<expr>\n")
+	defer b.WriteString("</expr>\n")
 	x.value(v, 1)
-	b.WriteString("</expr>\n")
 }
 
 type xmlWriter struct {
@@ -93,10 +93,14 @@ func (x *xmlWriter) posAttrs(p *ast.Pos, attrs []xmlAttr) []xmlAttr {
 
 func (x *xmlWriter) attrs(b *Bindings, depth int) {
 	for _, a := range sortedByName(x.st, b) {
-		x.open(depth, "attr", x.posAttrs(a.Pos, []xmlAttr{{"name", x.st.syms.Name(a.Name)}}), false)
-		x.value(a.Val, depth+1)
-		x.close(depth, "attr")
+		x.attr(a, depth)
 	}
+}
+
+func (x *xmlWriter) attr(a Attr, depth int) {
+	x.open(depth, "attr", x.posAttrs(a.Pos, []xmlAttr{{"name", x.st.syms.Name(a.Name)}}), false)
+	defer x.close(depth, "attr")
+	x.value(a.Val, depth+1)
 }
 
 func (x *xmlWriter) value(v *Value, depth int) {
@@ -143,24 +147,24 @@ func (x *xmlWriter) value(v *Value, depth int) {
 				}
 			}
 			x.open(depth, "derivation", xa, false)
+			defer x.close(depth, "derivation")
 			if drvPath != "" && !x.drvsSeen[drvPath] {
 				x.drvsSeen[drvPath] = true
 				x.attrs(b, depth+1)
 			} else {
 				x.open(depth+1, "repeated", nil, true)
 			}
-			x.close(depth, "derivation")
 			return
 		}
 		x.open(depth, "attrs", nil, false)
+		defer x.close(depth, "attrs")
 		x.attrs(b, depth+1)
-		x.close(depth, "attrs")
 	case KList:
 		x.open(depth, "list", nil, false)
+		defer x.close(depth, "list")
 		for _, e := range v.Elems() {
 			x.value(e, depth+1)
 		}
-		x.close(depth, "list")
 	case KLambda:
 		l := v.p.(*ast.Lambda)
 		x.open(depth, "function", x.posAttrs(&l.Pos, nil), false)
