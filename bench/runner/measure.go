@@ -68,6 +68,11 @@ func runOnce(ctx context.Context, argv, env []string, timeout time.Duration) (sa
 		msg := strings.TrimSpace(stderr.String())
 		if msg == "" {
 			msg = "(no stderr)"
+		} else if n := 2000; len(msg) > n { // a long trace adds nothing here
+			for n > 0 && !utf8.RuneStart(msg[n]) {
+				n--
+			}
+			msg = msg[:n] + " …"
 		}
 		return sample{}, fmt.Errorf("run %s: %w: %s", argv[0], err, msg)
 	}
