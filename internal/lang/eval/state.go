@@ -83,7 +83,7 @@ func New(opts Options) *State {
 		opts.System = "x86_64-linux"
 	}
 	if opts.MaxDepth == 0 {
-		opts.MaxDepth = 10000
+		opts.MaxDepth = 100000
 	}
 	st := &State{
 		opts:       opts,
