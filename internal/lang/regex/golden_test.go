@@ -1,0 +1,232 @@
+package regex
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "regenerate testdata/golden.json by running real Nix 2.8")
+
+const goldenPath = "testdata/golden.json"
+
+// goldenFile is testdata/golden.json. Every string in it is stored
+// "Latin-1": each character (U+0000..U+00FF) stands for one byte, so
+// subjects and results that are not UTF-8 survive JSON.
+type goldenFile struct {
+	Comment string       `json:"comment"`
+	Nix     string       `json:"nix"`
+	Cases   []goldenCase `json:"cases"`
+}
+
+type goldenCase struct {
+	Re string `json:"re"`
+	// Error is "invalid" or "memory" when the pattern does not compile;
+	// the other fields are then absent.
+	Error   string `json:"error,omitempty"`
+	Subject string `json:"subject"`
+	Match   any    `json:"match"`
+	Split   []any  `json:"split,omitempty"`
+}
+
+func toLatin1(s string) string {
+	r := make([]rune, len(s))
+	for i := 0; i < len(s); i++ {
+		r[i] = rune(s[i])
+	}
+	return string(r)
+}
+
+func fromLatin1(s string) (string, error) {
+	b := make([]byte, 0, len(s))
+	for _, r := range s {
+		if r > 0xff {
+			return "", fmt.Errorf("golden: character %U is not a byte", r)
+		}
+		b = append(b, byte(r))
+	}
+	return string(b), nil
+}
+
+// mapStrings applies f to every string in a match/split value.
+func mapStrings(v any, f func(string) (string, error)) (any, error) {
+	switch x := v.(type) {
+	case nil:
+		return nil, nil
+	case string:
+		return f(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			y, err := mapStrings(e, f)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = y
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("golden: unexpected value %T", v)
+}
+
+func latin1Value(v any) any {
+	out, _ := mapStrings(v, func(s string) (string, error) { return toLatin1(s), nil })
+	return out
+}
+
+func loadGolden(t *testing.T) []goldenCase {
+	t.Helper()
+	data, err := os.ReadFile(goldenPath)
+	if err != nil {
+		t.Fatalf("golden: %v (regenerate with -update)", err)
+	}
+	var g goldenFile
+	if err := json.Unmarshal(data, &g); err != nil {
+		t.Fatalf("golden %s: %v", goldenPath, err)
+	}
+	for i := range g.Cases {
+		c := &g.Cases[i]
+		var err error
+		if c.Re, err = fromLatin1(c.Re); err != nil {
+			t.Fatal(err)
+		}
+		if c.Subject, err = fromLatin1(c.Subject); err != nil {
+			t.Fatal(err)
+		}
+		if c.Match, err = mapStrings(c.Match, fromLatin1); err != nil {
+			t.Fatal(err)
+		}
+		split, err := mapStrings([]any(c.Split), fromLatin1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Error == "" {
+			c.Split = split.([]any)
+		}
+	}
+	return g.Cases
+}
+
+// TestGolden compares Compile, Match and FindAll with what Nix 2.8
+// answered for the table in cases_test.go.
+func TestGolden(t *testing.T) {
+	if *update {
+		generateGolden(t)
+	}
+	cases := loadGolden(t)
+	if len(cases) < 400 {
+		t.Errorf("golden: only %d cases", len(cases))
+	}
+	compiled := map[string]*Regexp{}
+	for _, c := range cases {
+		r, ok := compiled[c.Re]
+		if !ok {
+			var err error
+			r, err = Compile(c.Re)
+			switch {
+			case c.Error == "" && err != nil:
+				t.Errorf("Compile(%q): %v; Nix accepts it", c.Re, err)
+			case c.Error == "invalid" && !errors.Is(err, ErrInvalid):
+				t.Errorf("Compile(%q) = %v; Nix: invalid regular expression", c.Re, err)
+			case c.Error == "memory" && !errors.Is(err, ErrMemoryLimit):
+				t.Errorf("Compile(%q) = %v; Nix: memory limit exceeded", c.Re, err)
+			}
+			compiled[c.Re] = r
+		}
+		if c.Error != "" || r == nil {
+			continue
+		}
+		got := ours(r, c.Subject)
+		if d := cmp.Diff(c.Match, got.Match); d != "" {
+			t.Errorf("match %q %q (-nix +ours):\n%s", c.Re, c.Subject, d)
+		}
+		if d := cmp.Diff(c.Split, got.Split); d != "" {
+			t.Errorf("split %q %q (-nix +ours):\n%s", c.Re, c.Subject, d)
+		}
+	}
+}
+
+// generateGolden runs real Nix over goldenCases and writes goldenPath.
+// Regex errors cannot be caught by tryEval, so each pattern is first
+// compiled on its own; the valid cases then run in one evaluation.
+func generateGolden(t *testing.T) {
+	nix := needNix(t)
+	ctx := context.Background()
+	version, _ := exec.Command(nix, "--version").Output()
+
+	var res []string
+	seen := map[string]bool{}
+	for _, g := range goldenCases {
+		if !seen[g.re] {
+			seen[g.re] = true
+			res = append(res, g.re)
+		}
+	}
+	errs := make([]string, len(res))
+	fails := make([]error, len(res))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for i, re := range res {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			errs[i], fails[i] = nixCompileError(ctx, nix, re)
+		}()
+	}
+	wg.Wait()
+	compileErr := map[string]string{}
+	for i, re := range res {
+		if fails[i] != nil {
+			t.Fatalf("nix on %q: %v", re, fails[i])
+		}
+		compileErr[re] = errs[i]
+	}
+
+	var out goldenFile
+	out.Comment = "Generated by `go test ./internal/lang/regex -run TestGolden -update` from cases_test.go with real Nix; strings are Latin-1 (one character per byte)."
+	out.Nix = strings.TrimSpace(string(version))
+	var vres, vsubj []string
+	var pending []int
+	for _, g := range goldenCases {
+		if e := compileErr[g.re]; e != "" {
+			if seen[g.re] {
+				out.Cases = append(out.Cases, goldenCase{Re: toLatin1(g.re), Error: e})
+				seen[g.re] = false
+			}
+			continue
+		}
+		for _, s := range g.subjects {
+			pending = append(pending, len(out.Cases))
+			out.Cases = append(out.Cases, goldenCase{Re: toLatin1(g.re), Subject: toLatin1(s)})
+			vres = append(vres, g.re)
+			vsubj = append(vsubj, s)
+		}
+	}
+	outs, err := nixOutcomes(ctx, nix, vres, vsubj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, k := range pending {
+		out.Cases[k].Match = latin1Value(outs[i].Match)
+		out.Cases[k].Split = latin1Value(outs[i].Split).([]any)
+	}
+	data, err := json.MarshalIndent(out, "", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(goldenPath, append(data, '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("golden: wrote %d cases (%d patterns)", len(out.Cases), len(res))
+}
