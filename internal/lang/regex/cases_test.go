@@ -101,6 +101,17 @@ var goldenCases = []caseGroup{
 	{"a{100000}", []string{"a"}},
 	{"(a{1000}){1000}", []string{"a"}},
 	{"(ab){50000}", []string{"a"}},
+	// The state limit, at the exact boundary (measured with Nix 2.8).
+	{"a{99993}", []string{"a"}},
+	{"a{99994}", []string{"a"}},
+	{"(ab){19997}", []string{"ab"}},
+	{"(ab){19998}", []string{"ab"}},
+	{"a{0,49996}", []string{"aa"}},
+	{"a{0,49997}", []string{"aa"}},
+	{"(a|b){12497,}", []string{"ab"}},
+	{"(a|b){12498,}", []string{"ab"}},
+	{"[ab]{2,49997}", []string{"ab"}},
+	{"[ab]{2,49998}", []string{"ab"}},
 	{"a{010}", []string{"aaaaaaaaaa", "aaaaaaaa"}},
 
 	// Parentheses and alternation.
