@@ -34,7 +34,7 @@ func (p *parser) syntaxError(t token, expecting ...tokKind) {
 		return
 	}
 	if t.kind == tError {
-		p.setErr(p.pos(t), t.err)
+		p.setErr(p.pos(t), t.text)
 		return
 	}
 	if p.glrAlt >= 0 && t.seq == p.glrAlt {

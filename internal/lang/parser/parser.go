@@ -58,10 +58,11 @@ type parser struct {
 	opts Options
 	err  *Error
 
-	la   [4]token // lookahead
-	nla  int
-	seq  int32
-	last token // the token consumed last
+	la      [4]token // lookahead ring
+	head    int
+	nla     int
+	seq     int32
+	lastPos ast.Pos // where the token consumed last starts
 
 	depth  int
 	glrAlt int32 // seq of the token after `{ }` at the start of a function, or -1
@@ -76,10 +77,10 @@ func (p *parser) pos(t token) ast.Pos {
 
 func (p *parser) fill(n int) {
 	for p.nla <= n {
-		t := p.s.next()
+		t := &p.la[(p.head+p.nla)&3]
+		*t = p.s.next()
 		t.seq = p.seq
 		p.seq++
-		p.la[p.nla] = t
 		p.nla++
 	}
 }
@@ -88,20 +89,24 @@ func (p *parser) fill(n int) {
 func (p *parser) peek() token { return p.peekAt(0) }
 
 func (p *parser) peekAt(n int) token {
-	p.fill(n)
-	t := p.la[n]
+	if n >= p.nla {
+		p.fill(n)
+	}
+	t := p.la[(p.head+n)&3]
 	if t.kind == tError {
-		p.setErr(p.pos(t), t.err)
+		p.setErr(p.pos(t), t.text)
 	}
 	return t
 }
 
 func (p *parser) next() token {
-	p.fill(0)
-	t := p.la[0]
-	copy(p.la[:], p.la[1:p.nla])
+	if p.nla == 0 {
+		p.fill(0)
+	}
+	t := p.la[p.head]
+	p.head = (p.head + 1) & 3
 	p.nla--
-	p.last = t
+	p.lastPos = ast.Pos{Src: p.src, Line: t.line, Col: t.col}
 	return t
 }
 
@@ -123,7 +128,7 @@ func (p *parser) expect(k tokKind, expecting ...tokKind) (token, bool) {
 func (p *parser) enter(n int) bool {
 	p.depth += n
 	if p.depth >= maxDepth && p.err == nil {
-		p.setErr(p.pos(p.last), "memory exhausted")
+		p.setErr(p.lastPos, "memory exhausted")
 	}
 	return p.err == nil
 }

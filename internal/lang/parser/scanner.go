@@ -92,7 +92,7 @@ func (s *scanner) tok(k tokKind) token {
 
 func (s *scanner) errorAt(msg string) token {
 	s.failed = true
-	s.errTok = token{kind: tError, line: s.curLine, col: s.curCol, err: msg}
+	s.errTok = token{kind: tError, line: s.curLine, col: s.curCol, text: msg}
 	return s.errTok
 }
 

@@ -18,12 +18,12 @@ func scanAll(src string) string {
 		case tID, tINT, tFLOAT, tPATH, tHPATH, tSPATH, tURI:
 			v = "(" + t.text + ")"
 		case tSTR, tINDSTR:
-			v = fmt.Sprintf("(%q)", t.str)
+			v = fmt.Sprintf("(%q)", t.text)
 			if t.kind == tINDSTR && !t.indent {
 				v += "!"
 			}
 		case tError:
-			v = "(" + t.err + ")"
+			v = "(" + t.text + ")"
 		}
 		out = append(out, fmt.Sprintf("%s%s@%d:%d", t.kind, v, t.line, t.col))
 		if t.kind == tEOF || t.kind == tError {

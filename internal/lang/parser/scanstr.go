@@ -53,9 +53,9 @@ loop:
 		s.match(j - i)
 		t := s.tok(tSTR)
 		if simple && strings.IndexByte(text, 0) < 0 {
-			t.str = text
+			t.text = text
 		} else {
-			t.str = unescapeStr(text)
+			t.text = unescapeStr(text)
 		}
 		return t
 	}
@@ -145,7 +145,7 @@ loop:
 	if j > i {
 		s.match(j - i)
 		t := s.tok(tINDSTR)
-		t.str, t.indent = src[i:j], true
+		t.text, t.indent = src[i:j], true
 		return t
 	}
 	rest := src[i:]
@@ -153,17 +153,17 @@ loop:
 	case strings.HasPrefix(rest, "''$"):
 		s.matchFlat(3)
 		t := s.tok(tINDSTR)
-		t.str = "$"
+		t.text = "$"
 		return t
 	case strings.HasPrefix(rest, "'''"):
 		s.matchFlat(3)
 		t := s.tok(tINDSTR)
-		t.str = "''"
+		t.text = "''"
 		return t
 	case strings.HasPrefix(rest, "''\\") && len(rest) > 3:
 		s.match(4)
 		t := s.tok(tINDSTR)
-		t.str = unescapeStr(rest[2:4])
+		t.text = unescapeStr(rest[2:4])
 		return t
 	case strings.HasPrefix(rest, "${"):
 		s.matchFlat(2)
@@ -176,12 +176,12 @@ loop:
 	case rest[0] == '$':
 		s.matchFlat(1)
 		t := s.tok(tINDSTR)
-		t.str = "$"
+		t.text = "$"
 		return t
 	default: // a lone '
 		s.matchFlat(1)
 		t := s.tok(tINDSTR)
-		t.str = "'"
+		t.text = "'"
 		return t
 	}
 }
@@ -217,7 +217,7 @@ func (s *scanner) lexInPath() token {
 			s.push(stInPath)
 		}
 		t := s.tok(tSTR)
-		t.str, t.text = text, text
+		t.text = text
 		return t
 	}
 	if s.state == stInPathSlash {

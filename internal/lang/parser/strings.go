@@ -23,9 +23,9 @@ func (p *parser) parseString() ast.Expr {
 				if _, ok := p.expect(tQUOTE, tQUOTE); !ok {
 					return nil
 				}
-				return &ast.String{Val: t.str}
+				return &ast.String{Val: t.text}
 			}
-			parts = append(parts, &ast.String{Val: t.str})
+			parts = append(parts, &ast.String{Val: t.text})
 			partPos = append(partPos, p.pos(t))
 			continue
 		case tDOLLARCURLY:
@@ -72,7 +72,7 @@ func (p *parser) parseIndString(open token) ast.Expr {
 		switch t.kind {
 		case tINDSTR:
 			p.next()
-			parts = append(parts, indPart{pos: p.pos(t), s: t.str, indent: t.indent})
+			parts = append(parts, indPart{pos: p.pos(t), s: t.text, indent: t.indent})
 			continue
 		case tDOLLARCURLY:
 			p.next()
@@ -224,7 +224,7 @@ func (p *parser) parsePath(t token) ast.Expr {
 					return nil
 				}
 			}
-			parts = append(parts, &ast.String{Val: u.str})
+			parts = append(parts, &ast.String{Val: u.text})
 			partPos = append(partPos, p.pos(u))
 			continue
 		case tDOLLARCURLY:

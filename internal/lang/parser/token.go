@@ -145,12 +145,12 @@ var charTokens = [256]tokKind{
 // location, which for end of file is the start of the last text matched).
 type token struct {
 	kind      tokKind
+	indent    bool  // IND_STR that takes part in indentation stripping
 	seq       int32 // order of the token in the input (set by the parser)
 	line, col int32
-	text      string  // source text: ID, INT, FLOAT, PATH, HPATH, SPATH, URI, path STR
-	str       string  // value of STR / IND_STR
-	indent    bool    // IND_STR that takes part in indentation stripping
-	ival      int64   // INT
-	fval      float64 // FLOAT
-	err       string  // tError: the message
+	// text is the source text (ID, INT, FLOAT, PATH, HPATH, SPATH, URI),
+	// the value (STR, IND_STR) or the message (tError).
+	text string
+	ival int64   // INT
+	fval float64 // FLOAT
 }
