@@ -35,9 +35,21 @@ type record struct {
 }
 
 // readCorpus reads one expression per line, or several lines between
-// "<<<" and ">>>"; lines starting with "# " are comments.
+// "<<<" and ">>>"; lines starting with "# " are comments. A .json corpus
+// is a list of strings.
 func readCorpus(t testing.TB, name string) []string {
 	t.Helper()
+	if strings.HasSuffix(name, ".json") {
+		data, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		if err := json.Unmarshal(data, &out); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
 	f, err := os.Open(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
@@ -206,6 +218,16 @@ func TestGoldenParse(t *testing.T) {
 
 func TestGoldenErrors(t *testing.T) {
 	for _, r := range loadGolden(t, "errors.txt", "errors.golden.json") {
+		checkRecord(t, r)
+	}
+}
+
+// TestGoldenMutations covers random one- to three-edit mutations (of
+// tokens or of single characters) of the two corpora above, most of them
+// syntax errors: testdata/mutations.json was generated once by a throwaway
+// script and is kept as data.
+func TestGoldenMutations(t *testing.T) {
+	for _, r := range loadGolden(t, "mutations.json", "mutations.golden.json") {
 		checkRecord(t, r)
 	}
 }
