@@ -73,6 +73,8 @@ func Main(argv []string) int {
 		LookupEnv: os.LookupEnv,
 		Dir:       dir,
 	}
+	stopProfile := tuneRuntime()
+	defer stopProfile()
 	return Run(e, argv)
 }
 

@@ -90,7 +90,7 @@ func resolveExprPath(path string) string {
 // Eval evaluates a parsed expression to weak head normal form.
 func (st *State) Eval(e ast.Expr) (v *Value, err error) {
 	v = &Value{}
-	err = Catch(func() {
+	err = st.protect(func() {
 		st.depth = 0
 		*v = st.eval(st.baseEnv, e)
 	})
@@ -99,14 +99,14 @@ func (st *State) Eval(e ast.Expr) (v *Value, err error) {
 
 // EvalFile evaluates a file as import would (cached).
 func (st *State) EvalFile(path string) (v *Value, err error) {
-	err = Catch(func() { v = st.importFile(path, ast.Pos{}) })
+	err = st.protect(func() { v = st.importFile(path, ast.Pos{}) })
 	return v, err
 }
 
 // Call is the exported callFunction for the CLI (auto-calling).
 func (st *State) Call(fn *Value, arg *Value) (v *Value, err error) {
 	v = &Value{}
-	err = Catch(func() { *v = st.callFunction(fn, []*Value{arg}, ast.Pos{}) })
+	err = st.protect(func() { *v = st.callFunction(fn, []*Value{arg}, ast.Pos{}) })
 	return v, err
 }
 

@@ -20,7 +20,7 @@ func (st *State) NewBindings(attrs []Attr) *Bindings {
 
 // FindFileInSearchPath resolves <name> as a file argument of a command.
 func (st *State) FindFileInSearchPath(name string) (p string, err error) {
-	err = Catch(func() { p = st.findFile(st.opts.SearchPath, name, ast.Pos{}) })
+	err = st.protect(func() { p = st.findFile(st.opts.SearchPath, name, ast.Pos{}) })
 	return p, err
 }
 
@@ -55,7 +55,7 @@ func parseAttrPath(s string) []string {
 // FindAlongAttrPath selects attrPath (-A) in v, auto-calling functions on
 // the way (Nix's findAlongAttrPath).
 func (st *State) FindAlongAttrPath(attrPath string, autoArgs *Bindings, v *Value) (res *Value, err error) {
-	err = Catch(func() {
+	err = st.protect(func() {
 		for _, attr := range parseAttrPath(attrPath) {
 			nv := st.autoCall(autoArgs, v)
 			v = &nv
@@ -96,7 +96,7 @@ func (st *State) FindAlongAttrPath(attrPath string, autoArgs *Bindings, v *Value
 
 // AutoCall is Nix's autoCallFunction for the final value.
 func (st *State) AutoCall(args *Bindings, v *Value) (res *Value, err error) {
-	err = Catch(func() {
+	err = st.protect(func() {
 		r := st.autoCall(args, v)
 		res = &r
 	})

@@ -241,9 +241,9 @@ func primMapAttrs(st *State, pos ast.Pos, args []*Value) Value {
 	cells := make([]Value, 2*n)
 	apps := make([]pendingApp, 2*n)
 	for i, a := range b.Attrs {
-		apps[2*i] = pendingApp{fn: args[0], arg: nameCells[i]}
+		apps[2*i] = pendingApp{fn: args[0], args: [1]*Value{nameCells[i]}}
 		cells[2*i] = Value{kind: KApp, p: &apps[2*i]}
-		apps[2*i+1] = pendingApp{fn: &cells[2*i], arg: a.Val}
+		apps[2*i+1] = pendingApp{fn: &cells[2*i], args: [1]*Value{a.Val}}
 		cells[2*i+1] = Value{kind: KApp, p: &apps[2*i+1]}
 		out[i] = Attr{Name: a.Name, Val: &cells[2*i+1]}
 	}
@@ -290,9 +290,9 @@ func primZipAttrsWith(st *State, pos ast.Pos, args []*Value) Value {
 	apps := make([]pendingApp, 2*n)
 	for i, s := range syms {
 		cells[3*i] = ListValue(lists[i])
-		apps[2*i] = pendingApp{fn: args[0], arg: nameCells[i]}
+		apps[2*i] = pendingApp{fn: args[0], args: [1]*Value{nameCells[i]}}
 		cells[3*i+1] = Value{kind: KApp, p: &apps[2*i]}
-		apps[2*i+1] = pendingApp{fn: &cells[3*i+1], arg: &cells[3*i]}
+		apps[2*i+1] = pendingApp{fn: &cells[3*i+1], args: [1]*Value{&cells[3*i]}}
 		cells[3*i+2] = Value{kind: KApp, p: &apps[2*i+1]}
 		out[i] = Attr{Name: s, Val: &cells[3*i+2]}
 	}

@@ -78,7 +78,7 @@ func primMap(st *State, pos ast.Pos, args []*Value) Value {
 	out := make([]*Value, n)
 	f := args[0]
 	for i, x := range elems {
-		apps[i] = pendingApp{fn: f, arg: x}
+		apps[i] = pendingApp{fn: f, args: [1]*Value{x}}
 		cells[i] = Value{kind: KApp, p: &apps[i]}
 		out[i] = &cells[i]
 	}
@@ -220,7 +220,7 @@ func primGenList(st *State, pos ast.Pos, args []*Value) Value {
 	f := args[0]
 	for i := range out {
 		ints[i] = Value{kind: KInt, n: int64(i)}
-		apps[i] = pendingApp{fn: f, arg: &ints[i]}
+		apps[i] = pendingApp{fn: f, args: [1]*Value{&ints[i]}}
 		cells[i] = Value{kind: KApp, p: &apps[i]}
 		out[i] = &cells[i]
 	}

@@ -149,14 +149,14 @@ func primFloor(st *State, pos ast.Pos, args []*Value) Value {
 // primTryEval catches only throw and assert failures (Nix's
 // AssertionError and its subclass ThrownError).
 func primTryEval(st *State, pos ast.Pos, args []*Value) (res Value) {
-	depth := st.depth
+	m := st.mark()
 	defer func() {
 		if r := recover(); r != nil {
 			e, ok := r.(*Error)
 			if !ok || (e.Kind != ErrThrow && e.Kind != ErrAssert) {
 				panic(r)
 			}
-			st.depth = depth
+			st.unwindTo(m)
 			res = mkAttrs([]Attr{
 				{Name: st.sValue, Val: cell(BoolValue(false))},
 				{Name: st.sSuccess, Val: cell(BoolValue(false))},

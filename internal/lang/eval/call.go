@@ -127,10 +127,9 @@ func (st *State) callLambda(fn *Value, arg *Value, pos ast.Pos) Value {
 			}
 		}()
 	}
-	depth := st.depth
 	st.enter(pos)
 	v := st.eval(env2, l.Body)
-	st.depth = depth
+	st.depth--
 	return v
 }
 

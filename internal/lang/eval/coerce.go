@@ -144,6 +144,20 @@ func canonPath(p string) string {
 }
 
 func (st *State) evalConcat(env *Env, e *ast.ConcatStrings) Value {
+	// Fast path for `a + b` on integers, the common arithmetic case.
+	var pre [2]Value
+	npre := 0
+	if !e.ForceString && len(e.Parts) == 2 {
+		pre[0] = st.eval(env, e.Parts[0])
+		npre = 1
+		if pre[0].kind == KInt {
+			pre[1] = st.eval(env, e.Parts[1])
+			npre = 2
+			if pre[1].kind == KInt {
+				return IntValue(pre[0].n + pre[1].n)
+			}
+		}
+	}
 	first := !e.ForceString
 	firstKind := KString
 	var n int64
@@ -155,7 +169,12 @@ func (st *State) evalConcat(env *Env, e *ast.ConcatStrings) Value {
 		if i < len(e.PartPos) {
 			ppos = e.PartPos[i]
 		}
-		v := st.eval(env, part)
+		var v Value
+		if i < npre {
+			v = pre[i]
+		} else {
+			v = st.eval(env, part)
+		}
 		if first {
 			firstKind = v.kind
 		}

@@ -123,45 +123,89 @@ func (st *State) force(v *Value, pos ast.Pos) {
 func (st *State) enter(pos ast.Pos) {
 	st.depth++
 	if st.depth > st.maxDepth {
-		st.depth = 0 // let the error unwind without tripping again
 		throwErr(&Error{Kind: ErrStack, Msg: "stack overflow (possible infinite recursion)"})
 	}
+}
+
+// forcingEntry remembers a cell under evaluation (a black hole), so that
+// when an error unwinds past it the cell can be made re-evaluable again
+// (see unwindTo). Keeping this list instead of a deferred function per
+// thunk keeps forcing cheap.
+type forcingEntry struct {
+	v    *Value
+	kind Kind
+	p    any
+	env  *Env
 }
 
 func (st *State) forceThunk(v *Value, pos ast.Pos) {
 	expr, env := v.p.(ast.Expr), v.env
 	v.kind = KBlackhole
-	depth := st.depth
+	st.forcing = append(st.forcing, forcingEntry{v, KThunk, expr, env})
 	st.enter(pos)
-	defer func() {
-		if v.kind == KBlackhole {
-			// evaluation failed: make the thunk re-evaluable
-			v.kind, v.p, v.env = KThunk, expr, env
-			st.depth = depth
-		}
-	}()
 	*v = st.eval(env, expr)
-	st.depth = depth
+	st.depth--
+	st.forcing = st.forcing[:len(st.forcing)-1]
 }
 
 func (st *State) forceApp(v *Value, pos ast.Pos) {
+	// (app.args is an array inside the heap-allocated pendingApp, so
+	// slicing it costs nothing)
 	app := v.p.(*pendingApp)
 	v.kind = KBlackhole
-	depth := st.depth
+	st.forcing = append(st.forcing, forcingEntry{v, KApp, app, nil})
 	st.enter(pos)
+	*v = st.callFunction(app.fn, app.args[:], pos)
+	st.depth--
+	st.forcing = st.forcing[:len(st.forcing)-1]
+}
+
+// evalMark records the evaluator's stacks, for unwindTo.
+type evalMark struct{ depth, forcing, args int }
+
+func (st *State) mark() evalMark {
+	return evalMark{st.depth, len(st.forcing), len(st.argStack)}
+}
+
+// unwindTo is called where an evaluation error is caught and not
+// re-raised (tryEval, the API boundary): cells left as black holes by
+// the failed evaluation become thunks again, as in Nix, and the depth
+// counter and argument stack are restored.
+func (st *State) unwindTo(m evalMark) {
+	for i := len(st.forcing) - 1; i >= m.forcing; i-- {
+		f := st.forcing[i]
+		if f.v.kind == KBlackhole {
+			f.v.kind, f.v.p, f.v.env = f.kind, f.p, f.env
+		}
+	}
+	clear(st.forcing[m.forcing:])
+	st.forcing = st.forcing[:m.forcing]
+	clear(st.argStack[min(m.args, len(st.argStack)):])
+	st.argStack = st.argStack[:min(m.args, len(st.argStack))]
+	st.depth = m.depth
+}
+
+// protect runs f, turning an evaluation error into an error value and
+// unwinding the evaluator's state.
+func (st *State) protect(f func()) (err error) {
+	m := st.mark()
 	defer func() {
-		if v.kind == KBlackhole {
-			v.kind, v.p = KApp, app
-			st.depth = depth
+		if r := recover(); r != nil {
+			if e, ok := r.(*Error); ok {
+				st.unwindTo(m)
+				err = e
+				return
+			}
+			panic(r)
 		}
 	}()
-	*v = st.callFunction(app.fn, []*Value{app.arg}, pos)
-	st.depth = depth
+	f()
+	return nil
 }
 
 // Force evaluates v to weak head normal form (exported for the CLI layer).
 func (st *State) Force(v *Value) error {
-	return Catch(func() { st.force(v, ast.Pos{}) })
+	return st.protect(func() { st.force(v, ast.Pos{}) })
 }
 
 // eval evaluates e in env to weak head normal form.
@@ -197,11 +241,17 @@ func (st *State) eval(env *Env, e ast.Expr) Value {
 		return Value{kind: KLambda, p: e, env: env}
 	case *ast.Call:
 		fn := st.eval(env, e.Fn)
-		args := make([]*Value, len(e.Args))
-		for i, a := range e.Args {
-			args[i] = st.lazy(env, a)
+		// Arguments go on a per-evaluator stack instead of a fresh slice:
+		// callFunction and the builtins never keep the slice itself.
+		base := len(st.argStack)
+		for _, a := range e.Args {
+			st.argStack = append(st.argStack, st.lazy(env, a))
 		}
-		return st.callFunction(&fn, args, e.Pos)
+		args := st.argStack[base:len(st.argStack):len(st.argStack)]
+		v := st.callFunction(&fn, args, e.Pos)
+		clear(st.argStack[base:])
+		st.argStack = st.argStack[:base]
+		return v
 	case *ast.Let:
 		env2 := newEnv(env, len(e.Attrs.Attrs))
 		for i := range e.Attrs.Attrs {
@@ -320,14 +370,12 @@ func (st *State) showAttrPath(env *Env, path []ast.AttrName) string {
 		} else {
 			// Nix evaluates the name again for the trace; keep it cheap
 			// and safe: show the dynamic marker when it cannot be had.
-			func() {
-				defer func() {
-					if recover() != nil {
-						b.WriteString("\"${...}\"")
-					}
-				}()
-				b.WriteString(st.syms.Name(st.attrName(env, a)))
-			}()
+			var name ast.Symbol
+			if st.protect(func() { name = st.attrName(env, a) }) != nil {
+				b.WriteString("\"${...}\"")
+			} else {
+				b.WriteString(st.syms.Name(name))
+			}
 		}
 	}
 	return b.String()

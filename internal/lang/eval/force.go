@@ -144,7 +144,7 @@ func (st *State) deepForceAttrs(b *Bindings, pos ast.Pos, seen map[*Value]struct
 
 // DeepForce is the exported form used by the CLI's --strict.
 func (st *State) DeepForce(v *Value) error {
-	return Catch(func() { st.deepForce(v, ast.Pos{}) })
+	return st.protect(func() { st.deepForce(v, ast.Pos{}) })
 }
 
 // mkAttrs builds a set from unsorted attributes.

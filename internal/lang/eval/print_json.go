@@ -13,7 +13,7 @@ import (
 func (st *State) PrintJSON(w io.Writer, v *Value, strict bool) error {
 	var b strings.Builder
 	var ctx contextBuilder
-	err := Catch(func() { st.writeJSON(&b, v, strict, &ctx, ast.Pos{}) })
+	err := st.protect(func() { st.writeJSON(&b, v, strict, &ctx, ast.Pos{}) })
 	io.WriteString(w, b.String())
 	return err
 }

@@ -15,7 +15,7 @@ func (st *State) PrintXML(w io.Writer, v *Value, strict, location bool) error {
 	var b strings.Builder
 	// Like Nix's XMLWriter, elements still open when an error strikes are
 	// closed, and the partial document is written.
-	err := Catch(func() { st.writeXMLDoc(&b, v, strict, location) })
+	err := st.protect(func() { st.writeXMLDoc(&b, v, strict, location) })
 	io.WriteString(w, b.String())
 	return err
 }

@@ -44,6 +44,8 @@ type State struct {
 	showTrace bool
 
 	depth, maxDepth int
+	argStack        []*Value       // arguments of calls in progress (see eval of ast.Call)
+	forcing         []forcingEntry // cells under evaluation (black holes)
 
 	fileCache  map[string]*Value // import cache, by resolved path
 	parseCache map[string]ast.Expr

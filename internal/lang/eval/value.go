@@ -74,7 +74,8 @@ type PrimOpApp struct {
 }
 
 type pendingApp struct {
-	fn, arg *Value
+	fn   *Value
+	args [1]*Value
 }
 
 // Env is a run-time frame (see package ast for the layout).
