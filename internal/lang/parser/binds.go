@@ -66,6 +66,8 @@ func (p *parser) parseStringAttr() ast.Expr {
 		return p.parseString()
 	}
 	e := p.parseExpr()
+	p.enter(1)
+	defer p.leave(1)
 	if _, ok := p.expect(tRBRACE, tRBRACE); !ok {
 		return nil
 	}
@@ -89,14 +91,15 @@ func (p *parser) parseBinds(attrs *ast.Attrs, open token) {
 			if _, ok := p.expect(tASSIGN, tDOT, tASSIGN); !ok {
 				return
 			}
-			if !p.enter(3) {
+			if !p.enter(2) { // attrpath '='
 				return
 			}
 			v := p.parseExpr()
-			p.leave(3)
+			p.enter(1)
 			if _, ok := p.expect(tSEMI, tSEMI); !ok {
 				return
 			}
+			p.leave(3)
 			p.addAttr(attrs, path, v, pos)
 		case tINHERIT:
 			p.parseInherit(attrs, bindsPos)

@@ -107,6 +107,10 @@ func (p *parser) next() token {
 	p.head = (p.head + 1) & 3
 	p.nla--
 	p.lastPos = ast.Pos{Src: p.src, Line: t.line, Col: t.col}
+	if p.depth+1 >= maxDepth {
+		// Shifting t would overflow Bison's stack.
+		p.setErr(p.lastPos, "memory exhausted")
+	}
 	return t
 }
 
@@ -542,10 +546,11 @@ func (p *parser) parseSimple() ast.Expr {
 			return nil
 		}
 		e := p.parseExpr()
-		p.leave(1)
+		p.enter(1)
 		if _, ok := p.expect(tRPAREN, tRPAREN); !ok {
 			return nil
 		}
+		p.leave(2)
 		return e
 	case tLET, tREC:
 		p.next()
@@ -578,10 +583,10 @@ func (p *parser) parseSimple() ast.Expr {
 		for p.err == nil && startsSelect(p.peek().kind) {
 			elems = append(elems, p.parseSelect())
 		}
-		p.leave(2)
 		if _, ok := p.expect(tRBRACKET); !ok {
 			return nil
 		}
+		p.leave(2)
 		return &ast.List{Elems: elems}
 	}
 	p.syntaxError(t)
@@ -596,7 +601,6 @@ func (p *parser) parseAttrsBody(open token, items int) *ast.Attrs {
 		return nil
 	}
 	p.parseBinds(attrs, tokenEnd(open, 1))
-	p.leave(items + 1)
 	if p.err != nil {
 		return nil
 	}
@@ -606,6 +610,7 @@ func (p *parser) parseAttrsBody(open token, items int) *ast.Attrs {
 		return nil
 	}
 	p.next()
+	p.leave(items + 1)
 	return attrs
 }
 

@@ -34,10 +34,11 @@ func (p *parser) parseString() ast.Expr {
 				return nil
 			}
 			e := p.parseExpr()
-			p.leave(2)
+			p.enter(1)
 			if _, ok := p.expect(tRBRACE, tRBRACE); !ok {
 				return nil
 			}
+			p.leave(3)
 			parts = append(parts, e)
 			partPos = append(partPos, p.pos(t))
 			interpolated = true
@@ -80,10 +81,11 @@ func (p *parser) parseIndString(open token) ast.Expr {
 				return nil
 			}
 			e := p.parseExpr()
-			p.leave(3)
+			p.enter(1)
 			if _, ok := p.expect(tRBRACE, tRBRACE); !ok {
 				return nil
 			}
+			p.leave(4)
 			parts = append(parts, indPart{pos: p.pos(t), e: e})
 			continue
 		}
@@ -233,10 +235,11 @@ func (p *parser) parsePath(t token) ast.Expr {
 				return nil
 			}
 			e := p.parseExpr()
-			p.leave(2)
+			p.enter(1)
 			if _, ok := p.expect(tRBRACE, tRBRACE); !ok {
 				return nil
 			}
+			p.leave(3)
 			parts = append(parts, e)
 			partPos = append(partPos, p.pos(u))
 			interpolated = true
