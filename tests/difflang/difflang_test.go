@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -226,11 +227,11 @@ func compare(c *testCase, want, got result) string {
 		fmt.Fprintf(&b, "exit status: nix %d, gonix %d\n", want.exit, got.exit)
 	}
 	if !bytes.Equal(want.stdout, got.stdout) {
-		fmt.Fprintf(&b, "stdout (-nix +gonix):\n%s", indent(cmp.Diff(string(want.stdout), string(got.stdout))))
+		fmt.Fprintf(&b, "stdout:\n%s", indent(textDiff(string(want.stdout), string(got.stdout))))
 	}
 	if !c.noStderr {
 		if w, g := stderrKey(c, want), stderrKey(c, got); w != g {
-			fmt.Fprintf(&b, "stderr (-nix +gonix):\n%s", indent(cmp.Diff(w, g)))
+			fmt.Fprintf(&b, "stderr:\n%s", indent(textDiff(w, g)))
 		}
 	}
 	if b.Len() > 0 && (want.exit != got.exit || got.err != nil) {
@@ -238,6 +239,31 @@ func compare(c *testCase, want, got result) string {
 		fmt.Fprintf(&b, "gonix stderr:\n%s", indent(clip(string(got.stderr))))
 	}
 	return b.String()
+}
+
+// textDiff shows two outputs: quoted one above the other with the first
+// differing byte marked when both are one line, else a line diff.
+func textDiff(want, got string) string {
+	oneLine := func(s string) bool { return !strings.Contains(strings.TrimSuffix(s, "\n"), "\n") }
+	if oneLine(want) && oneLine(got) {
+		i := 0
+		for i < len(want) && i < len(got) && want[i] == got[i] {
+			i++
+		}
+		out := fmt.Sprintf("nix:   %s\ngonix: %s\nfirst difference at byte %d\n",
+			clip(strconv.QuoteToGraphic(want)), clip(strconv.QuoteToGraphic(got)), i)
+		if len(want) > 160 || len(got) > 160 {
+			out += fmt.Sprintf("near it:\nnix:   …%s…\ngonix: …%s…\n", window(want, i), window(got, i))
+		}
+		return out
+	}
+	return "(-nix +gonix)\n" + cmp.Diff(strings.SplitAfter(want, "\n"), strings.SplitAfter(got, "\n"))
+}
+
+// window is the quoted text of s around byte i.
+func window(s string, i int) string {
+	lo, hi := max(i-40, 0), min(i+40, len(s))
+	return strconv.QuoteToGraphic(s[lo:hi])
 }
 
 func clip(s string) string {
@@ -374,11 +400,15 @@ func diffOne(t *testing.T, c *testCase, m mode, work string, env []string, sem c
 		tl.known.Add(1)
 		t.Logf("known failure (%s): %s\n%s", reason, key, report)
 	default:
-		extra := ""
+		where := "in the case directory (keep it with -difflang.keep)"
 		if *keepFlag {
-			extra = "\nkept directory: " + work
+			where = "in " + work
 		}
-		t.Errorf("%s: %s disagrees\nrun in the case directory: %s\n%s%s", c.pos, key, shellLine(gonixArgv), report, extra)
+		envs := ""
+		if len(c.env) > 0 {
+			envs = strings.Join(c.env, " ") + " "
+		}
+		t.Errorf("%s: %s disagrees\nrun %s: %s%s\n%s", c.pos, key, where, envs, shellLine(gonixArgv), report)
 	}
 }
 
