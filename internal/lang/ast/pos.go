@@ -60,16 +60,15 @@ func (p Pos) PosFile() string {
 
 // ShortName is the form used inside messages such as "attribute 'x'
 // already defined at (string):1:3" and "anonymous function at
-// (string):1:2": `(string)` / `(stdin)` for text input.
+// (string):1:2": `(string)` for -E and for stdin input alike (Nix 2.8
+// prints "(string)" for both).
 func (p Pos) ShortName() string {
 	if p.Src == nil {
 		return ""
 	}
 	switch p.Src.Origin {
-	case OriginString:
+	case OriginString, OriginStdin:
 		return "(string)"
-	case OriginStdin:
-		return "(stdin)"
 	}
 	return p.Src.Path
 }

@@ -20,11 +20,16 @@ func (st *State) lambdaName(l *ast.Lambda) string {
 // callFunction applies fn to args (Nix's EvalState::callFunction).
 func (st *State) callFunction(fn *Value, args []*Value, pos ast.Pos) Value {
 	st.force(fn, pos)
-	cur := *fn
+	return st.callWHNF(*fn, args, pos)
+}
+
+// callWHNF applies an already evaluated function value. Taking the value
+// (not a pointer) keeps the caller's copy on its stack.
+func (st *State) callWHNF(cur Value, args []*Value, pos ast.Pos) Value {
 	for len(args) > 0 {
 		switch cur.kind {
 		case KLambda:
-			cur = st.callLambda(&cur, args[0], pos)
+			cur = st.callLambda(cur.p.(*ast.Lambda), cur.env, args[0], pos)
 			args = args[1:]
 		case KPrimOp:
 			op := cur.p.(*PrimOp)
@@ -66,11 +71,10 @@ func (st *State) callValue(f *Value, arg *Value, pos ast.Pos) Value {
 	return st.callFunction(f, []*Value{arg}, pos)
 }
 
-func (st *State) callLambda(fn *Value, arg *Value, pos ast.Pos) Value {
-	l := fn.p.(*ast.Lambda)
+func (st *State) callLambda(l *ast.Lambda, cenv *Env, arg *Value, pos ast.Pos) Value {
 	var env2 *Env
 	if !l.HasFormals {
-		env2 = newEnv(fn.env, 1)
+		env2 = st.newEnv1(cenv)
 		env2.vals[0] = arg
 	} else {
 		st.force(arg, pos)
@@ -82,7 +86,7 @@ func (st *State) callLambda(fn *Value, arg *Value, pos ast.Pos) Value {
 		if l.Arg != ast.NoSymbol {
 			size++
 		}
-		env2 = newEnv(fn.env, size)
+		env2 = newEnv(cenv, size)
 		if l.Arg != ast.NoSymbol {
 			env2.vals[n] = arg
 		}

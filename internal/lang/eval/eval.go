@@ -50,7 +50,7 @@ func (st *State) lazy(env *Env, e ast.Expr) *Value {
 			return v
 		}
 	}
-	return &Value{kind: KThunk, p: e, env: env}
+	return st.newThunk(e, env)
 }
 
 func (st *State) lookupVarNoEval(env *Env, x *ast.Var) *Value {
@@ -106,6 +106,20 @@ func (st *State) lookupVar(env *Env, x *ast.Var) *Value {
 			env = env.up
 		}
 	}
+}
+
+// evalOperand evaluates an argument of a strict builtin as forcing its
+// cell would: a variable's cell is forced in place with the call's
+// position (so errors such as infinite recursion point where Nix points).
+func (st *State) evalOperand(env *Env, e ast.Expr, pos ast.Pos) Value {
+	if x, ok := e.(*ast.Var); ok {
+		v := st.lookupVar(env, x)
+		if v.kind >= KThunk {
+			st.force(v, pos)
+		}
+		return *v
+	}
+	return st.eval(env, e)
 }
 
 // force evaluates v to weak head normal form in place.
@@ -241,15 +255,26 @@ func (st *State) eval(env *Env, e ast.Expr) Value {
 		return Value{kind: KLambda, p: e, env: env}
 	case *ast.Call:
 		fn := st.eval(env, e.Fn)
+		if fn.kind == KPrimOp && len(e.Args) == 2 {
+			if op := fn.p.(*PrimOp); op.fast2 != nil {
+				// Strict binary builtins (the desugared - * / <): evaluate
+				// the operands directly instead of making cells for them.
+				a := st.evalOperand(env, e.Args[0], e.Pos)
+				b := st.evalOperand(env, e.Args[1], e.Pos)
+				if r, ok := op.fast2(a, b); ok {
+					return r
+				}
+				return op.Fn(st, e.Pos, []*Value{cell(a), cell(b)})
+			}
+		}
 		// Arguments go on a per-evaluator stack instead of a fresh slice:
-		// callFunction and the builtins never keep the slice itself.
+		// callWHNF and the builtins never keep the slice itself.
 		base := len(st.argStack)
 		for _, a := range e.Args {
 			st.argStack = append(st.argStack, st.lazy(env, a))
 		}
 		args := st.argStack[base:len(st.argStack):len(st.argStack)]
-		v := st.callFunction(&fn, args, e.Pos)
-		clear(st.argStack[base:])
+		v := st.callWHNF(fn, args, e.Pos)
 		st.argStack = st.argStack[:base]
 		return v
 	case *ast.Let:
@@ -296,7 +321,7 @@ func (st *State) eval(env *Env, e ast.Expr) Value {
 func (st *State) evalBool(env *Env, e ast.Expr, pos ast.Pos) bool {
 	v := st.eval(env, e)
 	if v.kind != KBool {
-		st.fail(pos, "value is %s while a Boolean was expected", showType(&v))
+		st.typeError(cell(v), "a Boolean", pos)
 	}
 	return v.n != 0
 }
@@ -311,8 +336,11 @@ func (st *State) attrName(env *Env, a ast.AttrName) ast.Symbol {
 }
 
 func (st *State) evalSelect(env *Env, e *ast.Select) (result Value) {
+	// The selected-from value stays in v (already in WHNF: eval returns
+	// it so) and cur points at attribute cells after the first step; not
+	// taking v's address keeps it off the heap.
 	v := st.eval(env, e.E)
-	cur := &v
+	var cur *Value
 	var pos2 *ast.Pos
 	defer func() {
 		if r := recover(); r != nil {
@@ -324,32 +352,42 @@ func (st *State) evalSelect(env *Env, e *ast.Select) (result Value) {
 	}()
 	for _, an := range e.Path {
 		name := st.attrName(env, an)
-		if e.Default != nil {
-			st.force(cur, e.Pos)
-			if cur.kind != KAttrs {
-				return st.eval(env, e.Default)
+		var kind Kind
+		var b *Bindings
+		if cur == nil {
+			kind = v.kind
+			if kind == KAttrs {
+				b = v.p.(*Bindings)
 			}
-			a := cur.Attrs().Get(name)
-			if a == nil {
-				return st.eval(env, e.Default)
-			}
-			cur, pos2 = a.Val, a.Pos
 		} else {
 			st.force(cur, e.Pos)
-			if cur.kind != KAttrs {
-				st.fail(e.Pos, "value is %s while a set was expected", showType(cur))
+			kind = cur.kind
+			if kind == KAttrs {
+				b = cur.p.(*Bindings)
 			}
-			a := cur.Attrs().Get(name)
-			if a == nil {
-				names := make([]string, 0, len(cur.Attrs().Attrs))
-				for _, x := range cur.Attrs().Attrs {
-					names = append(names, st.syms.Name(x.Name))
-				}
-				throwErr(&Error{Msg: "attribute '" + st.syms.Name(name) + "' missing", Pos: e.Pos,
-					Suggestions: suggestions(st.syms.Name(name), names)})
-			}
-			cur, pos2 = a.Val, a.Pos
 		}
+		var a *Attr
+		if b != nil {
+			a = b.Get(name)
+		}
+		if a == nil {
+			if e.Default != nil {
+				return st.eval(env, e.Default)
+			}
+			if b == nil {
+				if cur == nil {
+					st.typeError(cell(v), "a set", e.Pos)
+				}
+				st.typeError(cur, "a set", e.Pos)
+			}
+			names := make([]string, 0, len(b.Attrs))
+			for _, x := range b.Attrs {
+				names = append(names, st.syms.Name(x.Name))
+			}
+			throwErr(&Error{Msg: "attribute '" + st.syms.Name(name) + "' missing", Pos: e.Pos,
+				Suggestions: suggestions(st.syms.Name(name), names)})
+		}
+		cur, pos2 = a.Val, a.Pos
 	}
 	fpos := e.Pos
 	if pos2 != nil && pos2.IsValid() {
@@ -383,14 +421,24 @@ func (st *State) showAttrPath(env *Env, path []ast.AttrName) string {
 
 func (st *State) evalHasAttr(env *Env, e *ast.HasAttr) Value {
 	v := st.eval(env, e.E)
-	cur := &v
+	var cur *Value
 	for _, an := range e.Path {
-		st.force(cur, ast.Pos{})
+		var b *Bindings
+		if cur == nil {
+			if v.kind == KAttrs {
+				b = v.p.(*Bindings)
+			}
+		} else {
+			st.force(cur, ast.Pos{})
+			if cur.kind == KAttrs {
+				b = cur.p.(*Bindings)
+			}
+		}
 		name := st.attrName(env, an)
-		if cur.kind != KAttrs {
+		if b == nil {
 			return BoolValue(false)
 		}
-		a := cur.Attrs().Get(name)
+		a := b.Get(name)
 		if a == nil {
 			return BoolValue(false)
 		}

@@ -46,6 +46,8 @@ type State struct {
 	depth, maxDepth int
 	argStack        []*Value       // arguments of calls in progress (see eval of ast.Call)
 	forcing         []forcingEntry // cells under evaluation (black holes)
+	valueSlab       []Value        // see alloc.go
+	envSlab         []Env
 
 	fileCache  map[string]*Value // import cache, by resolved path
 	parseCache map[string]ast.Expr
@@ -189,7 +191,7 @@ func (st *State) initBuiltins() {
 	add("nixPath", &np, false)
 	for _, group := range builtinGroups() {
 		for _, d := range group {
-			op := &PrimOp{Name: d.name, Arity: d.arity, Fn: d.fn}
+			op := &PrimOp{Name: d.name, Arity: d.arity, Fn: d.fn, fast2: fastBinary[d.name]}
 			st.primops = append(st.primops, op)
 			add(d.name, &Value{kind: KPrimOp, p: op}, d.topLevel)
 		}

@@ -65,6 +65,10 @@ type PrimOp struct {
 	Name  string
 	Arity int
 	Fn    func(st *State, pos ast.Pos, args []*Value) Value
+	// fast2, for a few strict binary builtins, computes the common case
+	// (two integers) without the general machinery; ok=false falls back
+	// to Fn.
+	fast2 func(a, b Value) (Value, bool)
 }
 
 // PrimOpApp is a partially applied primop.
