@@ -2,17 +2,23 @@ package cli
 
 import (
 	"os"
+	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"runtime/pprof"
 )
 
-// tuneRuntime applies process-wide settings for a command-line run. Nix
-// evaluation allocates many small, mostly long-lived values; collecting
-// less often trades memory (we stay far below Nix 2.8's peak RSS) for a
-// large cut in GC time. GOGC in the environment still wins.
+// tuneRuntime applies process-wide settings for a command-line run.
+//
+// Nix evaluation allocates many small values. While the live heap is
+// small, collecting rarely (a high GC percent) removes most of the GC's
+// cost at little memory; once the live heap is large, the same percent
+// would multiply it, so the percent is lowered as the heap grows (after
+// every collection, see gcTuner). GOGC in the environment disables this.
 func tuneRuntime() (stop func()) {
 	if _, ok := os.LookupEnv("GOGC"); !ok {
-		debug.SetGCPercent(400)
+		debug.SetGCPercent(gcPercentFor(0))
+		armGCTuner(&gcTuner{percent: gcPercentFor(0)})
 	}
 	// Deep Nix recursion needs deep Go stacks; the evaluator's depth limit
 	// turns runaway recursion into an error long before this.
@@ -25,5 +31,49 @@ func tuneRuntime() (stop func()) {
 			}
 		}
 	}
+	if p := os.Getenv("GONIX_MEMPROFILE"); p != "" {
+		prev := stop
+		stop = func() {
+			prev()
+			if f, err := os.Create(p); err == nil {
+				runtime.GC()
+				pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}
+	}
 	return stop
+}
+
+// gcPercentFor gives the GC percent for a live heap of live bytes: 400
+// up to 64 MiB live, then falling so that the heap limit stays near
+// live + 256 MiB, but never below 50.
+func gcPercentFor(live uint64) int {
+	const small = 64 << 20
+	if live <= small {
+		return 400
+	}
+	p := int(uint64(256<<20) * 100 / live)
+	return max(50, min(400, p))
+}
+
+// gcTuner re-arms itself through a finalizer, which the runtime runs
+// after each garbage collection that found it unreachable.
+type gcTuner struct {
+	percent int
+	sample  [1]metrics.Sample
+}
+
+func armGCTuner(t *gcTuner) {
+	t.sample[0].Name = "/gc/heap/live:bytes"
+	runtime.SetFinalizer(t, func(t *gcTuner) {
+		metrics.Read(t.sample[:])
+		if t.sample[0].Value.Kind() == metrics.KindUint64 {
+			if p := gcPercentFor(t.sample[0].Value.Uint64()); p != t.percent {
+				t.percent = p
+				debug.SetGCPercent(p)
+			}
+		}
+		armGCTuner(t)
+	})
 }

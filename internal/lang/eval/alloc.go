@@ -1,31 +1,16 @@
 package eval
 
-// Cells and frames are allocated in small slabs: one Go allocation serves
-// many evaluator allocations, which removes most of the allocator's cost
-// on call-heavy code (fib, foldl'). A slab stays alive while any of its
-// cells does; slabs are small so that this retention stays bounded.
-const (
-	valueSlab = 32
-	envSlab   = 16
-)
+// newThunk and newEnv1 are the evaluator's most frequent allocations.
+// (Allocating them in slabs was tried and dropped: one surviving cell
+// kept a whole slab, and everything it pointed to, alive; see
+// docs/design/evaluator-performance.md.)
 
 func (st *State) newThunk(p any, env *Env) *Value {
-	if len(st.valueSlab) == 0 {
-		st.valueSlab = make([]Value, valueSlab)
-	}
-	v := &st.valueSlab[0]
-	st.valueSlab = st.valueSlab[1:]
-	v.kind, v.p, v.env = KThunk, p, env
-	return v
+	return &Value{kind: KThunk, p: p, env: env}
 }
 
 func (st *State) newEnv1(up *Env) *Env {
-	if len(st.envSlab) == 0 {
-		st.envSlab = make([]Env, envSlab)
-	}
-	e := &st.envSlab[0]
-	st.envSlab = st.envSlab[1:]
-	e.up = up
+	e := &Env{up: up}
 	e.vals = e.inline[:1]
 	return e
 }

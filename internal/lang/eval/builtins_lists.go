@@ -161,17 +161,13 @@ func primFoldl(st *State, pos ast.Pos, args []*Value) Value {
 	var buf [2]*Value
 	acc := args[1]
 	var r Value
-	var slab []Value // accumulator cells, allocated in chunks
 	last := len(elems) - 1
 	for i, x := range elems {
 		r = st.call2(args[0], acc, x, &buf, pos)
 		if i < last {
-			if len(slab) == 0 {
-				slab = make([]Value, min(64, last-i))
-			}
-			slab[0] = r
-			acc = &slab[0]
-			slab = slab[1:]
+			// One cell per step: cells shared in a slab would keep every
+			// intermediate accumulator of the slab alive.
+			acc = cell(r)
 		}
 	}
 	if r.kind >= KThunk {

@@ -159,6 +159,7 @@ func (st *State) forceThunk(v *Value, pos ast.Pos) {
 	st.enter(pos)
 	*v = st.eval(env, expr)
 	st.depth--
+	st.forcing[len(st.forcing)-1] = forcingEntry{}
 	st.forcing = st.forcing[:len(st.forcing)-1]
 }
 
@@ -171,6 +172,7 @@ func (st *State) forceApp(v *Value, pos ast.Pos) {
 	st.enter(pos)
 	*v = st.callFunction(app.fn, app.args[:], pos)
 	st.depth--
+	st.forcing[len(st.forcing)-1] = forcingEntry{}
 	st.forcing = st.forcing[:len(st.forcing)-1]
 }
 
@@ -275,6 +277,8 @@ func (st *State) eval(env *Env, e ast.Expr) Value {
 		}
 		args := st.argStack[base:len(st.argStack):len(st.argStack)]
 		v := st.callWHNF(fn, args, e.Pos)
+		// clear, so that the stack's spare capacity keeps nothing alive
+		clear(args)
 		st.argStack = st.argStack[:base]
 		return v
 	case *ast.Let:

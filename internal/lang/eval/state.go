@@ -46,8 +46,6 @@ type State struct {
 	depth, maxDepth int
 	argStack        []*Value       // arguments of calls in progress (see eval of ast.Call)
 	forcing         []forcingEntry // cells under evaluation (black holes)
-	valueSlab       []Value        // see alloc.go
-	envSlab         []Env
 
 	fileCache  map[string]*Value // import cache, by resolved path
 	parseCache map[string]ast.Expr
