@@ -12,6 +12,12 @@ func (st *State) eqValues(a, b *Value, pos ast.Pos) bool {
 	if a == b {
 		return true
 	}
+	return st.eqForced(a, b, pos)
+}
+
+// eqForced compares two values already in weak head normal form; it does
+// not keep a or b, so callers may pass the address of a local copy.
+func (st *State) eqForced(a, b *Value, pos ast.Pos) bool {
 	if a.kind == KInt && b.kind == KFloat {
 		return float64(a.n) == b.Float()
 	}

@@ -339,34 +339,36 @@ func (st *State) attrName(env *Env, a ast.AttrName) ast.Symbol {
 	return st.syms.Intern(s)
 }
 
-func (st *State) evalSelect(env *Env, e *ast.Select) (result Value) {
+func (st *State) evalSelect(env *Env, e *ast.Select) Value {
 	// The selected-from value stays in v (already in WHNF: eval returns
 	// it so) and cur points at attribute cells after the first step; not
-	// taking v's address keeps it off the heap.
+	// taking v's address keeps it off the heap. Once an attribute has been
+	// selected (pos2 set), errors get Nix's "while evaluating the
+	// attribute" trace line; the deferred handler that adds it is only set
+	// up where an error can come from evaluation (selectTrace), so the
+	// common path has no defer.
 	v := st.eval(env, e.E)
 	var cur *Value
 	var pos2 *ast.Pos
-	defer func() {
-		if r := recover(); r != nil {
-			if err, ok := r.(*Error); ok && pos2 != nil && pos2.Src != nil && pos2.Src != st.derivationSrc {
-				err.Trace = append(err.Trace, TraceEntry{Pos: *pos2, Msg: "while evaluating the attribute '" + st.showAttrPath(env, e.Path) + "'"})
-			}
-			panic(r)
-		}
-	}()
 	for _, an := range e.Path {
-		name := st.attrName(env, an)
-		var kind Kind
+		var name ast.Symbol
+		if an.Expr == nil {
+			name = an.Sym
+		} else if pos2 == nil {
+			name = st.attrName(env, an)
+		} else {
+			st.selectTrace(env, e, pos2, func() { name = st.attrName(env, an) })
+		}
 		var b *Bindings
 		if cur == nil {
-			kind = v.kind
-			if kind == KAttrs {
+			if v.kind == KAttrs {
 				b = v.p.(*Bindings)
 			}
 		} else {
-			st.force(cur, e.Pos)
-			kind = cur.kind
-			if kind == KAttrs {
+			if cur.kind >= KThunk {
+				st.selectTrace(env, e, pos2, func() { st.force(cur, e.Pos) })
+			}
+			if cur.kind == KAttrs {
 				b = cur.p.(*Bindings)
 			}
 		}
@@ -378,27 +380,50 @@ func (st *State) evalSelect(env *Env, e *ast.Select) (result Value) {
 			if e.Default != nil {
 				return st.eval(env, e.Default)
 			}
+			var err *Error
 			if b == nil {
+				what := cur
 				if cur == nil {
-					st.typeError(cell(v), "a set", e.Pos)
+					what = cell(v)
 				}
-				st.typeError(cur, "a set", e.Pos)
+				err = &Error{Msg: "value is " + showType(what) + " while a set was expected", Pos: e.Pos}
+			} else {
+				names := make([]string, 0, len(b.Attrs))
+				for _, x := range b.Attrs {
+					names = append(names, st.syms.Name(x.Name))
+				}
+				err = &Error{Msg: "attribute '" + st.syms.Name(name) + "' missing", Pos: e.Pos,
+					Suggestions: suggestions(st.syms.Name(name), names)}
 			}
-			names := make([]string, 0, len(b.Attrs))
-			for _, x := range b.Attrs {
-				names = append(names, st.syms.Name(x.Name))
+			if pos2 != nil {
+				st.selectTrace(env, e, pos2, func() { throwErr(err) })
 			}
-			throwErr(&Error{Msg: "attribute '" + st.syms.Name(name) + "' missing", Pos: e.Pos,
-				Suggestions: suggestions(st.syms.Name(name), names)})
+			throwErr(err)
 		}
 		cur, pos2 = a.Val, a.Pos
 	}
-	fpos := e.Pos
-	if pos2 != nil && pos2.IsValid() {
-		fpos = *pos2
+	if cur.kind >= KThunk {
+		fpos := e.Pos
+		if pos2 != nil && pos2.IsValid() {
+			fpos = *pos2
+		}
+		st.selectTrace(env, e, pos2, func() { st.force(cur, fpos) })
 	}
-	st.force(cur, fpos)
 	return *cur
+}
+
+// selectTrace runs f and adds the "while evaluating the attribute" trace
+// line to an error it raises (Nix's ExprSelect::eval catch block).
+func (st *State) selectTrace(env *Env, e *ast.Select, pos2 *ast.Pos, f func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			if err, ok := r.(*Error); ok && pos2 != nil && pos2.Src != nil && pos2.Src != st.derivationSrc {
+				err.Trace = append(err.Trace, TraceEntry{Pos: *pos2, Msg: "while evaluating the attribute '" + st.showAttrPath(env, e.Path) + "'"})
+			}
+			panic(r)
+		}
+	}()
+	f()
 }
 
 func (st *State) showAttrPath(env *Env, path []ast.AttrName) string {
@@ -527,7 +552,7 @@ func (st *State) evalBinOp(env *Env, e *ast.BinOp) Value {
 	case ast.OpEq, ast.OpNEq:
 		a := st.eval(env, e.A)
 		b := st.eval(env, e.B)
-		eq := st.eqValues(&a, &b, e.Pos)
+		eq := st.eqForced(&a, &b, e.Pos)
 		return BoolValue(eq == (e.Op == ast.OpEq))
 	case ast.OpAnd:
 		if !st.evalBool(env, e.A, e.Pos) {

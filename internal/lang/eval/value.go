@@ -91,13 +91,35 @@ type Env struct {
 }
 
 func newEnv(up *Env, n int) *Env {
-	e := &Env{up: up}
-	if n <= 1 {
+	// One allocation for the frame and its slots when small.
+	switch n {
+	case 0, 1:
+		e := &Env{up: up}
 		e.vals = e.inline[:n]
-	} else {
-		e.vals = make([]*Value, n)
+		return e
+	case 2:
+		x := &struct {
+			e Env
+			a [2]*Value
+		}{}
+		x.e.up, x.e.vals = up, x.a[:]
+		return &x.e
+	case 3:
+		x := &struct {
+			e Env
+			a [3]*Value
+		}{}
+		x.e.up, x.e.vals = up, x.a[:]
+		return &x.e
+	case 4:
+		x := &struct {
+			e Env
+			a [4]*Value
+		}{}
+		x.e.up, x.e.vals = up, x.a[:]
+		return &x.e
 	}
-	return e
+	return &Env{up: up, vals: make([]*Value, n)}
 }
 
 // Constructors.
