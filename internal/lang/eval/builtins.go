@@ -13,5 +13,6 @@ func builtinGroups() [][]builtinDef {
 		contextBuiltins, // builtins_context.go
 		fileBuiltins,    // builtins_files.go: files, hashes, store paths
 		regexBuiltins,   // builtins_regex.go: match, split
+		fetchBuiltins,   // builtins_fetch.go
 	}
 }
