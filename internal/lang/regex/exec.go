@@ -12,14 +12,18 @@ package regex
 //     submatches.
 //
 // The recursion is an explicit stack. Because an ERE has no
-// backreferences, whether a subtree finds a solution depends only on the
-// automaton state and the position once a byte has been consumed (every
-// empty-iteration counter then refers to an earlier position, and the
-// start-of-search checks cannot fire), and its solutions never beat the
-// ones already recorded when it is explored again. So the executor
-// remembers, per (state after a byte, position), whether the subtree had a
-// solution, and does not explore it twice: the answers are libstdc++'s,
-// without its exponential blow-ups.
+// backreferences, captures never steer the search, and what a subtree
+// finds depends only on its state and position — provided no repeat is in
+// the middle of an iteration that started at this very position (its
+// empty-iteration counter would then matter). The subtree's solutions
+// also never beat those already recorded when it is explored again. So at
+// branch points and after each consumed byte, when no repeat is "active"
+// at the current position, the executor remembers per (state, position)
+// whether the subtree had a solution and does not explore it twice: the
+// answers are libstdc++'s, without most of its exponential blow-ups.
+// Entries survive from one start position of a search to the next (those
+// attempts found nothing), except at the new start itself, where "^" and
+// match_not_null read differently.
 
 type flags uint8
 
@@ -35,7 +39,8 @@ const (
 	frVisit      frameKind = iota // explore state a
 	frRepRestore                  // restore repeat a's counter to (b, c), then maybe take its exit
 	frCapRestore                  // caps[a] = b
-	frMatchDone                   // record memo[b], step back one byte
+	frMatchDone                   // step back one byte; active = b
+	frMemoDone                    // record memo[b]
 	frAltSecond                   // first branch of alternative a done
 	frAltJoin                     // second branch done; b != 0 if the first had a solution
 )
@@ -64,7 +69,10 @@ type machine struct {
 	rep     []repCount
 	stack   []frame
 
-	// memo[pos*re.nMatch+k] for the state after matcher k at pos:
+	// active counts the repeats whose current iteration started at cur.
+	active int
+
+	// memo[pos*re.nSlot+k] for the state with memo slot k at pos:
 	// 0 unexplored, 1 no solution, 2 solution. Positions lo..hi are dirty.
 	memo       []uint8
 	memoLo     int
@@ -88,8 +96,8 @@ func (m *machine) reset(s string) {
 		m.rep = make([]repCount, m.re.nRepeat)
 	}
 	m.rep = m.rep[:m.re.nRepeat]
-	size := (len(s) + 1) * m.re.nMatch
-	m.memoActive = size <= memoLimit
+	size := (len(s) + 1) * m.re.nSlot
+	m.memoActive = size <= memoLimit && !m.re.noMemo
 	if m.memoActive && len(m.memo) < size {
 		m.memo = make([]uint8, size)
 	}
@@ -101,7 +109,7 @@ func (m *machine) reset(s string) {
 // touched are dirty.
 func (m *machine) clearMemo() {
 	if m.memoHi >= m.memoLo {
-		k := m.re.nMatch
+		k := m.re.nSlot
 		clear(m.memo[m.memoLo*k : (m.memoHi+1)*k])
 	}
 	m.memoLo, m.memoHi = len(m.s)+1, -1
@@ -140,6 +148,11 @@ func (m *machine) search(start int, fl flags) bool {
 // run is _M_main in DFS mode from m.begin.
 func (m *machine) run() bool {
 	m.cur = m.begin
+	m.active = 0
+	if m.memoActive && m.begin >= m.memoLo && m.begin <= m.memoHi {
+		k := m.re.nSlot
+		clear(m.memo[m.begin*k : (m.begin+1)*k])
+	}
 	m.hasSol, m.done, m.solPos = false, false, -1
 	for i := range m.caps {
 		m.caps[i] = -1
@@ -165,6 +178,9 @@ func (m *machine) loop() {
 			m.visit(&states[f.a], f.a, s)
 		case frRepRestore:
 			st := &states[f.a]
+			if rc := &m.rep[st.arg]; rc.count == 1 {
+				m.active-- // the iteration that started here is over
+			}
 			m.rep[st.arg] = repCount{f.b, f.c}
 			if !m.hasSol {
 				m.push(frame{kind: frVisit, a: st.next})
@@ -172,14 +188,14 @@ func (m *machine) loop() {
 		case frCapRestore:
 			m.caps[f.a] = f.b
 		case frMatchDone:
-			if m.memoActive {
-				v := uint8(1)
-				if m.hasSol {
-					v = 2
-				}
-				m.memo[f.b] = v
-			}
 			m.cur--
+			m.active = f.b
+		case frMemoDone:
+			v := uint8(1)
+			if m.hasSol {
+				v = 2
+			}
+			m.memo[f.b] = v
 		case frAltSecond:
 			h := 0
 			if m.hasSol {
@@ -195,6 +211,21 @@ func (m *machine) loop() {
 }
 
 func (m *machine) visit(st *state, id int32, s string) {
+	if m.active == 0 && m.memoActive {
+		if slot := m.re.prog.slot[id]; slot >= 0 {
+			k := m.cur*m.re.nSlot + int(slot)
+			switch m.memo[k] {
+			case 1:
+				return
+			case 2:
+				m.hasSol = true
+				return
+			}
+			m.memoLo = min(m.memoLo, m.cur)
+			m.memoHi = max(m.memoHi, m.cur)
+			m.push(frame{kind: frMemoDone, b: k})
+		}
+	}
 	switch st.op {
 	case opChar, opSet, opAny:
 		if m.cur == len(s) {
@@ -215,35 +246,17 @@ func (m *machine) visit(st *state, id int32, s string) {
 				return
 			}
 		}
+		m.push(frame{kind: frMatchDone, b: m.active})
 		m.cur++
-		if !m.memoActive {
-			m.push(frame{kind: frMatchDone})
-			m.push(frame{kind: frVisit, a: st.next})
-			return
-		}
-		k := m.cur*m.re.nMatch + int(m.re.prog.matchIdx[id])
-		switch m.memo[k] {
-		case 0:
-			if m.cur < m.memoLo {
-				m.memoLo = m.cur
-			}
-			if m.cur > m.memoHi {
-				m.memoHi = m.cur
-			}
-			m.push(frame{kind: frMatchDone, b: k})
-			m.push(frame{kind: frVisit, a: st.next})
-		case 1:
-			m.cur--
-		default:
-			m.hasSol = true
-			m.cur--
-		}
+		m.active = 0
+		m.push(frame{kind: frVisit, a: st.next})
 	case opRepeat:
 		rc := &m.rep[st.arg]
 		switch {
 		case rc.count == 0 || rc.pos != m.cur:
 			m.push(frame{kind: frRepRestore, a: id, b: rc.pos, c: rc.count})
 			*rc = repCount{m.cur, 1}
+			m.active++
 			m.push(frame{kind: frVisit, a: st.alt})
 		case rc.count < 2:
 			m.push(frame{kind: frRepRestore, a: id, b: rc.pos, c: rc.count})

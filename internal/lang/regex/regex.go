@@ -10,8 +10,9 @@ type Regexp struct {
 	expr    string
 	prog    program
 	nGroups int // capture groups, not counting the whole match
-	nMatch  int // states that consume a byte
+	nSlot   int // states with a memo slot
 	nRepeat int
+	noMemo  bool      // tests: run libstdc++'s plain backtracking
 	pool    sync.Pool // *machine
 }
 
@@ -20,7 +21,7 @@ type Regexp struct {
 type program struct {
 	states   []state
 	sets     []byteSet
-	matchIdx []int32 // per state: dense index among byte-consuming states
+	slot     []int32 // per state: its memo slot, or -1
 	caps     []int   // prototype of the capture vector: 2 per subexpression
 }
 
@@ -49,11 +50,11 @@ func Compile(re string) (*Regexp, error) {
 	r := &Regexp{expr: re, nGroups: int(c.subCount) - 1}
 	r.prog = link(c)
 	for i := range r.prog.states {
-		switch r.prog.states[i].op {
-		case opChar, opSet, opAny:
-			r.nMatch++
-		case opRepeat:
+		if r.prog.states[i].op == opRepeat {
 			r.nRepeat++
+		}
+		if r.prog.slot[i] >= 0 {
+			r.nSlot++
 		}
 	}
 	return r, nil
@@ -89,10 +90,11 @@ func link(c *compiler) program {
 	p := program{
 		states:   make([]state, len(order)),
 		sets:     c.sets,
-		matchIdx: make([]int32, len(order)),
+		slot:     make([]int32, len(order)),
 		caps:     make([]int, 2*c.subCount),
 	}
-	var nRep, nMatch int32
+	var nRep int32
+	memoized := make([]bool, len(order))
 	for i, u := range order {
 		st := old[u]
 		if st.next >= 0 {
@@ -105,11 +107,28 @@ func link(c *compiler) program {
 		case opRepeat:
 			st.arg = nRep
 			nRep++
-		case opChar, opSet, opAny:
-			p.matchIdx[i] = nMatch
-			nMatch++
+			memoized[i] = true
+		case opAlternative:
+			memoized[i] = true
 		}
 		p.states[i] = st
+	}
+	// The states entered right after a byte is consumed.
+	for _, st := range p.states {
+		switch st.op {
+		case opChar, opSet, opAny:
+			if st.next >= 0 {
+				memoized[st.next] = true
+			}
+		}
+	}
+	var nSlot int32
+	for i := range p.slot {
+		p.slot[i] = -1
+		if memoized[i] {
+			p.slot[i] = nSlot
+			nSlot++
+		}
 	}
 	return p
 }
