@@ -19,10 +19,10 @@ type Regexp struct {
 // program is the reachable part of the automaton, renumbered so that the
 // start state is 0.
 type program struct {
-	states   []state
-	sets     []byteSet
-	slot     []int32 // per state: its memo slot, or -1
-	caps     []int   // prototype of the capture vector: 2 per subexpression
+	states []state
+	sets   []byteSet
+	slot   []int32 // per state: its memo slot, or -1
+	caps   []int   // prototype of the capture vector: 2 per subexpression
 }
 
 // Group is one capture group of a match. OK is false for a group that did
@@ -88,10 +88,10 @@ func link(c *compiler) program {
 		}
 	}
 	p := program{
-		states:   make([]state, len(order)),
-		sets:     c.sets,
-		slot:     make([]int32, len(order)),
-		caps:     make([]int, 2*c.subCount),
+		states: make([]state, len(order)),
+		sets:   c.sets,
+		slot:   make([]int32, len(order)),
+		caps:   make([]int, 2*c.subCount),
 	}
 	var nRep int32
 	memoized := make([]bool, len(order))
