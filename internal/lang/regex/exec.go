@@ -1,5 +1,7 @@
 package regex
 
+import "strings"
+
 // The executor reproduces libstdc++'s depth-first _Executor in POSIX mode:
 //
 //   - an alternative explores both branches, left first;
@@ -36,8 +38,7 @@ const (
 type frameKind uint8
 
 const (
-	frVisit      frameKind = iota // explore state a
-	frRepRestore                  // restore repeat a's counter to (b, c), then maybe take its exit
+	frRepRestore frameKind = iota // restore repeat a's counter to (b, c), then maybe take its exit
 	frCapRestore                  // caps[a] = b
 	frMatchDone                   // step back one byte; active = b
 	frMemoDone                    // record memo[b]
@@ -118,9 +119,38 @@ func (m *machine) clearMemo() {
 // match is regex_match: the whole subject.
 func (m *machine) match() bool {
 	m.begin, m.flags, m.exact = 0, 0, true
+	if !m.canStart(0) {
+		return false
+	}
 	ok := m.run()
 	m.clearMemo()
 	return ok
+}
+
+// canStart reports whether a match may start at pos; a run from a start
+// where none can would explore and find nothing.
+func (m *machine) canStart(pos int) bool {
+	p := &m.re.prog
+	return p.nullable || pos < len(m.s) && p.first.has(m.s[pos])
+}
+
+// nextStart returns the first position from pos on where a match may
+// start, or len(s).
+func (m *machine) nextStart(pos int) int {
+	p := &m.re.prog
+	if p.nullable {
+		return pos
+	}
+	if p.firstByte >= 0 {
+		if i := strings.IndexByte(m.s[pos:], byte(p.firstByte)); i >= 0 {
+			return pos + i
+		}
+		return len(m.s)
+	}
+	for pos < len(m.s) && !p.first.has(m.s[pos]) {
+		pos++
+	}
+	return pos
 }
 
 // search is regex_search on s[start:] (positions stay absolute).
@@ -129,7 +159,7 @@ func (m *machine) search(start int, fl flags) bool {
 	m.flags = fl
 	m.begin = start
 	defer m.clearMemo()
-	if m.run() {
+	if m.canStart(start) && m.run() {
 		return true
 	}
 	if fl&flagContinuous != 0 {
@@ -137,8 +167,8 @@ func (m *machine) search(start int, fl flags) bool {
 	}
 	m.flags |= flagPrevAvail
 	for m.begin < len(m.s) {
-		m.begin++
-		if m.run() {
+		m.begin = m.nextStart(m.begin + 1)
+		if m.canStart(m.begin) && m.run() {
 			return true
 		}
 	}
@@ -157,25 +187,31 @@ func (m *machine) run() bool {
 	for i := range m.caps {
 		m.caps[i] = -1
 	}
-	for i := range m.rep {
-		m.rep[i] = repCount{}
-	}
-	m.stack = append(m.stack[:0], frame{kind: frVisit, a: 0})
-	m.loop()
+	clear(m.rep)
+	m.stack = m.stack[:0]
+	m.loop(0)
 	return m.hasSol
 }
 
 func (m *machine) push(f frame) { m.stack = append(m.stack, f) }
 
-func (m *machine) loop() {
+// loop explores from state u. Each step either continues with the next
+// state to explore (the last thing the recursive version would do) or,
+// at a dead end, pops the innermost pending continuation.
+func (m *machine) loop(u int32) {
 	states := m.re.prog.states
-	s := m.s
-	for len(m.stack) > 0 && !m.done {
-		f := m.stack[len(m.stack)-1]
-		m.stack = m.stack[:len(m.stack)-1]
+	for !m.done {
+		if u >= 0 {
+			u = m.visit(&states[u], u)
+			continue
+		}
+		n := len(m.stack)
+		if n == 0 {
+			return
+		}
+		f := m.stack[n-1]
+		m.stack = m.stack[:n-1]
 		switch f.kind {
-		case frVisit:
-			m.visit(&states[f.a], f.a, s)
 		case frRepRestore:
 			st := &states[f.a]
 			if rc := &m.rep[st.arg]; rc.count == 1 {
@@ -183,7 +219,7 @@ func (m *machine) loop() {
 			}
 			m.rep[st.arg] = repCount{f.b, f.c}
 			if !m.hasSol {
-				m.push(frame{kind: frVisit, a: st.next})
+				u = st.next
 			}
 		case frCapRestore:
 			m.caps[f.a] = f.b
@@ -203,23 +239,25 @@ func (m *machine) loop() {
 			}
 			m.hasSol = false
 			m.push(frame{kind: frAltJoin, b: h})
-			m.push(frame{kind: frVisit, a: states[f.a].next})
+			u = states[f.a].next
 		case frAltJoin:
 			m.hasSol = m.hasSol || f.b != 0
 		}
 	}
 }
 
-func (m *machine) visit(st *state, id int32, s string) {
+// visit explores state id at m.cur and returns the state to explore next
+// (-1 for none), having pushed what must happen after it.
+func (m *machine) visit(st *state, id int32) int32 {
 	if m.active == 0 && m.memoActive {
 		if slot := m.re.prog.slot[id]; slot >= 0 {
 			k := m.cur*m.re.nSlot + int(slot)
 			switch m.memo[k] {
 			case 1:
-				return
+				return -1
 			case 2:
 				m.hasSol = true
-				return
+				return -1
 			}
 			m.memoLo = min(m.memoLo, m.cur)
 			m.memoHi = max(m.memoHi, m.cur)
@@ -228,28 +266,28 @@ func (m *machine) visit(st *state, id int32, s string) {
 	}
 	switch st.op {
 	case opChar, opSet, opAny:
-		if m.cur == len(s) {
-			return
+		if m.cur == len(m.s) {
+			return -1
 		}
-		b := s[m.cur]
+		b := m.s[m.cur]
 		switch st.op {
 		case opChar:
 			if b != byte(st.arg) {
-				return
+				return -1
 			}
 		case opSet:
 			if !m.re.prog.sets[st.arg].has(b) {
-				return
+				return -1
 			}
 		default:
 			if b == 0 {
-				return
+				return -1
 			}
 		}
 		m.push(frame{kind: frMatchDone, b: m.active})
 		m.cur++
 		m.active = 0
-		m.push(frame{kind: frVisit, a: st.next})
+		return st.next
 	case opRepeat:
 		rc := &m.rep[st.arg]
 		switch {
@@ -257,52 +295,50 @@ func (m *machine) visit(st *state, id int32, s string) {
 			m.push(frame{kind: frRepRestore, a: id, b: rc.pos, c: rc.count})
 			*rc = repCount{m.cur, 1}
 			m.active++
-			m.push(frame{kind: frVisit, a: st.alt})
+			return st.alt
 		case rc.count < 2:
 			m.push(frame{kind: frRepRestore, a: id, b: rc.pos, c: rc.count})
 			rc.count++
-			m.push(frame{kind: frVisit, a: st.alt})
-		default:
-			if !m.hasSol {
-				m.push(frame{kind: frVisit, a: st.next})
-			}
+			return st.alt
+		case !m.hasSol:
+			return st.next
 		}
 	case opAlternative:
 		m.push(frame{kind: frAltSecond, a: id})
-		m.push(frame{kind: frVisit, a: st.alt})
+		return st.alt
 	case opSubexprBegin:
 		i := 2 * st.arg
 		m.push(frame{kind: frCapRestore, a: i, b: m.caps[i]})
 		m.caps[i] = m.cur
-		m.push(frame{kind: frVisit, a: st.next})
+		return st.next
 	case opSubexprEnd:
 		i := 2*st.arg + 1
 		m.push(frame{kind: frCapRestore, a: i, b: m.caps[i]})
 		m.caps[i] = m.cur
-		m.push(frame{kind: frVisit, a: st.next})
+		return st.next
 	case opLineBegin:
 		if m.cur == m.begin && m.flags&flagPrevAvail == 0 {
-			m.push(frame{kind: frVisit, a: st.next})
+			return st.next
 		}
 	case opLineEnd:
-		if m.cur == len(s) {
-			m.push(frame{kind: frVisit, a: st.next})
+		if m.cur == len(m.s) {
+			return st.next
 		}
 	case opAccept:
-		sol := !m.exact || m.cur == len(s)
+		sol := !m.exact || m.cur == len(m.s)
 		if m.cur == m.begin && m.flags&flagNotNull != 0 {
 			sol = false
 		}
-		if !sol {
-			return
-		}
-		m.hasSol = true
-		if m.solPos < 0 || m.solPos < m.cur {
-			m.solPos = m.cur
-			copy(m.results, m.caps)
-			if m.cur == len(s) {
-				m.done = true
+		if sol {
+			m.hasSol = true
+			if m.solPos < 0 || m.solPos < m.cur {
+				m.solPos = m.cur
+				copy(m.results, m.caps)
+				if m.cur == len(m.s) {
+					m.done = true
+				}
 			}
 		}
 	}
+	return -1
 }

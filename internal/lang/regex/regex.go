@@ -23,6 +23,13 @@ type program struct {
 	sets   []byteSet
 	slot   []int32 // per state: its memo slot, or -1
 	caps   []int   // prototype of the capture vector: 2 per subexpression
+
+	// A match can start only with a byte of first, unless the pattern
+	// is nullable (may match without consuming anything).
+	first    byteSet
+	nullable bool
+	// firstByte is the only byte of first, or -1.
+	firstByte int
 }
 
 // Group is one capture group of a match. OK is false for a group that did
@@ -130,7 +137,50 @@ func link(c *compiler) program {
 			nSlot++
 		}
 	}
+	p.startSets()
 	return p
+}
+
+// startSets computes first and nullable, following every epsilon edge
+// from the start (taking the anchors as passable).
+func (p *program) startSets() {
+	seen := make([]bool, len(p.states))
+	stack := []int32{0}
+	for len(stack) > 0 {
+		u := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if u < 0 || seen[u] {
+			continue
+		}
+		seen[u] = true
+		switch st := p.states[u]; st.op {
+		case opChar:
+			p.first.add(byte(st.arg))
+		case opSet:
+			p.first.union(&p.sets[st.arg])
+		case opAny:
+			for b := 1; b < 256; b++ {
+				p.first.add(byte(b))
+			}
+		case opAccept:
+			p.nullable = true
+		case opAlternative, opRepeat:
+			stack = append(stack, st.next, st.alt)
+		default:
+			stack = append(stack, st.next)
+		}
+	}
+	p.firstByte = -1
+	n := 0
+	for b := 0; b < 256; b++ {
+		if p.first.has(byte(b)) {
+			n++
+			p.firstByte = b
+		}
+	}
+	if n != 1 {
+		p.firstByte = -1
+	}
 }
 
 // String returns the source text of the regular expression.
