@@ -1,6 +1,7 @@
 package regex
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -48,5 +49,27 @@ func BenchmarkCompile(b *testing.B) {
 		if _, err := Compile("([0-9]+)\\.([0-9]+)(\\.([0-9]+))?[[:alpha:]_-]*"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkStdlibReference runs the same cases through Go's regexp
+// (leftmost-longest, UTF-8: not Nix's semantics) as a speed yardstick.
+func BenchmarkStdlibReference(b *testing.B) {
+	for _, c := range benchCases {
+		re := regexp.MustCompilePOSIX(c.re)
+		if !c.split {
+			re = regexp.MustCompilePOSIX("^(" + c.re + ")$")
+		}
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(c.s)))
+			for b.Loop() {
+				if c.split {
+					re.FindAllStringSubmatchIndex(c.s, -1)
+				} else {
+					re.FindStringSubmatchIndex(c.s)
+				}
+			}
+		})
 	}
 }
