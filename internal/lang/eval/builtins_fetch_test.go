@@ -119,10 +119,6 @@ func fetchFixture(t *testing.T) string {
 		"one.tar.gz": gzipBytes(t, tarBytes(t, []fetchEntry{{name: "one.txt", body: "single\n", typ: tar.TypeReg, mode: 0o644}})),
 		"two.tar":    tarBytes(t, []fetchEntry{{name: "a", typ: tar.TypeReg, mode: 0o644}, {name: "b", typ: tar.TypeReg, mode: 0o644}}),
 		"dotdot.tar": tarBytes(t, []fetchEntry{{name: "top/../../x", body: "x", typ: tar.TypeReg, mode: 0o644}}),
-		"through.tar": tarBytes(t, []fetchEntry{
-			{name: "top/l", link: "/tmp", typ: tar.TypeSymlink, mode: 0o777},
-			{name: "top/l/x", body: "x", typ: tar.TypeReg, mode: 0o644},
-		}),
 		"x.tar.xz": {0xfd, '7', 'z', 'X', 'Z', 0, 0, 0},
 	}
 	for name, data := range files {
@@ -227,13 +223,20 @@ func TestFetchBuiltins(t *testing.T) {
 // A member below a symbolic link of the same archive is refused, and
 // nothing is written outside the extraction directory.
 func TestFetchTarballThroughSymlink(t *testing.T) {
-	dir := fetchFixture(t)
+	dir, outside := t.TempDir(), t.TempDir()
+	data := tarBytes(t, []fetchEntry{
+		{name: "top/l", link: outside, typ: tar.TypeSymlink, mode: 0o777},
+		{name: "top/l/x", body: "x", typ: tar.TypeReg, mode: 0o644},
+	})
+	if err := os.WriteFile(filepath.Join(dir, "through.tar"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	got, _ := evalIn(t, dir, `fetchTarball "file://`+dir+`/through.tar"`)
 	if !strings.HasPrefix(got, "error: failed to extract archive (Cannot extract through symlink") {
 		t.Errorf("got %s", got)
 	}
-	if _, err := os.Lstat("/tmp/x"); err == nil {
-		t.Errorf("/tmp/x exists (it may predate the test)")
+	if ents, _ := os.ReadDir(outside); len(ents) != 0 {
+		t.Errorf("extraction wrote %d entries through the symlink", len(ents))
 	}
 }
 
