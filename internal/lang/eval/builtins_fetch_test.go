@@ -119,7 +119,7 @@ func fetchFixture(t *testing.T) string {
 		"one.tar.gz": gzipBytes(t, tarBytes(t, []fetchEntry{{name: "one.txt", body: "single\n", typ: tar.TypeReg, mode: 0o644}})),
 		"two.tar":    tarBytes(t, []fetchEntry{{name: "a", typ: tar.TypeReg, mode: 0o644}, {name: "b", typ: tar.TypeReg, mode: 0o644}}),
 		"dotdot.tar": tarBytes(t, []fetchEntry{{name: "top/../../x", body: "x", typ: tar.TypeReg, mode: 0o644}}),
-		"x.tar.xz": {0xfd, '7', 'z', 'X', 'Z', 0, 0, 0},
+		"x.tar.xz":   {0xfd, '7', 'z', 'X', 'Z', 0, 0, 0},
 	}
 	for name, data := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
