@@ -27,7 +27,7 @@ func printEvalError(w io.Writer, err error, showTrace bool, program string) int 
 		b.WriteString(s)
 		b.WriteByte('\n')
 	}
-	if showTrace {
+	if showTrace && e.Kind != eval.ErrStack {
 		for _, t := range e.Trace {
 			b.WriteString("\n… ")
 			b.WriteString(t.Msg)
@@ -35,11 +35,18 @@ func printEvalError(w io.Writer, err error, showTrace bool, program string) int 
 			writePos(&b, t.Pos)
 		}
 	}
-	fmt.Fprintln(w, indent("error: ", "       ", strings.TrimRight(b.String(), "\n")))
+	// Nix indents the chomped text; an empty text (throw "") prints
+	// nothing but the newline, not even "error:".
+	if body := strings.TrimRight(b.String(), " \t\n\r"); body != "" {
+		fmt.Fprintln(w, indent("error: ", "       ", body))
+	} else {
+		fmt.Fprintln(w)
+	}
 	if e.Kind == eval.ErrUsage {
 		fmt.Fprintf(w, "Try '%s --help' for more information.\n", program)
 	}
-	if len(e.Trace) > 0 && !showTrace {
+	// Nix reports a stack overflow from its signal handler, with no traces.
+	if len(e.Trace) > 0 && !showTrace && e.Kind != eval.ErrStack {
 		fmt.Fprintln(w, "(use '--show-trace' to show detailed location information)")
 	}
 	return 1
@@ -57,6 +64,11 @@ func writePos(b *strings.Builder, p ast.Pos) {
 		return
 	}
 	lines := splitLines(text)
+	if n := len(lines); n > 0 && lines[n-1] == "" {
+		// text ending in a newline has no further line (Nix reads lines
+		// with getline)
+		lines = lines[:n-1]
+	}
 	l := int(p.Line)
 	if l < 1 || l > len(lines) {
 		b.WriteByte('\n')

@@ -54,6 +54,7 @@ func newEvaluator(e *Env, showTrace bool, includes []string) *eval.State {
 		Home:        e.Getenv("HOME"),
 		CurrentTime: time.Now().Unix(),
 		ShowTrace:   showTrace,
+		Interrupted: func() bool { return e.Ctx().Err() != nil },
 	})
 }
 

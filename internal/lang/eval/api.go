@@ -127,33 +127,46 @@ func errnoText(err error) string {
 }
 
 func (st *State) importFile(path string, pos ast.Pos) *Value {
-	path = resolveExprPath(path)
 	if v, ok := st.fileCache[path]; ok {
-		st.force(v, pos)
 		return v
 	}
 	if path == "/__corepkgs__/fetchurl.nix" {
-		e := st.corelibExpr("fetchurl.nix")
-		v := &Value{kind: KThunk, p: e, env: st.baseEnv}
-		st.fileCache[path] = v
+		v := st.newThunk(st.corelibExpr("fetchurl.nix"), st.baseEnv)
 		st.force(v, pos)
+		st.fileCache[path] = v
 		return v
 	}
 	if _, err := os.Stat(path); err != nil {
-		st.fail(pos, "getting status of '%s': %s", path, errnoText(err))
+		st.fail(ast.Pos{}, "getting status of '%s': %s", path, errnoText(err))
 	}
-	e, err := st.ParseFile(path)
+	resolved := resolveExprPath(path)
+	if v, ok := st.fileCache[resolved]; ok {
+		return v
+	}
+	e, err := st.ParseFile(resolved)
 	if err != nil {
 		panic(err.(*Error))
 	}
-	v := &Value{kind: KThunk, p: e, env: st.baseEnv}
+	// As in Nix, the file's value enters the cache only once evaluated: an
+	// import cycle recurses until it overflows ("stack overflow"). Imports
+	// nest far less deeply than calls, and each level unwinds through a
+	// trace handler, so they get a limit of their own.
+	st.importDepth++
+	defer func() { st.importDepth-- }()
+	if st.importDepth > maxImportDepth {
+		throwErr(&Error{Kind: ErrStack, Msg: "stack overflow (possible infinite recursion)"})
+	}
+	v := st.newThunk(e, st.baseEnv)
+	st.pushTrace(traceFrame{msg: "while evaluating the file '" + resolved + "':"})
+	st.force(v, pos)
+	st.popTrace()
 	st.fileCache[path] = v
-	func() {
-		defer addTrace(ast.Pos{}, "while evaluating the file '"+path+"':")
-		st.force(v, pos)
-	}()
+	st.fileCache[resolved] = v
 	return v
 }
+
+// maxImportDepth bounds nested imports (see importFile).
+const maxImportDepth = 1000
 
 // posValue is { file; line; column; } for __curPos / unsafeGetAttrPos.
 func (st *State) posValue(p ast.Pos) Value {

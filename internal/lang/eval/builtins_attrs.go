@@ -257,7 +257,7 @@ func primZipAttrsWith(st *State, pos ast.Pos, args []*Value) Value {
 	count := make(map[ast.Symbol]int)
 	for _, e := range elems {
 		var b *Bindings
-		withTrace(pos, "while invoking 'zipAttrsWith'", func() { b = st.forceAttrs(e, ast.Pos{}) })
+		st.withTrace(pos, "while invoking 'zipAttrsWith'", func() { b = st.forceAttrs(e, ast.Pos{}) })
 		for _, a := range b.Attrs {
 			count[a.Name]++
 		}

@@ -102,7 +102,7 @@ func primAppendContext(st *State, pos ast.Pos, args []*Value) Value {
 			apos = *a.Pos
 		}
 		if !storepath.IsStorePath(st.store.StoreDir(), name) {
-			st.fail(apos, "Context key '%s' is not a store path", name)
+			st.fail(apos, "Context key '%s' is not a store path", quoteIdent(name))
 		}
 		b := st.forceAttrs(a.Val, apos)
 		if x := b.Get(sPath); x != nil && st.forceBool(x.Val, apos) {
@@ -110,14 +110,14 @@ func primAppendContext(st *State, pos ast.Pos, args []*Value) Value {
 		}
 		if x := b.Get(sAll); x != nil && st.forceBool(x.Val, apos) {
 			if !strings.HasSuffix(name, ".drv") {
-				st.fail(apos, "Tried to add all-outputs context of %s, which is not a derivation, to a string", name)
+				st.fail(apos, "Tried to add all-outputs context of %s, which is not a derivation, to a string", quoteIdent(name))
 			}
 			ctx.addOne("=" + name)
 		}
 		if x := b.Get(st.sOutputs); x != nil {
 			outs := st.forceList(x.Val, apos)
 			if len(outs) > 0 && !strings.HasSuffix(name, ".drv") {
-				st.fail(apos, "Tried to add derivation output context of %s, which is not a derivation, to a string", name)
+				st.fail(apos, "Tried to add derivation output context of %s, which is not a derivation, to a string", quoteIdent(name))
 			}
 			for _, o := range outs {
 				ctx.addOne("!" + st.forceStringNoCtx(o, apos) + "!" + name)
@@ -129,4 +129,12 @@ func primAppendContext(st *State, pos ast.Pos, args []*Value) Value {
 
 func primPlaceholder(st *State, pos ast.Pos, args []*Value) Value {
 	return StringValue(storepath.Placeholder(st.forceStringNoCtx(args[0], pos)), nil)
+}
+
+// quoteIdent renders a symbol as Nix 2.8's formatter does inside some
+// messages: bare when it is an identifier, else as a quoted string.
+func quoteIdent(s string) string {
+	var b stringsBuilder
+	writeAttrName(&b, s)
+	return b.String()
 }

@@ -62,7 +62,7 @@ func primFetchGit(st *State, pos ast.Pos, args []*Value) Value {
 	if r, ok := st.cachedTree(in, true); ok {
 		return r
 	}
-	defer addTrace(ast.Pos{}, "while fetching the input '"+in.toURL()+"'")
+	defer st.traceGuard(len(st.traces), ast.Pos{}, "while fetching the input '"+in.toURL()+"'")
 	in.attrs.name()
 	if rev, ok := in.rev(); ok && rev.Algo != hash.SHA1 && rev.Algo != hash.SHA256 {
 		failNoPos("Hash '%s' is not supported by Git. Supported types are sha1 and sha256.", rev.Encode(hash.Base16, true))
@@ -127,7 +127,7 @@ func primFetchMercurial(st *State, pos ast.Pos, args []*Value) Value {
 	if r, ok := st.cachedTree(in, false); ok {
 		return r
 	}
-	defer addTrace(ast.Pos{}, "while fetching the input '"+in.toURL()+"'")
+	defer st.traceGuard(len(st.traces), ast.Pos{}, "while fetching the input '"+in.toURL()+"'")
 	in.attrs.name()
 	failNoPos("fetching the Mercurial repository '%s' is not supported by this build yet", url)
 	return Value{}

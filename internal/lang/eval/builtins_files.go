@@ -78,11 +78,11 @@ func (st *State) realisePath(pos ast.Pos, v *Value) string {
 	var ctx contextBuilder
 	var p string
 	func() {
-		defer addTrace(pos, "while realising the context of a path")
+		defer st.traceGuard(len(st.traces), pos, "while realising the context of a path")
 		p = st.coerceToPath(pos, v, &ctx)
 	}()
 	if c := ctx.result(); len(c) > 0 {
-		defer addTrace(pos, "while realising the context of path '"+p+"'")
+		defer st.traceGuard(len(st.traces), pos, "while realising the context of path '"+p+"'")
 		st.checkContextValid(c)
 	}
 	return p
@@ -378,7 +378,7 @@ func primPath(st *State, pos ast.Pos, args []*Value) Value {
 // addPath is primops.cc's addPath: add (or, with the computing store,
 // only compute) path as name, filtered by the Nix function filterFn.
 func (st *State) addPath(pos ast.Pos, name, path string, filterFn *Value, recursive bool, expected *hash.Hash, ctx Context) Value {
-	defer addTrace(pos, "while adding path '"+path+"'")
+	defer st.traceGuard(len(st.traces), pos, "while adding path '"+path+"'")
 	st.checkContextValid(ctx)
 	var filter func(p, typ string) bool
 	if filterFn != nil {

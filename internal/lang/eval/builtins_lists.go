@@ -305,7 +305,7 @@ func primConcatMap(st *State, pos ast.Pos, args []*Value) Value {
 			lists[i] = r.Elems()
 		} else {
 			lpos := determinePos(&r, determinePos(args[0], pos))
-			withTrace(pos, "while invoking 'concatMap'", func() {
+			st.withTrace(pos, "while invoking 'concatMap'", func() {
 				lists[i] = st.forceList(cell(r), lpos)
 			})
 		}

@@ -74,8 +74,8 @@ func determinePos(v *Value, fallback ast.Pos) ast.Pos {
 
 // withTrace runs f and, if it fails with an evaluation error, appends a
 // trace entry.
-func withTrace(pos ast.Pos, msg string, f func()) {
-	defer addTrace(pos, msg)
+func (st *State) withTrace(pos ast.Pos, msg string, f func()) {
+	defer st.traceGuard(len(st.traces), pos, msg)
 	f()
 }
 
@@ -113,9 +113,11 @@ func primThrow(st *State, pos ast.Pos, args []*Value) Value {
 }
 
 func primAddErrorContext(st *State, pos ast.Pos, args []*Value) Value {
+	mark := len(st.traces)
 	defer func() {
 		if r := recover(); r != nil {
 			if e, ok := r.(*Error); ok {
+				st.collectTraces(e, mark)
 				var ctx contextBuilder
 				msg := st.coerceToString(pos, args[0], &ctx, false, true)
 				e.Trace = append(e.Trace, TraceEntry{Msg: msg})

@@ -117,9 +117,11 @@ func (st *State) callLambda(l *ast.Lambda, cenv *Env, arg *Value, pos ast.Pos) V
 		}
 	}
 	if st.showTrace {
+		mark := len(st.traces)
 		defer func() {
 			if r := recover(); r != nil {
 				if err, ok := r.(*Error); ok {
+					st.collectTraces(err, mark)
 					what := "anonymous lambda"
 					if lambdaNamed(l) {
 						what = "'" + st.syms.Name(l.Name) + "'"

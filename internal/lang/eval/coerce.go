@@ -21,6 +21,10 @@ func (st *State) coerceToString(pos ast.Pos, v *Value, ctx *contextBuilder, coer
 		return s.S
 	case KPath:
 		p := v.StrS()
+		if needsCanon(p) {
+			// ~/ paths are not canonicalised by the parser (Nix 2.8)
+			p = canonPath(p)
+		}
 		if copyToStore {
 			sp := st.copyPathToStore(p, pos)
 			if ctx != nil {
@@ -99,6 +103,15 @@ func baseName(p string) string {
 		return p[i+1:]
 	}
 	return p
+}
+
+// needsCanon reports whether canonPath would change p.
+func needsCanon(p string) bool {
+	if len(p) > 1 && p[len(p)-1] == '/' {
+		return true
+	}
+	return strings.Contains(p, "//") || strings.Contains(p, "/./") || strings.Contains(p, "/../") ||
+		strings.HasSuffix(p, "/.") || strings.HasSuffix(p, "/..")
 }
 
 // canonPath canonicalises a path lexically: removes ".", "..", duplicate

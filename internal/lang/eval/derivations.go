@@ -24,11 +24,11 @@ func (st *State) derivationStrict(pos ast.Pos, arg *Value) Value {
 	attrs := st.forceAttrs(arg, pos)
 	nameAttr := attrs.Get(st.sName)
 	if nameAttr == nil {
-		st.fail(pos, "required attribute 'name' missing")
+		st.fail(pos, "attribute 'name' missing for call to 'derivationStrict'")
 	}
 	var drvName string
 	func() {
-		defer addTrace(pos, "while evaluating the derivation attribute 'name'")
+		defer st.traceGuard(len(st.traces), pos, "while evaluating the derivation attribute 'name'")
 		drvName = st.forceStringNoCtx(nameAttr.Val, pos)
 	}()
 	if strings.HasSuffix(drvName, ".drv") {
@@ -64,7 +64,7 @@ func (st *State) derivationStrict(pos ast.Pos, arg *Value) Value {
 			continue
 		}
 		func() {
-			defer addTrace(pos, "while evaluating the attribute '"+key+"' of the derivation '"+drvName+"'")
+			defer st.traceGuard(len(st.traces), pos, "while evaluating the attribute '"+key+"' of the derivation '"+drvName+"'")
 			if ignoreNulls {
 				st.force(a.Val, pos)
 				if a.Val.kind == KNull {

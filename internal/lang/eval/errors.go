@@ -57,10 +57,51 @@ func (st *State) failKind(kind ErrorKind, pos ast.Pos, format string, args ...an
 	panic(&Error{Kind: kind, Msg: fmt.Sprintf(format, args...), Pos: pos})
 }
 
-// addTrace runs f and, if it fails with an *Error, appends a trace entry.
-func addTrace(pos ast.Pos, msg string) {
+// traceFrame is a "while evaluating …" line that applies while some
+// evaluation is in progress. Frames are pushed and popped around the
+// evaluation instead of being added by a recovering defer: re-raising a
+// panic at every level of a deep recursion costs time quadratic in the
+// depth. The frames still on the stack when an error is caught are the
+// ones the error passed through; collectTraces turns them into the
+// error's trace, innermost first.
+type traceFrame struct {
+	pos ast.Pos
+	msg string
+	// a select's frame computes its message only when needed
+	env *Env
+	sel *ast.Select
+}
+
+func (st *State) pushTrace(f traceFrame) { st.traces = append(st.traces, f) }
+
+func (st *State) popTrace() {
+	st.traces[len(st.traces)-1] = traceFrame{}
+	st.traces = st.traces[:len(st.traces)-1]
+}
+
+// collectTraces moves the frames above mark into err, innermost first.
+func (st *State) collectTraces(err *Error, mark int) {
+	for i := len(st.traces) - 1; i >= mark; i-- {
+		f := st.traces[i]
+		msg := f.msg
+		if f.sel != nil {
+			msg = "while evaluating the attribute '" + st.showAttrPath(f.env, f.sel.Path) + "'"
+		}
+		err.Trace = append(err.Trace, TraceEntry{Pos: f.pos, Msg: msg})
+		st.traces[i] = traceFrame{}
+	}
+	if mark < len(st.traces) {
+		st.traces = st.traces[:mark]
+	}
+}
+
+// traceGuard, deferred as `defer st.traceGuard(len(st.traces), pos, msg)`,
+// adds a trace line to an error raised below it (after the frames it
+// passed through).
+func (st *State) traceGuard(mark int, pos ast.Pos, msg string) {
 	if r := recover(); r != nil {
 		if e, ok := r.(*Error); ok {
+			st.collectTraces(e, mark)
 			e.Trace = append(e.Trace, TraceEntry{Pos: pos, Msg: msg})
 		}
 		panic(r)

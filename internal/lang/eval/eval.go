@@ -139,6 +139,9 @@ func (st *State) enter(pos ast.Pos) {
 	if st.depth > st.maxDepth {
 		throwErr(&Error{Kind: ErrStack, Msg: "stack overflow (possible infinite recursion)"})
 	}
+	if st.polls++; st.polls&0xffff == 0 && st.interrupted != nil && st.interrupted() {
+		throwErr(&Error{Kind: ErrAbort, Msg: "interrupted by the user"})
+	}
 }
 
 // forcingEntry remembers a cell under evaluation (a black hole), so that
@@ -177,10 +180,10 @@ func (st *State) forceApp(v *Value, pos ast.Pos) {
 }
 
 // evalMark records the evaluator's stacks, for unwindTo.
-type evalMark struct{ depth, forcing, args int }
+type evalMark struct{ depth, forcing, args, traces int }
 
 func (st *State) mark() evalMark {
-	return evalMark{st.depth, len(st.forcing), len(st.argStack)}
+	return evalMark{st.depth, len(st.forcing), len(st.argStack), len(st.traces)}
 }
 
 // unwindTo is called where an evaluation error is caught and not
@@ -199,6 +202,8 @@ func (st *State) unwindTo(m evalMark) {
 	clear(st.argStack[min(m.args, len(st.argStack)):])
 	st.argStack = st.argStack[:min(m.args, len(st.argStack))]
 	st.depth = m.depth
+	clear(st.traces[min(m.traces, len(st.traces)):])
+	st.traces = st.traces[:min(m.traces, len(st.traces))]
 }
 
 // protect runs f, turning an evaluation error into an error value and
@@ -208,6 +213,7 @@ func (st *State) protect(f func()) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			if e, ok := r.(*Error); ok {
+				st.collectTraces(e, m.traces)
 				st.unwindTo(m)
 				err = e
 				return
@@ -412,18 +418,16 @@ func (st *State) evalSelect(env *Env, e *ast.Select) Value {
 	return *cur
 }
 
-// selectTrace runs f and adds the "while evaluating the attribute" trace
-// line to an error it raises (Nix's ExprSelect::eval catch block).
+// selectTrace runs f under the "while evaluating the attribute" trace
+// frame of Nix's ExprSelect::eval catch block.
 func (st *State) selectTrace(env *Env, e *ast.Select, pos2 *ast.Pos, f func()) {
-	defer func() {
-		if r := recover(); r != nil {
-			if err, ok := r.(*Error); ok && pos2 != nil && pos2.Src != nil && pos2.Src != st.derivationSrc {
-				err.Trace = append(err.Trace, TraceEntry{Pos: *pos2, Msg: "while evaluating the attribute '" + st.showAttrPath(env, e.Path) + "'"})
-			}
-			panic(r)
-		}
-	}()
+	if pos2 == nil || pos2.Src == nil || pos2.Src == st.derivationSrc {
+		f()
+		return
+	}
+	st.pushTrace(traceFrame{pos: *pos2, env: env, sel: e})
 	f()
+	st.popTrace()
 }
 
 func (st *State) showAttrPath(env *Env, path []ast.AttrName) string {

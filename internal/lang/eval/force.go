@@ -124,9 +124,11 @@ func (st *State) deepForceRec(v *Value, pos ast.Pos, seen map[*Value]struct{}) {
 
 func (st *State) deepForceAttrs(b *Bindings, pos ast.Pos, seen map[*Value]struct{}) {
 	i := 0
+	mark := len(st.traces)
 	defer func() {
 		if r := recover(); r != nil {
 			if err, ok := r.(*Error); ok && i < len(b.Attrs) {
+				st.collectTraces(err, mark)
 				a := b.Attrs[i]
 				p := ast.Pos{}
 				if a.Pos != nil {

@@ -16,6 +16,8 @@ import (
 // and object is still closed ("[1,]", `{"a":}`), which shows in
 // nix-instantiate --json's partial output.
 func (st *State) writeJSON(b *strings.Builder, v *Value, strict bool, ctx *contextBuilder, pos ast.Pos) {
+	st.enter(pos)
+	defer func() { st.depth-- }()
 	if strict {
 		st.force(v, pos)
 	}

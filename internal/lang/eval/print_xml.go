@@ -104,6 +104,8 @@ func (x *xmlWriter) attr(a Attr, depth int) {
 }
 
 func (x *xmlWriter) value(v *Value, depth int) {
+	x.st.enter(ast.Pos{})
+	defer func() { x.st.depth-- }()
 	if x.strict {
 		x.st.force(v, ast.Pos{})
 	}

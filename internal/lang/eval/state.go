@@ -29,6 +29,9 @@ type Options struct {
 	MaxDepth    int    // call/force depth limit; default 10000
 	ShowTrace   bool
 	Store       EvalStore // default: a store that only computes paths
+	// Interrupted, when set, is polled during evaluation; once it returns
+	// true evaluation stops with "interrupted by the user".
+	Interrupted func() bool
 }
 
 // State is one evaluator instance. It is not safe for concurrent use.
@@ -44,6 +47,10 @@ type State struct {
 	showTrace bool
 
 	depth, maxDepth int
+	importDepth     int
+	traces          []traceFrame // see traceFrame
+	interrupted     func() bool // polled now and then; true stops evaluation
+	polls           uint32
 	argStack        []*Value       // arguments of calls in progress (see eval of ast.Call)
 	forcing         []forcingEntry // cells under evaluation (black holes)
 
@@ -88,14 +95,15 @@ func New(opts Options) *State {
 		opts.MaxDepth = 100000
 	}
 	st := &State{
-		opts:       opts,
-		syms:       ast.NewSymbols(),
-		stderr:     opts.Stderr,
-		showTrace:  opts.ShowTrace,
-		maxDepth:   opts.MaxDepth,
-		fileCache:  make(map[string]*Value),
-		parseCache: make(map[string]ast.Expr),
-		drvs:       make(map[string]*drvInfo),
+		opts:        opts,
+		syms:        ast.NewSymbols(),
+		stderr:      opts.Stderr,
+		showTrace:   opts.ShowTrace,
+		maxDepth:    opts.MaxDepth,
+		interrupted: opts.Interrupted,
+		fileCache:   make(map[string]*Value),
+		parseCache:  make(map[string]ast.Expr),
+		drvs:        make(map[string]*drvInfo),
 	}
 	st.store = opts.Store
 	if st.store == nil {
