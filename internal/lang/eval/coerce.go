@@ -212,7 +212,13 @@ func (st *State) evalConcat(env *Env, e *ast.ConcatStrings) Value {
 				st.fail(ppos, "cannot add %s to a float", showType(&v))
 			}
 		default:
-			sb.WriteString(st.coerceToString(ppos, &v, &ctx, false, firstKind == KString))
+			if i == 0 && firstKind == KPath && v.kind == KPath {
+				// the prefix of an interpolated path keeps its trailing
+				// slash: Nix does not canonicalise the first part
+				sb.WriteString(v.StrS())
+			} else {
+				sb.WriteString(st.coerceToString(ppos, &v, &ctx, false, firstKind == KString))
+			}
 		}
 		first = false
 	}
