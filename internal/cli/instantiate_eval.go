@@ -10,13 +10,14 @@ import (
 	"strings"
 	"time"
 
+	"gonix/internal/cli/args"
 	"gonix/internal/lang/ast"
 	"gonix/internal/lang/eval"
 )
 
 // newEvaluator builds an evaluator from the command's settings and
 // environment: store directory, search path (-I then NIX_PATH), HOME.
-func newEvaluator(e *Env, showTrace bool, includes []string) *eval.State {
+func newEvaluator(e *Env, settings *args.Settings, includes []string) (*eval.State, error) {
 	storeDir := "/nix/store"
 	if d, ok := e.LookupEnv("NIX_STORE_DIR"); ok && d != "" {
 		storeDir = strings.TrimRight(d, "/")
@@ -46,6 +47,16 @@ func newEvaluator(e *Env, showTrace bool, includes []string) *eval.State {
 			}
 		}
 	}
+	// max-call-depth (a gonix setting; Nix 2.8 has no limit but its C
+	// stack): how deep evaluation may recurse before "stack overflow".
+	maxDepth := 0
+	if v, ok := settings.Lookup("max-call-depth"); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("invalid value '%s' for setting 'max-call-depth': expected a positive integer", v)
+		}
+		maxDepth = n
+	}
 	return eval.New(eval.Options{
 		StoreDir:    storeDir,
 		SearchPath:  sp,
@@ -53,9 +64,10 @@ func newEvaluator(e *Env, showTrace bool, includes []string) *eval.State {
 		Getenv:      e.LookupEnv,
 		Home:        e.Getenv("HOME"),
 		CurrentTime: time.Now().Unix(),
-		ShowTrace:   showTrace,
+		ShowTrace:   settings.ShowTrace,
+		MaxDepth:    maxDepth,
 		Interrupted: func() bool { return e.Ctx().Err() != nil },
-	})
+	}), nil
 }
 
 func parseSearchPathEntry(s string) eval.SearchPathEntry {
@@ -110,8 +122,11 @@ func isURIScheme(s string) bool {
 }
 
 func runInstantiate(e *Env, o *InstantiateOptions) int {
-	st := newEvaluator(e, o.ShowTrace, o.SearchPath)
 	fail := func(err error) int { return printEvalError(e.Stderr, err, o.ShowTrace, "nix-instantiate") }
+	st, err := newEvaluator(e, &o.Settings, o.SearchPath)
+	if err != nil {
+		return fail(err)
+	}
 	out := bufio.NewWriter(e.Stdout)
 	defer out.Flush()
 
@@ -247,4 +262,3 @@ func buildAutoArgs(st *eval.State, e *Env, o *InstantiateOptions) (*eval.Binding
 	return st.NewBindings(attrs), nil
 }
 
-var _ = strconv.Itoa
