@@ -144,25 +144,19 @@ func (st *State) enter(pos ast.Pos) {
 	}
 }
 
-// forcingEntry remembers a cell under evaluation (a black hole), so that
-// when an error unwinds past it the cell can be made re-evaluable again
-// (see unwindTo). Keeping this list instead of a deferred function per
-// thunk keeps forcing cheap.
-type forcingEntry struct {
-	v    *Value
-	kind Kind
-	p    any
-	env  *Env
-}
+// State.forcing lists the cells under evaluation (black holes), so that
+// when an error unwinds past one it can be made re-evaluable again (see
+// unwindTo). A black hole keeps its thunk's expression (or pending
+// application) and frame in p and env; only the kind changes. Keeping
+// this list instead of a deferred function per thunk keeps forcing cheap.
 
 func (st *State) forceThunk(v *Value, pos ast.Pos) {
-	expr, env := v.p.(ast.Expr), v.env
 	v.kind = KBlackhole
-	st.forcing = append(st.forcing, forcingEntry{v, KThunk, expr, env})
+	st.forcing = append(st.forcing, v)
 	st.enter(pos)
-	*v = st.eval(env, expr)
+	*v = st.eval(v.env, v.p.(ast.Expr))
 	st.depth--
-	st.forcing[len(st.forcing)-1] = forcingEntry{}
+	st.forcing[len(st.forcing)-1] = nil
 	st.forcing = st.forcing[:len(st.forcing)-1]
 }
 
@@ -171,11 +165,11 @@ func (st *State) forceApp(v *Value, pos ast.Pos) {
 	// slicing it costs nothing)
 	app := v.p.(*pendingApp)
 	v.kind = KBlackhole
-	st.forcing = append(st.forcing, forcingEntry{v, KApp, app, nil})
+	st.forcing = append(st.forcing, v)
 	st.enter(pos)
 	*v = st.callFunction(app.fn, app.args[:], pos)
 	st.depth--
-	st.forcing[len(st.forcing)-1] = forcingEntry{}
+	st.forcing[len(st.forcing)-1] = nil
 	st.forcing = st.forcing[:len(st.forcing)-1]
 }
 
@@ -192,9 +186,12 @@ func (st *State) mark() evalMark {
 // counter and argument stack are restored.
 func (st *State) unwindTo(m evalMark) {
 	for i := len(st.forcing) - 1; i >= m.forcing; i-- {
-		f := st.forcing[i]
-		if f.v.kind == KBlackhole {
-			f.v.kind, f.v.p, f.v.env = f.kind, f.p, f.env
+		if v := st.forcing[i]; v.kind == KBlackhole {
+			if _, ok := v.p.(*pendingApp); ok {
+				v.kind = KApp
+			} else {
+				v.kind = KThunk
+			}
 		}
 	}
 	clear(st.forcing[m.forcing:])
@@ -242,7 +239,16 @@ func (st *State) eval(env *Env, e ast.Expr) Value {
 	case *ast.Path:
 		return *constCell(e)
 	case *ast.Var:
-		v := st.lookupVar(env, e)
+		var v *Value
+		if !e.FromWith {
+			f := env
+			for l := e.Up; l > 0; l-- {
+				f = f.up
+			}
+			v = f.vals[e.Slot]
+		} else {
+			v = st.lookupVar(env, e)
+		}
 		if v.kind >= KThunk {
 			st.force(v, e.Pos)
 		}

@@ -49,10 +49,10 @@ type State struct {
 	depth, maxDepth int
 	importDepth     int
 	traces          []traceFrame // see traceFrame
-	interrupted     func() bool // polled now and then; true stops evaluation
+	interrupted     func() bool  // polled now and then; true stops evaluation
 	polls           uint32
-	argStack        []*Value       // arguments of calls in progress (see eval of ast.Call)
-	forcing         []forcingEntry // cells under evaluation (black holes)
+	argStack        []*Value // arguments of calls in progress (see eval of ast.Call)
+	forcing         []*Value // cells under evaluation (black holes)
 
 	fileCache  map[string]*Value // import cache, by resolved path
 	parseCache map[string]ast.Expr
