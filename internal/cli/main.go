@@ -81,7 +81,17 @@ func Main(argv []string) int {
 // Run dispatches argv (argv[0] included) to a command. When the base name of
 // argv[0] is a command's name, that command runs with argv[1:]; otherwise the
 // first argument names the command.
-func Run(e *Env, argv []string) int {
+func Run(e *Env, argv []string) (status int) {
+	// A Go panic here is a bug in gonix, never the user's fault: say so
+	// plainly instead of dumping a goroutine trace (GONIX_DEBUG=1 keeps it).
+	if e.Getenv("GONIX_DEBUG") == "" {
+		defer func() {
+			if r := recover(); r != nil {
+				fmt.Fprintf(e.Stderr, "error: internal error in gonix: %v\n(this is a bug; please report it with the command that caused it)\n", r)
+				status = 1
+			}
+		}()
+	}
 	self := "gonix"
 	if len(argv) > 0 {
 		self = path.Base(argv[0])
