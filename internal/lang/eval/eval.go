@@ -269,6 +269,18 @@ func (st *State) eval(env *Env, e ast.Expr) Value {
 		return Value{kind: KLambda, p: e, env: env}
 	case *ast.Call:
 		fn := st.eval(env, e.Fn)
+		if fn.kind == KLambda && len(e.Args) == 1 && !st.showTrace {
+			// The commonest call, `f x` with a simple-argument lambda,
+			// without the general loop of callWHNF.
+			if l := fn.p.(*ast.Lambda); !l.HasFormals {
+				env2 := st.newEnv1(fn.env)
+				env2.vals[0] = st.lazy(env, e.Args[0])
+				st.enter(e.Pos)
+				v := st.eval(env2, l.Body)
+				st.depth--
+				return v
+			}
+		}
 		if fn.kind == KPrimOp && len(e.Args) == 2 {
 			if op := fn.p.(*PrimOp); op.fast2 != nil {
 				// Strict binary builtins (the desugared - * / <): evaluate
