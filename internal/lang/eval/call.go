@@ -117,22 +117,33 @@ func (st *State) callLambda(l *ast.Lambda, cenv *Env, arg *Value, pos ast.Pos) V
 		}
 	}
 	if st.showTrace {
-		mark := len(st.traces)
-		defer func() {
-			if r := recover(); r != nil {
-				if err, ok := r.(*Error); ok {
-					st.collectTraces(err, mark)
-					what := "anonymous lambda"
-					if lambdaNamed(l) {
-						what = "'" + st.syms.Name(l.Name) + "'"
-					}
-					err.Trace = append(err.Trace, TraceEntry{Pos: l.Pos, Msg: "while evaluating " + what},
-						TraceEntry{Pos: pos, Msg: "from call site"})
-				}
-				panic(r)
-			}
-		}()
+		return st.evalBodyTraced(l, env2, pos)
 	}
+	st.enter(pos)
+	v := st.eval(env2, l.Body)
+	st.depth--
+	return v
+}
+
+// evalBodyTraced evaluates a lambda's body adding --show-trace's "while
+// evaluating 'f'" and "from call site" lines on error (kept out of
+// callLambda so that the common path has no defer).
+func (st *State) evalBodyTraced(l *ast.Lambda, env2 *Env, pos ast.Pos) Value {
+	mark := len(st.traces)
+	defer func() {
+		if r := recover(); r != nil {
+			if err, ok := r.(*Error); ok {
+				st.collectTraces(err, mark)
+				what := "anonymous lambda"
+				if lambdaNamed(l) {
+					what = "'" + st.syms.Name(l.Name) + "'"
+				}
+				err.Trace = append(err.Trace, TraceEntry{Pos: l.Pos, Msg: "while evaluating " + what},
+					TraceEntry{Pos: pos, Msg: "from call site"})
+			}
+			panic(r)
+		}
+	}()
 	st.enter(pos)
 	v := st.eval(env2, l.Body)
 	st.depth--
