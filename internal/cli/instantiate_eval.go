@@ -261,4 +261,3 @@ func buildAutoArgs(st *eval.State, e *Env, o *InstantiateOptions) (*eval.Binding
 	}
 	return st.NewBindings(attrs), nil
 }
-
