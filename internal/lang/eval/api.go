@@ -97,19 +97,6 @@ func (st *State) Eval(e ast.Expr) (v *Value, err error) {
 	return v, err
 }
 
-// EvalFile evaluates a file as import would (cached).
-func (st *State) EvalFile(path string) (v *Value, err error) {
-	err = st.protect(func() { v = st.importFile(path, ast.Pos{}) })
-	return v, err
-}
-
-// Call is the exported callFunction for the CLI (auto-calling).
-func (st *State) Call(fn *Value, arg *Value) (v *Value, err error) {
-	v = &Value{}
-	err = st.protect(func() { *v = st.callFunction(fn, []*Value{arg}, ast.Pos{}) })
-	return v, err
-}
-
 func errnoText(err error) string {
 	if pe, ok := err.(*os.PathError); ok {
 		err = pe.Err

@@ -261,14 +261,8 @@ func (st *State) cachedTree(in input, emptyRevFallback bool) (r Value, ok bool) 
 			return Value{}, false
 		}
 	}
-	var p string
-	if err := Catch(func() {
-		var err error
-		p, err = storepath.MakeFixedOutputPath(st.store.StoreDir(), in.attrs.name(), true, narHash, nil)
-		if err != nil {
-			failNoPos("%s", err.Error())
-		}
-	}); err != nil || !st.isValidStorePath(p) {
+	p, err := storepath.MakeFixedOutputPath(st.store.StoreDir(), in.attrs.name(), true, narHash, nil)
+	if err != nil || !st.isValidStorePath(p) {
 		return Value{}, false
 	}
 	if in.hg {

@@ -43,10 +43,6 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Msg }
 
-func (st *State) errorf(pos ast.Pos, format string, args ...any) *Error {
-	return &Error{Msg: fmt.Sprintf(format, args...), Pos: pos}
-}
-
 func throwErr(e *Error) { panic(e) }
 
 func (st *State) fail(pos ast.Pos, format string, args ...any) {
@@ -106,21 +102,6 @@ func (st *State) traceGuard(mark int, pos ast.Pos, msg string) {
 		}
 		panic(r)
 	}
-}
-
-// Catch runs f and converts an evaluation panic into an error.
-func Catch(f func()) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			if e, ok := r.(*Error); ok {
-				err = e
-				return
-			}
-			panic(r)
-		}
-	}()
-	f()
-	return nil
 }
 
 // showType is Nix's showType wording (spec §6.2).

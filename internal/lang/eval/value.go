@@ -139,8 +139,6 @@ func StringValue(s string, ctx Context) Value {
 func PathValue(s string) Value       { return Value{kind: KPath, p: &Str{S: s}} }
 func AttrsValue(b *Bindings) Value   { return Value{kind: KAttrs, p: b} }
 func ListValue(elems []*Value) Value { return Value{kind: KList, p: &List{Elems: elems}} }
-func listOf(l *List) Value           { return Value{kind: KList, p: l} }
-func PrimOpValue(op *PrimOp) Value   { return Value{kind: KPrimOp, p: op} }
 func thunkValue(e ast.Expr, env *Env) Value {
 	return Value{kind: KThunk, p: e, env: env}
 }
