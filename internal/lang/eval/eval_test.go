@@ -90,6 +90,12 @@ var strictCases = []struct{ expr, want string }{
 	{`builtins.match "(a|ab)(c|bcd)(d*)" "abcd"`, `[ "a" "bcd" "" ]`},
 	{`builtins.split "(a)|(b)" "xaybz"`, `[ "x" [ "a" null ] "y" [ null "b" ] "z" ]`},
 	{`__curPos`, `{ column = 1; file = "__curPos"; line = 1; }`},
+	// a thunk whose evaluation failed inside tryEval is a thunk again, not a
+	// black hole ("infinite recursion") when forced a second time
+	{`let x = throw "a"; in [ (builtins.tryEval x).success (builtins.tryEval x).success ]`, `[ false false ]`},
+	{`let f = n: if n == 0 then throw "deep" else f (n - 1); x = f 100; in [ (builtins.tryEval x).success (builtins.tryEval x).success ]`, `[ false false ]`},
+	// deep recursion through selects ends in a prompt error
+	{`let f = x: { a = f x; }.a; in f 1`, `error: stack overflow (possible infinite recursion)`},
 }
 
 var lazyCases = []struct{ expr, want string }{
