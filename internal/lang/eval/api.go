@@ -48,6 +48,10 @@ func (st *State) ParseString(text, baseDir string, origin ast.Origin) (ast.Expr,
 
 // ParseFile parses a file (a directory means its default.nix).
 func (st *State) ParseFile(path string) (ast.Expr, error) {
+	if _, err := os.Lstat(path); err != nil {
+		// Nix's resolveExprPath stats the path first
+		return nil, &Error{Msg: fmt.Sprintf("getting status of '%s': %s", path, errnoText(err))}
+	}
 	path = resolveExprPath(path)
 	if e, ok := st.parseCache[path]; ok {
 		return e, nil
