@@ -52,7 +52,11 @@ func (st *State) ParseFile(path string) (ast.Expr, error) {
 		// Nix's resolveExprPath stats the path first
 		return nil, &Error{Msg: fmt.Sprintf("getting status of '%s': %s", path, errnoText(err))}
 	}
-	path = resolveExprPath(path)
+	return st.parseResolved(resolveExprPath(path))
+}
+
+// parseResolved parses a file whose path resolveExprPath already gave.
+func (st *State) parseResolved(path string) (ast.Expr, error) {
 	if e, ok := st.parseCache[path]; ok {
 		return e, nil
 	}
@@ -134,7 +138,7 @@ func (st *State) importFile(path string, pos ast.Pos) *Value {
 	if v, ok := st.fileCache[resolved]; ok {
 		return v
 	}
-	e, err := st.ParseFile(resolved)
+	e, err := st.parseResolved(resolved)
 	if err != nil {
 		panic(err.(*Error))
 	}
