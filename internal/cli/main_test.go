@@ -3,8 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
-	"os"
-	"os/exec"
+	"gonix/internal/testutil"
 	"strings"
 	"testing"
 )
@@ -114,12 +113,5 @@ func TestCommandNames(t *testing.T) {
 // it the test is skipped, unless CI=true, where that is a failure.
 func needNix(t *testing.T, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true but the oracle is missing: %v", err)
-		}
-		t.Skipf("oracle not installed: %v", err)
-	}
-	return p
+	return testutil.NixTool(t, name)
 }

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"os"
+	"gonix/internal/testutil"
 	"os/exec"
 	"sort"
 	"strings"
@@ -17,14 +17,7 @@ import (
 // Without it the test is skipped, unless CI=true, where that is a failure.
 func needNix(t *testing.T, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true but the oracle is missing: %v", err)
-		}
-		t.Skipf("oracle not installed: %v", err)
-	}
-	return p
+	return testutil.NixTool(t, name)
 }
 
 // TestSettingsTableMatchesNix compares configSettings with the settings real

@@ -3,6 +3,7 @@ package derivation
 import (
 	"bytes"
 	"encoding/hex"
+	"gonix/internal/testutil"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,14 +16,7 @@ const sd = storepath.DefaultStoreDir
 
 func vectorsDir(t testing.TB) string {
 	t.Helper()
-	dir := filepath.Join("..", "..", "..", "..", "shared", "spec", "vectors")
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("spec vectors missing: %v", err)
-		}
-		t.Skipf("spec vectors not available: %v", err)
-	}
-	return dir
+	return testutil.SpecVectors(t)
 }
 
 // drvFiles maps the store path of every vector .drv to its file.

@@ -3,6 +3,7 @@ package hash
 import (
 	"bufio"
 	"bytes"
+	"gonix/internal/testutil"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,14 +12,7 @@ import (
 
 func vectorsDir(t testing.TB) string {
 	t.Helper()
-	dir := filepath.Join("..", "..", "..", "..", "shared", "spec", "vectors")
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("spec vectors missing: %v", err)
-		}
-		t.Skipf("spec vectors not available: %v", err)
-	}
-	return dir
+	return testutil.SpecVectors(t)
 }
 
 type vector struct {

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"gonix/internal/testutil"
 	"io"
 	"os"
 	"os/exec"
@@ -17,14 +18,7 @@ import (
 
 func vectorsDir(t testing.TB) string {
 	t.Helper()
-	dir := filepath.Join("..", "..", "..", "..", "shared", "spec", "vectors")
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("spec vectors missing: %v", err)
-		}
-		t.Skipf("spec vectors not available: %v", err)
-	}
-	return dir
+	return testutil.SpecVectors(t)
 }
 
 // makeTrees runs vectors/nar/make-trees.sh in a fresh directory.

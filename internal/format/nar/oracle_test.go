@@ -3,6 +3,7 @@ package nar
 import (
 	"bytes"
 	"encoding/hex"
+	"gonix/internal/testutil"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,12 +13,7 @@ import (
 
 func needNix(t *testing.T, tool string) {
 	t.Helper()
-	if _, err := exec.LookPath(tool); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s not found", tool)
-		}
-		t.Skipf("%s not found", tool)
-	}
+	testutil.NixTool(t, tool)
 }
 
 // TestOracleDump compares Dump and HashPath with nix-store --dump and

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/hex"
+	"gonix/internal/testutil"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,14 +15,7 @@ import (
 // when it is absent outside CI.
 func vectorsDir(t testing.TB) string {
 	t.Helper()
-	dir := filepath.Join("..", "..", "..", "..", "shared", "spec", "vectors")
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("spec vectors missing: %v", err)
-		}
-		t.Skipf("spec vectors not available: %v", err)
-	}
-	return dir
+	return testutil.SpecVectors(t)
 }
 
 func TestProbes(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"gonix/internal/testutil"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,14 +21,7 @@ const sd = DefaultStoreDir
 
 func vectorsDir(t testing.TB) string {
 	t.Helper()
-	dir := filepath.Join("..", "..", "..", "..", "shared", "spec", "vectors")
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("spec vectors missing: %v", err)
-		}
-		t.Skipf("spec vectors not available: %v", err)
-	}
-	return dir
+	return testutil.SpecVectors(t)
 }
 
 func readVector(t *testing.T, rel string) []byte {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"gonix/internal/testutil"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -237,12 +238,5 @@ func TestNixGolden(t *testing.T) {
 // Nix fails the test instead.
 func nixPath(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("nix-instantiate")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("nix-instantiate not found, required when CI=true: %v", err)
-		}
-		t.Skipf("nix-instantiate not found, skipping the Nix oracle: %v", err)
-	}
-	return p
+	return testutil.NixTool(t, "nix-instantiate")
 }

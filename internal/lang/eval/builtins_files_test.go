@@ -3,6 +3,7 @@ package eval
 import (
 	"bytes"
 	"errors"
+	"gonix/internal/testutil"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -214,14 +215,7 @@ func TestFileErrorShape(t *testing.T) {
 // it is absent (failing under CI=true).
 func nixOracle(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("nix-instantiate")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("nix-instantiate not found (required when CI=true)")
-		}
-		t.Skip("nix-instantiate not found: differential test skipped")
-	}
-	return p
+	return testutil.NixTool(t, "nix-instantiate")
 }
 
 // oracleFirstLine runs real Nix on expr in dir and returns the first line

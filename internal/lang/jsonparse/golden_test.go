@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"gonix/internal/testutil"
 	"math"
 	"os"
 	"os/exec"
@@ -213,14 +214,7 @@ func TestGolden(t *testing.T) {
 // CI=true a missing Nix is a failure.
 func nixPath(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("nix-instantiate")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("nix-instantiate not found, required when CI=true: %v", err)
-		}
-		t.Skipf("nix-instantiate not found, skipping the Nix oracle: %v", err)
-	}
-	return p
+	return testutil.NixTool(t, "nix-instantiate")
 }
 
 // runNix evaluates dumpNix on input with real Nix. It returns the canonical

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"gonix/internal/testutil"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,14 +22,7 @@ import (
 // is absent (failing instead when CI=true).
 func needNix(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("nix-instantiate")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("nix-instantiate not found (required when CI=true): %v", err)
-		}
-		t.Skip("nix-instantiate not found: the Nix 2.8 oracle is needed")
-	}
-	return p
+	return testutil.NixTool(t, "nix-instantiate")
 }
 
 // nixString renders s as a Nix string literal, byte for byte.

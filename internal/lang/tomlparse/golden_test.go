@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"gonix/internal/testutil"
 	"math"
 	"os"
 	"os/exec"
@@ -184,14 +185,7 @@ func quote(b *strings.Builder, s string) {
 
 func nixPath(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("nix-instantiate")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("nix-instantiate not found, required when CI=true: %v", err)
-		}
-		t.Skipf("nix-instantiate not found, skipping the Nix oracle: %v", err)
-	}
-	return p
+	return testutil.NixTool(t, "nix-instantiate")
 }
 
 func runNix(t *testing.T, nix, dir, input string) goldenCase {
