@@ -29,7 +29,19 @@ func (st *State) callWHNF(cur Value, args []*Value, pos ast.Pos) Value {
 	for len(args) > 0 {
 		switch cur.kind {
 		case KLambda:
-			cur = st.callLambda(cur.p.(*ast.Lambda), cur.env, args[0], pos)
+			l := cur.p.(*ast.Lambda)
+			if len(args) > 1 && !l.HasFormals {
+				// `a: b: …` applied to two or more arguments: binding a
+				// just closes over the inner lambda, so skip evaluating it.
+				if inner, ok := l.Body.(*ast.Lambda); ok {
+					env2 := st.newEnv1(cur.env)
+					env2.vals[0] = args[0]
+					cur = Value{kind: KLambda, p: inner, env: env2}
+					args = args[1:]
+					continue
+				}
+			}
+			cur = st.callLambda(l, cur.env, args[0], pos)
 			args = args[1:]
 		case KPrimOp:
 			op := cur.p.(*PrimOp)
