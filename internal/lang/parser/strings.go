@@ -30,15 +30,10 @@ func (p *parser) parseString() ast.Expr {
 			continue
 		case tDOLLARCURLY:
 			p.next()
-			if !p.enter(2) {
+			e, ok := p.parseInterpolation(2)
+			if !ok {
 				return nil
 			}
-			e := p.parseExpr()
-			p.enter(1)
-			if _, ok := p.expect(tRBRACE, tRBRACE); !ok {
-				return nil
-			}
-			p.leave(3)
 			parts = append(parts, e)
 			partPos = append(partPos, p.pos(t))
 			interpolated = true
@@ -77,15 +72,10 @@ func (p *parser) parseIndString(open token) ast.Expr {
 			continue
 		case tDOLLARCURLY:
 			p.next()
-			if !p.enter(3) {
+			e, ok := p.parseInterpolation(3)
+			if !ok {
 				return nil
 			}
-			e := p.parseExpr()
-			p.enter(1)
-			if _, ok := p.expect(tRBRACE, tRBRACE); !ok {
-				return nil
-			}
-			p.leave(4)
 			parts = append(parts, indPart{pos: p.pos(t), e: e})
 			continue
 		}
@@ -231,15 +221,10 @@ func (p *parser) parsePath(t token) ast.Expr {
 			continue
 		case tDOLLARCURLY:
 			p.next()
-			if !p.enter(2) {
+			e, ok := p.parseInterpolation(2)
+			if !ok {
 				return nil
 			}
-			e := p.parseExpr()
-			p.enter(1)
-			if _, ok := p.expect(tRBRACE, tRBRACE); !ok {
-				return nil
-			}
-			p.leave(3)
 			parts = append(parts, e)
 			partPos = append(partPos, p.pos(u))
 			interpolated = true
@@ -295,4 +280,20 @@ func canonPath(path string) string {
 		return "/"
 	}
 	return string(b)
+}
+
+// parseInterpolation parses the rest of `${ expr }` after DOLLAR_CURLY.
+// depth is how many parser-stack entries the context holds (Bison's
+// stack limit is emulated, and it depends on the surrounding rule).
+func (p *parser) parseInterpolation(depth int) (ast.Expr, bool) {
+	if !p.enter(depth) {
+		return nil, false
+	}
+	e := p.parseExpr()
+	p.enter(1)
+	if _, ok := p.expect(tRBRACE, tRBRACE); !ok {
+		return nil, false
+	}
+	p.leave(depth + 1)
+	return e, true
 }
