@@ -1,10 +1,14 @@
 package testutil
 
 import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"unicode/utf8"
 )
 
 // Missing skips t because what is unavailable (err says why), except when
@@ -51,4 +55,38 @@ func SpecVectors(t testing.TB) string {
 		Missing(t, "the spec vectors (../shared/spec/vectors)", err)
 	}
 	return v
+}
+
+// Bytes is a byte string for golden files: stored in JSON as a string when
+// it is valid UTF-8, and as {"hex": "..."} otherwise, so every byte survives.
+type Bytes string
+
+// MarshalJSON implements json.Marshaler.
+func (t Bytes) MarshalJSON() ([]byte, error) {
+	if !utf8.ValidString(string(t)) {
+		return json.Marshal(map[string]string{"hex": hex.EncodeToString([]byte(t))})
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(string(t)); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (t *Bytes) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*t = Bytes(s)
+		return nil
+	}
+	var h struct{ Hex string }
+	if err := json.Unmarshal(b, &h); err != nil {
+		return err
+	}
+	raw, err := hex.DecodeString(h.Hex)
+	*t = Bytes(raw)
+	return err
 }

@@ -2,7 +2,6 @@ package tomlparse
 
 import (
 	"bytes"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -15,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"gonix/internal/lang/jsonparse"
 )
@@ -32,37 +30,8 @@ type goldenCase struct {
 	Error text   `json:"error,omitempty"`
 }
 
-// text is a byte string stored in JSON as a string when it is valid UTF-8,
-// and as {"hex": "..."} otherwise, so that golden files keep every byte.
-type text string
-
-func (t text) MarshalJSON() ([]byte, error) {
-	if !utf8.ValidString(string(t)) {
-		return json.Marshal(map[string]string{"hex": hex.EncodeToString([]byte(t))})
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(string(t)); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
-}
-
-func (t *text) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err == nil {
-		*t = text(s)
-		return nil
-	}
-	var h struct{ Hex string }
-	if err := json.Unmarshal(b, &h); err != nil {
-		return err
-	}
-	raw, err := hex.DecodeString(h.Hex)
-	*t = text(raw)
-	return err
-}
+// text is a golden-file byte string (see testutil.Bytes).
+type text = testutil.Bytes
 
 // knownDifferences are inputs where Parse knowingly departs from Nix 2.8,
 // with the reason. The test checks that the departure is still the one
