@@ -193,7 +193,8 @@ func primIntersectAttrs(st *State, pos ast.Pos, args []*Value) Value {
 }
 
 func primCatAttrs(st *State, pos ast.Pos, args []*Value) Value {
-	sym := st.syms.Intern(st.forceStringNoCtx(args[0], pos))
+	st.forceStringNoCtx(args[0], pos)
+	sym := st.internStr(args[0].Str())
 	elems := st.forceList(args[1], pos)
 	var out []*Value
 	for _, e := range elems {

@@ -359,8 +359,21 @@ func (st *State) attrName(env *Env, a ast.AttrName) ast.Symbol {
 		return a.Sym
 	}
 	v := st.eval(env, a.Expr)
+	if v.kind == KString {
+		if str := v.p.(*Str); len(str.Ctx) == 0 {
+			return st.internStr(str)
+		}
+	}
 	s := st.forceStringNoCtx(&v, a.Expr.Position())
 	return st.syms.Intern(s)
+}
+
+// internStr interns a context-free string, caching the symbol in it.
+func (st *State) internStr(s *Str) ast.Symbol {
+	if s.sym == 0 {
+		s.sym = int32(st.syms.Intern(s.S)) + 1
+	}
+	return ast.Symbol(s.sym - 1)
 }
 
 func (st *State) evalSelect(env *Env, e *ast.Select) Value {

@@ -40,6 +40,10 @@ type Value struct {
 type Str struct {
 	S   string
 	Ctx Context // sorted, nil when empty; always nil for paths
+	// sym caches the interned symbol of S plus one (0: not yet interned),
+	// so a string used again as an attribute name (`s.${name}`, getAttr,
+	// listToAttrs) is not hashed again.
+	sym int32
 }
 
 // Attr is one attribute of a set.
