@@ -83,9 +83,9 @@ func primAttrValues(st *State, pos ast.Pos, args []*Value) Value {
 }
 
 func primGetAttr(st *State, pos ast.Pos, args []*Value) Value {
-	name := st.forceStringNoCtx(args[0], pos)
+	st.forceStringNoCtx(args[0], pos)
 	b := st.forceAttrs(args[1], pos)
-	a := st.requireAttr(b, st.syms.Intern(name), "getAttr", pos)
+	a := st.requireAttr(b, st.internStr(args[0].Str()), "getAttr", pos)
 	st.force(a.Val, pos)
 	return *a.Val
 }
@@ -101,9 +101,9 @@ func primUnsafeGetAttrPos(st *State, pos ast.Pos, args []*Value) Value {
 }
 
 func primHasAttr(st *State, pos ast.Pos, args []*Value) Value {
-	name := st.forceStringNoCtx(args[0], pos)
+	st.forceStringNoCtx(args[0], pos)
 	b := st.forceAttrs(args[1], pos)
-	return BoolValue(b.Get(st.syms.Intern(name)) != nil)
+	return BoolValue(b.Get(st.internStr(args[0].Str())) != nil)
 }
 
 // primRemoveAttrs always builds a new set (Nix does), even when nothing
@@ -113,7 +113,8 @@ func primRemoveAttrs(st *State, pos ast.Pos, args []*Value) Value {
 	elems := st.forceList(args[1], pos)
 	drop := make([]ast.Symbol, len(elems))
 	for i, e := range elems {
-		drop[i] = st.syms.Intern(st.forceStringNoCtx(e, pos))
+		st.forceStringNoCtx(e, pos)
+		drop[i] = st.internStr(e.Str())
 	}
 	slices.Sort(drop)
 	out := make([]Attr, 0, len(b.Attrs))
