@@ -38,7 +38,7 @@ var commands = [...]command{
 	{name: "nix-shell", summary: "start a shell in the build environment of a derivation"},
 	{name: "nix-collect-garbage", summary: "delete unreachable store paths and old generations"},
 	{name: "nix-channel", summary: "manage channels"},
-	{name: "nix-hash", summary: "compute and convert hashes"},
+	{name: "nix-hash", summary: "compute and convert hashes", run: mainNixHash},
 	{name: "nix-copy-closure", summary: "copy a closure to or from another machine"},
 	{name: "nix-daemon", summary: "serve the Nix store to other users"},
 	{name: "nixos-rebuild", summary: "build and activate a NixOS configuration"},
