@@ -18,9 +18,9 @@ import (
 type nixHashOp uint8
 
 const (
-	opHash   nixHashOp = iota // hash each path
-	opTo16                    // --to-base16: convert each hash
-	opTo32                    // --to-base32
+	opHash nixHashOp = iota // hash each path
+	opTo16                  // --to-base16: convert each hash
+	opTo32                  // --to-base32
 )
 
 // NixHashOptions is a parsed nix-hash command line (Nix 2.8's compatNixHash
