@@ -1,0 +1,318 @@
+package local
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"strconv"
+	"sync/atomic"
+
+	"gonix/internal/format/derivation"
+	"gonix/internal/format/hash"
+	"gonix/internal/format/nar"
+	"gonix/internal/format/storepath"
+	"gonix/internal/store"
+)
+
+// maxPending bounds how many text paths wait for one batched registration.
+const maxPending = 512
+
+// pendingText is a text path written to its final name, locked, and waiting
+// to be registered with the next batch.
+type pendingText struct {
+	entry regEntry
+	lock  *PathLocks
+}
+
+var tempCounter atomic.Uint64 // only makes temporary names unique
+
+// tempDir creates a fresh directory in the real store for an object being
+// added; its name is not a store path, so nothing mistakes it for one.
+func (s *Store) tempDir() (string, error) {
+	for {
+		n := tempCounter.Add(1)
+		p := s.realStore + "/add-" + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatUint(n, 10)
+		err := os.Mkdir(p, 0o700)
+		if err == nil {
+			return p, nil
+		}
+		if !errors.Is(err, os.ErrExist) {
+			return "", fmt.Errorf("creating a temporary directory in '%s': %w", s.realStore, err)
+		}
+	}
+}
+
+// AddToStore copies the file or tree at src into the store as name: the
+// object is restored under a temporary name, canonicalised, renamed into
+// place under the path's lock, the file system synced, and then registered
+// in one transaction. A crash at any point leaves either nothing valid or a
+// complete, registered path.
+func (s *Store) AddToStore(ctx context.Context, name, src string, method store.Method, algo hash.Algo, filter nar.Filter, refs []string) (string, error) {
+	if err := storepath.ValidateName(name); err != nil {
+		return "", err
+	}
+	if s.readOnly {
+		return "", fmt.Errorf("cannot add '%s': the store at '%s' is open read-only", src, s.realStore)
+	}
+	if _, err := os.Lstat(src); err != nil {
+		return "", fmt.Errorf("getting status of '%s': %w", src, err)
+	}
+	tmp, err := s.tempDir()
+	if err != nil {
+		return "", err
+	}
+	defer deletePath(tmp)
+	obj := tmp + "/x"
+
+	caHasher := algo.New()
+	narHasher := sha256.New()
+	var narSize int64
+	if method == store.Recursive {
+		pr, pw := io.Pipe()
+		go func() { pw.CloseWithError(nar.Dump(pw, src, filter)) }()
+		counter := &countWriter{n: &narSize}
+		r := io.TeeReader(pr, io.MultiWriter(caHasher, narHasher, counter))
+		if err := nar.Restore(r, obj); err != nil {
+			pr.CloseWithError(err)
+			return "", fmt.Errorf("adding '%s' to the store: %w", src, err)
+		}
+		// Drain the (empty) rest so the dumper finishes.
+		io.Copy(io.Discard, r)
+	} else {
+		if err := copyFlat(src, obj, caHasher); err != nil {
+			return "", err
+		}
+		sum, size, err := nar.HashPath(obj, nil)
+		if err != nil {
+			return "", err
+		}
+		narHasher = nil
+		narSize = size
+		return s.finishAdd(ctx, name, obj, method, hash.Hash{Algo: algo, Digest: caHasher.Sum(nil)},
+			hash.Hash{Algo: hash.SHA256, Digest: sum}, narSize, refs)
+	}
+	return s.finishAdd(ctx, name, obj, method, hash.Hash{Algo: algo, Digest: caHasher.Sum(nil)},
+		hash.Hash{Algo: hash.SHA256, Digest: narHasher.Sum(nil)}, narSize, refs)
+}
+
+type countWriter struct{ n *int64 }
+
+func (c *countWriter) Write(p []byte) (int, error) { *c.n += int64(len(p)); return len(p), nil }
+
+func copyFlat(src, dst string, h io.Writer) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return fmt.Errorf("opening file '%s': %w", src, err)
+	}
+	defer in.Close()
+	st, err := in.Stat()
+	if err != nil {
+		return fmt.Errorf("getting status of '%s': %w", src, err)
+	}
+	if !st.Mode().IsRegular() {
+		return fmt.Errorf("adding '%s' to the store: flat ingestion needs a regular file", src)
+	}
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+	if err != nil {
+		return fmt.Errorf("creating '%s': %w", dst, err)
+	}
+	if _, err := io.Copy(io.MultiWriter(out, h), in); err != nil {
+		out.Close()
+		return fmt.Errorf("copying '%s': %w", src, err)
+	}
+	return out.Close()
+}
+
+// finishAdd moves the object at obj (under a temporary name) to the path its
+// content address gives and registers it.
+func (s *Store) finishAdd(ctx context.Context, name, obj string, method store.Method, ca, narHash hash.Hash, narSize int64, refs []string) (string, error) {
+	dst, err := storepath.MakeFixedOutputPath(s.storeDir, name, method == store.Recursive, ca, refs)
+	if err != nil {
+		return "", err
+	}
+	info := &store.PathInfo{Path: dst, NarHash: narHash, NarSize: uint64(narSize),
+		References: sortedCopy(refs), CA: store.FixedCA(method, ca)}
+	return dst, s.install(ctx, info, obj, nil)
+}
+
+// install puts the object at obj (a temporary name in the real store) at
+// info.Path unless that is already valid, and registers it.
+func (s *Store) install(ctx context.Context, info *store.PathInfo, obj string, drv *derivation.Derivation) error {
+	if err := s.AddTempRoot(ctx, info.Path); err != nil {
+		return err
+	}
+	if ok, err := s.isValidOrPending(ctx, info.Path); err != nil || ok {
+		return err
+	}
+	real := s.RealPath(info.Path)
+	lock, err := LockPaths(ctx, []string{real})
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock(true)
+	if ok, err := s.isValidOrPending(ctx, info.Path); err != nil || ok {
+		return err
+	}
+	if err := canonicalise(obj); err != nil {
+		return err
+	}
+	if err := deletePath(real); err != nil {
+		return err
+	}
+	if err := os.Rename(obj, real); err != nil {
+		return fmt.Errorf("moving '%s' into the store: %w", info.Path, err)
+	}
+	if err := s.Flush(ctx); err != nil {
+		return err
+	}
+	return s.register(ctx, []regEntry{{info: info, drv: drv, checkOutputs: drv != nil}})
+}
+
+func sortedCopy(xs []string) []string {
+	if len(xs) == 0 {
+		return nil
+	}
+	out := append([]string(nil), xs...)
+	sortStrings(out)
+	return out
+}
+
+// isValidOrPending also counts text paths waiting in the current batch.
+func (s *Store) isValidOrPending(ctx context.Context, p string) (bool, error) {
+	s.pendMu.Lock()
+	_, ok := s.pendingSet[p]
+	s.pendMu.Unlock()
+	if ok {
+		return true, nil
+	}
+	return s.isValid(p)
+}
+
+// AddText stores a text file (builtins.toFile, .drv files). The file is
+// written and locked at once; its registration joins a batch that Flush
+// (or any query, or Close) commits in one transaction after one file system
+// sync — the cost of a sync per .drv would dominate instantiation.
+func (s *Store) AddText(ctx context.Context, name, text string, refs []string) (string, error) {
+	h := sha256.Sum256([]byte(text))
+	p, err := storepath.MakeTextPath(s.storeDir, name, h[:], refs)
+	if err != nil {
+		return "", err
+	}
+	if s.readOnly {
+		return "", fmt.Errorf("cannot add '%s': the store at '%s' is open read-only", p, s.realStore)
+	}
+	var drv *derivation.Derivation
+	if storepath.IsStorePath(s.storeDir, p) && len(name) > 4 && name[len(name)-4:] == ".drv" {
+		if drv, err = derivation.ParseATerm([]byte(text)); err != nil {
+			return "", fmt.Errorf("adding derivation '%s': %w", p, err)
+		}
+	}
+	if err := s.AddTempRoot(ctx, p); err != nil {
+		return "", err
+	}
+	if ok, err := s.isValidOrPending(ctx, p); err != nil || ok {
+		return p, err
+	}
+	real := s.RealPath(p)
+	lock, err := LockPaths(ctx, []string{real})
+	if err != nil {
+		return "", err
+	}
+	if ok, err := s.isValidOrPending(ctx, p); err != nil || ok {
+		lock.Unlock(true)
+		return p, err
+	}
+	if err := writeText(real, text); err != nil {
+		lock.Unlock(true)
+		return "", err
+	}
+	narHash, narSize := textNarHash(text)
+	info := &store.PathInfo{Path: p, NarHash: narHash, NarSize: narSize,
+		References: sortedCopy(refs), CA: store.TextCA(hash.Hash{Algo: hash.SHA256, Digest: h[:]})}
+	s.pendMu.Lock()
+	s.pending = append(s.pending, pendingText{entry: regEntry{info: info, drv: drv}, lock: lock})
+	s.pendingSet[p] = text
+	full := len(s.pending) >= maxPending
+	s.pendMu.Unlock()
+	if full {
+		return p, s.Flush(ctx)
+	}
+	return p, nil
+}
+
+// PendingText returns the text of a path added in the current batch.
+func (s *Store) PendingText(p string) (string, bool) {
+	s.pendMu.Lock()
+	defer s.pendMu.Unlock()
+	t, ok := s.pendingSet[p]
+	return t, ok
+}
+
+// writeText replaces whatever is at real (an invalid leftover) with a
+// canonical read-only file holding text.
+func writeText(real, text string) error {
+	if err := deletePath(real); err != nil {
+		return err
+	}
+	tmp := real + ".tmp-" + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatUint(uint64(crc32.ChecksumIEEE([]byte(real))), 36)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o444)
+	if err != nil {
+		return fmt.Errorf("writing '%s': %w", real, err)
+	}
+	if _, err := io.WriteString(f, text); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("writing '%s': %w", real, err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing '%s': %w", real, err)
+	}
+	if err := canonicalise(tmp); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, real); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing '%s': %w", real, err)
+	}
+	return nil
+}
+
+// textNarHash is the NAR hash and size of a single non-executable file.
+func textNarHash(text string) (hash.Hash, uint64) {
+	h := sha256.New()
+	cw := &countWriter{n: new(int64)}
+	nar.DumpBytes(io.MultiWriter(h, cw), []byte(text), false)
+	return hash.Hash{Algo: hash.SHA256, Digest: h.Sum(nil)}, uint64(*cw.n)
+}
+
+// Flush registers every pending text path in one transaction and releases
+// their locks.
+func (s *Store) Flush(ctx context.Context) error {
+	s.pendMu.Lock()
+	batch := s.pending
+	s.pending = nil
+	s.pendMu.Unlock()
+	if len(batch) == 0 {
+		return nil
+	}
+	entries := make([]regEntry, len(batch))
+	for i, b := range batch {
+		entries[i] = b.entry
+	}
+	err := s.register(ctx, entries)
+	s.pendMu.Lock()
+	for _, b := range batch {
+		delete(s.pendingSet, b.entry.info.Path)
+	}
+	s.pendMu.Unlock()
+	for _, b := range batch {
+		b.lock.Unlock(true)
+	}
+	return err
+}

@@ -1,0 +1,50 @@
+package local
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
+
+// AddTempRoot records path as a temporary GC root of this process
+// (spec/store.md §7.10): the collector keeps it while the process lives.
+func (s *Store) AddTempRoot(ctx context.Context, path string) error {
+	if s.readOnly {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tempRoots == nil {
+		p := s.realState + "/temproots/" + strconv.Itoa(os.Getpid())
+		os.Remove(p) // a stale file of a dead process with our pid
+		f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL|unix.O_CLOEXEC, 0o600)
+		if err != nil {
+			return fmt.Errorf("creating temporary roots file: %w", err)
+		}
+		if err := flock(ctx, f, unix.LOCK_EX); err != nil {
+			f.Close()
+			return err
+		}
+		s.tempRoots = f
+	}
+	if s.gcLock == nil {
+		f, err := openLockFile(s.realState + "/gc.lock")
+		if err != nil {
+			return err
+		}
+		s.gcLock = f
+	}
+	// A running collector holds gc.lock exclusively; waiting for it means
+	// the root is written before any later collection reads the roots.
+	if err := flock(ctx, s.gcLock, unix.LOCK_SH); err != nil {
+		return err
+	}
+	defer unix.Flock(int(s.gcLock.Fd()), unix.LOCK_UN)
+	if _, err := s.tempRoots.Write([]byte(path + "\x00")); err != nil {
+		return fmt.Errorf("writing temporary root: %w", err)
+	}
+	return nil
+}
