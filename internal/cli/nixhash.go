@@ -118,7 +118,7 @@ func runNixHash(e *Env, o *NixHashOptions) error {
 		}
 		var line string
 		if o.Op == opHash {
-			h, err := hashPathArg(o, a)
+			h, err := hashPathArg(o, e.Dir, a)
 			if err != nil {
 				return err
 			}
@@ -165,35 +165,40 @@ func parseHashArg(s string, algo hash.Algo) (hash.Hash, error) {
 	return hash.Parse(s, algo)
 }
 
-// hashPathArg hashes one path argument: the file's contents with --flat,
+// hashPathArg hashes one path argument, relative to dir (the command's
+// working directory) unless absolute: the file's contents with --flat,
 // otherwise its NAR serialisation. Error messages name the path as given
 // (relative paths stay relative), as Nix's do.
-func hashPathArg(o *NixHashOptions, p string) (hash.Hash, error) {
-	if o.Flat {
-		return hashFlat(o.Algo, p)
+func hashPathArg(o *NixHashOptions, dir, p string) (hash.Hash, error) {
+	fsPath := p
+	// An empty argument stays empty, so that it fails like Nix's lstat("").
+	if dir != "" && p != "" && !filepath.IsAbs(p) {
+		fsPath = dir + "/" + p
 	}
-	// Nix lstats the argument as typed; an empty argument is ENOENT.
-	if _, err := os.Lstat(p); err != nil {
+	if o.Flat {
+		return hashFlat(o.Algo, p, fsPath)
+	}
+	if _, err := os.Lstat(fsPath); err != nil {
 		return hash.Hash{}, fmt.Errorf("getting status of '%s': %s", p, errnoString(err))
 	}
 	if o.Algo == hash.SHA256 {
-		sum, _, err := nar.HashPath(p, nil)
+		sum, _, err := nar.HashPath(fsPath, nil)
 		if err != nil {
-			return hash.Hash{}, narError(p, err)
+			return hash.Hash{}, narError(p, fsPath, err)
 		}
 		return hash.Hash{Algo: hash.SHA256, Digest: sum}, nil
 	}
 	h := o.Algo.New()
-	if err := nar.Dump(h, p, nil); err != nil {
-		return hash.Hash{}, narError(p, err)
+	if err := nar.Dump(h, fsPath, nil); err != nil {
+		return hash.Hash{}, narError(p, fsPath, err)
 	}
 	return hash.Hash{Algo: o.Algo, Digest: h.Sum(nil)}, nil
 }
 
 // hashFlat is Nix's readFile(path, sink): open (following symlinks), then
 // read to the end, whatever the file's type.
-func hashFlat(algo hash.Algo, p string) (hash.Hash, error) {
-	f, err := os.Open(p)
+func hashFlat(algo hash.Algo, p, fsPath string) (hash.Hash, error) {
+	f, err := os.Open(fsPath)
 	if err != nil {
 		return hash.Hash{}, fmt.Errorf("opening file '%s': %s", p, errnoString(err))
 	}
@@ -215,9 +220,9 @@ func hashFlat(algo hash.Algo, p string) (hash.Hash, error) {
 
 // narError rewords an error of nar.Dump in Nix's terms (dump in
 // src/libutil/archive.cc), with paths spelled from the argument as typed:
-// nar works on the absolute path, Nix on arg + "/" + name.
-func narError(arg string, err error) error {
-	abs, aerr := filepath.Abs(arg)
+// nar works on the absolute path of fsPath, Nix on arg + "/" + name.
+func narError(arg, fsPath string, err error) error {
+	abs, aerr := filepath.Abs(fsPath)
 	if aerr != nil {
 		return err
 	}
