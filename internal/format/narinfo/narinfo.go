@@ -224,7 +224,7 @@ func sortedSet(xs []string) []string {
 // signature, references and signatures sorted. It writes the values as
 // they are; a NarInfo from Parse always reads back to an equal one. Nix
 // asserts that FileHash is present; here a zero FileHash (and an empty
-// Compression) is left out instead.
+// Compression) is left out instead, and a zero NarHash is written empty.
 func (ni *NarInfo) MarshalText() []byte {
 	var b bytes.Buffer
 	field := func(name, value string) {
@@ -242,7 +242,11 @@ func (ni *NarInfo) MarshalText() []byte {
 		field("FileHash", ni.FileHash.Encode(hash.Base32, true))
 	}
 	field("FileSize", strconv.FormatUint(ni.FileSize, 10))
-	field("NarHash", ni.NarHash.Encode(hash.Base32, true))
+	narHash := ""
+	if !ni.NarHash.IsZero() {
+		narHash = ni.NarHash.Encode(hash.Base32, true)
+	}
+	field("NarHash", narHash)
 	field("NarSize", strconv.FormatUint(ni.NarSize, 10))
 	field("References", strings.Join(sortedSet(ni.References), " "))
 	if ni.Deriver != "" {
