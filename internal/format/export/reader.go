@@ -23,11 +23,15 @@ import (
 //	}
 //
 // The NAR reader returned by Next yields the archive's raw bytes as they
-// arrive (nothing is buffered beyond a chunk) and checks its structure with
-// nar.Reader on the way: a malformed archive is an error from its Read,
-// never bytes that a restore would have to reject later. Entry reads (and
-// checks) whatever the caller left unread of the NAR, then the trailer.
-// Calling Next again without Entry skips the rest of the current path.
+// arrive (nothing is held beyond a 32 KiB chunk) and checks their
+// structure with nar.Reader on the way: its Read fails at the first
+// malformed part, so a restore or hash fed from it fails too. It returns
+// io.EOF exactly at the archive's end. The stream carries no NAR hash or
+// size: Nix computes them from these bytes on import, and a caller that
+// needs them tees the reader into a hash (NarSize reports the length).
+// Entry reads and checks whatever the caller left unread of the NAR, then
+// the trailer. Calling Next again without Entry skips the rest of the
+// current path.
 //
 // Validation follows Nix 2.8's importPaths: a marker other than 0 or 1 is
 // "input doesn't look like something created by 'nix-store --export'",
@@ -37,7 +41,7 @@ import (
 // in Nix, references are a set: they come back sorted and deduplicated.
 // A legacy signature (flag 1 and a string) is read and ignored, as Nix
 // 2.8 does; unlike Nix, which treats any other flag value as "none", the
-// Reader refuses flags other than 0 and 1, since no Nix ever wrote them.
+// Reader refuses flags other than 0 and 1, values no Nix version writes.
 type Reader struct {
 	br       *bufio.Reader
 	storeDir string

@@ -13,8 +13,9 @@ import (
 // before the paths that refer to them (ordering is the caller's job, as it
 // is Nix's exportPaths'), then Close for the final marker. The output is
 // byte-identical to what nix-store --export writes for the same paths.
-// After an error the Writer is unusable and what it wrote is not a valid
-// stream.
+// An invalid Entry is refused before anything is written; after any other
+// error (a malformed NAR, an I/O error) the Writer is unusable and what it
+// wrote is not a valid stream.
 type Writer struct {
 	bw       *bufio.Writer
 	storeDir string
