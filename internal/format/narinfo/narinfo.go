@@ -202,9 +202,9 @@ func parseSize(s string) (uint64, error) {
 
 // clip shortens b for an error message.
 func clip(b []byte) string {
-	const max = 60
-	if len(b) > max {
-		return string(b[:max]) + "…"
+	const limit = 60
+	if len(b) > limit {
+		return string(b[:limit]) + "…"
 	}
 	return string(b)
 }
