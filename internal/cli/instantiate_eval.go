@@ -13,11 +13,12 @@ import (
 	"gonix/internal/cli/args"
 	"gonix/internal/lang/ast"
 	"gonix/internal/lang/eval"
+	"gonix/internal/store/local"
 )
 
 // newEvaluator builds an evaluator from the command's settings and
 // environment: store directory, search path (-I then NIX_PATH), HOME.
-func newEvaluator(e *Env, settings *args.Settings, includes []string) (*eval.State, error) {
+func newEvaluator(e *Env, settings *args.Settings, includes []string, store eval.EvalStore) (*eval.State, error) {
 	storeDir := "/nix/store"
 	if d, ok := e.LookupEnv("NIX_STORE_DIR"); ok && d != "" {
 		storeDir = strings.TrimRight(d, "/")
@@ -59,6 +60,7 @@ func newEvaluator(e *Env, settings *args.Settings, includes []string) (*eval.Sta
 	}
 	return eval.New(eval.Options{
 		StoreDir:    storeDir,
+		Store:       store,
 		SearchPath:  sp,
 		Stderr:      e.Stderr,
 		Getenv:      e.LookupEnv,
@@ -123,7 +125,18 @@ func isURIScheme(s string) bool {
 
 func runInstantiate(e *Env, o *InstantiateOptions) int {
 	fail := func(err error) int { return printEvalError(e.Stderr, err, o.ShowTrace, "nix-instantiate") }
-	st, err := newEvaluator(e, &o.Settings, o.SearchPath)
+	var es eval.EvalStore
+	var ls *local.Store
+	if !o.Eval || o.ReadWriteMode {
+		var err error
+		ls, err = openLocalStore(e, &o.Settings, false)
+		if err != nil {
+			return fail(err)
+		}
+		defer ls.Close()
+		es = &evalStore{ctx: e.Ctx(), s: ls}
+	}
+	st, err := newEvaluator(e, &o.Settings, o.SearchPath, es)
 	if err != nil {
 		return fail(err)
 	}
@@ -163,11 +176,7 @@ func runInstantiate(e *Env, o *InstantiateOptions) int {
 			})
 		}
 	}
-	if !o.Eval {
-		out.Flush()
-		fmt.Fprintln(e.Stderr, "error: instantiating derivations into a store is not implemented yet; use --eval")
-		return 1
-	}
+	rootNr, warned := 0, false
 	attrPaths := o.AttrPaths
 	if len(attrPaths) == 0 {
 		attrPaths = []string{""}
@@ -192,6 +201,14 @@ func runInstantiate(e *Env, o *InstantiateOptions) int {
 			v, err := st.FindAlongAttrPath(ap, autoArgs, root)
 			if err == nil {
 				err = st.Force(v)
+			}
+			if err == nil && !o.Eval {
+				err = printDrvPaths(e, out, st, ls, o, v, autoArgs, &rootNr, &warned)
+				if err != nil {
+					out.Flush()
+					return fail(err)
+				}
+				continue
 			}
 			if err == nil && autoArgs.Len() > 0 {
 				v, err = st.AutoCall(autoArgs, v)
@@ -260,4 +277,61 @@ func buildAutoArgs(st *eval.State, e *Env, o *InstantiateOptions) (*eval.Binding
 		attrs = append(attrs, eval.Attr{Name: st.Symbols().Intern(n), Val: vals[n]})
 	}
 	return st.NewBindings(attrs), nil
+}
+
+// printDrvPaths is nix-instantiate without --eval: every derivation of v is
+// written to the store and its .drv path printed (with "!output" when the
+// value selects another output than out), or the GC root made for it with
+// --add-root.
+func printDrvPaths(e *Env, out *bufio.Writer, st *eval.State, ls *local.Store, o *InstantiateOptions, v *eval.Value, autoArgs *eval.Bindings, rootNr *int, warned *bool) error {
+	drvs, err := st.GetDerivations(v, autoArgs)
+	if err != nil {
+		return err
+	}
+	// The .drv files are written as they are forced; their registration is
+	// committed in batches, the last when the store is closed.
+	for _, d := range drvs {
+		p, err := d.DrvPath()
+		if err != nil {
+			return err
+		}
+		outName, err := d.OutputName()
+		if err != nil {
+			return err
+		}
+		if outName == "" {
+			return fmt.Errorf("derivation '%s' lacks an 'outputName' attribute", p)
+		}
+		if o.AddRoot == "" {
+			if !o.NoGCWarning && !*warned {
+				*warned = true
+				out.Flush()
+				fmt.Fprintln(e.Stderr, "warning: you did not specify '--add-root'; the result might be removed by the garbage collector")
+			}
+		} else {
+			root := o.AddRoot
+			if !filepath.IsAbs(root) {
+				root = filepath.Join(e.Dir, root)
+			}
+			root = filepath.Clean(root)
+			*rootNr++
+			if *rootNr > 1 {
+				root += "-" + strconv.Itoa(*rootNr)
+			}
+			if err := addPermRoot(e, ls, p, root); err != nil {
+				return err
+			}
+			p = root
+		}
+		if outName != "out" {
+			p += "!" + outName
+		}
+		fmt.Fprintln(out, p)
+	}
+	return nil
+}
+
+func addPermRoot(e *Env, ls *local.Store, storePath, root string) error {
+	_, err := ls.AddPermRoot(e.Ctx(), storePath, root)
+	return err
 }

@@ -72,16 +72,40 @@ func (s *Store) AddToStore(ctx context.Context, name, src string, method store.M
 	narHasher := sha256.New()
 	var narSize int64
 	if method == store.Recursive {
+		// The dump runs on this goroutine, because filter may be a callback
+		// into an evaluator that reports errors by panicking; the restore
+		// runs beside it, reading the pipe.
 		pr, pw := io.Pipe()
-		go func() { pw.CloseWithError(nar.Dump(pw, src, filter)) }()
-		counter := &countWriter{n: &narSize}
-		r := io.TeeReader(pr, io.MultiWriter(caHasher, narHasher, counter))
-		if err := nar.Restore(r, obj); err != nil {
+		done := make(chan error, 1)
+		go func() {
+			counter := &countWriter{n: &narSize}
+			r := io.TeeReader(pr, io.MultiWriter(caHasher, narHasher, counter))
+			err := nar.Restore(r, obj)
+			if err == nil {
+				_, err = io.Copy(io.Discard, r)
+			}
 			pr.CloseWithError(err)
-			return "", fmt.Errorf("adding '%s' to the store: %w", src, err)
+			done <- err
+		}()
+		var dumpErr error
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					pw.CloseWithError(fmt.Errorf("adding '%s' to the store: interrupted", src))
+					<-done
+					panic(r)
+				}
+			}()
+			dumpErr = nar.Dump(pw, src, filter)
+			pw.CloseWithError(dumpErr)
+		}()
+		restoreErr := <-done
+		if dumpErr != nil {
+			return "", dumpErr
 		}
-		// Drain the (empty) rest so the dumper finishes.
-		io.Copy(io.Discard, r)
+		if restoreErr != nil {
+			return "", fmt.Errorf("adding '%s' to the store: %w", src, restoreErr)
+		}
 	} else {
 		if err := copyFlat(src, obj, caHasher); err != nil {
 			return "", err
