@@ -140,7 +140,31 @@ func (l *evalStore) AddSourcePath(path, name string, recursive bool, filter func
 	if filter != nil {
 		nf = func(p string, t nar.Type) bool { return filter(p, string(t)) }
 	}
+	if l.IsInStore(path) {
+		path = l.s.RealPath(path)
+	}
 	return l.s.AddToStore(l.ctx, name, path, method, hash.SHA256, nf, nil)
+}
+
+// IsValidPath and RealPath are the optional capabilities the evaluator
+// uses to check a string's context and read files of a chroot store.
+func (l *evalStore) IsValidPath(p string) bool {
+	if _, ok := l.s.PendingText(p); ok {
+		return true
+	}
+	ok, err := l.s.IsValidPath(l.ctx, p)
+	return err == nil && ok
+}
+
+func (l *evalStore) RealPath(p string) string { return l.s.RealPath(p) }
+
+// QueryReferences lists a valid path's references.
+func (l *evalStore) QueryReferences(p string) ([]string, error) {
+	info, err := l.s.QueryPathInfo(l.ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	return info.References, nil
 }
 
 func (l *evalStore) AddText(name, text string, refs []string) (string, error) {

@@ -45,6 +45,9 @@ func primImport(st *State, pos ast.Pos, args []*Value) Value {
 	var ctx contextBuilder
 	p := st.coerceToPath(pos, args[0], &ctx)
 	st.realiseContext(ctx.result(), pos)
+	if len(ctx.result()) > 0 {
+		p = st.toRealPath(p)
+	}
 	return *st.importFile(p, pos)
 }
 
@@ -53,6 +56,9 @@ func primScopedImport(st *State, pos ast.Pos, args []*Value) Value {
 	var ctx contextBuilder
 	p := st.coerceToPath(pos, args[1], &ctx)
 	st.realiseContext(ctx.result(), pos)
+	if len(ctx.result()) > 0 {
+		p = st.toRealPath(p)
+	}
 	p = resolveExprPath(p)
 	if _, err := os.Stat(p); err != nil {
 		st.fail(pos, "getting status of '%s': %s", p, errnoText(err))

@@ -84,6 +84,17 @@ func (st *State) realisePath(pos ast.Pos, v *Value) string {
 	if c := ctx.result(); len(c) > 0 {
 		defer st.traceGuard(len(st.traces), pos, "while realising the context of path '"+p+"'")
 		st.checkContextValid(c)
+		p = st.toRealPath(p)
+	}
+	return p
+}
+
+// toRealPath maps a path inside the store to where its file lives (they
+// differ in a chroot store). Like Nix, the evaluator does this only for
+// paths that carry a string context.
+func (st *State) toRealPath(p string) string {
+	if r, ok := st.store.(interface{ RealPath(string) string }); ok && st.store.IsInStore(p) {
+		return r.RealPath(p)
 	}
 	return p
 }
