@@ -33,7 +33,7 @@ type command struct {
 var commands = [...]command{
 	{name: "nix-instantiate", summary: "evaluate Nix expressions, write store derivations", run: mainInstantiate},
 	{name: "nix-build", summary: "build the derivations of Nix expressions"},
-	{name: "nix-store", summary: "query and manipulate the Nix store"},
+	{name: "nix-store", summary: "query and manipulate the Nix store", run: mainNixStore},
 	{name: "nix-env", summary: "manage user environments (profiles)"},
 	{name: "nix-shell", summary: "start a shell in the build environment of a derivation"},
 	{name: "nix-collect-garbage", summary: "delete unreachable store paths and old generations"},
