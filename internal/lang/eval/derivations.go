@@ -47,6 +47,7 @@ func (st *State) derivationStrict(pos ast.Pos, arg *Value) Value {
 	drv := &derivation.Derivation{Env: map[string]string{}, InputDrvs: map[string][]string{}}
 	var ctx contextBuilder
 	var outputHash, outputHashAlgo string
+	hasOutputHash := false // Nix's std::optional: an empty hash still counts
 	outputHashMode := ""
 	haveOutputs := false
 	outputs := []string{"out"}
@@ -89,6 +90,7 @@ func (st *State) derivationStrict(pos ast.Pos, arg *Value) Value {
 					drv.Platform = st.forceString(a.Val, pos).S
 				case "outputHash":
 					outputHash = st.forceString(a.Val, pos).S
+					hasOutputHash = true
 				case "outputHashAlgo":
 					outputHashAlgo = st.forceString(a.Val, pos).S
 				case "outputHashMode":
@@ -111,6 +113,7 @@ func (st *State) derivationStrict(pos ast.Pos, arg *Value) Value {
 				drv.Platform = s
 			case "outputHash":
 				outputHash = s
+				hasOutputHash = true
 			case "outputHashAlgo":
 				outputHashAlgo = s
 			case "outputHashMode":
@@ -185,21 +188,18 @@ func (st *State) derivationStrict(pos ast.Pos, arg *Value) Value {
 
 	storeDir := st.store.StoreDir()
 	drv.Outputs = map[string]derivation.Output{}
-	if outputHash != "" {
+	if hasOutputHash {
 		if len(outputs) != 1 || outputs[0] != "out" {
 			st.fail(pos, "multiple outputs are not supported in fixed-output derivations")
 		}
-		var algo hash.Algo
-		if outputHashAlgo != "" {
-			a, err := hash.ParseAlgo(outputHashAlgo)
-			if err != nil {
-				st.fail(pos, "%s", err)
-			}
-			algo = a
-		}
-		h, err := hash.Parse(outputHash, algo)
+		// Nix's parseHashTypeOpt: an unknown algorithm name is no algorithm.
+		algo, _ := hash.ParseAlgo(outputHashAlgo)
+		h, err := hash.ParseAllowEmpty(outputHash, algo)
 		if err != nil {
-			st.fail(pos, "%s", err)
+			failNoPos("%s", err.Error())
+		}
+		if outputHash == "" {
+			writeWarning(st.stderr, "found empty hash, assuming '%s'", h.SRI())
 		}
 		recursive := false
 		switch outputHashMode {

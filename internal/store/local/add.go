@@ -5,11 +5,13 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"sync/atomic"
+
+	"golang.org/x/sys/unix"
 
 	"gonix/internal/format/derivation"
 	"gonix/internal/format/hash"
@@ -19,14 +21,7 @@ import (
 )
 
 // maxPending bounds how many text paths wait for one batched registration.
-const maxPending = 512
-
-// pendingText is a text path written to its final name, locked, and waiting
-// to be registered with the next batch.
-type pendingText struct {
-	entry regEntry
-	lock  *PathLocks
-}
+const maxPending = 4096
 
 var tempCounter atomic.Uint64 // only makes temporary names unique
 
@@ -241,24 +236,17 @@ func (s *Store) AddText(ctx context.Context, name, text string, refs []string) (
 	if ok, err := s.isValidOrPending(ctx, p); err != nil || ok {
 		return p, err
 	}
-	real := s.RealPath(p)
-	lock, err := LockPaths(ctx, []string{real})
-	if err != nil {
-		return "", err
-	}
-	if ok, err := s.isValidOrPending(ctx, p); err != nil || ok {
-		lock.Unlock(true)
-		return p, err
-	}
-	if err := writeText(real, text); err != nil {
-		lock.Unlock(true)
+	// No path lock: a text path's contents follow from its name, and the
+	// file is renamed over whatever is there in one step, so two writers
+	// racing on it write the same bytes and a reader never sees it absent.
+	if err := writeText(s.RealPath(p), text); err != nil {
 		return "", err
 	}
 	narHash, narSize := textNarHash(text)
 	info := &store.PathInfo{Path: p, NarHash: narHash, NarSize: narSize,
 		References: sortedCopy(refs), CA: store.TextCA(hash.Hash{Algo: hash.SHA256, Digest: h[:]})}
 	s.pendMu.Lock()
-	s.pending = append(s.pending, pendingText{entry: regEntry{info: info, drv: drv}, lock: lock})
+	s.pending = append(s.pending, regEntry{info: info, drv: drv})
 	s.pendingSet[p] = text
 	full := len(s.pending) >= maxPending
 	s.pendMu.Unlock()
@@ -276,33 +264,50 @@ func (s *Store) PendingText(p string) (string, bool) {
 	return t, ok
 }
 
-// writeText replaces whatever is at real (an invalid leftover) with a
-// canonical read-only file holding text.
+// writeText puts a canonical read-only file holding text at real: written
+// under a temporary name (mode 0444, mtime 1) and renamed over whatever is
+// there, so the name never holds a partial file.
 func writeText(real, text string) error {
-	if err := deletePath(real); err != nil {
-		return err
-	}
-	tmp := real + ".tmp-" + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatUint(uint64(crc32.ChecksumIEEE([]byte(real))), 36)
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o444)
+	// A short name: real may already be 255 bytes long.
+	tmp := filepath.Dir(real) + "/.tmp-text-" + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatUint(tempCounter.Add(1), 10)
+	fd, err := unix.Open(tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, 0o444)
 	if err != nil {
 		return fmt.Errorf("writing '%s': %w", real, err)
 	}
-	if _, err := io.WriteString(f, text); err != nil {
-		f.Close()
+	fail := func(err error) error {
+		unix.Close(fd)
 		os.Remove(tmp)
 		return fmt.Errorf("writing '%s': %w", real, err)
 	}
-	if err := f.Close(); err != nil {
+	for b := []byte(text); len(b) > 0; {
+		n, err := unix.Write(fd, b)
+		if err != nil {
+			if err == unix.EINTR {
+				continue
+			}
+			return fail(err)
+		}
+		b = b[n:]
+	}
+	if err := unix.Fchmod(fd, 0o444); err != nil {
+		return fail(err)
+	}
+	if err := unix.UtimesNanoAt(unix.AT_FDCWD, tmp, []unix.Timespec{{Nsec: unix.UTIME_OMIT}, {Sec: 1}}, 0); err != nil {
+		return fail(err)
+	}
+	if err := unix.Close(fd); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("writing '%s': %w", real, err)
-	}
-	if err := canonicalise(tmp); err != nil {
-		os.Remove(tmp)
-		return err
 	}
 	if err := os.Rename(tmp, real); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("writing '%s': %w", real, err)
+		// A directory left there by a crashed addition: remove it first.
+		if derr := deletePath(real); derr == nil {
+			err = os.Rename(tmp, real)
+		}
+		if err != nil {
+			os.Remove(tmp)
+			return fmt.Errorf("writing '%s': %w", real, err)
+		}
 	}
 	return nil
 }
@@ -325,18 +330,11 @@ func (s *Store) Flush(ctx context.Context) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	entries := make([]regEntry, len(batch))
-	for i, b := range batch {
-		entries[i] = b.entry
-	}
-	err := s.register(ctx, entries)
+	err := s.register(ctx, batch)
 	s.pendMu.Lock()
-	for _, b := range batch {
-		delete(s.pendingSet, b.entry.info.Path)
+	for _, e := range batch {
+		delete(s.pendingSet, e.info.Path)
 	}
 	s.pendMu.Unlock()
-	for _, b := range batch {
-		b.lock.Unlock(true)
-	}
 	return err
 }
