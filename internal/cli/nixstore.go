@@ -10,6 +10,7 @@ import (
 
 	"gonix/internal/cli/args"
 	"gonix/internal/format/storepath"
+	"gonix/internal/store"
 	"gonix/internal/store/local"
 )
 
@@ -230,7 +231,11 @@ func (c *nixStoreCmd) report(err error) int {
 	case errors.As(err, &usage):
 		fmt.Fprintf(c.e.Stderr, "error: %s\nTry '%s --help' for more information.\n", usage.Msg, c.program)
 	default:
-		fmt.Fprintf(c.e.Stderr, "error: %s\n", err)
+		// The local store says "path '…' is not valid: path is not
+		// valid" (its message, then the wrapped store.ErrNotValid); Nix
+		// says it once.
+		msg := strings.TrimSuffix(err.Error(), ": "+store.ErrNotValid.Error())
+		fmt.Fprintf(c.e.Stderr, "error: %s\n", msg)
 	}
 	return 1
 }
@@ -246,6 +251,10 @@ func (c *nixStoreCmd) run() error {
 		return c.opAddFixed()
 	case "print-fixed-path":
 		return c.opPrintFixedPath()
+	case "query":
+		return c.opQuery()
+	case "print-env":
+		return c.opPrintEnv()
 	case "init":
 		if len(c.opFlags) > 0 {
 			return args.Usagef("unknown flag")
@@ -298,7 +307,10 @@ func (c *nixStoreCmd) followLinksToStorePath(arg string) (string, error) {
 	p := c.absPath(arg)
 	for i := 0; !isInStoreDir(dir, p) && i < 1024; i++ {
 		fi, err := os.Lstat(p)
-		if err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		if err != nil {
+			return "", fmt.Errorf("getting status of '%s': %s", p, errnoString(err))
+		}
+		if fi.Mode()&os.ModeSymlink == 0 {
 			break
 		}
 		target, err := os.Readlink(p)
