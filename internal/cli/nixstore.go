@@ -255,6 +255,22 @@ func (c *nixStoreCmd) run() error {
 		return c.opQuery()
 	case "print-env":
 		return c.opPrintEnv()
+	case "dump":
+		return c.opDump()
+	case "restore":
+		return c.opRestore()
+	case "export":
+		return c.opExport()
+	case "import":
+		return c.opImport()
+	case "verify":
+		return c.opVerify()
+	case "verify-path":
+		return c.opVerifyPath()
+	case "check-validity":
+		return c.opCheckValidity()
+	case "dump-db":
+		return c.opDumpDB()
 	case "init":
 		if len(c.opFlags) > 0 {
 			return args.Usagef("unknown flag")
