@@ -91,10 +91,14 @@ func (st *State) copyPathToStore(p string, pos ast.Pos) string {
 		// already a store path (or inside one): used as is
 		return p
 	}
+	if sp, ok := st.srcToStore[p]; ok {
+		return sp
+	}
 	sp, err := st.store.AddSourcePath(p, baseName(p), true, nil)
 	if err != nil {
 		st.fail(pos, "%s", err.Error())
 	}
+	st.srcToStore[p] = sp
 	return sp
 }
 

@@ -56,6 +56,9 @@ type State struct {
 
 	fileCache  map[string]*Value // import cache, by resolved path
 	parseCache map[string]ast.Expr
+	// srcToStore remembers the store path each source path was copied to
+	// (Nix's srcToStore), so a path literal used many times is read once.
+	srcToStore map[string]string
 
 	drvs map[string]*drvInfo // derivations written or read in this evaluation
 
@@ -103,6 +106,7 @@ func New(opts Options) *State {
 		interrupted: opts.Interrupted,
 		fileCache:   make(map[string]*Value),
 		parseCache:  make(map[string]ast.Expr),
+		srcToStore:  make(map[string]string),
 		drvs:        make(map[string]*drvInfo),
 	}
 	st.store = opts.Store

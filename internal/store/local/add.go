@@ -3,7 +3,6 @@ package local
 import (
 	"context"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -25,20 +24,11 @@ const maxPending = 4096
 
 var tempCounter atomic.Uint64 // only makes temporary names unique
 
-// tempDir creates a fresh directory in the real store for an object being
-// added; its name is not a store path, so nothing mistakes it for one.
-func (s *Store) tempDir() (string, error) {
-	for {
-		n := tempCounter.Add(1)
-		p := s.realStore + "/add-" + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatUint(n, 10)
-		err := os.Mkdir(p, 0o700)
-		if err == nil {
-			return p, nil
-		}
-		if !errors.Is(err, os.ErrExist) {
-			return "", fmt.Errorf("creating a temporary directory in '%s': %w", s.realStore, err)
-		}
-	}
+// tempName returns a fresh name in the real store for an object being
+// added; it is not a store path, so nothing mistakes it for one, and it is
+// short, since a store path's own name may already be 255 bytes long.
+func (s *Store) tempName(kind string) string {
+	return s.realStore + "/.tmp-" + kind + "-" + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatUint(tempCounter.Add(1), 10)
 }
 
 // AddToStore copies the file or tree at src into the store as name: the
@@ -56,12 +46,26 @@ func (s *Store) AddToStore(ctx context.Context, name, src string, method store.M
 	if _, err := os.Lstat(src); err != nil {
 		return "", fmt.Errorf("getting status of '%s': %w", src, err)
 	}
-	tmp, err := s.tempDir()
-	if err != nil {
-		return "", err
+	if method == store.Recursive && algo == hash.SHA256 && filter == nil {
+		// Hash first, reading only: when the path is already valid (the
+		// usual case for sources on a second instantiation) nothing is
+		// written at all.
+		sum, _, err := nar.HashPath(src, nil)
+		if err != nil {
+			return "", err
+		}
+		dst, err := storepath.MakeFixedOutputPath(s.storeDir, name, true, hash.Hash{Algo: hash.SHA256, Digest: sum}, refs)
+		if err != nil {
+			return "", err
+		}
+		if ok, err := s.isValidOrPending(ctx, dst); err != nil {
+			return "", err
+		} else if ok {
+			return dst, s.AddTempRoot(ctx, dst)
+		}
 	}
-	defer deletePath(tmp)
-	obj := tmp + "/x"
+	obj := s.tempName("add")
+	defer deletePath(obj)
 
 	caHasher := algo.New()
 	narHasher := sha256.New()
@@ -155,12 +159,14 @@ func (s *Store) finishAdd(ctx context.Context, name, obj string, method store.Me
 	}
 	info := &store.PathInfo{Path: dst, NarHash: narHash, NarSize: uint64(narSize),
 		References: sortedCopy(refs), CA: store.FixedCA(method, ca)}
-	return dst, s.install(ctx, info, obj, nil)
+	return dst, s.install(ctx, info, obj, nil, true)
 }
 
 // install puts the object at obj (a temporary name in the real store) at
-// info.Path unless that is already valid, and registers it.
-func (s *Store) install(ctx context.Context, info *store.PathInfo, obj string, drv *derivation.Derivation) error {
+// info.Path unless that is already valid, and registers it: at once, or
+// (deferred) with the next batch, holding the path's lock until then so
+// that no other process replaces the object meanwhile.
+func (s *Store) install(ctx context.Context, info *store.PathInfo, obj string, drv *derivation.Derivation, deferred bool) error {
 	if err := s.AddTempRoot(ctx, info.Path); err != nil {
 		return err
 	}
@@ -172,23 +178,56 @@ func (s *Store) install(ctx context.Context, info *store.PathInfo, obj string, d
 	if err != nil {
 		return err
 	}
-	defer lock.Unlock(true)
 	if ok, err := s.isValidOrPending(ctx, info.Path); err != nil || ok {
+		lock.Unlock(true)
 		return err
 	}
 	if err := canonicalise(obj); err != nil {
+		lock.Unlock(true)
 		return err
 	}
 	if err := deletePath(real); err != nil {
+		lock.Unlock(true)
 		return err
 	}
 	if err := os.Rename(obj, real); err != nil {
+		lock.Unlock(true)
 		return fmt.Errorf("moving '%s' into the store: %w", info.Path, err)
 	}
-	if err := s.Flush(ctx); err != nil {
-		return err
+	e := pendingEntry{regEntry: regEntry{info: info, drv: drv, checkOutputs: drv != nil}, lock: lock}
+	if deferred {
+		return s.enqueue(ctx, e, "")
 	}
-	return s.register(ctx, []regEntry{{info: info, drv: drv, checkOutputs: drv != nil}})
+	s.pendMu.Lock()
+	s.pending = append(s.pending, e)
+	s.pendMu.Unlock()
+	return s.Flush(ctx)
+}
+
+// pendingEntry is a path in place on disk whose registration waits for the
+// next batch, with the lock (if any) that guards it until then.
+type pendingEntry struct {
+	regEntry
+	lock *PathLocks
+}
+
+// maxPendingLocks bounds the lock files a batch keeps open.
+const maxPendingLocks = 256
+
+// enqueue adds a pending registration, committing the batch when it is full.
+func (s *Store) enqueue(ctx context.Context, e pendingEntry, text string) error {
+	s.pendMu.Lock()
+	s.pending = append(s.pending, e)
+	s.pendingSet[e.info.Path] = text
+	if e.lock != nil {
+		s.pendingLocks++
+	}
+	full := len(s.pending) >= maxPending || s.pendingLocks >= maxPendingLocks
+	s.pendMu.Unlock()
+	if full {
+		return s.Flush(ctx)
+	}
+	return nil
 }
 
 func sortedCopy(xs []string) []string {
@@ -245,15 +284,7 @@ func (s *Store) AddText(ctx context.Context, name, text string, refs []string) (
 	narHash, narSize := textNarHash(text)
 	info := &store.PathInfo{Path: p, NarHash: narHash, NarSize: narSize,
 		References: sortedCopy(refs), CA: store.TextCA(hash.Hash{Algo: hash.SHA256, Digest: h[:]})}
-	s.pendMu.Lock()
-	s.pending = append(s.pending, regEntry{info: info, drv: drv})
-	s.pendingSet[p] = text
-	full := len(s.pending) >= maxPending
-	s.pendMu.Unlock()
-	if full {
-		return p, s.Flush(ctx)
-	}
-	return p, nil
+	return p, s.enqueue(ctx, pendingEntry{regEntry: regEntry{info: info, drv: drv}}, text)
 }
 
 // PendingText returns the text of a path added in the current batch.
@@ -264,52 +295,66 @@ func (s *Store) PendingText(p string) (string, bool) {
 	return t, ok
 }
 
-// writeText puts a canonical read-only file holding text at real: written
-// under a temporary name (mode 0444, mtime 1) and renamed over whatever is
-// there, so the name never holds a partial file.
+// writeText puts a canonical read-only file holding text (mode 0444,
+// mtime 1) at real without the name ever holding a partial file: the
+// contents go into an unnamed file (O_TMPFILE) that is then linked in, or,
+// where that is not possible or a leftover occupies the name, into a
+// temporary file renamed over it.
 func writeText(real, text string) error {
-	// A short name: real may already be 255 bytes long.
-	tmp := filepath.Dir(real) + "/.tmp-text-" + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatUint(tempCounter.Add(1), 10)
+	dir := filepath.Dir(real)
+	if fd, err := unix.Open(dir, unix.O_WRONLY|unix.O_TMPFILE|unix.O_CLOEXEC, 0o444); err == nil {
+		proc := "/proc/self/fd/" + strconv.Itoa(fd)
+		err := fillText(fd, proc, text)
+		if err == nil {
+			err = unix.Linkat(unix.AT_FDCWD, proc, unix.AT_FDCWD, real, unix.AT_SYMLINK_FOLLOW)
+		}
+		unix.Close(fd)
+		if err == nil {
+			return nil
+		}
+	}
+	tmp := dir + "/.tmp-text-" + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatUint(tempCounter.Add(1), 10)
 	fd, err := unix.Open(tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, 0o444)
 	if err != nil {
 		return fmt.Errorf("writing '%s': %w", real, err)
 	}
-	fail := func(err error) error {
-		unix.Close(fd)
+	err = fillText(fd, tmp, text)
+	if cerr := unix.Close(fd); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, real)
+		if err != nil {
+			// A directory left there by a crashed addition: remove it first.
+			if derr := deletePath(real); derr == nil {
+				err = os.Rename(tmp, real)
+			}
+		}
+	}
+	if err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("writing '%s': %w", real, err)
 	}
+	return nil
+}
+
+// fillText writes text to fd and gives the file (also reachable as name)
+// its canonical mode and mtime.
+func fillText(fd int, name, text string) error {
 	for b := []byte(text); len(b) > 0; {
 		n, err := unix.Write(fd, b)
+		if err == unix.EINTR {
+			continue
+		}
 		if err != nil {
-			if err == unix.EINTR {
-				continue
-			}
-			return fail(err)
+			return err
 		}
 		b = b[n:]
 	}
 	if err := unix.Fchmod(fd, 0o444); err != nil {
-		return fail(err)
+		return err
 	}
-	if err := unix.UtimesNanoAt(unix.AT_FDCWD, tmp, []unix.Timespec{{Nsec: unix.UTIME_OMIT}, {Sec: 1}}, 0); err != nil {
-		return fail(err)
-	}
-	if err := unix.Close(fd); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("writing '%s': %w", real, err)
-	}
-	if err := os.Rename(tmp, real); err != nil {
-		// A directory left there by a crashed addition: remove it first.
-		if derr := deletePath(real); derr == nil {
-			err = os.Rename(tmp, real)
-		}
-		if err != nil {
-			os.Remove(tmp)
-			return fmt.Errorf("writing '%s': %w", real, err)
-		}
-	}
-	return nil
+	return unix.UtimesNanoAt(unix.AT_FDCWD, name, []unix.Timespec{{Nsec: unix.UTIME_OMIT}, {Sec: 1}}, 0)
 }
 
 // textNarHash is the NAR hash and size of a single non-executable file.
@@ -320,21 +365,29 @@ func textNarHash(text string) (hash.Hash, uint64) {
 	return hash.Hash{Algo: hash.SHA256, Digest: h.Sum(nil)}, uint64(*cw.n)
 }
 
-// Flush registers every pending text path in one transaction and releases
+// Flush registers every pending path in one transaction and releases
 // their locks.
 func (s *Store) Flush(ctx context.Context) error {
 	s.pendMu.Lock()
 	batch := s.pending
 	s.pending = nil
+	s.pendingLocks = 0
 	s.pendMu.Unlock()
 	if len(batch) == 0 {
 		return nil
 	}
-	err := s.register(ctx, batch)
+	entries := make([]regEntry, len(batch))
+	for i, e := range batch {
+		entries[i] = e.regEntry
+	}
+	err := s.register(ctx, entries)
 	s.pendMu.Lock()
 	for _, e := range batch {
 		delete(s.pendingSet, e.info.Path)
 	}
 	s.pendMu.Unlock()
+	for _, e := range batch {
+		e.lock.Unlock(true)
+	}
 	return err
 }

@@ -55,9 +55,10 @@ type Store struct {
 	tempRoots *os.File
 	gcLock    *os.File
 
-	pendMu     sync.Mutex // guards pending and pendingSet
-	pending    []pendingText
-	pendingSet map[string]string // path → text
+	pendMu       sync.Mutex // guards pending and pendingSet
+	pending      []pendingEntry
+	pendingLocks int
+	pendingSet   map[string]string // path → text
 }
 
 // Open opens (and on first use creates) the local store selected by opts,

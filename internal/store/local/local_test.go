@@ -110,7 +110,7 @@ func TestAddVectors(t *testing.T) {
 	// Nothing but store objects, lock-free, remains in the store directory.
 	ents, _ := os.ReadDir(s.RealStoreDir())
 	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), "add-") || strings.HasSuffix(e.Name(), ".lock") {
+		if strings.HasPrefix(e.Name(), ".tmp-") || strings.HasSuffix(e.Name(), ".lock") {
 			t.Errorf("leftover %s in the store directory", e.Name())
 		}
 	}
@@ -287,7 +287,7 @@ func TestAddNARChecks(t *testing.T) {
 	}
 	ents, _ := os.ReadDir(b.RealStoreDir())
 	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), "add-") || strings.HasSuffix(e.Name(), ".lock") {
+		if strings.HasPrefix(e.Name(), ".tmp-") || strings.HasSuffix(e.Name(), ".lock") {
 			t.Errorf("leftover %s", e.Name())
 		}
 	}

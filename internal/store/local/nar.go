@@ -27,12 +27,8 @@ func (s *Store) AddNAR(ctx context.Context, info *store.PathInfo, r io.Reader) e
 	if s.readOnly {
 		return fmt.Errorf("cannot add '%s': the store at '%s' is open read-only", info.Path, s.realStore)
 	}
-	tmp, err := s.tempDir()
-	if err != nil {
-		return err
-	}
-	defer deletePath(tmp)
-	obj := tmp + "/x"
+	obj := s.tempName("import")
+	defer deletePath(obj)
 	h := sha256.New()
 	var size int64
 	tr := io.TeeReader(r, io.MultiWriter(h, &countWriter{n: &size}))
@@ -65,7 +61,7 @@ func (s *Store) AddNAR(ctx context.Context, info *store.PathInfo, r io.Reader) e
 			return fmt.Errorf("importing derivation '%s': %w", in.Path, err)
 		}
 	}
-	return s.install(ctx, &in, obj, drv)
+	return s.install(ctx, &in, obj, drv, false)
 }
 
 // DumpPath writes the NAR serialisation of a valid path to w.
