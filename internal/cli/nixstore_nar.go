@@ -28,11 +28,21 @@ func (c *nixStoreCmd) opDump() error {
 	}
 	arg := c.opArgs[0]
 	abs := c.absPath(arg)
+	if _, err := os.Lstat(abs); err != nil {
+		// Nix streams: the archive's magic is out before the path is
+		// looked at.
+		c.out.WriteString(narMagic)
+		return fmt.Errorf("getting status of '%s': %s", arg, errnoString(err))
+	}
 	if err := nar.Dump(c.out, abs, nil); err != nil {
 		return narError(arg, abs, err)
 	}
 	return nil
 }
+
+// narMagic is the first token of every archive, "nix-archive-1" as a
+// length-prefixed, padded string.
+const narMagic = "\x0d\x00\x00\x00\x00\x00\x00\x00nix-archive-1\x00\x00\x00"
 
 // opRestore is nix-store --restore PATH: unpack the NAR on stdin at PATH.
 // The NAR reader refuses anything a canonical archive cannot contain (".."
