@@ -26,16 +26,16 @@ import (
 	"zombiezen.com/go/sqlite/sqlitex"
 )
 
-// The big tree: ~130 MB in three large files and 1,500 small ones, so that
+// The big tree: ~100 MB in three large files and 1,000 small ones, so that
 // one add into a fresh store takes a few hundred milliseconds on a CI
 // machine (creating files costs more than writing bytes: on ext4 with many
 // recently deleted inodes, ~0.3 ms a file) and 50 trials fit in about two
 // minutes.
 var bigSpec = treeSpec{
 	seed:       1,
-	large:      []int{64 << 20, 40 << 20, 16 << 20},
-	dirs:       60,
-	smallFiles: 1500,
+	large:      []int{48 << 20, 32 << 20, 16 << 20},
+	dirs:       50,
+	smallFiles: 1000,
 	smallMax:   12 << 10,
 }
 
@@ -163,57 +163,80 @@ func runAdd(gonix, storeDir string, dirs []string, kill time.Duration, killIt bo
 	return res
 }
 
-// phase is where a kill interrupted an add, judged from what it left.
-type phase string
+// onDisk is what a killed add left of each of its paths, read from the
+// file system before anything opens the store: whether the object is at its
+// final name, and whether a temporary object of the killed process exists.
+type onDisk struct {
+	placed  []bool
+	copying bool
+}
 
+func lookOnDisk(root string, pid int, paths []string) onDisk {
+	realStore := filepath.Join(root, "nix/store")
+	var d onDisk
+	for _, p := range paths {
+		_, err := os.Lstat(filepath.Join(realStore, filepath.Base(p)))
+		d.placed = append(d.placed, err == nil)
+	}
+	// Temporary objects are named .tmp-add-<pid>-N (older layouts:
+	// add-<pid>-N/x); the pid tells this run's from earlier kills'.
+	for _, pat := range []string{".tmp-*-" + strconv.Itoa(pid) + "-*", "add-" + strconv.Itoa(pid) + "-*/x"} {
+		if m, _ := filepath.Glob(filepath.Join(realStore, pat)); len(m) > 0 {
+			d.copying = true
+		}
+	}
+	return d
+}
+
+// Where kills landed, coarsely: before the add wrote anything (start-up,
+// hashing the source), during it (objects being copied or in place but not
+// registered), after registration (every path valid).
 const (
-	phaseStart    phase = "start"      // nothing of this run in the store yet
-	phaseCopy     phase = "copy"       // a temporary add-<pid>-N directory holds the object
-	phaseMoved    phase = "moved"      // at its final name but not registered (sync, transaction)
-	phaseBetween  phase = "between"    // two-tree add: the first registered, the second not yet copied
-	phaseRegister phase = "registered" // every path valid, the process had not exited yet
-	phaseExited   phase = "exited"     // the process ended on its own before the kill
+	phaseBefore = "before"
+	phaseDuring = "during"
+	phaseAfter  = "after"
 )
 
-// classify looks at the store after a kill of process pid adding paths.
-func classify(s *local.Store, pid int, paths []string, res addResult) (phase, error) {
-	if res.exited {
-		return phaseExited, nil
-	}
-	ctx := context.Background()
-	temps, _ := filepath.Glob(filepath.Join(s.RealStoreDir(), "add-"+strconv.Itoa(pid)+"-*"))
-	copying := false
-	for _, d := range temps {
-		if _, err := os.Lstat(filepath.Join(d, "x")); err == nil {
-			copying = true
-		}
-	}
+// classify names the state of each path after a kill ("big:valid
+// small:copying") and the coarse phase.
+func classify(names []string, paths []string, d onDisk, valid map[string]bool, exited bool) (detail, coarse string) {
+	var parts []string
+	nValid, wrote := 0, false
+	copyingShown := false
 	for i, p := range paths {
-		ok, err := s.IsValidPath(ctx, p)
-		if err != nil {
-			return "", err
+		st := "none"
+		switch {
+		case valid[p]:
+			st = "valid"
+			nValid++
+		case d.placed[i]:
+			st = "placed"
+			wrote = true
+		case d.copying && !copyingShown:
+			st = "copying"
+			copyingShown = true
+			wrote = true
 		}
-		if ok {
-			continue
-		}
-		if _, err := os.Lstat(s.RealPath(p)); err == nil {
-			return phaseMoved, nil
-		}
-		if copying {
-			return phaseCopy, nil
-		}
-		if i > 0 {
-			return phaseBetween, nil
-		}
-		return phaseStart, nil
+		parts = append(parts, names[i]+":"+st)
 	}
-	return phaseRegister, nil
+	detail = strings.Join(parts, " ")
+	if exited {
+		detail += " (exited before the kill)"
+	}
+	switch {
+	case nValid == len(paths):
+		return detail, phaseAfter
+	case nValid > 0 || wrote:
+		return detail, phaseDuring
+	}
+	return detail, phaseBefore
 }
 
 // checkStore is the invariant after any crash: the database is intact and
 // every valid path is complete, canonical and matches its registered NAR
-// hash and size. want maps paths this test knows to their contents' hash.
-func checkStore(t *testing.T, root string, want map[string]*tree) (valid []string, err error) {
+// hash and size. want maps every path the store may hold to the tree it was
+// added from: anything else registered (a temporary name, say) is an error.
+func checkStore(t *testing.T, root string, want map[string]*tree) (valid map[string]bool, err error) {
 	t.Helper()
 	dbPath := filepath.Join(root, "nix/var/nix/db/db.sqlite")
 	if _, err := os.Stat(dbPath); err == nil {
@@ -227,11 +250,16 @@ func checkStore(t *testing.T, root string, want map[string]*tree) (valid []strin
 		return nil, fmt.Errorf("open store after the kill: %w", err)
 	}
 	defer s.Close()
-	valid, err = s.QueryAllValidPaths(ctx)
+	all, err := s.QueryAllValidPaths(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("query valid paths: %w", err)
 	}
-	for _, p := range valid {
+	valid = make(map[string]bool, len(all))
+	for _, p := range all {
+		valid[p] = true
+		if want[p] == nil {
+			return nil, fmt.Errorf("%s is valid, but no add of this test gives that path", p)
+		}
 		info, err := s.QueryPathInfo(ctx, p)
 		if err != nil {
 			return nil, fmt.Errorf("query %s: %w", p, err)
@@ -245,7 +273,7 @@ func checkStore(t *testing.T, root string, want map[string]*tree) (valid []strin
 			return nil, fmt.Errorf("valid path %s is not what was registered: files give %s (%d bytes), database says %s (%d bytes)",
 				p, got, size, info.NarHash, info.NarSize)
 		}
-		if tr, ok := want[p]; ok && (!info.NarHash.Equal(tr.narHash) || info.NarSize != tr.narSize) {
+		if tr := want[p]; !info.NarHash.Equal(tr.narHash) || info.NarSize != tr.narSize {
 			return nil, fmt.Errorf("valid path %s registered as %s (%d bytes), its source is %s (%d bytes)",
 				p, info.NarHash, info.NarSize, tr.narHash, tr.narSize)
 		}
@@ -313,14 +341,15 @@ func checkCanonical(root string) error {
 // killDelay draws when to kill an add that takes d when left alone. A plain
 // uniform draw over [0, 1.2·d] would seldom hit the short windows at both
 // ends (start-up and database creation; rename, sync and commit), so a
-// tenth of the draws fall in the first 5% and two fifths in [0.75·d, 1.05·d].
+// tenth of the draws fall in the first 5% and two fifths in [0.6·d, d]
+// (d includes the process's exit, and a reused store is a little faster).
 func killDelay(rng *rand.Rand, d time.Duration) time.Duration {
 	lo, hi := 0.0, 1.2
 	switch x := rng.IntN(10); {
 	case x == 0:
 		hi = 0.05
 	case x >= 6:
-		lo, hi = 0.75, 1.05
+		lo, hi = 0.6, 1.0
 	}
 	return time.Duration((lo + (hi-lo)*rng.Float64()) * float64(d))
 }
@@ -388,12 +417,14 @@ func TestKillAdd(t *testing.T) {
 			t.Fatal(err)
 		}
 		var dirs, want []string
+		known := map[string]*tree{}
 		for _, tr := range trees {
 			p, err := tr.storePathFor(filepath.Base(tr.dir))
 			if err != nil {
 				t.Fatal(err)
 			}
 			dirs, want = append(dirs, tr.dir), append(want, p)
+			known[p] = tr
 		}
 		t0 := time.Now()
 		res := runAdd(gonix, dir, dirs, 0, false)
@@ -404,7 +435,7 @@ func TestKillAdd(t *testing.T) {
 		if got := strings.Fields(res.stdout); strings.Join(got, " ") != strings.Join(want, " ") {
 			t.Fatalf("clean add printed %q, want %q", got, want)
 		}
-		if _, err := checkStore(t, dir, map[string]*tree{want[0]: trees[0]}); err != nil {
+		if _, err := checkStore(t, dir, known); err != nil {
 			t.Fatal(err)
 		}
 		if err := removeStore(dir); err != nil {
@@ -416,14 +447,17 @@ func TestKillAdd(t *testing.T) {
 	d2 := min(measure(big, small), measure(big, small))
 	t.Logf("D: %v for the big tree, %v for both trees", d1.Round(time.Millisecond), d2.Round(time.Millisecond))
 
-	counts := map[phase]int{}
-	var leftovers int
+	coarse := map[string]int{}
+	detailed := map[string]int{}
+	var leftovers, printedInvalid int
+	var tKill, tCheck, tComplete time.Duration
 	var storeDir string
+	var known map[string]*tree // every path the current store may hold
 	storeUses := 0
 	loopStart := time.Now()
 	for i := 0; i < trials; i++ {
 		// Rotate stores: a store is reused for up to three trials, so
-		// leftovers of earlier kills (temporary directories, lock files,
+		// leftovers of earlier kills (temporary objects, lock files,
 		// unregistered objects, a WAL) meet later adds.
 		if storeDir == "" || storeUses >= 1+rng.IntN(3) {
 			if storeDir != "" {
@@ -436,6 +470,7 @@ func TestKillAdd(t *testing.T) {
 				t.Fatal(err)
 			}
 			storeUses = 0
+			known = map[string]*tree{}
 		}
 		storeUses++
 
@@ -444,10 +479,10 @@ func TestKillAdd(t *testing.T) {
 		if rng.IntN(3) == 0 {
 			trees = append(trees, small)
 		}
-		var dirs, paths []string
-		want := map[string]*tree{}
+		var dirs, names, paths []string
 		for _, tr := range trees {
-			next := filepath.Join(work, fmt.Sprintf("%s-%d", strings.SplitN(filepath.Base(tr.dir), "-", 2)[0], i+1))
+			name := strings.SplitN(filepath.Base(tr.dir), "-", 2)[0]
+			next := filepath.Join(work, fmt.Sprintf("%s-%d", name, i+1))
 			if err := os.Rename(tr.dir, next); err != nil {
 				t.Fatal(err)
 			}
@@ -456,8 +491,8 @@ func TestKillAdd(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			dirs, paths = append(dirs, next), append(paths, p)
-			want[p] = tr
+			dirs, names, paths = append(dirs, next), append(names, name), append(paths, p)
+			known[p] = tr
 		}
 		d := d1
 		if len(trees) == 2 {
@@ -465,49 +500,60 @@ func TestKillAdd(t *testing.T) {
 		}
 		kills := 1
 		if rng.IntN(5) == 0 {
-			kills = 2 // a second kill before the leftovers of the first are cleaned up
+			kills = 2 // a second kill meets the leftovers of the first at the same paths
 		}
 		for k := 0; k < kills; k++ {
 			delay := killDelay(rng, d)
-			desc := fmt.Sprintf("trial %d (seed %d) kill %d after %v, store %s use %d, trees %d",
-				i, seed, k+1, delay.Round(time.Microsecond), filepath.Base(storeDir), storeUses, len(trees))
+			desc := fmt.Sprintf("trial %d (seed %d) kill %d after %v, store %s use %d",
+				i, seed, k+1, delay.Round(time.Microsecond), filepath.Base(storeDir), storeUses)
+			t0 := time.Now()
 			res := runAdd(gonix, storeDir, dirs, delay, true)
+			tKill += time.Since(t0)
 			if res.exited && res.err != nil {
 				t.Fatalf("%s: the add failed on its own: %v\n%s", desc, res.err, res.stderr)
 			}
-			if _, err := checkStore(t, storeDir, want); err != nil {
-				t.Fatalf("%s: %v", desc, err)
-			}
-			s, err := local.Open(context.Background(), local.Options{Root: storeDir})
+			disk := lookOnDisk(storeDir, res.pid, paths)
+			t0 = time.Now()
+			valid, err := checkStore(t, storeDir, known)
+			tCheck += time.Since(t0)
 			if err != nil {
 				t.Fatalf("%s: %v", desc, err)
 			}
-			ph, err := classify(s, res.pid, paths, res)
-			s.Close()
-			if err != nil {
-				t.Fatalf("%s: %v", desc, err)
+			detail, ph := classify(names, paths, disk, valid, res.exited)
+			coarse[ph]++
+			detailed[detail]++
+			// Nix prints a path once it is registered; a killed run that
+			// printed a path it had not registered yet is worth a note.
+			for _, p := range strings.Fields(res.stdout) {
+				if !valid[p] {
+					printedInvalid++
+				}
 			}
-			counts[ph]++
-			t.Logf("%s: %s", desc, ph)
+			t.Logf("%s: %s: %s", desc, ph, detail)
 		}
-		temps, _ := filepath.Glob(filepath.Join(storeDir, "nix/store/add-*"))
-		leftovers += len(temps)
+		temps, _ := filepath.Glob(filepath.Join(storeDir, "nix/store/.tmp-*"))
+		old, _ := filepath.Glob(filepath.Join(storeDir, "nix/store/add-*"))
+		leftovers += len(temps) + len(old)
 
 		// The next add must succeed and give the right paths.
 		desc := fmt.Sprintf("trial %d (seed %d) completing add, store %s", i, seed, filepath.Base(storeDir))
+		t0 := time.Now()
 		res := runAdd(gonix, storeDir, dirs, 0, false)
+		tComplete += time.Since(t0)
 		if res.err != nil {
 			t.Fatalf("%s: %v\n%s", desc, res.err, res.stderr)
 		}
 		if got := strings.Fields(res.stdout); strings.Join(got, " ") != strings.Join(paths, " ") {
 			t.Fatalf("%s: printed %q, want %q", desc, got, paths)
 		}
-		valid, err := checkStore(t, storeDir, want)
+		t0 = time.Now()
+		valid, err := checkStore(t, storeDir, known)
+		tCheck += time.Since(t0)
 		if err != nil {
 			t.Fatalf("%s: %v", desc, err)
 		}
 		for _, p := range paths {
-			if i := sort.SearchStrings(valid, p); i == len(valid) || valid[i] != p {
+			if !valid[p] {
 				t.Fatalf("%s: %s is not valid after a successful add", desc, p)
 			}
 		}
@@ -517,10 +563,17 @@ func TestKillAdd(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var summary []string
-	for _, ph := range []phase{phaseStart, phaseCopy, phaseMoved, phaseBetween, phaseRegister, phaseExited} {
-		summary = append(summary, fmt.Sprintf("%s %d", ph, counts[ph]))
+	var details []string
+	for k, n := range detailed {
+		details = append(details, fmt.Sprintf("%3d  %s", n, k))
 	}
-	t.Logf("%d trials in %v; kills by phase: %s; temporary directories left by kills: %d",
-		trials, time.Since(loopStart).Round(time.Millisecond), strings.Join(summary, ", "), leftovers)
+	sort.Strings(details)
+	t.Logf("kills by state:\n%s", strings.Join(details, "\n"))
+	t.Logf("%d trials in %v (killed runs %v, completing runs %v, checks %v); kills: before %d, during %d, after registration %d; temporary objects left by kills: %d; paths printed by a killed run but not valid: %d",
+		trials, time.Since(loopStart).Round(time.Millisecond), tKill.Round(time.Millisecond), tComplete.Round(time.Millisecond), tCheck.Round(time.Millisecond),
+		coarse[phaseBefore], coarse[phaseDuring], coarse[phaseAfter], leftovers, printedInvalid)
+	if trials >= 20 && (coarse[phaseBefore] == 0 || coarse[phaseDuring] == 0 || coarse[phaseAfter] == 0) {
+		t.Errorf("the kills did not reach every phase (before %d, during %d, after %d): the tree size or the delays need adjusting",
+			coarse[phaseBefore], coarse[phaseDuring], coarse[phaseAfter])
+	}
 }
