@@ -90,39 +90,6 @@ func hashTree(t *testing.T) string {
 	return dir
 }
 
-// realNixTool finds a real Nix program on PATH. testutil.NixTool is not
-// enough in this package: TestMain (testscript.Main) puts a directory of
-// copies of this test binary, one per command name, first on PATH, so a
-// plain PATH lookup of "nix-hash" finds gonix itself and the comparison
-// would be gonix against gonix. Candidates that are this test binary (the
-// same file, or a copy of it: same size) are skipped.
-func realNixTool(t *testing.T, name string) string {
-	t.Helper()
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	selfInfo, err := os.Stat(self)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
-		if dir == "" {
-			continue
-		}
-		p := filepath.Join(dir, name)
-		fi, err := os.Stat(p)
-		if err != nil || !fi.Mode().IsRegular() || fi.Mode()&0o111 == 0 {
-			continue
-		}
-		if os.SameFile(fi, selfInfo) || fi.Size() == selfInfo.Size() {
-			continue
-		}
-		return p
-	}
-	testutil.Missing(t, name+" (Nix 2.8, Debian's nix-bin)", exec.ErrNotFound)
-	return ""
-}
 
 // runNixHashIn runs real nix-hash in dir.
 func runNixHashIn(t *testing.T, prog, dir string, argv ...string) result {
@@ -275,7 +242,7 @@ func nixHashCases() [][]string {
 // first line of stderr (the error; later lines are hints).
 func TestNixHashMatchesNix(t *testing.T) {
 	t.Parallel()
-	nix := realNixTool(t, "nix-hash")
+	nix := testutil.NixTool(t, "nix-hash")
 	if out, err := exec.Command(nix, "--version").Output(); err != nil || string(out) != "nix-hash (Nix) 2.8.0\n" {
 		testutil.Missing(t, "nix-hash 2.8.0", fmt.Errorf("%s --version: %q, %v", nix, out, err))
 	}
@@ -358,3 +325,7 @@ func TestNixHashRelativeToEnvDir(t *testing.T) {
 		t.Errorf("relative %+v, absolute %+v", rel, abs)
 	}
 }
+
+// realNixTool is testutil.NixTool (which skips the disguised test binaries
+// testscript puts on PATH).
+func realNixTool(t *testing.T, name string) string { return testutil.NixTool(t, name) }

@@ -51,7 +51,7 @@ func (c *nixStoreCmd) addPath(arg string, method store.Method, algo hash.Algo) (
 	if !fi.Mode().IsRegular() && !fi.IsDir() && fi.Mode()&os.ModeSymlink == 0 {
 		return "", fmt.Errorf("file '%s' has an unsupported type", src)
 	}
-	p, err := st.AddToStore(c.e.Ctx(), nixBaseNameOf(arg), src, method, algo, nil, nil)
+	p, err := st.AddFixed(c.e.Ctx(), nixBaseNameOf(arg), src, method, algo)
 	if err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {

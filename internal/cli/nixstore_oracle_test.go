@@ -141,10 +141,8 @@ func TestNixStoreMatchesNix(t *testing.T) {
 
 	adds := [][]string{
 		{"--add", "f.txt", "tree", "tree/sub"},
-		// Flat ingestion of an executable file (tree/a) is left out: Nix
-		// keeps the executable bit in the store (its NAR hash says so),
-		// gonix's local.AddToStore drops it (reported).
-		{"--add-fixed", "sha256", "f.txt", "tree/sub/b"},
+		// tree/a is executable: flat ingestion keeps the bit in the store.
+		{"--add-fixed", "sha256", "f.txt", "tree/sub/b", "tree/a"},
 		{"--add-fixed", "--recursive", "sha1", "tree"},
 		{"--add-fixed", "--recursive", "sha256", "tree/sub"},
 	}
@@ -267,12 +265,9 @@ func TestNixStoreMatchesNix(t *testing.T) {
 	c, d := filepath.Join(dir, "c"), filepath.Join(dir, "d")
 	makeWritable(t, c)
 	makeWritable(t, d)
-	// Derivations with input derivations are left out: the local store's
-	// import check of a .drv's outputs (local.checkDerivationOutputs)
-	// hands FillOutputPaths the input .drv's text where it wants its hash
-	// modulo, so gonix refuses multi.drv and top.drv (a bug outside
-	// nix-store, reported).
-	closure := gonix(nil, "-qR", dep, treePath, added[0], subPath)
+	// The closure includes .drv files with input derivations, whose
+	// outputs the importing store checks against their contents.
+	closure := gonix(nil, "-qR", top, treePath, added[0], subPath)
 	exp := gonix(nil, append([]string{"--export"}, strings.Fields(closure.stdout)...)...)
 	nImp := runNixIn(t, nixStore, dir, []byte(exp.stdout), "--store", c, "--option", "substituters", "", "--import")
 	nexp := nix(nil, append([]string{"--export"}, strings.Fields(closure.stdout)...)...)

@@ -391,3 +391,53 @@ func (s *Store) Flush(ctx context.Context) error {
 	}
 	return err
 }
+
+// AddFixed is `nix-store --add-fixed` (Nix's addToStoreSlow): like
+// AddToStore, except that a flat addition stores the NAR of src — keeping
+// an executable file executable — while its content address hashes the
+// file's contents. src must then be a regular file.
+func (s *Store) AddFixed(ctx context.Context, name, src string, method store.Method, algo hash.Algo) (string, error) {
+	if method == store.Recursive {
+		return s.AddToStore(ctx, name, src, method, algo, nil, nil)
+	}
+	if err := storepath.ValidateName(name); err != nil {
+		return "", err
+	}
+	if s.readOnly {
+		return "", fmt.Errorf("cannot add '%s': the store at '%s' is open read-only", src, s.realStore)
+	}
+	st, err := os.Stat(src)
+	if err != nil {
+		return "", fmt.Errorf("getting status of '%s': %w", src, err)
+	}
+	if !st.Mode().IsRegular() {
+		return "", fmt.Errorf("adding '%s' to the store: regular file expected", src)
+	}
+	obj := s.tempName("add")
+	defer deletePath(obj)
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(nar.Dump(pw, src, nil)) }()
+	narHasher := sha256.New()
+	var narSize int64
+	r := io.TeeReader(pr, io.MultiWriter(narHasher, &countWriter{n: &narSize}))
+	err = nar.Restore(r, obj)
+	if err == nil {
+		_, err = io.Copy(io.Discard, r)
+	}
+	pr.CloseWithError(err)
+	if err != nil {
+		return "", fmt.Errorf("adding '%s' to the store: %w", src, err)
+	}
+	f, err := os.Open(obj)
+	if err != nil {
+		return "", fmt.Errorf("adding '%s' to the store: %w", src, err)
+	}
+	ca := algo.New()
+	_, err = io.Copy(ca, f)
+	f.Close()
+	if err != nil {
+		return "", fmt.Errorf("adding '%s' to the store: %w", src, err)
+	}
+	return s.finishAdd(ctx, name, obj, method, hash.Hash{Algo: algo, Digest: ca.Sum(nil)},
+		hash.Hash{Algo: hash.SHA256, Digest: narHasher.Sum(nil)}, narSize, nil)
+}

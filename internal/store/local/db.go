@@ -455,7 +455,33 @@ func (s *Store) checkDerivationOutputs(drvPath string, drv *derivation.Derivatio
 	for k, v := range drv.Outputs {
 		want.Outputs[k] = v
 	}
-	lookup := func(p string) ([]byte, error) { return readFileLimited(s.RealPath(p)) }
+	memo := map[string][]byte{}
+	var lookup derivation.Lookup
+	lookup = func(p string) ([]byte, error) {
+		if h, ok := memo[p]; ok {
+			return h, nil
+		}
+		data, ok := s.PendingText(p)
+		var b []byte
+		if ok {
+			b = []byte(data)
+		} else {
+			var err error
+			if b, err = readFileLimited(s.RealPath(p)); err != nil {
+				return nil, fmt.Errorf("reading input derivation '%s': %w", p, err)
+			}
+		}
+		in, err := derivation.ParseATerm(b)
+		if err != nil {
+			return nil, fmt.Errorf("parsing input derivation '%s': %w", p, err)
+		}
+		h, err := derivation.HashModulo(in, lookup)
+		if err != nil {
+			return nil, err
+		}
+		memo[p] = h
+		return h, nil
+	}
 	if err := derivation.FillOutputPaths(s.storeDir, name, want, lookup); err != nil {
 		return fmt.Errorf("checking outputs of '%s': %w", drvPath, err)
 	}
