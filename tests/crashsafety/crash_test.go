@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -113,8 +112,8 @@ func buildGonix(t *testing.T, dir string) string {
 	return bin
 }
 
-// addResult is how one run of `gonix nix-store --add` ended.
-type addResult struct {
+// cmdResult is how one run of gonix ended.
+type cmdResult struct {
 	pid    int
 	exited bool // it ended on its own before the kill
 	err    error
@@ -122,28 +121,38 @@ type addResult struct {
 	stderr string
 }
 
-// runAdd starts `gonix nix-store --store S --add DIRS...`; with kill > 0 it
-// sends SIGKILL after that delay (measured from the start), otherwise it
-// waits for the command to end (at most a minute).
-func runAdd(gonix, storeDir string, dirs []string, kill time.Duration, killIt bool) addResult {
-	argv := append([]string{"nix-store", "--store", storeDir, "--add"}, dirs...)
+// run starts `gonix ARGS...` on the chroot store storeDir (with standard
+// input from the file stdin, if set); with killIt it sends SIGKILL after
+// delay (measured from the start), otherwise it waits for the command to
+// end (at most a minute).
+func (f *fixture) run(storeDir string, j *job, delay time.Duration, killIt bool) cmdResult {
+	argv := append([]string{j.args[0], "--store", storeDir}, j.args[1:]...)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, gonix, argv...)
+	cmd := exec.CommandContext(ctx, f.gonix, argv...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.Env = append(os.Environ(), "NIX_REMOTE=")
-	if err := cmd.Start(); err != nil {
-		return addResult{err: fmt.Errorf("start %s: %w", gonix, err)}
+	// The import spools to TMPDIR; keep what killed runs leave there apart.
+	cmd.Env = append(os.Environ(), "NIX_REMOTE=", "TMPDIR="+f.tmp)
+	if j.stdin != "" {
+		in, err := os.Open(j.stdin)
+		if err != nil {
+			return cmdResult{err: fmt.Errorf("open %s: %w", j.stdin, err)}
+		}
+		defer in.Close()
+		cmd.Stdin = in
 	}
-	res := addResult{pid: cmd.Process.Pid}
+	if err := cmd.Start(); err != nil {
+		return cmdResult{err: fmt.Errorf("start %s: %w", f.gonix, err)}
+	}
+	res := cmdResult{pid: cmd.Process.Pid}
 	if killIt {
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
 		select {
 		case err := <-done:
 			res.exited, res.err = true, err
-		case <-time.After(kill):
+		case <-time.After(delay):
 			// The process may end between the timer and the signal; then
 			// Wait reports its real exit.
 			cmd.Process.Signal(syscall.SIGKILL)
@@ -352,228 +361,4 @@ func killDelay(rng *rand.Rand, d time.Duration) time.Duration {
 		lo, hi = 0.6, 1.0
 	}
 	return time.Duration((lo + (hi-lo)*rng.Float64()) * float64(d))
-}
-
-func TestKillAdd(t *testing.T) {
-	trials := envInt(t, "GONIX_CRASH_TRIALS", 50)
-	if testing.Short() {
-		trials = envInt(t, "GONIX_CRASH_TRIALS", 5)
-	}
-	seed := uint64(time.Now().UnixNano())
-	if v := os.Getenv("GONIX_CRASH_SEED"); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			t.Fatalf("GONIX_CRASH_SEED=%q: %v", v, err)
-		}
-		seed = n
-	}
-	t.Logf("seed %d (rerun with GONIX_CRASH_SEED=%d GONIX_CRASH_TRIALS=%d)", seed, seed, trials)
-	rng := rand.New(rand.NewPCG(seed, 0))
-
-	work := t.TempDir()
-	chmodCleanup(t, work)
-	start := time.Now()
-	gonix := buildGonix(t, work)
-	t.Logf("build: %v", time.Since(start).Round(time.Millisecond))
-
-	// Trees are renamed between trials: the store path's name is the
-	// directory's base name, so the same contents give a new path, and a
-	// reused store does not already hold it.
-	start = time.Now()
-	big := &tree{dir: filepath.Join(work, "big-0")}
-	small := &tree{dir: filepath.Join(work, "small-0")}
-	var totalFiles int
-	var totalBytes int64
-	for _, g := range []struct {
-		tr   *tree
-		spec treeSpec
-	}{{big, bigSpec}, {small, smallSpec}} {
-		files, n, err := genTree(g.tr.dir, g.spec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sum, size, err := nar.HashPath(g.tr.dir, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		g.tr.narHash = hash.Hash{Algo: hash.SHA256, Digest: sum}
-		g.tr.narSize = uint64(size)
-		totalFiles += files
-		totalBytes += n
-	}
-	t.Logf("trees: big %d NAR bytes, small %d NAR bytes (%d files, %d MB of contents), generated in %v",
-		big.narSize, small.narSize, totalFiles, totalBytes>>20, time.Since(start).Round(time.Millisecond))
-
-	// One complete add into a fresh store gives D and checks that the
-	// command prints the path the test computes.
-	stores := filepath.Join(work, "stores")
-	if err := os.Mkdir(stores, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	measure := func(trees ...*tree) time.Duration {
-		t.Helper()
-		dir, err := os.MkdirTemp(stores, "measure-")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var dirs, want []string
-		known := map[string]*tree{}
-		for _, tr := range trees {
-			p, err := tr.storePathFor(filepath.Base(tr.dir))
-			if err != nil {
-				t.Fatal(err)
-			}
-			dirs, want = append(dirs, tr.dir), append(want, p)
-			known[p] = tr
-		}
-		t0 := time.Now()
-		res := runAdd(gonix, dir, dirs, 0, false)
-		d := time.Since(t0)
-		if res.err != nil {
-			t.Fatalf("clean add: %v\n%s", res.err, res.stderr)
-		}
-		if got := strings.Fields(res.stdout); strings.Join(got, " ") != strings.Join(want, " ") {
-			t.Fatalf("clean add printed %q, want %q", got, want)
-		}
-		if _, err := checkStore(t, dir, known); err != nil {
-			t.Fatal(err)
-		}
-		if err := removeStore(dir); err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
-	d1 := min(measure(big), measure(big))
-	d2 := min(measure(big, small), measure(big, small))
-	t.Logf("D: %v for the big tree, %v for both trees", d1.Round(time.Millisecond), d2.Round(time.Millisecond))
-
-	coarse := map[string]int{}
-	detailed := map[string]int{}
-	var leftovers, printedInvalid int
-	var tKill, tCheck, tComplete time.Duration
-	var storeDir string
-	var known map[string]*tree // every path the current store may hold
-	storeUses := 0
-	loopStart := time.Now()
-	for i := 0; i < trials; i++ {
-		// Rotate stores: a store is reused for up to three trials, so
-		// leftovers of earlier kills (temporary objects, lock files,
-		// unregistered objects, a WAL) meet later adds.
-		if storeDir == "" || storeUses >= 1+rng.IntN(3) {
-			if storeDir != "" {
-				if err := removeStore(storeDir); err != nil {
-					t.Fatal(err)
-				}
-			}
-			var err error
-			if storeDir, err = os.MkdirTemp(stores, "trial-"); err != nil {
-				t.Fatal(err)
-			}
-			storeUses = 0
-			known = map[string]*tree{}
-		}
-		storeUses++
-
-		// A new name per trial gives a new store path with the same contents.
-		trees := []*tree{big}
-		if rng.IntN(3) == 0 {
-			trees = append(trees, small)
-		}
-		var dirs, names, paths []string
-		for _, tr := range trees {
-			name := strings.SplitN(filepath.Base(tr.dir), "-", 2)[0]
-			next := filepath.Join(work, fmt.Sprintf("%s-%d", name, i+1))
-			if err := os.Rename(tr.dir, next); err != nil {
-				t.Fatal(err)
-			}
-			tr.dir = next
-			p, err := tr.storePathFor(filepath.Base(next))
-			if err != nil {
-				t.Fatal(err)
-			}
-			dirs, names, paths = append(dirs, next), append(names, name), append(paths, p)
-			known[p] = tr
-		}
-		d := d1
-		if len(trees) == 2 {
-			d = d2
-		}
-		kills := 1
-		if rng.IntN(5) == 0 {
-			kills = 2 // a second kill meets the leftovers of the first at the same paths
-		}
-		for k := 0; k < kills; k++ {
-			delay := killDelay(rng, d)
-			desc := fmt.Sprintf("trial %d (seed %d) kill %d after %v, store %s use %d",
-				i, seed, k+1, delay.Round(time.Microsecond), filepath.Base(storeDir), storeUses)
-			t0 := time.Now()
-			res := runAdd(gonix, storeDir, dirs, delay, true)
-			tKill += time.Since(t0)
-			if res.exited && res.err != nil {
-				t.Fatalf("%s: the add failed on its own: %v\n%s", desc, res.err, res.stderr)
-			}
-			disk := lookOnDisk(storeDir, res.pid, paths)
-			t0 = time.Now()
-			valid, err := checkStore(t, storeDir, known)
-			tCheck += time.Since(t0)
-			if err != nil {
-				t.Fatalf("%s: %v", desc, err)
-			}
-			detail, ph := classify(names, paths, disk, valid, res.exited)
-			coarse[ph]++
-			detailed[detail]++
-			// Nix prints a path once it is registered; a killed run that
-			// printed a path it had not registered yet is worth a note.
-			for _, p := range strings.Fields(res.stdout) {
-				if !valid[p] {
-					printedInvalid++
-				}
-			}
-			t.Logf("%s: %s: %s", desc, ph, detail)
-		}
-		temps, _ := filepath.Glob(filepath.Join(storeDir, "nix/store/.tmp-*"))
-		old, _ := filepath.Glob(filepath.Join(storeDir, "nix/store/add-*"))
-		leftovers += len(temps) + len(old)
-
-		// The next add must succeed and give the right paths.
-		desc := fmt.Sprintf("trial %d (seed %d) completing add, store %s", i, seed, filepath.Base(storeDir))
-		t0 := time.Now()
-		res := runAdd(gonix, storeDir, dirs, 0, false)
-		tComplete += time.Since(t0)
-		if res.err != nil {
-			t.Fatalf("%s: %v\n%s", desc, res.err, res.stderr)
-		}
-		if got := strings.Fields(res.stdout); strings.Join(got, " ") != strings.Join(paths, " ") {
-			t.Fatalf("%s: printed %q, want %q", desc, got, paths)
-		}
-		t0 = time.Now()
-		valid, err := checkStore(t, storeDir, known)
-		tCheck += time.Since(t0)
-		if err != nil {
-			t.Fatalf("%s: %v", desc, err)
-		}
-		for _, p := range paths {
-			if !valid[p] {
-				t.Fatalf("%s: %s is not valid after a successful add", desc, p)
-			}
-		}
-	}
-	if storeDir != "" {
-		if err := removeStore(storeDir); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var details []string
-	for k, n := range detailed {
-		details = append(details, fmt.Sprintf("%3d  %s", n, k))
-	}
-	sort.Strings(details)
-	t.Logf("kills by state:\n%s", strings.Join(details, "\n"))
-	t.Logf("%d trials in %v (killed runs %v, completing runs %v, checks %v); kills: before %d, during %d, after registration %d; temporary objects left by kills: %d; paths printed by a killed run but not valid: %d",
-		trials, time.Since(loopStart).Round(time.Millisecond), tKill.Round(time.Millisecond), tComplete.Round(time.Millisecond), tCheck.Round(time.Millisecond),
-		coarse[phaseBefore], coarse[phaseDuring], coarse[phaseAfter], leftovers, printedInvalid)
-	if trials >= 20 && (coarse[phaseBefore] == 0 || coarse[phaseDuring] == 0 || coarse[phaseAfter] == 0) {
-		t.Errorf("the kills did not reach every phase (before %d, during %d, after %d): the tree size or the delays need adjusting",
-			coarse[phaseBefore], coarse[phaseDuring], coarse[phaseAfter])
-	}
 }
