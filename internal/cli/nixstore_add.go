@@ -52,6 +52,10 @@ func (c *nixStoreCmd) addPath(arg string, method store.Method, algo hash.Algo) (
 		return "", fmt.Errorf("file '%s' has an unsupported type", src)
 	}
 	p, err := st.AddFixed(c.e.Ctx(), nixBaseNameOf(arg), src, method, algo)
+	if err == nil {
+		// The path is printed only once it is registered, as Nix does.
+		err = st.Flush(c.e.Ctx())
+	}
 	if err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {

@@ -175,7 +175,8 @@ func (c *nixStoreCmd) opImport() error {
 	if err != nil {
 		return fmt.Errorf("creating a temporary file for the import: %w", err)
 	}
-	defer os.Remove(spool.Name())
+	// Unlinked at once: a killed import leaves no spool file behind.
+	os.Remove(spool.Name())
 	defer spool.Close()
 
 	// Like Nix, the imported paths are printed once the whole stream has

@@ -240,11 +240,11 @@ func (f *fixture) killLoop(t *testing.T, trials int, next func(i, use int) *job)
 			detail, ph := classify(j.names, j.paths, disk, valid, res.exited)
 			coarse[ph]++
 			detailed[detail]++
-			// Nix prints a path once it is registered; a killed run that
-			// printed a path it had not registered is worth a note.
+			// Nix prints a path once it is registered; so must gonix.
 			for _, p := range strings.Fields(res.stdout) {
 				if !valid[p] {
 					printedInvalid++
+					t.Errorf("%s: the killed run printed %s, which is not valid", desc, p)
 				}
 			}
 			t.Logf("%s: %s: %s", desc, ph, detail)
@@ -256,6 +256,9 @@ func (f *fixture) killLoop(t *testing.T, trials int, next func(i, use int) *job)
 		// then clear them so that the disk does not fill up.
 		if ents, err := os.ReadDir(f.tmp); err == nil {
 			spools += len(ents)
+			for _, e := range ents {
+				t.Errorf("trial %d: a killed run left %s in TMPDIR", i, e.Name())
+			}
 			for _, e := range ents {
 				os.RemoveAll(filepath.Join(f.tmp, e.Name()))
 			}
