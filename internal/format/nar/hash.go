@@ -23,8 +23,8 @@ func HashPath(path string, filter Filter) (sum []byte, size int64, err error) {
 
 const (
 	firstBufSize = 64 << 10 // small archives are hashed without a goroutine
-	bigBufSize   = 1 << 20
-	maxBigBufs   = 3
+	bigBufSize   = 4 << 20
+	maxBigBufs   = 4
 )
 
 // hashSink is a sink that hashes what it is given, buffer by buffer.
