@@ -90,7 +90,6 @@ func hashTree(t *testing.T) string {
 	return dir
 }
 
-
 // runNixHashIn runs real nix-hash in dir.
 func runNixHashIn(t *testing.T, prog, dir string, argv ...string) result {
 	t.Helper()
