@@ -441,3 +441,51 @@ func (s *Store) AddFixed(ctx context.Context, name, src string, method store.Met
 	return s.finishAdd(ctx, name, obj, method, hash.Hash{Algo: algo, Digest: ca.Sum(nil)},
 		hash.Hash{Algo: hash.SHA256, Digest: narHasher.Sum(nil)}, narSize, nil)
 }
+
+// RegisterValidPaths registers paths that are already in place on disk and
+// canonical (build outputs), in one transaction after a file system sync:
+// Nix's registerValidPaths. A .drv among them gets its DerivationOutputs
+// rows and an output check. The caller holds the paths' locks.
+func (s *Store) RegisterValidPaths(ctx context.Context, infos []*store.PathInfo) error {
+	if err := s.Flush(ctx); err != nil {
+		return err
+	}
+	entries := make([]regEntry, 0, len(infos))
+	for _, info := range infos {
+		in := *info
+		in.References = sortedCopy(info.References)
+		if in.CA != "" {
+			if err := store.CheckCA(s.storeDir, in.Path, in.CA, in.References); err != nil {
+				return err
+			}
+		}
+		e := regEntry{info: &in}
+		if storepath.IsStorePath(s.storeDir, in.Path) && len(in.Path) > 4 && in.Path[len(in.Path)-4:] == ".drv" {
+			data, err := readFileLimited(s.RealPath(in.Path))
+			if err != nil {
+				return fmt.Errorf("registering derivation '%s': %w", in.Path, err)
+			}
+			if e.drv, err = derivation.ParseATerm(data); err != nil {
+				return fmt.Errorf("registering derivation '%s': %w", in.Path, err)
+			}
+			e.checkOutputs = true
+		}
+		entries = append(entries, e)
+	}
+	return s.register(ctx, entries)
+}
+
+// Canonicalise gives a path on disk the metadata of a store object (mode
+// 0444/0555, mtime 1, owner), as registration requires.
+func Canonicalise(realPath string) error { return canonicalise(realPath) }
+
+// DeleteInvalid removes whatever is on disk at a path that is not valid
+// (a leftover of a failed or interrupted build); the caller holds its lock.
+func (s *Store) DeleteInvalid(ctx context.Context, path string) error {
+	if ok, err := s.isValidOrPending(ctx, path); err != nil {
+		return err
+	} else if ok {
+		return fmt.Errorf("refusing to delete '%s': it is valid", path)
+	}
+	return deletePath(s.RealPath(path))
+}
