@@ -350,8 +350,9 @@ func checkCanonical(root string) error {
 // killDelay draws when to kill an add that takes d when left alone. A plain
 // uniform draw over [0, 1.2·d] would seldom hit the short windows at both
 // ends (start-up and database creation; rename, sync and commit), so a
-// tenth of the draws fall in the first 5% and two fifths in [0.6·d, d]
-// (d includes the process's exit, and a reused store is a little faster).
+// tenth of the draws fall in the first 5%, a tenth in [d, 3·d] and two
+// fifths in [0.6·d, d] (d includes the process's exit, and a reused store
+// is a little faster).
 func killDelay(rng *rand.Rand, d time.Duration) time.Duration {
 	lo, hi := 0.0, 1.2
 	switch x := rng.IntN(10); {
