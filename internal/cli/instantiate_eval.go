@@ -148,34 +148,7 @@ func runInstantiate(e *Env, o *InstantiateOptions) int {
 		return fail(err)
 	}
 
-	var inputs []func() (ast.Expr, error)
-	if o.FromStdin {
-		inputs = append(inputs, func() (ast.Expr, error) {
-			data, err := io.ReadAll(e.Stdin)
-			if err != nil {
-				return nil, err
-			}
-			return st.ParseString(string(data), e.Dir, ast.OriginStdin)
-		})
-	}
-	files := o.Files
-	if len(files) == 0 && !o.FromStdin && !o.Exprs {
-		files = []string{"./default.nix"}
-	}
-	for _, f := range files {
-		f := f
-		if o.Exprs {
-			inputs = append(inputs, func() (ast.Expr, error) { return st.ParseString(f, e.Dir, ast.OriginString) })
-		} else {
-			inputs = append(inputs, func() (ast.Expr, error) {
-				p, err := lookupFileArg(st, e, f)
-				if err != nil {
-					return nil, err
-				}
-				return st.ParseFile(p)
-			})
-		}
-	}
+	inputs := exprInputs(st, e, o)
 	rootNr, warned := 0, false
 	attrPaths := o.AttrPaths
 	if len(attrPaths) == 0 {
@@ -334,4 +307,38 @@ func printDrvPaths(e *Env, out *bufio.Writer, st *eval.State, ls *local.Store, o
 func addPermRoot(e *Env, ls *local.Store, storePath, root string) error {
 	_, err := ls.AddPermRoot(e.Ctx(), storePath, root)
 	return err
+}
+
+// exprInputs lists the expressions a command line names, in order: standard
+// input ("-"), then each file (or, with -E, each expression); ./default.nix
+// when there is nothing else.
+func exprInputs(st *eval.State, e *Env, o *InstantiateOptions) []func() (ast.Expr, error) {
+	var inputs []func() (ast.Expr, error)
+	if o.FromStdin {
+		inputs = append(inputs, func() (ast.Expr, error) {
+			data, err := io.ReadAll(e.Stdin)
+			if err != nil {
+				return nil, err
+			}
+			return st.ParseString(string(data), e.Dir, ast.OriginStdin)
+		})
+	}
+	files := o.Files
+	if len(files) == 0 && !o.FromStdin && !o.Exprs {
+		files = []string{"./default.nix"}
+	}
+	for _, f := range files {
+		if o.Exprs {
+			inputs = append(inputs, func() (ast.Expr, error) { return st.ParseString(f, e.Dir, ast.OriginString) })
+		} else {
+			inputs = append(inputs, func() (ast.Expr, error) {
+				p, err := lookupFileArg(st, e, f)
+				if err != nil {
+					return nil, err
+				}
+				return st.ParseFile(p)
+			})
+		}
+	}
+	return inputs
 }
