@@ -138,3 +138,15 @@ func (st *State) getDerivations(vIn *Value, prefix string, autoArgs *Bindings, o
 		throwErr(&Error{Msg: fmt.Sprintf("expression does not evaluate to a derivation (or a set or list of those)")})
 	}
 }
+
+// OutPath forces the outPath attribute (the selected output's path).
+func (d *DrvInfo) OutPath() (p string, err error) {
+	err = d.st.protect(func() {
+		a := d.attrs.Get(d.st.sOutPath)
+		if a == nil {
+			d.st.fail(ast.Pos{}, "derivation does not contain an 'outPath' attribute")
+		}
+		p = d.st.coerceToStorePath(a.Val)
+	})
+	return p, err
+}
