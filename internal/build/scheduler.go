@@ -93,6 +93,28 @@ func (e *DependencyError) Error() string {
 // Realise makes every output of the given derivations valid, building what
 // is missing. It returns a *Failure naming what failed.
 func (s *Scheduler) Realise(ctx context.Context, drvPaths []string) error {
+	nodes, toBuild, err := s.plan(ctx, drvPaths)
+	if err != nil || len(toBuild) == 0 {
+		return err
+	}
+	if s.Events != nil {
+		s.Events.WillBuild(toBuild)
+	}
+	return s.run(ctx, nodes)
+}
+
+// Plan reports what Realise would build (Events.WillBuild) without building.
+func (s *Scheduler) Plan(ctx context.Context, drvPaths []string) error {
+	_, toBuild, err := s.plan(ctx, drvPaths)
+	if err == nil && len(toBuild) > 0 && s.Events != nil {
+		s.Events.WillBuild(toBuild)
+	}
+	return err
+}
+
+// plan loads the derivation graph below drvPaths, marking the derivations
+// whose outputs are not all valid; it returns those, sorted.
+func (s *Scheduler) plan(ctx context.Context, drvPaths []string) (map[string]*node, []string, error) {
 	nodes := map[string]*node{}
 	var load func(p string) (*node, error)
 	load = func(p string) (*node, error) {
@@ -138,7 +160,7 @@ func (s *Scheduler) Realise(ctx context.Context, drvPaths []string) error {
 	}
 	for _, p := range drvPaths {
 		if _, err := load(p); err != nil {
-			return err
+			return nil, nil, err
 		}
 	}
 	var toBuild []string
@@ -147,14 +169,8 @@ func (s *Scheduler) Realise(ctx context.Context, drvPaths []string) error {
 			toBuild = append(toBuild, p)
 		}
 	}
-	if len(toBuild) == 0 {
-		return nil
-	}
 	sort.Strings(toBuild)
-	if s.Events != nil {
-		s.Events.WillBuild(toBuild)
-	}
-	return s.run(ctx, nodes)
+	return nodes, toBuild, nil
 }
 
 func (s *Scheduler) outputsValid(ctx context.Context, drv *derivation.Derivation) (bool, error) {
