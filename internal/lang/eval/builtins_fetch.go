@@ -15,13 +15,10 @@ import (
 // The fetcher builtins (spec §4.10), in the order Nix 2.8 registers them
 // (src/libexpr/primops/fetchMercurial.cc, then fetchTree.cc).
 //
-// This build has no network access of its own: everything Nix does before
-// it opens a connection (argument checks and their errors, the early exit
-// for a pinned path already in the store) is reproduced exactly; file://
-// URLs are read from disk, so fetchurl and fetchTarball of local files
-// work for real; any other download fails with an error naming the URL.
-// Git and Mercurial checkouts are not implemented yet (see
-// builtins_fetch_tree.go).
+// fetchurl and fetchTarball download file://, http:// and https:// URLs
+// (fetch_http.go; the network only through an HTTPClient, without Nix's
+// fetcher cache). Git and Mercurial checkouts are not implemented yet
+// (see builtins_fetch_tree.go).
 var fetchBuiltins = []builtinDef{
 	{name: "fetchMercurial", arity: 1, topLevel: true, fn: primFetchMercurial},
 	{name: "fetchTree", arity: 1, topLevel: true, fn: primFetchTree},
@@ -97,7 +94,7 @@ func (st *State) fetchURL(pos ast.Pos, arg *Value, who string, unpack bool, name
 		want = p
 	}
 
-	file, temp := downloadLocal(url)
+	file, temp := st.download(url)
 	if temp {
 		defer os.Remove(file)
 	}

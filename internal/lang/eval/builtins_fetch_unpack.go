@@ -17,48 +17,40 @@ import (
 	"strings"
 )
 
-// downloadLocal is the part of Nix's file transfer this build can do: a
-// file:// URL names a local file, read as curl reads it. It returns the
-// path of a file holding the downloaded bytes, and whether that file is a
-// temporary one for the caller to remove. Every other URL would need the
-// network, which this build does not use.
+// downloadLocal downloads a file:// URL: it names a local file, read as
+// curl reads it. It returns the path of a file holding the downloaded
+// bytes, and whether that file is a temporary one for the caller to
+// remove.
 func downloadLocal(u string) (file string, temp bool) {
-	if len(u) >= 7 && strings.EqualFold(u[:7], "file://") {
-		rest := u[7:]
-		slash := strings.IndexByte(rest, '/')
-		if slash < 0 {
-			failNoPos("unable to download '%s': URL using bad/illegal format or missing URL (3)", u)
-		}
-		if host := rest[:slash]; host != "" && !strings.EqualFold(host, "localhost") {
-			failNoPos("unable to download '%s': URL using bad/illegal format or missing URL (3)", u)
-		}
-		p := rest[slash:]
-		if i := strings.IndexAny(p, "?#"); i >= 0 {
-			p = p[:i]
-		}
-		if d, err := url.PathUnescape(p); err == nil {
-			p = d
-		}
-		fi, err := os.Stat(p)
-		if err != nil {
-			failNoPos("unable to download '%s': Couldn't read a file:// file (37)", u)
-		}
-		if fi.IsDir() {
-			// curl reads a directory as an empty file.
-			return emptyFile(), true
-		}
-		f, err := os.Open(p)
-		if err != nil {
-			failNoPos("unable to download '%s': Couldn't read a file:// file (37)", u)
-		}
-		f.Close()
-		return p, false
-	}
-	if strings.HasPrefix(u, "/") || !strings.Contains(u, "://") && strings.Contains(u, ":") {
+	rest := u[7:]
+	slash := strings.IndexByte(rest, '/')
+	if slash < 0 {
 		failNoPos("unable to download '%s': URL using bad/illegal format or missing URL (3)", u)
 	}
-	failNoPos("unable to download '%s': downloading over the network is not supported by this build yet (only file:// URLs can be fetched)", u)
-	return "", false
+	if host := rest[:slash]; host != "" && !strings.EqualFold(host, "localhost") {
+		failNoPos("unable to download '%s': URL using bad/illegal format or missing URL (3)", u)
+	}
+	p := rest[slash:]
+	if i := strings.IndexAny(p, "?#"); i >= 0 {
+		p = p[:i]
+	}
+	if d, err := url.PathUnescape(p); err == nil {
+		p = d
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		failNoPos("unable to download '%s': Couldn't read a file:// file (37)", u)
+	}
+	if fi.IsDir() {
+		// curl reads a directory as an empty file.
+		return emptyFile(), true
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		failNoPos("unable to download '%s': Couldn't read a file:// file (37)", u)
+	}
+	f.Close()
+	return p, false
 }
 
 func emptyFile() string {
