@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"slices"
 	"strconv"
@@ -27,7 +28,7 @@ func parseStructuredAttrs(drvPath, s string) (jsonObject, error) {
 	d.UseNumber()
 	v, err := decodeJSON(d)
 	if err == nil {
-		if _, err2 := d.Token(); err2 == nil {
+		if _, err2 := d.Token(); err2 != io.EOF {
 			err = fmt.Errorf("unexpected data after the value")
 		}
 	}
