@@ -1,0 +1,317 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// ChildArg is the hidden first argument that makes the program the
+// sandbox's child: the command's main must then return ChildMain(rest).
+const ChildArg = "__gonix-sandbox-child"
+
+// The child's descriptors besides stdin/stdout/stderr: the spec it reads
+// (a memfd holding JSON) and the close-on-exec pipe it reports a setup
+// failure on (EOF there means the builder was executed).
+const (
+	specFD  = 3
+	errorFD = 4
+)
+
+// childSpec is what the parent tells the child to do, passed as JSON.
+type childSpec struct {
+	Builder string   `json:"builder"`
+	Argv    []string `json:"argv"`
+	Env     []string `json:"env"`
+	// Dir is the builder's working directory (after the pivot, if any).
+	Dir string `json:"dir"`
+	// Sandbox is nil for an unsandboxed (Plain) run.
+	Sandbox *sandboxSpec `json:"sandbox,omitempty"`
+}
+
+type sandboxSpec struct {
+	// Root is the chroot directory on the host; Mounts are done in order
+	// before it becomes the root.
+	Root   string      `json:"root"`
+	Mounts []mountSpec `json:"mounts"`
+	// LoopbackUp brings lo up (a private network namespace).
+	LoopbackUp bool `json:"loopbackUp"`
+	// DropGroups empties the supplementary groups (only possible when the
+	// caller was root, so that setgroups is allowed in the namespace).
+	DropGroups bool `json:"dropGroups"`
+}
+
+// mountSpec is one mount in the child's namespace. Kind "bind" binds
+// Source (a host path) recursively; other kinds mount a fresh file system
+// of that type with Data. ReadOnly remounts it read-only afterwards. Name
+// is the path as the builder sees it, for messages.
+type mountSpec struct {
+	Kind     string `json:"kind"`
+	Source   string `json:"source,omitempty"`
+	Target   string `json:"target"`
+	Data     string `json:"data,omitempty"`
+	ReadOnly bool   `json:"readOnly,omitempty"`
+	Name     string `json:"name"`
+
+	// For the parent only: the source may be missing; the source is a
+	// store path (a symlink there is copied, not followed).
+	optional, input bool
+}
+
+// childFailure is a setup failure reported to the parent: what failed and
+// the errno, so that the parent can wrap it with %w.
+type childFailure struct {
+	Op    string `json:"op"`
+	Errno int    `json:"errno,omitempty"`
+	Msg   string `json:"msg,omitempty"`
+}
+
+func (f *childFailure) err() error {
+	if f.Errno != 0 {
+		return fmt.Errorf("%s: %w", f.Op, syscall.Errno(f.Errno))
+	}
+	return fmt.Errorf("%s: %s", f.Op, f.Msg)
+}
+
+// failure builds a childFailure from an error of op.
+func failure(op string, err error) *childFailure {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return &childFailure{Op: op, Errno: int(errno)}
+	}
+	return &childFailure{Op: op, Msg: err.Error()}
+}
+
+// ChildMain is the sandbox's child: it reads its spec, sets up the
+// namespaces it was started in, and executes the builder. It returns only
+// when that fails, after reporting why to the parent.
+func ChildMain(args []string) int {
+	// Capabilities, personality and no_new_privs are per thread: the
+	// thread that sets them must be the one that calls execve.
+	runtime.LockOSThread()
+	report := os.NewFile(errorFD, "sandbox error pipe")
+	if len(args) != 0 {
+		fmt.Fprintf(os.Stderr, "%s: unexpected arguments %q\n", ChildArg, args)
+		return 2
+	}
+	f := runChild()
+	b, _ := json.Marshal(f)
+	if _, err := report.Write(b); err != nil {
+		// No parent to tell: say it on the log instead.
+		fmt.Fprintf(os.Stderr, "error: %v\n", f.err())
+	}
+	return 1
+}
+
+// runChild does the work of ChildMain; it returns only on failure.
+func runChild() *childFailure {
+	specFile := os.NewFile(specFD, "sandbox spec")
+	b, err := io.ReadAll(specFile)
+	if err != nil {
+		return failure("reading the sandbox spec", err)
+	}
+	specFile.Close()
+	var spec childSpec
+	if err := json.Unmarshal(b, &spec); err != nil {
+		return failure("decoding the sandbox spec", err)
+	}
+	if s := spec.Sandbox; s != nil {
+		if f := setupSandbox(s); f != nil {
+			return f
+		}
+	}
+	if err := unix.Chdir(spec.Dir); err != nil {
+		return failure(fmt.Sprintf("changing to the build directory '%s'", spec.Dir), err)
+	}
+	return execBuilder(&spec)
+}
+
+// setupSandbox makes the mounts, names the host, brings up loopback and
+// pivots into the chroot.
+func setupSandbox(s *sandboxSpec) *childFailure {
+	if s.DropGroups {
+		if err := unix.Setgroups(nil); err != nil {
+			return failure("dropping supplementary groups", err)
+		}
+	}
+	// Nothing done here may reach the parent namespace.
+	if err := unix.Mount("", "/", "", unix.MS_PRIVATE|unix.MS_REC, ""); err != nil {
+		return failure("making '/' private", err)
+	}
+	// pivot_root wants the new root to be a mount point.
+	if err := unix.Mount(s.Root, s.Root, "", unix.MS_BIND, ""); err != nil {
+		return failure(fmt.Sprintf("bind mounting the sandbox root '%s'", s.Root), err)
+	}
+	for _, m := range s.Mounts {
+		if f := doMount(m); f != nil {
+			return f
+		}
+	}
+	// The chroot's own directories (/, /etc, /dev) belong to the calling
+	// user, whom the builder is: keep the builder from changing them.
+	if err := remountReadOnly(s.Root); err != nil {
+		return failure("making the sandbox root read-only", err)
+	}
+	if err := unix.Sethostname([]byte("localhost")); err != nil {
+		return failure("setting the host name", err)
+	}
+	if err := unix.Setdomainname([]byte("(none)")); err != nil {
+		return failure("setting the domain name", err)
+	}
+	if s.LoopbackUp {
+		if err := loopbackUp(); err != nil {
+			return failure("bringing up the loopback interface", err)
+		}
+	}
+	if err := unix.Chdir(s.Root); err != nil {
+		return failure(fmt.Sprintf("changing to the sandbox root '%s'", s.Root), err)
+	}
+	// pivot_root(".", ".") stacks the old root on the new one; detaching
+	// it leaves the chroot as the only file system the builder can reach.
+	if err := unix.PivotRoot(".", "."); err != nil {
+		return failure(fmt.Sprintf("pivoting into '%s'", s.Root), err)
+	}
+	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
+		return failure("detaching the old root", err)
+	}
+	if err := unix.Chdir("/"); err != nil {
+		return failure("changing to the new root", err)
+	}
+	return nil
+}
+
+func doMount(m mountSpec) *childFailure {
+	if m.Kind == "bind" {
+		if err := unix.Mount(m.Source, m.Target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+			return failure(fmt.Sprintf("bind mounting '%s' to '%s'", m.Source, m.Name), err)
+		}
+	} else {
+		if err := unix.Mount("none", m.Target, m.Kind, 0, m.Data); err != nil {
+			return failure(fmt.Sprintf("mounting %s", m.Name), err)
+		}
+	}
+	if m.ReadOnly {
+		if err := remountReadOnly(m.Target); err != nil {
+			return failure(fmt.Sprintf("making '%s' read-only", m.Name), err)
+		}
+	}
+	return nil
+}
+
+// remountReadOnly makes the mount at target read-only. A mount inherited
+// from a more privileged namespace has its nosuid/nodev/noexec/atime flags
+// locked: a remount must repeat them or fail with EPERM.
+func remountReadOnly(target string) error {
+	var st unix.Statfs_t
+	if err := unix.Statfs(target, &st); err != nil {
+		return err
+	}
+	// The ST_* flags of statfs equal the MS_* flags of mount.
+	const keep = unix.ST_NOSUID | unix.ST_NODEV | unix.ST_NOEXEC | unix.ST_NOATIME | unix.ST_NODIRATIME | unix.ST_RELATIME
+	flags := uintptr(st.Flags)&keep | unix.MS_BIND | unix.MS_REMOUNT | unix.MS_RDONLY
+	return unix.Mount("", target, "", flags, "")
+}
+
+// loopbackUp sets IFF_UP on lo, the only interface of a new network
+// namespace.
+func loopbackUp() error {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return err
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return err
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP | unix.IFF_RUNNING)
+	return unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr)
+}
+
+// addrNoRandomize is ADDR_NO_RANDOMIZE of <linux/personality.h>, which
+// x/sys/unix does not define.
+const addrNoRandomize = 0x0040000
+
+// execBuilder applies the per-process settings of §10.4 and executes the
+// builder in place of this process.
+func execBuilder(spec *childSpec) *childFailure {
+	// Core dumps off (soft limit only, as Nix).
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_CORE, &lim); err != nil {
+		return failure("getting the core dump limit", err)
+	}
+	lim.Cur = 0
+	if err := unix.Setrlimit(unix.RLIMIT_CORE, &lim); err != nil {
+		return failure("disabling core dumps", err)
+	}
+	// personality(0xffffffff) reads the current persona.
+	cur, _, errno := unix.RawSyscall(unix.SYS_PERSONALITY, 0xffffffff, 0, 0)
+	if errno == 0 {
+		_, _, errno = unix.RawSyscall(unix.SYS_PERSONALITY, cur|addrNoRandomize, 0, 0)
+	}
+	if errno != 0 {
+		return failure("disabling address space randomisation", errno)
+	}
+	// The capabilities the setup needed must not reach the builder: clear
+	// the ambient set (the only way they would survive execve for uid
+	// 1000), and forbid gaining any through set-user-ID or file caps.
+	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil && !errors.Is(err, unix.EINVAL) {
+		return failure("dropping capabilities", err)
+	}
+	if err := clearInheritable(); err != nil {
+		return failure("dropping capabilities", err)
+	}
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return failure("setting no_new_privs", err)
+	}
+	// All descriptors but stdin, stdout and stderr close on exec, the
+	// error pipe among them: its EOF tells the parent the exec happened.
+	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		if err := cloexecAll(); err != nil {
+			return failure("closing descriptors", err)
+		}
+	}
+	err := unix.Exec(spec.Builder, spec.Argv, spec.Env)
+	return failure(fmt.Sprintf("executing '%s'", spec.Builder), err)
+}
+
+// clearInheritable empties the inheritable capability set, which raising
+// the ambient capabilities filled: the builder should show none at all.
+func clearInheritable() error {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return err
+	}
+	if data[0].Inheritable == 0 && data[1].Inheritable == 0 {
+		return nil
+	}
+	data[0].Inheritable, data[1].Inheritable = 0, 0
+	return unix.Capset(&hdr, &data[0])
+}
+
+// cloexecAll is the fallback for kernels without close_range's
+// CLOSE_RANGE_CLOEXEC (before 5.11).
+func cloexecAll() error {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		var fd int
+		if _, err := fmt.Sscan(e.Name(), &fd); err != nil || fd < 3 {
+			continue
+		}
+		unix.CloseOnExec(fd)
+	}
+	return nil
+}

@@ -1,0 +1,237 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"gonix/internal/build"
+)
+
+// The identity of the builder inside the sandbox (§10.5).
+const (
+	sandboxUID = 1000
+	sandboxGID = 100
+)
+
+// chroot is the sandbox root being assembled on the host: plain
+// directories, files and symlinks made here, and the mounts the child will
+// make over them.
+type chroot struct {
+	root   string
+	mounts []mountSpec
+	devShm string
+}
+
+// chrootDir is where Nix 2.8 puts the sandbox root of drvPath:
+// <realStoreDir>/<drv base name>.chroot.
+func chrootDir(job *build.Job) (string, error) {
+	base := path.Base(job.DrvPath)
+	if job.DrvPath == "" || base == "/" || base == "." {
+		return "", fmt.Errorf("sandbox: job has no derivation path")
+	}
+	return filepath.Join(job.RealStoreDir, base+".chroot"), nil
+}
+
+// realPath is where logical store path p lives on the host.
+func realPath(job *build.Job, p string) string {
+	return job.RealStoreDir + strings.TrimPrefix(p, job.StoreDir)
+}
+
+// inside is the host path of sandbox path p.
+func (c *chroot) inside(p string) string {
+	return filepath.Join(c.root, p)
+}
+
+// addMount records a mount over sandbox path name.
+func (c *chroot) addMount(m mountSpec) {
+	m.Target = c.inside(m.Name)
+	c.mounts = append(c.mounts, m)
+}
+
+// assemble builds the sandbox root for job at root, which must not exist.
+func assemble(job *build.Job, root, devShmSize string) (*chroot, error) {
+	c := &chroot{root: root}
+	if err := os.Mkdir(root, 0o750); err != nil {
+		return nil, fmt.Errorf("creating the sandbox root: %w", err)
+	}
+	// Mkdir is subject to the umask; the modes here are Nix's exactly.
+	if err := chmod(root, 0o750); err != nil {
+		return nil, err
+	}
+	if err := mkdirMode(c.inside("/tmp"), 0o1777); err != nil {
+		return nil, err
+	}
+	if err := mkdirMode(c.inside("/etc"), 0o755); err != nil {
+		return nil, err
+	}
+	home := job.SandboxBuildDir
+	files := map[string]string{
+		"/etc/passwd": fmt.Sprintf("root:x:0:0:Nix build user:%[3]s:/noshell\n"+
+			"nixbld:x:%[1]d:%[2]d:Nix build user:%[3]s:/noshell\n"+
+			"nobody:x:65534:65534:Nobody:/:/noshell\n", sandboxUID, sandboxGID, home),
+		"/etc/group": fmt.Sprintf("root:x:0:\nnixbld:!:%d:\nnogroup:x:65534:\n", sandboxGID),
+	}
+	if job.FixedOutput {
+		files["/etc/nsswitch.conf"] = "hosts: files dns\nservices: files\n"
+	} else {
+		files["/etc/hosts"] = "127.0.0.1 localhost\n::1 localhost\n"
+	}
+	for name, text := range files {
+		if err := os.WriteFile(c.inside(name), []byte(text), 0o644); err != nil {
+			return nil, fmt.Errorf("writing the sandbox's %s: %w", name, err)
+		}
+	}
+
+	// The store: writable (the outputs are made there), its own mount so
+	// that it stays writable when the root becomes read-only.
+	if err := mkdirAllMode(c.inside(job.StoreDir), 0o1775); err != nil {
+		return nil, err
+	}
+	c.addMount(mountSpec{Kind: "bind", Source: c.inside(job.StoreDir), Name: job.StoreDir})
+	c.addMount(mountSpec{Kind: "bind", Source: c.inside("/tmp"), Name: "/tmp"})
+
+	// Everything else bound from the host is read-only: the builder is the
+	// calling user in disguise and would otherwise own those files.
+	var binds []mountSpec
+	outputs := make(map[string]bool, len(job.Outputs))
+	for _, o := range job.Outputs {
+		outputs[o] = true
+	}
+	for _, p := range job.Inputs {
+		if outputs[p] {
+			continue
+		}
+		binds = append(binds, mountSpec{Kind: "bind", Source: realPath(job, p), Name: p, ReadOnly: true, input: true})
+	}
+	binds = append(binds, mountSpec{Kind: "bind", Source: job.BuildDir, Name: job.SandboxBuildDir})
+	ownDev := true
+	for _, sp := range job.SandboxPaths {
+		switch sp.Target {
+		case "/proc":
+			continue // always a fresh procfs, as in Nix
+		case "/dev":
+			ownDev = false
+		}
+		src := sp.Source
+		if src == "" {
+			src = sp.Target
+		}
+		binds = append(binds, mountSpec{Kind: "bind", Source: src, Name: sp.Target, ReadOnly: true, optional: sp.Optional})
+	}
+	if ownDev {
+		for _, d := range []string{"/dev/full", "/dev/null", "/dev/random", "/dev/tty", "/dev/urandom", "/dev/zero"} {
+			binds = append(binds, mountSpec{Kind: "bind", Source: d, Name: d, ReadOnly: true})
+		}
+	}
+	if job.FixedOutput {
+		for _, f := range []string{"/etc/resolv.conf", "/etc/services", "/etc/hosts"} {
+			binds = append(binds, mountSpec{Kind: "bind", Source: f, Name: f, ReadOnly: true, optional: true})
+		}
+	}
+	// Parents before children, as Nix's ordered map does.
+	sort.SliceStable(binds, func(i, j int) bool { return binds[i].Name < binds[j].Name })
+	for _, b := range binds {
+		ok, err := c.placeholder(b.Source, b.Name, b.optional, b.input)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			c.addMount(b)
+		}
+	}
+
+	if ownDev {
+		if err := mkdirAllMode(c.inside("/dev/shm"), 0o755); err != nil {
+			return nil, err
+		}
+		if err := mkdirAllMode(c.inside("/dev/pts"), 0o755); err != nil {
+			return nil, err
+		}
+		links := [][2]string{
+			{"/proc/self/fd", "/dev/fd"},
+			{"/proc/self/fd/0", "/dev/stdin"},
+			{"/proc/self/fd/1", "/dev/stdout"},
+			{"/proc/self/fd/2", "/dev/stderr"},
+			{"/dev/pts/ptmx", "/dev/ptmx"},
+		}
+		for _, l := range links {
+			if err := os.Symlink(l[0], c.inside(l[1])); err != nil {
+				return nil, fmt.Errorf("creating the sandbox's %s: %w", l[1], err)
+			}
+		}
+	}
+	if err := mkdirAllMode(c.inside("/proc"), 0o555); err != nil {
+		return nil, err
+	}
+	c.addMount(mountSpec{Kind: "proc", Name: "/proc"})
+	// A fresh procfs still has the kernel's global knobs; the builder runs
+	// as the calling user (root, often), who owns them. Nix relies on build
+	// users here; we make them read-only, as container runtimes do.
+	for _, p := range []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"} {
+		if _, err := os.Stat(p); err == nil {
+			c.addMount(mountSpec{Kind: "bind", Source: c.inside(p), Name: p, ReadOnly: true})
+		}
+	}
+	if ownDev {
+		if _, err := os.Stat("/dev/shm"); err == nil {
+			c.addMount(mountSpec{Kind: "tmpfs", Name: "/dev/shm", Data: "size=" + devShmSize})
+		}
+		c.addMount(mountSpec{Kind: "devpts", Name: "/dev/pts", Data: "newinstance,mode=0620,ptmxmode=0666"})
+	}
+	return c, nil
+}
+
+// placeholder creates the mount point for binding host path src at
+// sandbox path name: a directory or an empty file, after the type of src.
+// A missing optional source gives false. With copySymlink, a symlink (as a
+// store path can be) is copied as a symlink, since a mount would follow it
+// (Nix hard-links non-directory inputs, which keeps symlinks as they are).
+func (c *chroot) placeholder(src, name string, optional, copySymlink bool) (bool, error) {
+	target := c.inside(name)
+	if err := mkdirAllMode(filepath.Dir(target), 0o755); err != nil {
+		return false, err
+	}
+	lst, err := os.Lstat(src)
+	if err != nil {
+		if optional && errors.Is(err, fs.ErrNotExist) {
+			return false, nil
+		}
+		return false, fmt.Errorf("getting attributes of path '%s': %w", src, err)
+	}
+	if lst.Mode()&fs.ModeSymlink != 0 && copySymlink {
+		dest, err := os.Readlink(src)
+		if err != nil {
+			return false, fmt.Errorf("reading symlink '%s': %w", src, err)
+		}
+		if err := os.Symlink(dest, target); err != nil {
+			return false, fmt.Errorf("copying symlink '%s' into the sandbox: %w", src, err)
+		}
+		return false, nil
+	}
+	st, err := os.Stat(src)
+	if err != nil {
+		if optional && errors.Is(err, fs.ErrNotExist) {
+			return false, nil
+		}
+		return false, fmt.Errorf("getting attributes of path '%s': %w", src, err)
+	}
+	if st.IsDir() {
+		err = os.Mkdir(target, 0o755)
+	} else {
+		var f *os.File
+		f, err = os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err == nil {
+			err = f.Close()
+		}
+	}
+	if err != nil && !errors.Is(err, fs.ErrExist) {
+		return false, fmt.Errorf("creating mount point '%s' in the sandbox: %w", name, err)
+	}
+	return true, nil
+}

@@ -1,0 +1,11 @@
+// Package sandbox runs a builder the way Nix 2.8 does on Linux: in user,
+// mount, PID, IPC, UTS and (except for fixed-output derivations) network
+// namespaces, inside a chroot assembled from the input closure, with its
+// output read through a pseudo-terminal (spec/store.md §10.4, §10.5).
+//
+// The namespaced child is this program itself, re-executed through
+// /proc/self/exe with ChildArg as its first argument: the command's main
+// must hand such a run to ChildMain before doing anything else. The parent
+// only creates plain directories and files; every mount happens in the
+// child's private mount namespace and vanishes with it.
+package sandbox
