@@ -8,6 +8,8 @@ import (
 	"os/signal"
 	"path"
 	"syscall"
+
+	"gonix/internal/build/sandbox"
 )
 
 // Version is gonix's own version; NixVersion is the Nix release whose
@@ -59,6 +61,11 @@ func lookupCommand(name string) (*command, bool) {
 
 // Main runs gonix with the process's arguments and returns its exit status.
 func Main(argv []string) int {
+	// The build sandbox re-executes gonix as its namespaced child; that
+	// run is no command and must not touch anything before it is set up.
+	if len(argv) > 1 && argv[1] == sandbox.ChildArg {
+		return sandbox.ChildMain(argv[2:])
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	dir, err := os.Getwd()

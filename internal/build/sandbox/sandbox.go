@@ -269,9 +269,15 @@ func supervise(ctx context.Context, exe string, spec *childSpec, attr *syscall.S
 	}
 	defer errR.Close()
 
+	// argv[0] stays ours: a multi-call main (or testscript's) dispatches
+	// on it before it sees ChildArg.
+	argv0 := exe
+	if len(os.Args) > 0 && os.Args[0] != "" {
+		argv0 = os.Args[0]
+	}
 	cmd := &exec.Cmd{
 		Path:        exe,
-		Args:        []string{exe, ChildArg},
+		Args:        []string{argv0, ChildArg},
 		Env:         []string{},
 		Stdin:       devNull,
 		Stdout:      slave,
