@@ -347,6 +347,9 @@ func (s *Scheduler) buildOne(ctx context.Context, n *node) error {
 	defer cleanup()
 	if s.Events != nil {
 		if w := s.Events.Started(n.path); w != nil {
+			if job.Log != nil {
+				w = io.MultiWriter(job.Log, w)
+			}
 			job.Log = w
 		}
 	}

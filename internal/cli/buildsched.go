@@ -1,0 +1,131 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"gonix/internal/build"
+	"gonix/internal/build/builtins"
+	"gonix/internal/build/sandbox"
+	"gonix/internal/cli/args"
+	"gonix/internal/format/derivation"
+	"gonix/internal/store/local"
+)
+
+// newScheduler builds a scheduler from the command's settings: max-jobs,
+// cores, keep-going, keep-failed, sandbox, sandbox-paths (and their extra-
+// forms), -Q; build logs go to the store's log directory.
+func newScheduler(e *Env, settings *args.Settings, ls *local.Store) (*build.Scheduler, error) {
+	maxJobs := 1
+	if v, ok := settings.Lookup("max-jobs"); ok {
+		if v == "auto" {
+			maxJobs = runtime.NumCPU()
+		} else {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return nil, fmt.Errorf("invalid value '%s' for setting 'max-jobs'", v)
+			}
+			maxJobs = n
+		}
+	}
+	if maxJobs == 0 {
+		return nil, fmt.Errorf("unable to start any build; either increase '--max-jobs' or enable remote builds")
+	}
+	cores := runtime.NumCPU()
+	if v, ok := settings.Lookup("cores"); ok {
+		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			cores = n
+		}
+	}
+	boolSetting := func(name string) bool {
+		v, _ := settings.Lookup(name)
+		return v == "true" || v == "1" || v == "yes"
+	}
+	sandboxed := true
+	if v, ok := settings.Lookup("sandbox"); ok && (v == "false" || v == "0" || v == "no") {
+		sandboxed = false
+	}
+	var paths []build.SandboxPath
+	v, _ := settings.Lookup("sandbox-paths")
+	x, _ := settings.Lookup("extra-sandbox-paths")
+	for _, ent := range strings.Fields(v + " " + x) {
+		sp := build.SandboxPath{}
+		if strings.HasSuffix(ent, "?") {
+			sp.Optional = true
+			ent = strings.TrimSuffix(ent, "?")
+		}
+		sp.Target, sp.Source, _ = strings.Cut(ent, "=")
+		if sp.Source == "" {
+			sp.Source = sp.Target
+		}
+		paths = append(paths, sp)
+	}
+	set := build.Settings{
+		Cores:        cores,
+		Sandboxed:    sandboxed,
+		SandboxPaths: paths,
+		KeepFailed:   boolSetting("keep-failed"),
+		Messages:     e.Stderr,
+		ImpureEnv:    e.LookupEnv,
+	}
+	logDir := filepath.Join(filepath.Dir(ls.RealStateDir()), "log/nix")
+	ev := &buildEvents{stderr: e.Stderr, quiet: settings.LogFormat == "raw", logLines: 10, tails: map[string]*tailWriter{}}
+	runner := &dispatchRunner{sandbox: &sandbox.Runner{Disable: !sandboxed}, stderr: e.Stderr}
+	return &build.Scheduler{
+		Store:     ls,
+		Runner:    runner,
+		MaxJobs:   maxJobs,
+		KeepGoing: boolSetting("keep-going"),
+		Events:    ev,
+		Prepare: func(ctx context.Context, drvPath string, drv *derivation.Derivation) (*build.Job, func(), error) {
+			job, cleanup, err := build.PrepareJob(ctx, ls, drvPath, drv, set)
+			if err != nil {
+				return nil, nil, err
+			}
+			if lf, err := build.OpenLog(logDir, drvPath); err == nil {
+				job.Log = lf
+				return job, func() { lf.Close(); cleanup() }, nil
+			}
+			return job, cleanup, nil
+		},
+		Finish: func(ctx context.Context, job *build.Job) error {
+			_, err := build.FinishBuild(ctx, ls, job, set)
+			return err
+		},
+	}, nil
+}
+
+// dispatchRunner runs builtin builders in-process and everything else in
+// the sandbox (or unsandboxed, as the settings say).
+type dispatchRunner struct {
+	sandbox *sandbox.Runner
+	stderr  io.Writer
+}
+
+func (d *dispatchRunner) Run(ctx context.Context, job *build.Job) error {
+	switch job.Builder {
+	case "builtin:fetchurl":
+		env := map[string]string{}
+		for _, kv := range job.Env {
+			k, v, _ := strings.Cut(kv, "=")
+			env[k] = v
+		}
+		out := job.Outputs["out"]
+		real := job.RealStoreDir + strings.TrimPrefix(out, job.StoreDir)
+		if err := builtins.FetchURL(ctx, env, real, builtins.Options{}); err != nil {
+			fmt.Fprintf(job.Log, "error: %s\n", err)
+			return &build.BuilderError{DrvPath: job.DrvPath, ExitCode: 1}
+		}
+		return nil
+	}
+	if strings.HasPrefix(job.Builder, "builtin:") {
+		fmt.Fprintf(job.Log, "error: unsupported builtin builder '%s'\n", strings.TrimPrefix(job.Builder, "builtin:"))
+		return &build.BuilderError{DrvPath: job.DrvPath, ExitCode: 1}
+	}
+	return d.sandbox.Run(ctx, job)
+}

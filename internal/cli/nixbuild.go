@@ -1,0 +1,365 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+
+	"gonix/internal/build"
+	"gonix/internal/cli/args"
+	"gonix/internal/lang/eval"
+)
+
+// BuildOptions is a parsed nix-build command line (Nix 2.8's nix-build.cc
+// without the nix-shell half).
+type BuildOptions struct {
+	InstantiateOptions
+	// OutLink is -o/--out-link (default "result"); NoOutLink is --no-out-link.
+	OutLink   string
+	NoOutLink bool
+	// Check is --check: rebuild and compare (not supported yet).
+	Check bool
+}
+
+func parseBuild(argv []string) (*BuildOptions, legacyAction, error) {
+	o := &BuildOptions{InstantiateOptions: InstantiateOptions{Settings: args.NewSettings()}, OutLink: "result"}
+	act := actionRun
+	set := func(b *bool) func(string, []string) error {
+		return func(string, []string) error { *b = true; return nil }
+	}
+	var p args.Parser
+	p.Add(args.CommonFlags(&o.Settings, "nix-build")...)
+	p.Add(args.EvalFlags(&o.EvalArgs)...)
+	p.Add(legacyFlags(&act)...)
+	p.Add(
+		args.Flag{Names: []string{"-"}, Legacy: true, Handle: set(&o.FromStdin)},
+		args.Flag{Names: []string{"--expr", "-E"}, Legacy: true, Handle: set(&o.Exprs)},
+		args.Flag{Names: []string{"--attr", "-A"}, Arity: 1, Legacy: true, Handle: func(_ string, v []string) error {
+			o.AttrPaths = append(o.AttrPaths, v[0])
+			return nil
+		}},
+		args.Flag{Names: []string{"--out-link", "-o"}, Arity: 1, Legacy: true, Handle: func(_ string, v []string) error {
+			o.OutLink = v[0]
+			return nil
+		}},
+		args.Flag{Names: []string{"--no-out-link", "--no-link"}, Legacy: true, Handle: set(&o.NoOutLink)},
+		args.Flag{Names: []string{"--add-root"}, Arity: 1, Legacy: true, Handle: func(_ string, v []string) error {
+			o.OutLink = v[0]
+			return nil
+		}},
+		args.Flag{Names: []string{"--indirect"}, Legacy: true, Handle: set(&o.Indirect)},
+		args.Flag{Names: []string{"--dry-run"}, Legacy: true, Handle: set(&o.DryRun)},
+		args.Flag{Names: []string{"--check"}, Legacy: true, Handle: set(&o.Check)},
+		args.Flag{Names: []string{"--repair"}, Legacy: true, Handle: set(&o.Repair)},
+	)
+	p.Positional = func(arg string) error {
+		o.Files = append(o.Files, arg)
+		return nil
+	}
+	err := p.Parse(argv)
+	return o, act, err
+}
+
+// mainBuild is the nix-build command.
+func mainBuild(e *Env, program string, argv []string) int {
+	o, act, err := parseBuild(argv)
+	if status, done := finishParse(e, program, &o.Settings, err); done && act == actionRun {
+		return status
+	}
+	switch act {
+	case actionHelp:
+		fmt.Fprint(e.Stdout, buildHelp)
+		return 0
+	case actionVersion:
+		printVersion(e, "nix-build")
+		return 0
+	}
+	return runBuild(e, o)
+}
+
+const buildHelp = `Usage: nix-build [FLAGS...] [FILES...]
+
+Evaluate the Nix expression in each FILE (default ./default.nix), build the
+derivations it describes and print their output paths; ./result (and
+result-2, result-dev, ...) link to them unless --no-out-link is given.
+
+Flags:
+  -A, --attr PATH        build the attribute at PATH
+  -E, --expr             FILES are expressions
+      --arg NAME EXPR    pass an argument to the top-level function
+      --argstr NAME STR  the same, with a string
+  -I PATH                add to the search path
+  -o, --out-link NAME    name the result links NAME instead of result
+      --no-out-link      make no result links
+      --dry-run          show what would be built
+  -j, --max-jobs N       run up to N builders at once
+      --cores N          NIX_BUILD_CORES for builders
+  -k, --keep-going       build what does not depend on a failure
+  -K, --keep-failed      keep failed build directories
+  -Q, --no-build-output  do not show build logs
+      --option NAME VAL  set a configuration setting (sandbox, sandbox-paths, ...)
+      --store DIR        use the chroot store at DIR
+`
+
+// buildTarget is one derivation output nix-build was asked for.
+type buildTarget struct {
+	drvPath, output, outPath string
+}
+
+func runBuild(e *Env, o *BuildOptions) int {
+	fail := func(err error) int { return printEvalError(e.Stderr, err, o.ShowTrace, "nix-build") }
+	if o.Check {
+		fmt.Fprintln(e.Stderr, "error: 'nix-build --check' is not implemented in gonix yet")
+		return 1
+	}
+	ls, err := openLocalStore(e, &o.Settings, false)
+	if err != nil {
+		return fail(err)
+	}
+	defer ls.Close()
+	st, err := newEvaluator(e, &o.Settings, o.SearchPath, &evalStore{ctx: e.Ctx(), s: ls})
+	if err != nil {
+		return fail(err)
+	}
+	autoArgs, err := buildAutoArgs(st, e, &o.InstantiateOptions)
+	if err != nil {
+		return fail(err)
+	}
+	attrPaths := o.AttrPaths
+	if len(attrPaths) == 0 {
+		attrPaths = []string{""}
+	}
+	var targets []buildTarget
+	for _, in := range exprInputs(st, e, &o.InstantiateOptions) {
+		expr, err := in()
+		if err != nil {
+			return fail(err)
+		}
+		root, err := st.Eval(expr)
+		if err != nil {
+			return fail(err)
+		}
+		for _, ap := range attrPaths {
+			v, err := st.FindAlongAttrPath(ap, autoArgs, root)
+			if err == nil {
+				err = st.Force(v)
+			}
+			var drvs []*eval.DrvInfo
+			if err == nil {
+				drvs, err = st.GetDerivations(v, autoArgs)
+			}
+			if err != nil {
+				return fail(err)
+			}
+			for _, d := range drvs {
+				t, err := drvTarget(d)
+				if err != nil {
+					return fail(err)
+				}
+				targets = append(targets, t)
+			}
+		}
+	}
+	if err := ls.Flush(e.Ctx()); err != nil {
+		return fail(err)
+	}
+	var drvPaths []string
+	for _, t := range targets {
+		drvPaths = append(drvPaths, t.drvPath)
+	}
+	sched, err := newScheduler(e, &o.Settings, ls)
+	if err != nil {
+		return fail(err)
+	}
+	if o.DryRun {
+		// Show what would be built, build nothing.
+		sched.Runner = nil
+		if err := sched.Plan(e.Ctx(), drvPaths); err != nil {
+			return fail(err)
+		}
+		return 0
+	}
+	if err := sched.Realise(e.Ctx(), drvPaths); err != nil {
+		var f *build.Failure
+		if errors.As(err, &f) {
+			return 100
+		}
+		return fail(err)
+	}
+	out := bufio.NewWriter(e.Stdout)
+	defer out.Flush()
+	if !o.NoOutLink {
+		prefixes := map[string]string{}
+		type link struct{ name, target string }
+		var links []link
+		seen := map[string]int{}
+		for _, t := range targets {
+			prefix, ok := prefixes[t.drvPath]
+			if !ok {
+				prefix = o.OutLink
+				if len(prefixes) > 0 {
+					prefix += "-" + strconv.Itoa(len(prefixes)+1)
+				}
+				prefixes[t.drvPath] = prefix
+			}
+			name := prefix
+			if t.output != "out" {
+				name += "-" + t.output
+			}
+			if i, ok := seen[name]; ok {
+				links[i].target = t.outPath
+				continue
+			}
+			seen[name] = len(links)
+			links = append(links, link{name, t.outPath})
+		}
+		// Nix makes the links in the order of their names (a std::map).
+		sortLinks := func(i, j int) bool { return links[i].name < links[j].name }
+		sortSlice(len(links), sortLinks, func(i, j int) { links[i], links[j] = links[j], links[i] })
+		for _, l := range links {
+			root := l.name
+			if !filepath.IsAbs(root) {
+				root = filepath.Join(e.Dir, root)
+			}
+			if _, err := ls.AddPermRoot(e.Ctx(), l.target, root); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	for _, t := range targets {
+		fmt.Fprintln(out, t.outPath)
+	}
+	return 0
+}
+
+func drvTarget(d *eval.DrvInfo) (buildTarget, error) {
+	p, err := d.DrvPath()
+	if err != nil {
+		return buildTarget{}, err
+	}
+	outName, err := d.OutputName()
+	if err != nil {
+		return buildTarget{}, err
+	}
+	if outName == "" {
+		outName = "out"
+	}
+	outPath, err := d.OutPath()
+	if err != nil {
+		return buildTarget{}, err
+	}
+	return buildTarget{drvPath: p, output: outName, outPath: outPath}, nil
+}
+
+func sortSlice(n int, less func(i, j int) bool, swap func(i, j int)) {
+	for i := 1; i < n; i++ {
+		for j := i; j > 0 && less(j, j-1); j-- {
+			swap(j, j-1)
+		}
+	}
+}
+
+// buildEvents prints a scheduler's progress as Nix 2.8 does without a
+// terminal: the plan, "building '…'..." and the builders' output line by
+// line (unless -Q), and errors with the log's tail when it was not shown.
+type buildEvents struct {
+	mu       sync.Mutex
+	stderr   io.Writer
+	quiet    bool // -Q: logs not shown
+	logLines int
+	tails    map[string]*tailWriter
+}
+
+func (b *buildEvents) WillBuild(drvs []string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(drvs) == 1 {
+		fmt.Fprintln(b.stderr, "this derivation will be built:")
+	} else {
+		fmt.Fprintf(b.stderr, "these %d derivations will be built:\n", len(drvs))
+	}
+	for _, d := range drvs {
+		fmt.Fprintf(b.stderr, "  %s\n", d)
+	}
+}
+
+func (b *buildEvents) Started(drv string) io.Writer {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	fmt.Fprintf(b.stderr, "building '%s'...\n", drv)
+	t := &tailWriter{ev: b, max: b.logLines}
+	b.tails[drv] = t
+	return t
+}
+
+func (b *buildEvents) Done(drv string) {}
+
+func (b *buildEvents) Failed(drv string, err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var be *build.BuilderError
+	if errors.As(err, &be) {
+		t := b.tails[drv]
+		if t != nil {
+			t.flushPartial()
+		}
+		if b.quiet && t != nil && len(t.lines) > 0 {
+			fmt.Fprintf(b.stderr, "error: %s;\n       last %d log lines:\n", err, len(t.lines))
+			for _, l := range t.lines {
+				fmt.Fprintf(b.stderr, "       > %s\n", l)
+			}
+			fmt.Fprintf(b.stderr, "       For full logs, run 'nix log %s'.\n", drv)
+			return
+		}
+	}
+	fmt.Fprintf(b.stderr, "error: %s\n", strings.ReplaceAll(err.Error(), "\n", "\n       "))
+}
+
+// tailWriter shows a builder's output line by line and keeps its last lines.
+type tailWriter struct {
+	ev      *buildEvents
+	max     int
+	partial []byte
+	lines   []string
+}
+
+func (t *tailWriter) Write(p []byte) (int, error) {
+	t.ev.mu.Lock()
+	defer t.ev.mu.Unlock()
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			t.partial = append(t.partial, p...)
+			break
+		}
+		t.line(string(append(t.partial, p[:i]...)))
+		t.partial = t.partial[:0]
+		p = p[i+1:]
+	}
+	return n, nil
+}
+
+func (t *tailWriter) line(l string) {
+	if !t.ev.quiet {
+		fmt.Fprintln(t.ev.stderr, l)
+	}
+	t.lines = append(t.lines, l)
+	if len(t.lines) > t.max {
+		t.lines = t.lines[len(t.lines)-t.max:]
+	}
+}
+
+// flushPartial ends an unterminated last line; ev.mu held.
+func (t *tailWriter) flushPartial() {
+	if len(t.partial) > 0 {
+		t.line(string(t.partial))
+		t.partial = nil
+	}
+}
