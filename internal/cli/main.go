@@ -34,7 +34,7 @@ type command struct {
 // named nix-build) and as its first argument (gonix nix-build).
 var commands = [...]command{
 	{name: "nix-instantiate", summary: "evaluate Nix expressions, write store derivations", run: mainInstantiate},
-	{name: "nix-build", summary: "build the derivations of Nix expressions"},
+	{name: "nix-build", summary: "build the derivations of Nix expressions", run: mainBuild},
 	{name: "nix-store", summary: "query and manipulate the Nix store", run: mainNixStore},
 	{name: "nix-env", summary: "manage user environments (profiles)"},
 	{name: "nix-shell", summary: "start a shell in the build environment of a derivation"},
