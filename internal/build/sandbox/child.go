@@ -17,12 +17,20 @@ import (
 const ChildArg = "__gonix-sandbox-child"
 
 // The child's descriptors besides stdin/stdout/stderr: the spec it reads
-// (a memfd holding JSON) and the close-on-exec pipe it reports a setup
-// failure on (EOF there means the builder was executed).
+// (a memfd holding JSON) and the close-on-exec pipe it reports on: first
+// childHello (so the parent knows the program it ran is a sandbox child),
+// then either a JSON childFailure or, when the builder was executed, EOF.
 const (
-	specFD  = 3
-	errorFD = 4
+	specFD     = 3
+	errorFD    = 4
+	childHello = 'G'
 )
+
+// childEnv is set in the child's environment (never the builder's). A
+// Runner that finds it refuses to run: the program it re-executed did not
+// call ChildMain (a test binary without the TestMain hook), and running
+// builds there would recurse.
+const childEnv = "GONIX_SANDBOX_CHILD"
 
 // childSpec is what the parent tells the child to do, passed as JSON.
 type childSpec struct {
@@ -96,6 +104,10 @@ func ChildMain(args []string) int {
 	// thread that sets them must be the one that calls execve.
 	runtime.LockOSThread()
 	report := os.NewFile(errorFD, "sandbox error pipe")
+	if _, err := report.Write([]byte{childHello}); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: no parent to report to: %v\n", ChildArg, err)
+		return 2
+	}
 	if len(args) != 0 {
 		fmt.Fprintf(os.Stderr, "%s: unexpected arguments %q\n", ChildArg, args)
 		return 2

@@ -5,7 +5,14 @@
 //
 // The namespaced child is this program itself, re-executed through
 // /proc/self/exe with ChildArg as its first argument: the command's main
-// must hand such a run to ChildMain before doing anything else. The parent
+// must hand such a run to ChildMain before doing anything else; so must the
+// TestMain of any test binary that runs builds:
+//
+//	if len(os.Args) > 1 && os.Args[1] == sandbox.ChildArg {
+//		os.Exit(sandbox.ChildMain(os.Args[2:]))
+//	}
+//
+// The parent
 // only creates plain directories and files; every mount happens in the
 // child's private mount namespace and vanishes with it.
 package sandbox

@@ -168,6 +168,9 @@ func (p *Plain) Run(ctx context.Context, job *build.Job) error {
 }
 
 func checkJob(job *build.Job) error {
+	if os.Getenv(childEnv) != "" {
+		return fmt.Errorf("sandbox: not running '%s': this process is a build sandbox's child that did not call sandbox.ChildMain", job.DrvPath)
+	}
 	if job.Builder == "" {
 		return fmt.Errorf("sandbox: job for '%s' has no builder", job.DrvPath)
 	}
@@ -278,7 +281,7 @@ func supervise(ctx context.Context, exe string, spec *childSpec, attr *syscall.S
 	cmd := &exec.Cmd{
 		Path:        exe,
 		Args:        []string{argv0, ChildArg},
-		Env:         []string{},
+		Env:         []string{childEnv + "=1"},
 		Stdin:       devNull,
 		Stdout:      slave,
 		Stderr:      slave,
@@ -312,6 +315,10 @@ func supervise(ctx context.Context, exe string, spec *childSpec, attr *syscall.S
 	}()
 
 	report, readErr := io.ReadAll(errR)
+	hello := len(report) > 0 && report[0] == childHello
+	if hello {
+		report = report[1:]
+	}
 	<-copied
 	kill(pid)
 	waitErr := cmd.Wait()
@@ -331,6 +338,12 @@ func supervise(ctx context.Context, exe string, spec *childSpec, attr *syscall.S
 	}
 	if readErr != nil {
 		return 0, fmt.Errorf("reading the build process's error pipe: %w", readErr)
+	}
+	if !hello {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		return 0, fmt.Errorf("'%s' did not run as the build sandbox's child: a program that runs builds must call sandbox.ChildMain when its first argument is %s", exe, ChildArg)
 	}
 	if err := ctx.Err(); err != nil {
 		return 0, err

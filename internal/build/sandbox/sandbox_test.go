@@ -518,7 +518,11 @@ func TestStaleChroot(t *testing.T) {
 	t.Parallel()
 	fx := newFixture(t)
 	stale := filepath.Join(fx.realStore, drvHash+"-test.drv.chroot", "tmp", "junk")
-	if err := os.MkdirAll(stale, 0o500); err != nil {
+	if err := os.MkdirAll(stale, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// A directory the builder made unwritable does not stop the cleanup.
+	if err := os.Chmod(filepath.Dir(stale), 0o500); err != nil {
 		t.Fatal(err)
 	}
 	if got := fx.buildLog(t, "ls /tmp"); got != "" {
@@ -573,5 +577,33 @@ func TestPlain(t *testing.T) {
 	err = fx.run(t, &Plain{}, fx.job("true", nil))
 	if err == nil || !strings.Contains(err.Error(), "a chroot store (--store DIR) needs the sandbox") {
 		t.Errorf("Plain with a chroot store: err = %v", err)
+	}
+}
+
+// TestNotAChild: a program that does not act as the sandbox's child (a
+// test binary without the TestMain hook) is an error, not a build result.
+func TestNotAChild(t *testing.T) {
+	t.Parallel()
+	fx := newFixture(t)
+	for _, r := range []build.Runner{&Runner{Exe: "/bin/true"}, &Runner{Exe: "/bin/true", Disable: true}} {
+		job := fx.job("true", nil)
+		if _, ok := r.(*Runner); ok && r.(*Runner).Disable {
+			job.StoreDir = fx.realStore
+			job.Outputs = nil
+		}
+		err := fx.run(t, r, job)
+		if err == nil || !strings.Contains(err.Error(), "did not run as the build sandbox's child") {
+			t.Errorf("%+v: err = %v", r, err)
+		}
+	}
+}
+
+func TestNoUserNamespacesMessage(t *testing.T) {
+	err := noUserNamespaces(syscall.EPERM)
+	if !errors.Is(err, syscall.EPERM) || !strings.Contains(err.Error(), "--option sandbox false") {
+		t.Errorf("err = %v", err)
+	}
+	if !isNamespaceError(&startError{&os.SyscallError{Syscall: "clone", Err: syscall.EPERM}}) {
+		t.Errorf("a clone EPERM is not taken for missing user namespaces")
 	}
 }
