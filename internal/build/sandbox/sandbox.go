@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -288,7 +289,24 @@ func supervise(ctx context.Context, exe string, spec *childSpec, attr *syscall.S
 		ExtraFiles:  []*os.File{specFile, errW}, // specFD, errorFD
 		SysProcAttr: attr,
 	}
-	startErr := cmd.Start()
+	// The child dies with the thread that started it (Pdeathsig), and Go
+	// ends a thread when a goroutine exits locked to it: start the child
+	// from a thread of our own, kept until the child is reaped.
+	started := make(chan error)
+	reap := make(chan struct{})
+	reaped := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		err := cmd.Start()
+		started <- err
+		if err != nil {
+			return
+		}
+		<-reap
+		reaped <- cmd.Wait()
+	}()
+	startErr := <-started
 	// Our copies must go: the terminal's EOF and the pipe's EOF mean that
 	// no one else holds them.
 	slave.Close()
@@ -320,10 +338,13 @@ func supervise(ctx context.Context, exe string, spec *childSpec, attr *syscall.S
 		report = report[1:]
 	}
 	<-copied
-	kill(pid)
-	waitErr := cmd.Wait()
+	// Every kill happens before Wait reaps the child: until then its pid
+	// (and its process group's) cannot name another process.
 	close(done)
 	<-watched
+	kill(pid)
+	close(reap)
+	waitErr := <-reaped
 
 	if len(report) > 0 {
 		var f childFailure
