@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 
 	"gonix/internal/format/derivation"
 	"gonix/internal/format/storepath"
@@ -46,6 +47,13 @@ type Settings struct {
 	// Messages receives notes such as "note: keeping build directory";
 	// nil means os.Stderr.
 	Messages io.Writer
+	// System, ExtraPlatforms and SystemFeatures describe this machine
+	// (`system`, `extra-platforms`, `system-features`). When System is
+	// set, a derivation for another platform (unless builtin) or needing
+	// a feature not listed is refused.
+	System         string
+	ExtraPlatforms []string
+	SystemFeatures []string
 }
 
 func (set *Settings) sandboxBuildDir() string {
@@ -115,6 +123,9 @@ func PrepareJob(ctx context.Context, s *local.Store, drvPath string, drv *deriva
 		}
 	}
 	p := &prep{s: s, drvPath: drvPath, drv: drv, set: &set, attrs: attrs, fixed: dt == derivation.Fixed}
+	if err := p.checkPlatform(); err != nil {
+		return nil, nil, err
+	}
 
 	inputs, err := InputClosure(ctx, s, drvPath, drv)
 	if err != nil {
@@ -191,6 +202,35 @@ func PrepareJob(ctx context.Context, s *local.Store, drvPath string, drv *deriva
 		job.Outputs[name] = o.Path
 	}
 	return job, cleanup, nil
+}
+
+// checkPlatform is Nix's canBuildLocally check at the start of
+// startBuilder (spec/store.md §10.1 step 4).
+func (p *prep) checkPlatform() error {
+	if p.set.System == "" {
+		return nil
+	}
+	required, _, err := p.attrs.strings("requiredSystemFeatures")
+	if err != nil {
+		return err
+	}
+	required = slices.Clone(required)
+	slices.Sort(required)
+	required = slices.Compact(required)
+	have := slices.Clone(p.set.SystemFeatures)
+	slices.Sort(have)
+	have = slices.Compact(have)
+	ok := p.drv.Platform == p.set.System || slices.Contains(p.set.ExtraPlatforms, p.drv.Platform) || p.drv.IsBuiltin()
+	for _, f := range required {
+		if !slices.Contains(have, f) {
+			ok = false
+		}
+	}
+	if ok {
+		return nil
+	}
+	return fmt.Errorf("a '%s' with features {%s} is required to build '%s', but I am a '%s' with features {%s}",
+		p.drv.Platform, strings.Join(required, ", "), p.drvPath, p.set.System, strings.Join(have, ", "))
 }
 
 // cleanup is Nix's deleteTmpDir: a failed build's directory is kept with

@@ -281,3 +281,28 @@ func TestInputClosureMissingOutput(t *testing.T) {
 		t.Error("PrepareJob with an unbuilt input succeeded")
 	}
 }
+
+func TestPlatformCheck(t *testing.T) {
+	ctx := context.Background()
+	st := openTestStore(t)
+	set := testSettings(t)
+	set.System = "x86_64-linux"
+	set.SystemFeatures = []string{"kvm", "big-parallel", "benchmark"}
+
+	d := simpleDrv("arm", []string{"out"}, map[string]string{"requiredSystemFeatures": "kvm nixos-test"})
+	d.Platform = "aarch64-linux"
+	d.Env["system"] = "aarch64-linux"
+	drvPath := writeDrv(t, st, d)
+	_, _, err := PrepareJob(ctx, st, drvPath, d, set)
+	want := "a 'aarch64-linux' with features {kvm, nixos-test} is required to build '" + drvPath + "', but I am a 'x86_64-linux' with features {benchmark, big-parallel, kvm}"
+	if err == nil || err.Error() != want {
+		t.Errorf("error %v\nwant %s", err, want)
+	}
+	set.ExtraPlatforms = []string{"aarch64-linux"}
+	set.SystemFeatures = append(set.SystemFeatures, "nixos-test")
+	_, cleanup, err := PrepareJob(ctx, st, drvPath, d, set)
+	if err != nil {
+		t.Fatalf("with extra-platforms and the feature: %v", err)
+	}
+	cleanup()
+}
