@@ -337,7 +337,7 @@ func supervise(ctx context.Context, exe string, spec *childSpec, attr *syscall.S
 	if hello {
 		report = report[1:]
 	}
-	<-copied
+	logErr := <-copied
 	// Every kill happens before Wait reaps the child: until then its pid
 	// (and its process group's) cannot name another process.
 	close(done)
@@ -372,6 +372,9 @@ func supervise(ctx context.Context, exe string, spec *childSpec, attr *syscall.S
 	ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
 	if !ok {
 		return 0, fmt.Errorf("waiting for the builder: %w", waitErr)
+	}
+	if logErr != nil {
+		return 0, fmt.Errorf("writing the build log: %w", logErr)
 	}
 	return ws, nil
 }
