@@ -607,3 +607,25 @@ func TestNoUserNamespacesMessage(t *testing.T) {
 		t.Errorf("a clone EPERM is not taken for missing user namespaces")
 	}
 }
+
+// TestInputKinds: a file input is bound read-only like a directory, a
+// symlink input is copied as the symlink it is.
+func TestInputKinds(t *testing.T) {
+	t.Parallel()
+	fx := newFixture(t)
+	link := "/nix/store/" + drvHash + "-link"
+	if err := os.Symlink(fx.busybox, fx.real(link)); err != nil {
+		t.Fatal(err)
+	}
+	file := "/nix/store/" + otherHash + "-other"
+	var log bytes.Buffer
+	job := fx.job(`cat `+file+`; echo x 2>/dev/null >`+file+` || echo read-only; readlink `+link+`; ls -1 /nix/store`, &log)
+	job.Inputs = append(job.Inputs, file, link)
+	if err := fx.run(t, &Runner{}, job); err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	want := "other\nread-only\n" + fx.busybox + "\n" + bbHash + "-busybox\n" + otherHash + "-other\n" + drvHash + "-link\n"
+	if diff := cmp.Diff(want, log.String()); diff != "" {
+		t.Errorf("log (-want +got):\n%s", diff)
+	}
+}
