@@ -372,7 +372,6 @@ func TestSuspiciousPermissions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = store.PathInfo{}
 	if info.NarSize == 0 {
 		t.Error("no NAR size")
 	}
