@@ -6,6 +6,7 @@ import (
 	"io"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -73,7 +74,7 @@ func newScheduler(e *Env, settings *args.Settings, ls *local.Store) (*build.Sche
 		Messages:     e.Stderr,
 		ImpureEnv:    e.LookupEnv,
 	}
-	logDir := filepath.Join(filepath.Dir(ls.RealStateDir()), "log/nix")
+	logDir := logDirOf(ls)
 	ev := &buildEvents{stderr: e.Stderr, quiet: settings.LogFormat == "raw", logLines: 10, tails: map[string]*tailWriter{}}
 	runner := &dispatchRunner{sandbox: &sandbox.Runner{Disable: !sandboxed}, stderr: e.Stderr}
 	return &build.Scheduler{
@@ -129,3 +130,8 @@ func (d *dispatchRunner) Run(ctx context.Context, job *build.Job) error {
 	}
 	return d.sandbox.Run(ctx, job)
 }
+
+// logDirOf is the real log directory of a local store (…/nix/var/log/nix).
+func logDirOf(ls *local.Store) string { return filepath.Join(filepath.Dir(ls.RealStateDir()), "log/nix") }
+
+func sortStrings(s []string) { sort.Strings(s) }

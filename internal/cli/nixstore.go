@@ -271,6 +271,10 @@ func (c *nixStoreCmd) run() error {
 		return c.opCheckValidity()
 	case "dump-db":
 		return c.opDumpDB()
+	case "realise":
+		return c.opRealise()
+	case "read-log":
+		return c.opReadLog()
 	case "init":
 		if len(c.opFlags) > 0 {
 			return args.Usagef("unknown flag")
