@@ -132,6 +132,8 @@ func (d *dispatchRunner) Run(ctx context.Context, job *build.Job) error {
 }
 
 // logDirOf is the real log directory of a local store (…/nix/var/log/nix).
-func logDirOf(ls *local.Store) string { return filepath.Join(filepath.Dir(ls.RealStateDir()), "log/nix") }
+func logDirOf(ls *local.Store) string {
+	return filepath.Join(filepath.Dir(ls.RealStateDir()), "log/nix")
+}
 
 func sortStrings(s []string) { sort.Strings(s) }
