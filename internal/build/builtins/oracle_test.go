@@ -99,9 +99,16 @@ func TestFetchURLOracle(t *testing.T) {
 			expr := fmt.Sprintf(`import <nix/fetchurl.nix> { url = %q; sha256 = %q; executable = %v; unpack = %v; }`,
 				u, sum, c.executable, c.unpack)
 			home := t.TempDir()
-			cmd := exec.Command(nixBuild, "--store", t.TempDir(), "--no-out-link",
+			// Nix 2.8 runs builtin:fetchurl outside the chroot store's
+			// sandbox, and a failed download leaves an empty file at the
+			// logical path /nix/store/…: run it in a private mount
+			// namespace whose /nix/store is a scratch tmpfs, so the
+			// machine's /nix is never touched.
+			nixArgs := []string{nixBuild, "--store", t.TempDir(), "--no-out-link",
 				"--option", "substituters", "", "--option", "hashed-mirrors", mirrorOpt,
-				"--option", "sandbox", "true", "--option", "sandbox-paths", "/bin /lib /lib64 /usr", "-E", expr)
+				"--option", "sandbox", "true", "--option", "sandbox-paths", "/bin /lib /lib64 /usr", "-E", expr}
+			cmd := exec.Command("unshare", append([]string{"-m", "--propagation", "private", "sh", "-c",
+				`mkdir -p /nix/store && mount -t tmpfs none /nix/store && exec "$@"`, "sh"}, nixArgs...)...)
 			cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CACHE_HOME="+home+"/.cache")
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
