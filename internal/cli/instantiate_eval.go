@@ -134,7 +134,9 @@ func runInstantiate(e *Env, o *InstantiateOptions) int {
 			return fail(err)
 		}
 		defer ls.Close()
-		es = &evalStore{ctx: e.Ctx(), s: ls}
+		es = &evalStore{ctx: e.Ctx(), s: ls, build: func(drvs []string) error {
+			return realiseForEval(e, &o.Settings, ls, drvs)
+		}}
 	}
 	st, err := newEvaluator(e, &o.Settings, o.SearchPath, es)
 	if err != nil {

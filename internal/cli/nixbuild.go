@@ -14,6 +14,7 @@ import (
 	"gonix/internal/build"
 	"gonix/internal/cli/args"
 	"gonix/internal/lang/eval"
+	"gonix/internal/store/local"
 )
 
 // BuildOptions is a parsed nix-build command line (Nix 2.8's nix-build.cc
@@ -123,7 +124,9 @@ func runBuild(e *Env, o *BuildOptions) int {
 		return fail(err)
 	}
 	defer ls.Close()
-	st, err := newEvaluator(e, &o.Settings, o.SearchPath, &evalStore{ctx: e.Ctx(), s: ls})
+	es := &evalStore{ctx: e.Ctx(), s: ls}
+	es.build = func(drvs []string) error { return realiseForEval(e, &o.Settings, ls, drvs) }
+	st, err := newEvaluator(e, &o.Settings, o.SearchPath, es)
 	if err != nil {
 		return fail(err)
 	}
@@ -362,4 +365,21 @@ func (t *tailWriter) flushPartial() {
 		t.line(string(t.partial))
 		t.partial = nil
 	}
+}
+
+// realiseForEval builds what an evaluation imports from (import from
+// derivation), reporting the first failure as the evaluation's error.
+func realiseForEval(e *Env, settings *args.Settings, ls *local.Store, drvs []string) error {
+	sched, err := newScheduler(e, settings, ls)
+	if err != nil {
+		return err
+	}
+	if err := sched.Realise(e.Ctx(), drvs); err != nil {
+		var f *build.Failure
+		if errors.As(err, &f) && len(f.Errors) > 0 {
+			return f.Errors[0]
+		}
+		return err
+	}
+	return nil
 }

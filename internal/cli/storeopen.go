@@ -120,6 +120,33 @@ func openLocalStore(e *Env, settings *args.Settings, readOnly bool) (*local.Stor
 type evalStore struct {
 	ctx context.Context
 	s   *local.Store
+	// build, when set, realises derivations the evaluation reads from
+	// (import from derivation).
+	build func(drvPaths []string) error
+}
+
+// Realise builds the derivations whose outputs a string context names,
+// so that the evaluator can read them (import from derivation).
+func (l *evalStore) Realise(ctx []string) error {
+	var drvs []string
+	for _, c := range ctx {
+		if !strings.HasPrefix(c, "!") {
+			continue
+		}
+		if i := strings.IndexByte(c[1:], '!'); i >= 0 {
+			drvs = append(drvs, c[i+2:])
+		}
+	}
+	if len(drvs) == 0 {
+		return nil
+	}
+	if l.build == nil {
+		return fmt.Errorf("cannot build '%s' during evaluation: import from derivation needs a store that can build", drvs[0])
+	}
+	if err := l.s.Flush(l.ctx); err != nil {
+		return err
+	}
+	return l.build(drvs)
 }
 
 var _ eval.EvalStore = (*evalStore)(nil)

@@ -58,6 +58,13 @@ func (st *State) isValidStorePath(p string) bool {
 // possible through EvalStore, so an output element of a valid .drv is
 // refused.
 func (st *State) checkContextValid(ctx Context) {
+	realiser, canBuild := st.store.(interface{ Realise(ctx []string) error })
+	if canBuild {
+		// Import from derivation: build what the path depends on first.
+		if err := realiser.Realise(ctx); err != nil {
+			failNoPos("%s", err.Error())
+		}
+	}
 	for _, e := range ctx {
 		p := ctxPathOf(e)
 		if _, err := storepath.Parse(st.store.StoreDir(), p); err != nil {
@@ -66,7 +73,7 @@ func (st *State) checkContextValid(ctx Context) {
 		if !st.isValidStorePath(p) {
 			failNoPos("path '%s' is not valid", p)
 		}
-		if e[0] == '!' && strings.HasSuffix(p, ".drv") {
+		if e[0] == '!' && strings.HasSuffix(p, ".drv") && !canBuild {
 			failNoPos("cannot build '%s' during evaluation: import from derivation is not supported by this store", p)
 		}
 	}
