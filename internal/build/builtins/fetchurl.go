@@ -2,6 +2,7 @@ package builtins
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"gonix/internal/filetransfer"
 	"gonix/internal/format/hash"
 	"gonix/internal/format/nar"
 )
@@ -88,29 +90,25 @@ func FetchURL(ctx context.Context, env map[string]string, outPath string, opts O
 
 	client := opts.Client
 	if client == nil {
-		c, release := newClient(false)
+		// The caller checks the output hash, so TLS peers need not be
+		// verified (as Nix's builtin:fetchurl sets verifyTLS = false).
+		c, release := filetransfer.NewClient(&tls.Config{InsecureSkipVerify: true})
 		defer release()
 		client = c
 	}
-	t := &transfer{client: client, userAgent: UserAgent, tries: opts.Tries, retryBase: opts.RetryBase, warn: opts.Warn}
+	t := &filetransfer.Transfer{Client: client, UserAgent: UserAgent, Tries: opts.Tries, RetryBase: opts.RetryBase, Warn: opts.Warn}
 	if opts.UserAgentSuffix != "" {
-		t.userAgent += " " + opts.UserAgentSuffix
-	}
-	if t.tries <= 0 {
-		t.tries = 5
-	}
-	if t.retryBase <= 0 {
-		t.retryBase = 250 * time.Millisecond
+		t.UserAgent += " " + opts.UserAgentSuffix
 	}
 
-	newSink := func() (sink, error) {
+	newSink := func() (filetransfer.Sink, error) {
 		if unpack {
 			return newNARSink(outPath), nil
 		}
 		return newFileSink(outPath)
 	}
 	fetch := func(u string) error {
-		if err := t.get(ctx, u, newSink); err != nil {
+		if err := t.Get(ctx, u, newSink); err != nil {
 			return err
 		}
 		if executable {
@@ -193,7 +191,7 @@ func (s *fileSink) Write(p []byte) (int, error) {
 	return n, err
 }
 
-func (s *fileSink) finish() error {
+func (s *fileSink) Finish() error {
 	if err := s.f.Close(); err != nil {
 		os.Remove(s.path)
 		return fmt.Errorf("builtin:fetchurl: writing '%s': %w", s.path, err)
@@ -201,14 +199,14 @@ func (s *fileSink) finish() error {
 	return nil
 }
 
-func (s *fileSink) discard() {
+func (s *fileSink) Discard() {
 	s.f.Close()
 	os.Remove(s.path)
 }
 
 // narSink restores the NAR it is fed at path while it streams in; the
-// restoring goroutine is owned by the sink and waited for by finish or
-// discard.
+// restoring goroutine is owned by the sink and waited for by Finish or
+// Discard.
 type narSink struct {
 	path string
 	pw   *io.PipeWriter
@@ -237,7 +235,7 @@ func newNARSink(path string) *narSink {
 
 func (s *narSink) Write(p []byte) (int, error) { return s.pw.Write(p) }
 
-func (s *narSink) finish() error {
+func (s *narSink) Finish() error {
 	s.pw.Close()
 	if err := <-s.done; err != nil {
 		os.RemoveAll(s.path)
@@ -246,7 +244,7 @@ func (s *narSink) finish() error {
 	return nil
 }
 
-func (s *narSink) discard() {
+func (s *narSink) Discard() {
 	s.pw.CloseWithError(errAttemptFailed)
 	<-s.done
 	os.RemoveAll(s.path)

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"gonix/internal/filetransfer"
 	"gonix/internal/lang/ast"
 )
 
@@ -189,11 +190,11 @@ func TestFetchHTTPUserAgent(t *testing.T) {
 	// fetchurl stores the echoed agent; read it back through the store
 	// path's name-independent content: compare with a file:// fetch.
 	got, _ := evalNet(t, dir, `builtins.fetchurl "`+srv.URL+`/agent"`, srv.Client(), nil)
-	if err := os.WriteFile(filepath.Join(dir, "agent"), []byte(userAgent), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "agent"), []byte(filetransfer.UserAgent), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	want, _ := evalNet(t, dir, `builtins.fetchurl "file://`+dir+`/agent"`, nil, nil)
-	if got != want || !strings.Contains(userAgent, "Nix/2.8.0") {
+	if got != want || !strings.Contains(filetransfer.UserAgent, "Nix/2.8.0") {
 		t.Errorf("User-Agent: %s, want %s", got, want)
 	}
 }
