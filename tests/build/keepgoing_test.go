@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -88,5 +89,36 @@ in ok ++ [ bad (mk "needs-bad" "echo ${bad} > $out") ]
 				}
 			}
 		})
+	}
+}
+
+// TestKeepGoingLikeNix: the error lines gonix prints for the --keep-going
+// build above are Nix 2.8's (compared as sets: build order may differ).
+func TestKeepGoingLikeNix(t *testing.T) {
+	requireSandbox(t)
+	dir := tempDir(t)
+	writeFile(t, dir, "kg.nix", fmt.Sprintf(`let
+  %s
+  bad = mk "bad" "echo failing; exit 3";
+in [ (mk "ok" "echo > $out") bad (mk "needs-bad" "echo ${bad} > $out") ]
+`, mkdrv))
+	args := []string{"--keep-going", "-j", "2", "--no-out-link", "-Q", "kg.nix"}
+	n := nixBuild(t, dir, filepath.Join(dir, "nix-store"), args...)
+	g := gonixBuild(t, dir, filepath.Join(dir, "gonix-store"), args...)
+	if g.code != n.code {
+		t.Errorf("exit %d, Nix 2.8 exits %d", g.code, n.code)
+	}
+	errorLines := func(s string) string {
+		var out []string
+		for _, l := range strings.Split(s, "\n") {
+			if strings.HasPrefix(l, "error:") {
+				out = append(out, l)
+			}
+		}
+		sort.Strings(out)
+		return strings.Join(out, "\n")
+	}
+	if ge, ne := errorLines(g.stderr), errorLines(n.stderr); ge != ne {
+		t.Errorf("error lines differ:\ngonix:\n%s\nNix 2.8:\n%s\n\ngonix's run:\n%s", ge, ne, g)
 	}
 }
