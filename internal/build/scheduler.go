@@ -68,16 +68,40 @@ const (
 )
 
 // Failure is the error Realise returns when some derivation could not be
-// built; it lists them all.
+// built. Failed lists the requested derivations that did not succeed, in
+// the order they were requested; Err is nil for one that was stopped or
+// never started, and for one whose error was already reported through
+// Events.Failed (because another derivation was waiting for it), as Nix
+// logs a goal's error at once only when other goals wait for it.
 type Failure struct {
-	Errors []error
+	Failed []FailedTarget
+	// HashMismatch is set when a fixed-output derivation produced another
+	// hash (Nix's exit status 102 instead of 100).
+	HashMismatch bool
+}
+
+// FailedTarget is a requested derivation that was not built.
+type FailedTarget struct {
+	DrvPath string
+	Err     error
 }
 
 func (f *Failure) Error() string {
-	if len(f.Errors) == 1 {
-		return f.Errors[0].Error()
+	for _, t := range f.Failed {
+		if t.Err != nil {
+			return t.Err.Error()
+		}
 	}
-	return fmt.Sprintf("%d derivations failed to build", len(f.Errors))
+	return fmt.Sprintf("%d derivations failed to build", len(f.Failed))
+}
+
+// ExitStatus is Nix's status for a failed build: 100, plus 2 after a
+// fixed-output hash mismatch.
+func (f *Failure) ExitStatus() int {
+	if f.HashMismatch {
+		return 102
+	}
+	return 100
 }
 
 // DependencyError is a derivation not built because inputs failed.
@@ -100,7 +124,7 @@ func (s *Scheduler) Realise(ctx context.Context, drvPaths []string) error {
 	if s.Events != nil {
 		s.Events.WillBuild(toBuild)
 	}
-	return s.run(ctx, nodes)
+	return s.run(ctx, nodes, drvPaths)
 }
 
 // Plan reports what Realise would build (Events.WillBuild) without building.
@@ -188,7 +212,7 @@ func (s *Scheduler) outputsValid(ctx context.Context, drv *derivation.Derivation
 }
 
 // run executes the graph with a pool of MaxJobs workers.
-func (s *Scheduler) run(ctx context.Context, nodes map[string]*node) error {
+func (s *Scheduler) run(ctx context.Context, nodes map[string]*node, requested []string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	jobs := s.MaxJobs
@@ -200,7 +224,7 @@ func (s *Scheduler) run(ctx context.Context, nodes map[string]*node) error {
 		ready    []*node
 		active   int
 		stopping bool
-		errs     []error
+		mismatch bool
 		wake     = make(chan struct{}, 1)
 		wg       sync.WaitGroup
 	)
@@ -246,10 +270,26 @@ func (s *Scheduler) run(ctx context.Context, nodes map[string]*node) error {
 			return
 		}
 		n.state = failed
-		n.err = err
-		errs = append(errs, err)
-		if s.Events != nil {
-			s.Events.Failed(n.path, err)
+		var hm *HashMismatchError
+		if errors.As(err, &hm) {
+			mismatch = true
+		}
+		stopped := stopping && errors.Is(err, context.Canceled)
+		waiters := false
+		for _, d := range n.dependents {
+			if d.state == pending {
+				waiters = true
+			}
+		}
+		switch {
+		case stopped:
+			// Interrupted because another build failed: no error of its own.
+		case waiters:
+			if s.Events != nil {
+				s.Events.Failed(n.path, err)
+			}
+		default:
+			n.err = err
 		}
 		if !s.KeepGoing {
 			stopping = true
@@ -291,18 +331,21 @@ func (s *Scheduler) run(ctx context.Context, nodes map[string]*node) error {
 		<-wake
 	}
 	wg.Wait()
-	if len(errs) > 0 {
-		// Interrupted builds of a stopped run are not failures of their own.
-		var real []error
-		for _, e := range errs {
-			if !errors.Is(e, context.Canceled) || !stopping {
-				real = append(real, e)
-			}
+	f := &Failure{HashMismatch: mismatch}
+	seen := map[string]bool{}
+	for _, p := range requested {
+		n := nodes[p]
+		if seen[p] || n == nil || n.state == succeeded {
+			continue
 		}
-		return &Failure{Errors: real}
+		seen[p] = true
+		f.Failed = append(f.Failed, FailedTarget{DrvPath: p, Err: n.err})
+	}
+	if len(f.Failed) > 0 {
+		return f
 	}
 	if remaining > 0 {
-		return &Failure{Errors: []error{fmt.Errorf("%d derivations were not built", remaining)}}
+		return fmt.Errorf("%d derivations were not built", remaining)
 	}
 	return nil
 }

@@ -191,7 +191,7 @@ func runBuild(e *Env, o *BuildOptions) int {
 	if err := sched.Realise(e.Ctx(), drvPaths); err != nil {
 		var f *build.Failure
 		if errors.As(err, &f) {
-			return 100
+			return reportBuildFailure(e, sched, f)
 		}
 		return fail(err)
 	}
@@ -306,22 +306,28 @@ func (b *buildEvents) Done(drv string) {}
 func (b *buildEvents) Failed(drv string, err error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	fmt.Fprintf(b.stderr, "error: %s\n", b.describeLocked(drv, err))
+}
+
+// describe is the text of a build error as Nix prints it after "error: ":
+// with -Q a failed builder's message carries the last lines of its log.
+func (b *buildEvents) describe(drv string, err error) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.describeLocked(drv, err)
+}
+
+func (b *buildEvents) describeLocked(drv string, err error) string {
 	var be *build.BuilderError
-	if errors.As(err, &be) {
-		t := b.tails[drv]
-		if t != nil {
+	if errors.As(err, &be) && b.quiet {
+		if t := b.tails[drv]; t != nil {
 			t.flushPartial()
-		}
-		if b.quiet && t != nil && len(t.lines) > 0 {
-			fmt.Fprintf(b.stderr, "error: %s;\n       last %d log lines:\n", err, len(t.lines))
-			for _, l := range t.lines {
-				fmt.Fprintf(b.stderr, "       > %s\n", l)
+			if len(t.lines) > 0 {
+				return strings.ReplaceAll(build.FormatFailure(err, t.lines, b.logLines), "\n", "\n       ")
 			}
-			fmt.Fprintf(b.stderr, "       For full logs, run 'nix log %s'.\n", drv)
-			return
 		}
 	}
-	fmt.Fprintf(b.stderr, "error: %s\n", strings.ReplaceAll(err.Error(), "\n", "\n       "))
+	return strings.ReplaceAll(err.Error(), "\n", "\n       ")
 }
 
 // tailWriter shows a builder's output line by line and keeps its last lines.
@@ -374,12 +380,45 @@ func realiseForEval(e *Env, settings *args.Settings, ls *local.Store, drvs []str
 	if err != nil {
 		return err
 	}
-	if err := sched.Realise(e.Ctx(), drvs); err != nil {
-		var f *build.Failure
-		if errors.As(err, &f) && len(f.Errors) > 0 {
-			return f.Errors[0]
+	return sched.Realise(e.Ctx(), drvs)
+}
+
+// reportBuildFailure prints the errors of the requested derivations that
+// failed the way Nix 2.8's buildPaths does — the first error is held back,
+// later ones printed as they are met, then the first, then "build of … failed"
+// when more than one failed — and returns the exit status (100, or 102 after
+// a fixed-output hash mismatch).
+func reportBuildFailure(e *Env, sched *build.Scheduler, f *build.Failure) int {
+	describe := func(drv string, err error) string {
+		if ev, ok := sched.Events.(*buildEvents); ok {
+			return ev.describe(drv, err)
 		}
-		return err
+		return strings.ReplaceAll(err.Error(), "\n", "\n       ")
 	}
-	return nil
+	var held error
+	var heldDrv string
+	var paths []string
+	for _, t := range f.Failed {
+		paths = append(paths, t.DrvPath)
+		if t.Err == nil {
+			continue
+		}
+		if held != nil {
+			fmt.Fprintf(e.Stderr, "error: %s\n", describe(t.DrvPath, t.Err))
+		} else {
+			held, heldDrv = t.Err, t.DrvPath
+		}
+	}
+	printErr := func(err error) { fmt.Fprintf(e.Stderr, "error: %s\n", describe(heldDrv, err)) }
+	sortStrings(paths)
+	switch {
+	case len(paths) == 1 && held != nil:
+		printErr(held)
+	case len(paths) > 0:
+		if held != nil {
+			printErr(held)
+		}
+		fmt.Fprintf(e.Stderr, "error: build of '%s' failed\n", strings.Join(paths, "', '"))
+	}
+	return f.ExitStatus()
 }

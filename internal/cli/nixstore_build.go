@@ -81,7 +81,8 @@ func (c *nixStoreCmd) opRealise() error {
 	if err := sched.Realise(c.e.Ctx(), drvs); err != nil {
 		var f *build.Failure
 		if errors.As(err, &f) {
-			return exitStatus(100)
+			c.out.Flush()
+			return exitStatus(reportBuildFailure(c.e, sched, f))
 		}
 		return err
 	}

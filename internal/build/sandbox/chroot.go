@@ -122,7 +122,12 @@ func assemble(job *build.Job, root, devShmSize string) (*chroot, error) {
 		if src == "" {
 			src = sp.Target
 		}
-		binds = append(binds, mountSpec{Kind: "bind", Source: src, Name: sp.Target, ReadOnly: true, optional: sp.Optional})
+		// Read-only, except a directory anyone may write to (a shared
+		// cache or counter directory): the builder is the calling user
+		// under another uid, so a writable bind of /usr or /bin would let
+		// it change the host; a world-writable directory it could write
+		// to as any build user in Nix, too.
+		binds = append(binds, mountSpec{Kind: "bind", Source: src, Name: sp.Target, ReadOnly: !worldWritableDir(src), optional: sp.Optional})
 	}
 	if ownDev {
 		for _, d := range []string{"/dev/full", "/dev/null", "/dev/random", "/dev/tty", "/dev/urandom", "/dev/zero"} {
@@ -234,4 +239,11 @@ func (c *chroot) placeholder(src, name string, optional, copySymlink bool) (bool
 		return false, fmt.Errorf("creating mount point '%s' in the sandbox: %w", name, err)
 	}
 	return true, nil
+}
+
+// worldWritableDir reports whether p is a directory (not a symlink) whose
+// mode lets everyone write to it.
+func worldWritableDir(p string) bool {
+	fi, err := os.Lstat(p)
+	return err == nil && fi.IsDir() && fi.Mode().Perm()&0o002 != 0
 }
