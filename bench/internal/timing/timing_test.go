@@ -1,0 +1,54 @@
+package timing
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestMedian(t *testing.T) {
+	for _, c := range []struct {
+		in   []float64
+		want float64
+	}{
+		{nil, 0},
+		{[]float64{3}, 3},
+		{[]float64{5, 1, 3}, 3},
+		{[]float64{4, 1, 3, 2}, 2.5},
+	} {
+		if got := Median(c.in); got != c.want {
+			t.Errorf("Median(%v) = %v, want %v", c.in, got, c.want)
+		}
+	}
+}
+
+// TestRace: runs alternate, warm-ups are not timed, and a side whose
+// output changes drops out with the failure in the report.
+func TestRace(t *testing.T) {
+	var log, errb bytes.Buffer
+	a, b := &Side{Label: "a"}, &Side{Label: "b"}
+	r := &Race{Runs: 2, Warmup: 1, Printed: "printed", Quiet: true, Stderr: &errb}
+	r.Run(context.Background(), []*Side{a, b}, func(ctx context.Context, s *Side, n int) (Sample, []byte, error) {
+		log.WriteString(s.Label)
+		out := "same"
+		if s == b && n == 6 {
+			out = "other"
+		}
+		return Sample{Wall: time.Second, CPU: time.Second}, []byte(out), nil
+	})
+	if log.String() != "ababab" {
+		t.Errorf("runs in order %q, want ababab", log.String())
+	}
+	if len(a.Samples) != 2 || len(b.Samples) != 1 {
+		t.Errorf("timed %d and %d runs, want 2 and 1", len(a.Samples), len(b.Samples))
+	}
+	var w bytes.Buffer
+	if Report(&w, a, b, 1, "") || !strings.Contains(w.String(), "verdict: FAIL: b: printed something else than on its first run") {
+		t.Errorf("report:\n%s", w.String())
+	}
+	if !strings.Contains(errb.String(), "b: FAIL: printed something else") {
+		t.Errorf("stderr: %s", errb.String())
+	}
+}
