@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -88,25 +87,6 @@ func hashTree(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return dir
-}
-
-// runNixHashIn runs real nix-hash in dir.
-func runNixHashIn(t *testing.T, prog, dir string, argv ...string) result {
-	t.Helper()
-	cmd := exec.Command(prog, argv...)
-	cmd.Args[0] = "nix-hash"
-	cmd.Dir = dir
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	status := 0
-	if err := cmd.Run(); err != nil {
-		var exit *exec.ExitError
-		if !errors.As(err, &exit) {
-			t.Fatalf("%s: %v", prog, err)
-		}
-		status = exit.ExitCode()
-	}
-	return result{stdout.String(), stderr.String(), status}
 }
 
 // runGonixHashIn runs our nix-hash in-process with dir as its working
@@ -248,7 +228,7 @@ func TestNixHashMatchesNix(t *testing.T) {
 	dir := hashTree(t)
 	cases := nixHashCases()
 	for _, argv := range cases {
-		want := runNixHashIn(t, nix, dir, argv...)
+		want := runNixIn(t, nix, dir, nil, argv...)
 		got := runGonixHashIn(dir, argv...)
 		if got.stdout != want.stdout || got.status != want.status || firstLine(got.stderr) != firstLine(want.stderr) {
 			t.Errorf("nix-hash %q\n nix:   %+v\n gonix: %+v", argv, want, got)
@@ -257,7 +237,7 @@ func TestNixHashMatchesNix(t *testing.T) {
 	// Known differences must really differ; when one is fixed, the case
 	// moves into nixHashCases.
 	for _, argv := range nixHashKnownDiffs() {
-		want := runNixHashIn(t, nix, dir, argv...)
+		want := runNixIn(t, nix, dir, nil, argv...)
 		got := runGonixHashIn(dir, argv...)
 		if got.stdout == want.stdout && got.status == want.status && firstLine(got.stderr) == firstLine(want.stderr) {
 			t.Errorf("nix-hash %q now matches Nix: move it from nixHashKnownDiffs to nixHashCases", argv)

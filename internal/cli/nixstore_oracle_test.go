@@ -2,34 +2,12 @@ package cli
 
 import (
 	"bytes"
-	"errors"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 )
-
-// runNixIn runs a real Nix program in dir with stdin.
-func runNixIn(t *testing.T, prog, dir string, stdin []byte, argv ...string) result {
-	t.Helper()
-	cmd := exec.Command(prog, argv...)
-	cmd.Args[0] = filepath.Base(prog)
-	cmd.Dir = dir
-	cmd.Stdin = bytes.NewReader(stdin)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	status := 0
-	if err := cmd.Run(); err != nil {
-		var exit *exec.ExitError
-		if !errors.As(err, &exit) {
-			t.Fatalf("%s: %v", prog, err)
-		}
-		status = exit.ExitCode()
-	}
-	return result{stdout.String(), stderr.String(), status}
-}
 
 // makeWritable lets t.TempDir's cleanup delete a store's read-only
 // directories.

@@ -1,31 +1,6 @@
 package cli
 
-import (
-	"bytes"
-	"errors"
-	"os/exec"
-	"path/filepath"
-	"testing"
-)
-
-// runNix runs a real Nix program in an empty directory.
-func runNix(t *testing.T, prog string, argv ...string) result {
-	t.Helper()
-	cmd := exec.Command(prog, argv...)
-	cmd.Args[0] = filepath.Base(prog) // Nix prints argv[0] in its usage hint
-	cmd.Dir = t.TempDir()
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	status := 0
-	if err := cmd.Run(); err != nil {
-		var exit *exec.ExitError
-		if !errors.As(err, &exit) {
-			t.Fatalf("%s: %v", prog, err)
-		}
-		status = exit.ExitCode()
-	}
-	return result{stdout.String(), stderr.String(), status}
-}
+import "testing"
 
 // TestInstantiateCommandLineMatchesNix runs real nix-instantiate and gonix on
 // the same command lines and compares status, stdout and stderr. Every line
@@ -94,7 +69,7 @@ func TestInstantiateCommandLineMatchesNix(t *testing.T) {
 			"--option", "no-such-setting", "x", "--", "-E", "file2", "-", "--version"},
 	}
 	for _, argv := range lines {
-		want := runNix(t, nix, argv...)
+		want := runNixIn(t, nix, t.TempDir(), nil, argv...)
 		got := run(t, append([]string{"nix-instantiate"}, argv...)...)
 		if got != want {
 			t.Errorf("nix-instantiate %q\n nix:   %+v\n gonix: %+v", argv, want, got)
