@@ -13,12 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"gonix/internal/format/hash"
-	"gonix/internal/format/nar"
-	"gonix/internal/store/local"
-
-	"zombiezen.com/go/sqlite"
-	"zombiezen.com/go/sqlite/sqlitex"
+	"gonix/internal/store"
+	"gonix/internal/testutil/storecheck"
 )
 
 // crashNix is n independent derivations whose builders write half their
@@ -148,81 +144,28 @@ func waitNoBuilders(env string, limit time.Duration) []string {
 // hash and size, and every valid output is complete. It returns how many
 // outputs are valid.
 func checkBuildStore(root string, n int) (int, error) {
-	dbPath := filepath.Join(root, "nix/var/nix/db/db.sqlite")
-	if _, err := os.Stat(dbPath); err != nil {
+	if _, err := os.Stat(storecheck.DBPath(root)); err != nil {
 		return 0, nil // killed before the store existed
 	}
-	if err := integrityCheck(dbPath); err != nil {
-		return 0, err
-	}
-	ctx := context.Background()
-	s, err := local.Open(ctx, local.Options{Root: root})
-	if err != nil {
-		return 0, fmt.Errorf("open the store: %w", err)
-	}
-	defer s.Close()
-	all, err := s.QueryAllValidPaths(ctx)
-	if err != nil {
-		return 0, err
-	}
 	outputs := 0
-	for _, p := range all {
-		info, err := s.QueryPathInfo(ctx, p)
-		if err != nil {
-			return 0, fmt.Errorf("query %s: %w", p, err)
-		}
-		sum, size, err := nar.HashPath(s.RealPath(p), nil)
-		if err != nil {
-			return 0, fmt.Errorf("valid path %s: hash its files: %w", p, err)
-		}
-		if got := (hash.Hash{Algo: hash.SHA256, Digest: sum}); !got.Equal(info.NarHash) || uint64(size) != info.NarSize {
-			return 0, fmt.Errorf("valid path %s is not what was registered: files give %s (%d bytes), database says %s (%d bytes)",
-				p, got, size, info.NarHash, info.NarSize)
-		}
+	_, err := storecheck.ValidPaths(context.Background(), root, func(p string, _ *store.PathInfo, real string) error {
 		if strings.HasSuffix(p, ".drv") {
-			continue
+			return nil
 		}
 		_, name, _ := strings.Cut(filepath.Base(p), "-")
 		i, err := strconv.Atoi(strings.TrimPrefix(name, "crash-"))
 		if !strings.HasPrefix(name, "crash-") || err != nil || i < 0 || i >= n {
-			return 0, fmt.Errorf("valid path %s is no output of the test", p)
+			return fmt.Errorf("valid path %s is no output of the test", p)
 		}
-		b, err := os.ReadFile(s.RealPath(p))
+		b, err := os.ReadFile(real)
 		if want := fmt.Sprintf("half\n%d\n", i); err != nil || string(b) != want {
-			return 0, fmt.Errorf("valid output %s holds %q (%v), want %q", p, b, err, want)
+			return fmt.Errorf("valid output %s holds %q (%v), want %q", p, b, err, want)
 		}
 		outputs++
+		return nil
+	})
+	if err != nil {
+		return 0, err
 	}
 	return outputs, nil
-}
-
-// integrityCheck opens the database read-only, apart from the store's own
-// recovery code, and runs SQLite's integrity and foreign key checks.
-func integrityCheck(dbPath string) error {
-	c, err := sqlite.OpenConn(dbPath, sqlite.OpenReadOnly)
-	if err != nil {
-		return fmt.Errorf("open %s read-only: %w", dbPath, err)
-	}
-	defer c.Close()
-	var rows []string
-	err = sqlitex.ExecuteTransient(c, "pragma integrity_check", &sqlitex.ExecOptions{
-		ResultFunc: func(st *sqlite.Stmt) error { rows = append(rows, st.ColumnText(0)); return nil },
-	})
-	if err != nil {
-		return fmt.Errorf("integrity_check %s: %w", dbPath, err)
-	}
-	if len(rows) != 1 || rows[0] != "ok" {
-		return fmt.Errorf("integrity_check %s: %q", dbPath, rows)
-	}
-	fk := 0
-	err = sqlitex.ExecuteTransient(c, "pragma foreign_key_check", &sqlitex.ExecOptions{
-		ResultFunc: func(st *sqlite.Stmt) error { fk++; return nil },
-	})
-	if err != nil {
-		return fmt.Errorf("foreign_key_check %s: %w", dbPath, err)
-	}
-	if fk != 0 {
-		return fmt.Errorf("foreign_key_check %s: %d violations", dbPath, fk)
-	}
-	return nil
 }

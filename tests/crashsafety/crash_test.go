@@ -17,12 +17,9 @@ import (
 	"time"
 
 	"gonix/internal/format/hash"
-	"gonix/internal/format/nar"
 	"gonix/internal/format/storepath"
-	"gonix/internal/store/local"
-
-	"zombiezen.com/go/sqlite"
-	"zombiezen.com/go/sqlite/sqlitex"
+	"gonix/internal/store"
+	"gonix/internal/testutil/storecheck"
 )
 
 // The big tree: ~100 MB in three large files and 1,000 small ones, so that
@@ -247,104 +244,28 @@ func classify(names []string, paths []string, d onDisk, valid map[string]bool, e
 // added from: anything else registered (a temporary name, say) is an error.
 func checkStore(t *testing.T, root string, want map[string]*tree) (valid map[string]bool, err error) {
 	t.Helper()
-	dbPath := filepath.Join(root, "nix/var/nix/db/db.sqlite")
-	if _, err := os.Stat(dbPath); err == nil {
-		if err := checkDB(dbPath); err != nil {
-			return nil, err
+	all, err := storecheck.ValidPaths(context.Background(), root, func(p string, info *store.PathInfo, real string) error {
+		tr := want[p]
+		if tr == nil {
+			return fmt.Errorf("%s is valid, but no add of this test gives that path", p)
 		}
-	}
-	ctx := context.Background()
-	s, err := local.Open(ctx, local.Options{Root: root})
+		if !info.NarHash.Equal(tr.narHash) || info.NarSize != tr.narSize {
+			return fmt.Errorf("valid path %s registered as %s (%d bytes), its source is %s (%d bytes)",
+				p, info.NarHash, info.NarSize, tr.narHash, tr.narSize)
+		}
+		if err := storecheck.Canonical(real); err != nil {
+			return fmt.Errorf("valid path %s: %w", p, err)
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("open store after the kill: %w", err)
-	}
-	defer s.Close()
-	all, err := s.QueryAllValidPaths(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("query valid paths: %w", err)
+		return nil, err
 	}
 	valid = make(map[string]bool, len(all))
 	for _, p := range all {
 		valid[p] = true
-		if want[p] == nil {
-			return nil, fmt.Errorf("%s is valid, but no add of this test gives that path", p)
-		}
-		info, err := s.QueryPathInfo(ctx, p)
-		if err != nil {
-			return nil, fmt.Errorf("query %s: %w", p, err)
-		}
-		sum, size, err := nar.HashPath(s.RealPath(p), nil)
-		if err != nil {
-			return nil, fmt.Errorf("valid path %s: hash its files: %w", p, err)
-		}
-		got := hash.Hash{Algo: hash.SHA256, Digest: sum}
-		if !got.Equal(info.NarHash) || uint64(size) != info.NarSize {
-			return nil, fmt.Errorf("valid path %s is not what was registered: files give %s (%d bytes), database says %s (%d bytes)",
-				p, got, size, info.NarHash, info.NarSize)
-		}
-		if tr := want[p]; !info.NarHash.Equal(tr.narHash) || info.NarSize != tr.narSize {
-			return nil, fmt.Errorf("valid path %s registered as %s (%d bytes), its source is %s (%d bytes)",
-				p, info.NarHash, info.NarSize, tr.narHash, tr.narSize)
-		}
-		if err := checkCanonical(s.RealPath(p)); err != nil {
-			return nil, fmt.Errorf("valid path %s: %w", p, err)
-		}
 	}
 	return valid, nil
-}
-
-// checkDB opens the database read-only beside the store's own connection
-// logic, so a corrupt file cannot be papered over by recovery code.
-func checkDB(dbPath string) error {
-	c, err := sqlite.OpenConn(dbPath, sqlite.OpenReadOnly)
-	if err != nil {
-		return fmt.Errorf("open %s read-only: %w", dbPath, err)
-	}
-	defer c.Close()
-	var rows []string
-	err = sqlitex.ExecuteTransient(c, "pragma integrity_check", &sqlitex.ExecOptions{
-		ResultFunc: func(st *sqlite.Stmt) error { rows = append(rows, st.ColumnText(0)); return nil },
-	})
-	if err != nil {
-		return fmt.Errorf("integrity_check %s: %w", dbPath, err)
-	}
-	if len(rows) != 1 || rows[0] != "ok" {
-		return fmt.Errorf("integrity_check %s: %q", dbPath, rows)
-	}
-	var fk int
-	err = sqlitex.ExecuteTransient(c, "pragma foreign_key_check", &sqlitex.ExecOptions{
-		ResultFunc: func(st *sqlite.Stmt) error { fk++; return nil },
-	})
-	if err != nil {
-		return fmt.Errorf("foreign_key_check %s: %w", dbPath, err)
-	}
-	if fk != 0 {
-		return fmt.Errorf("foreign_key_check %s: %d violations", dbPath, fk)
-	}
-	return nil
-}
-
-// checkCanonical requires Nix's metadata on every entry of a store object:
-// mtime 1 and mode 0444 or 0555 (symlinks: only the mtime).
-func checkCanonical(root string) error {
-	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		var st syscall.Stat_t
-		if err := syscall.Lstat(p, &st); err != nil {
-			return fmt.Errorf("lstat %s: %w", p, err)
-		}
-		if st.Mtim.Sec != 1 {
-			return fmt.Errorf("%s: mtime %d, want 1", p, st.Mtim.Sec)
-		}
-		if st.Mode&syscall.S_IFMT != syscall.S_IFLNK {
-			if perm := st.Mode & 0o7777; perm != 0o444 && perm != 0o555 {
-				return fmt.Errorf("%s: mode %o, want 444 or 555", p, perm)
-			}
-		}
-		return nil
-	})
 }
 
 // killDelay draws when to kill an add that takes d when left alone. A plain
