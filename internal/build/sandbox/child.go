@@ -53,6 +53,9 @@ type sandboxSpec struct {
 	// DropGroups empties the supplementary groups (only possible when the
 	// caller was root, so that setgroups is allowed in the namespace).
 	DropGroups bool `json:"dropGroups"`
+	// SwitchUser: the child starts as root of the namespace and becomes
+	// uid 1000 / gid 100 (a build user on the host) after the setup.
+	SwitchUser bool `json:"switchUser"`
 }
 
 // mountSpec is one mount in the child's namespace. Kind "bind" binds
@@ -140,6 +143,14 @@ func runChild() *childFailure {
 	}
 	if err := unix.Chdir(spec.Dir); err != nil {
 		return failure(fmt.Sprintf("changing to the build directory '%s'", spec.Dir), err)
+	}
+	if s := spec.Sandbox; s != nil && s.SwitchUser {
+		if err := unix.Setresgid(sandboxGID, sandboxGID, sandboxGID); err != nil {
+			return failure("switching to the build group", err)
+		}
+		if err := unix.Setresuid(sandboxUID, sandboxUID, sandboxUID); err != nil {
+			return failure("switching to the build user", err)
+		}
 	}
 	return execBuilder(&spec)
 }

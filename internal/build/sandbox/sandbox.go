@@ -36,6 +36,9 @@ type Runner struct {
 	// DevShmSize is the size= of the sandbox's /dev/shm
 	// (sandbox-dev-shm-size); empty means Nix's default, 50%.
 	DevShmSize string
+	// NoBuildUsers keeps a root caller's builders running as root mapped
+	// to uid 1000 instead of as a build user (nixbld).
+	NoBuildUsers bool
 }
 
 var _ build.Runner = (*Runner)(nil)
@@ -68,12 +71,24 @@ func (r *Runner) Run(ctx context.Context, job *build.Job) (err error) {
 	if shm == "" {
 		shm = "50%"
 	}
-	c, err := assemble(job, root, shm)
+	uid, gid := os.Geteuid(), os.Getegid()
+	// As root, the builder runs as a build user; otherwise as the caller.
+	var bu *buildUser
+	if uid == 0 && !r.NoBuildUsers {
+		stateDir := filepath.Join(filepath.Dir(job.RealStoreDir), "var/nix")
+		if bu, err = allocBuildUser(ctx, stateDir); err != nil {
+			return err
+		}
+		defer bu.release()
+		if err := chownTree(job.BuildDir, bu.uid, bu.gid); err != nil {
+			return err
+		}
+	}
+	c, err := assemble(job, root, shm, bu)
 	if err != nil {
 		return fmt.Errorf("setting up the build sandbox in '%s': %w", root, err)
 	}
 
-	uid, gid := os.Geteuid(), os.Getegid()
 	spec := &childSpec{
 		Builder: job.Builder,
 		Argv:    builderArgv(job),
@@ -93,10 +108,19 @@ func (r *Runner) Run(ctx context.Context, job *build.Job) (err error) {
 	if !job.FixedOutput {
 		flags |= syscall.CLONE_NEWNET
 	}
+	uidMap := []syscall.SysProcIDMap{{ContainerID: sandboxUID, HostID: uid, Size: 1}}
+	gidMap := []syscall.SysProcIDMap{{ContainerID: sandboxGID, HostID: gid, Size: 1}}
+	if bu != nil {
+		// Root stays root in the namespace (0 → 0) for the setup, which
+		// then switches to 1000/100, the build user on the host.
+		uidMap = []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1}, {ContainerID: sandboxUID, HostID: bu.uid, Size: 1}}
+		gidMap = []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1}, {ContainerID: sandboxGID, HostID: bu.gid, Size: 1}}
+		spec.Sandbox.SwitchUser = true
+	}
 	attr := &syscall.SysProcAttr{
 		Cloneflags:                 flags,
-		UidMappings:                []syscall.SysProcIDMap{{ContainerID: sandboxUID, HostID: uid, Size: 1}},
-		GidMappings:                []syscall.SysProcIDMap{{ContainerID: sandboxGID, HostID: gid, Size: 1}},
+		UidMappings:                uidMap,
+		GidMappings:                gidMap,
 		GidMappingsEnableSetgroups: uid == 0,
 		// uid 1000 is not root in the namespace: without ambient
 		// capabilities the re-executed child could not mount anything.
