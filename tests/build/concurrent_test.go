@@ -76,6 +76,14 @@ func TestConcurrentBuildsOnce(t *testing.T) {
 				if err := os.Chmod(counterDir, 0o777); err != nil {
 					t.Fatal(err)
 				}
+				// Builds run as different build users (as with Nix's
+				// nixbld1, nixbld2, ...): the log must be writable by all.
+				if err := os.WriteFile(filepath.Join(counterDir, "log"), nil, 0o666); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Chmod(filepath.Join(counterDir, "log"), 0o666); err != nil {
+					t.Fatal(err)
+				}
 				args = append(args, "--option", "extra-sandbox-paths", "/counter="+counterDir,
 					"--argstr", "count", "echo >> /counter/log ")
 			case "http":
