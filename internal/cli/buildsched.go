@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+
+	"golang.org/x/sys/unix"
 
 	"gonix/internal/build"
 	"gonix/internal/build/builtins"
@@ -75,7 +78,8 @@ func newScheduler(e *Env, settings *args.Settings, ls *local.Store) (*build.Sche
 		ImpureEnv:    e.LookupEnv,
 	}
 	logDir := logDirOf(ls)
-	ev := &buildEvents{stderr: e.Stderr, quiet: settings.LogFormat == "raw", logLines: 10, tails: map[string]*tailWriter{}}
+	ev := &buildEvents{stderr: e.Stderr, quiet: settings.LogFormat == "raw", logLines: 10, tails: map[string]*tailWriter{},
+		tty: isTerminal(e.Stderr) && e.Getenv("TERM") != "dumb"}
 	runner := &dispatchRunner{sandbox: &sandbox.Runner{Disable: !sandboxed}, stderr: e.Stderr}
 	return &build.Scheduler{
 		Store:     ls,
@@ -137,3 +141,14 @@ func logDirOf(ls *local.Store) string {
 }
 
 func sortStrings(s []string) { sort.Strings(s) }
+
+// isTerminal reports whether w is a terminal (the status line is drawn
+// only there; CI logs get plain lines).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}

@@ -189,11 +189,17 @@ func runBuild(e *Env, o *BuildOptions) int {
 		return 0
 	}
 	if err := sched.Realise(e.Ctx(), drvPaths); err != nil {
+		if ev, ok := sched.Events.(*buildEvents); ok {
+			ev.finish()
+		}
 		var f *build.Failure
 		if errors.As(err, &f) {
 			return reportBuildFailure(e, sched, f)
 		}
 		return fail(err)
+	}
+	if ev, ok := sched.Events.(*buildEvents); ok {
+		ev.finish()
 	}
 	out := bufio.NewWriter(e.Stdout)
 	defer out.Flush()
@@ -277,36 +283,101 @@ type buildEvents struct {
 	quiet    bool // -Q: logs not shown
 	logLines int
 	tails    map[string]*tailWriter
+	// tty: stderr is a terminal; a status line ("[1/5 built, 2 running]
+	// building NAME") stays below the scrolling output.
+	tty     bool
+	total   int
+	built   int
+	running []string // derivation names, in the order they started
+	shown   bool     // the status line is on the screen
+}
+
+// emitLocked writes text (whole lines) above the status line; b.mu held.
+func (b *buildEvents) emitLocked(text string) {
+	if !b.tty {
+		io.WriteString(b.stderr, text)
+		return
+	}
+	if b.shown {
+		io.WriteString(b.stderr, "\r\x1b[K")
+	}
+	io.WriteString(b.stderr, text)
+	b.shown = false
+	if len(b.running) > 0 {
+		fmt.Fprintf(b.stderr, "[%d/%d built, %d running] building %s", b.built, b.total, len(b.running), b.running[len(b.running)-1])
+		b.shown = true
+	}
+}
+
+// finish removes the status line before the command's last words.
+func (b *buildEvents) finish() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.shown {
+		io.WriteString(b.stderr, "\r\x1b[K")
+		b.shown = false
+	}
 }
 
 func (b *buildEvents) WillBuild(drvs []string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.total += len(drvs)
+	var sb strings.Builder
 	if len(drvs) == 1 {
-		fmt.Fprintln(b.stderr, "this derivation will be built:")
+		sb.WriteString("this derivation will be built:\n")
 	} else {
-		fmt.Fprintf(b.stderr, "these %d derivations will be built:\n", len(drvs))
+		fmt.Fprintf(&sb, "these %d derivations will be built:\n", len(drvs))
 	}
 	for _, d := range drvs {
-		fmt.Fprintf(b.stderr, "  %s\n", d)
+		fmt.Fprintf(&sb, "  %s\n", d)
 	}
+	b.emitLocked(sb.String())
 }
 
 func (b *buildEvents) Started(drv string) io.Writer {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	fmt.Fprintf(b.stderr, "building '%s'...\n", drv)
-	t := &tailWriter{ev: b, max: b.logLines}
+	b.running = append(b.running, drvName(drv))
+	b.emitLocked(fmt.Sprintf("building '%s'...\n", drv))
+	t := &tailWriter{ev: b, max: b.logLines, name: drvName(drv)}
 	b.tails[drv] = t
 	return t
 }
 
-func (b *buildEvents) Done(drv string) {}
+// stoppedLocked takes a derivation off the status line; b.mu held.
+func (b *buildEvents) stoppedLocked(drv string) {
+	name := drvName(drv)
+	for i, n := range b.running {
+		if n == name {
+			b.running = append(b.running[:i], b.running[i+1:]...)
+			break
+		}
+	}
+}
+
+func (b *buildEvents) Done(drv string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.built++
+	b.stoppedLocked(drv)
+	b.emitLocked("")
+}
 
 func (b *buildEvents) Failed(drv string, err error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	fmt.Fprintf(b.stderr, "error: %s\n", b.describeLocked(drv, err))
+	b.stoppedLocked(drv)
+	b.emitLocked(fmt.Sprintf("error: %s\n", b.describeLocked(drv, err)))
+}
+
+// drvName is a .drv path's derivation name.
+func drvName(drvPath string) string {
+	base := filepath.Base(drvPath)
+	if i := strings.IndexByte(base, '-'); i >= 0 {
+		base = base[i+1:]
+	}
+	return strings.TrimSuffix(base, ".drv")
 }
 
 // describe is the text of a build error as Nix prints it after "error: ":
@@ -333,6 +404,7 @@ func (b *buildEvents) describeLocked(drv string, err error) string {
 // tailWriter shows a builder's output line by line and keeps its last lines.
 type tailWriter struct {
 	ev      *buildEvents
+	name    string
 	max     int
 	partial []byte
 	lines   []string
@@ -357,7 +429,7 @@ func (t *tailWriter) Write(p []byte) (int, error) {
 
 func (t *tailWriter) line(l string) {
 	if !t.ev.quiet {
-		fmt.Fprintln(t.ev.stderr, l)
+		t.ev.emitLocked(l + "\n")
 	}
 	t.lines = append(t.lines, l)
 	if len(t.lines) > t.max {

@@ -78,7 +78,11 @@ func (c *nixStoreCmd) opRealise() error {
 	if dryRun {
 		return sched.Plan(c.e.Ctx(), drvs)
 	}
-	if err := sched.Realise(c.e.Ctx(), drvs); err != nil {
+	err = sched.Realise(c.e.Ctx(), drvs)
+	if ev, ok := sched.Events.(*buildEvents); ok {
+		ev.finish()
+	}
+	if err != nil {
 		var f *build.Failure
 		if errors.As(err, &f) {
 			c.out.Flush()
