@@ -213,6 +213,7 @@ func fixURI(uri, defaultScheme string) string {
 
 // parsedURL is Nix's ParsedURL.
 type parsedURL struct {
+	base      string // the URL without query and fragment
 	scheme    string
 	authority *string
 	path      string
@@ -233,6 +234,7 @@ func mustParseURL(u string) parsedURL {
 		return u[m[2*i]:m[2*i+1]], true
 	}
 	var p parsedURL
+	p.base, _ = group(1)
 	p.scheme, _ = group(2)
 	if a, ok := group(3); ok {
 		p.authority = &a

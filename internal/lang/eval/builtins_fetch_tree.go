@@ -62,14 +62,15 @@ func primFetchGit(st *State, pos ast.Pos, args []*Value) Value {
 	if r, ok := st.cachedTree(in, true); ok {
 		return r
 	}
-	defer st.traceGuard(len(st.traces), ast.Pos{}, "while fetching the input '"+in.toURL()+"'")
-	in.attrs.name()
-	if rev, ok := in.rev(); ok && rev.Algo != hash.SHA1 && rev.Algo != hash.SHA256 {
-		failNoPos("Hash '%s' is not supported by Git. Supported types are sha1 and sha256.", rev.Encode(hash.Base16, true))
-	}
-	u, _ := in.attrs.str("url")
-	failNoPos("fetching the Git repository '%s' is not supported by this build yet", u)
-	return Value{}
+	func() {
+		defer st.traceGuard(len(st.traces), ast.Pos{}, "while fetching the input '"+in.toURL()+"'")
+		in.attrs.name()
+		if rev, ok := in.rev(); ok && rev.Algo != hash.SHA1 && rev.Algo != hash.SHA256 {
+			failNoPos("Hash '%s' is not supported by Git. Supported types are sha1 and sha256.", rev.Encode(hash.Base16, true))
+		}
+	}()
+	r := st.fetchGitInput(in)
+	return st.treeAttrs(r.in, r.path, r.narHash, true)
 }
 
 func primFetchMercurial(st *State, pos ast.Pos, args []*Value) Value {
