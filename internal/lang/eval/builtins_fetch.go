@@ -17,8 +17,8 @@ import (
 //
 // fetchurl and fetchTarball download file://, http:// and https:// URLs
 // (fetch_http.go; the network only through an HTTPClient, without Nix's
-// fetcher cache). Git and Mercurial checkouts are not implemented yet
-// (see builtins_fetch_tree.go).
+// fetcher cache). fetchGit runs the git command (fetch_git.go);
+// Mercurial checkouts are not implemented yet (see builtins_fetch_tree.go).
 var fetchBuiltins = []builtinDef{
 	{name: "fetchMercurial", arity: 1, topLevel: true, fn: primFetchMercurial},
 	{name: "fetchTree", arity: 1, topLevel: true, fn: primFetchTree},

@@ -10,10 +10,10 @@ import (
 )
 
 // fetchTree, fetchGit and fetchMercurial: Nix 2.8's fetchers::Input
-// machinery up to the point where it would run git or hg. The argument
-// conversion, the input scheme's attribute checks and the "already in the
-// store" shortcut of Input::fetch are reproduced; the checkout itself is
-// not implemented yet and fails with an error naming the input.
+// machinery. The argument conversion, the input scheme's attribute checks
+// and the "already in the store" shortcut of Input::fetch are reproduced;
+// a Git checkout then runs git (fetch_git.go), a Mercurial one is not
+// implemented yet and fails with an error naming the input.
 
 func primFetchTree(st *State, pos ast.Pos, args []*Value) Value {
 	// Nix checks the feature before looking at the argument; this build
