@@ -177,9 +177,12 @@ func setupSandbox(s *sandboxSpec) *childFailure {
 		}
 	}
 	// The chroot's own directories (/, /etc, /dev) belong to the calling
-	// user, whom the builder is: keep the builder from changing them.
-	if err := remountReadOnly(s.Root); err != nil {
-		return failure("making the sandbox root read-only", err)
+	// user: when the builder is that user in disguise, keep it from
+	// changing them (a build user cannot anyway).
+	if !s.SwitchUser {
+		if err := remountReadOnly(s.Root); err != nil {
+			return failure("making the sandbox root read-only", err)
+		}
 	}
 	if err := unix.Sethostname([]byte("localhost")); err != nil {
 		return failure("setting the host name", err)

@@ -149,16 +149,16 @@ func assemble(job *build.Job, root, devShmSize string, bu *buildUser) (*chroot, 
 		// under another uid, so a writable bind of /usr or /bin would let
 		// it change the host; a world-writable directory it could write
 		// to as any build user in Nix, too.
-		binds = append(binds, mountSpec{Kind: "bind", Source: src, Name: sp.Target, ReadOnly: !worldWritableDir(src), optional: sp.Optional})
+		binds = append(binds, mountSpec{Kind: "bind", Source: src, Name: sp.Target, ReadOnly: bu == nil && !worldWritableDir(src), optional: sp.Optional})
 	}
 	if ownDev {
 		for _, d := range []string{"/dev/full", "/dev/null", "/dev/random", "/dev/tty", "/dev/urandom", "/dev/zero"} {
-			binds = append(binds, mountSpec{Kind: "bind", Source: d, Name: d, ReadOnly: true})
+			binds = append(binds, mountSpec{Kind: "bind", Source: d, Name: d, ReadOnly: bu == nil})
 		}
 	}
 	if job.FixedOutput {
 		for _, f := range []string{"/etc/resolv.conf", "/etc/services", "/etc/hosts"} {
-			binds = append(binds, mountSpec{Kind: "bind", Source: f, Name: f, ReadOnly: true, optional: true})
+			binds = append(binds, mountSpec{Kind: "bind", Source: f, Name: f, ReadOnly: bu == nil, optional: true})
 		}
 	}
 	// Parents before children, as Nix's ordered map does.
@@ -200,7 +200,11 @@ func assemble(job *build.Job, root, devShmSize string, bu *buildUser) (*chroot, 
 	// A fresh procfs still has the kernel's global knobs; the builder runs
 	// as the calling user (root, often), who owns them. Nix relies on build
 	// users here; we make them read-only, as container runtimes do.
+	// A build user owns none of them: nothing to do then (as in Nix).
 	for _, p := range []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"} {
+		if bu != nil {
+			break
+		}
 		if _, err := os.Stat(p); err == nil {
 			c.addMount(mountSpec{Kind: "bind", Source: c.inside(p), Name: p, ReadOnly: true})
 		}
