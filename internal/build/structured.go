@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"gonix/internal/format/jsonstr"
 )
 
 // Structured attributes (`__structuredAttrs = true`) reach the builder as
@@ -150,7 +152,7 @@ func writeJSON(b *bytes.Buffer, v any) {
 	case bool:
 		b.WriteString(strconv.FormatBool(v))
 	case string:
-		writeJSONString(b, v)
+		jsonstr.Write(b, v)
 	case json.Number:
 		n := classifyNumber(v)
 		switch {
@@ -180,7 +182,7 @@ func writeJSON(b *bytes.Buffer, v any) {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			writeJSONString(b, k)
+			jsonstr.Write(b, k)
 			b.WriteByte(':')
 			writeJSON(b, v[k])
 		}
@@ -197,39 +199,6 @@ func sortedKeys(o jsonObject) []string {
 	}
 	slices.Sort(keys)
 	return keys
-}
-
-// writeJSONString escapes as nlohmann does without ensure_ascii: the
-// quote, the backslash and control characters only (\b \f \n \r \t by
-// name, the rest as \u00xx), everything else raw.
-func writeJSONString(b *bytes.Buffer, s string) {
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch c {
-		case '"':
-			b.WriteString(`\"`)
-		case '\\':
-			b.WriteString(`\\`)
-		case '\b':
-			b.WriteString(`\b`)
-		case '\f':
-			b.WriteString(`\f`)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		default:
-			if c < 0x20 {
-				fmt.Fprintf(b, `\u%04x`, c)
-			} else {
-				b.WriteByte(c)
-			}
-		}
-	}
-	b.WriteByte('"')
 }
 
 // formatJSONFloat prints a double as nlohmann's dump_float: the shortest

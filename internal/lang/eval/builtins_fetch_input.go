@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"gonix/internal/format/jsonstr"
 )
 
 // Fetcher input attributes (libfetchers/attrs.cc) and URLs
@@ -59,11 +61,11 @@ func (a inputAttrs) json() string {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		writeAttrsJSONString(&b, k)
+		jsonstr.Write(&b, k)
 		b.WriteByte(':')
 		switch v := a[k]; v.kind {
 		case attrStr:
-			writeAttrsJSONString(&b, v.s)
+			jsonstr.Write(&b, v.s)
 		case attrInt:
 			b.WriteString(strconv.FormatUint(v.n, 10))
 		default:
@@ -72,37 +74,6 @@ func (a inputAttrs) json() string {
 	}
 	b.WriteByte('}')
 	return b.String()
-}
-
-// writeAttrsJSONString escapes as nlohmann::json's dump does (UTF-8 passes
-// through; control characters as \b \f \n \r \t or \u00XX).
-func writeAttrsJSONString(b *strings.Builder, s string) {
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '"':
-			b.WriteString(`\"`)
-		case '\\':
-			b.WriteString(`\\`)
-		case '\b':
-			b.WriteString(`\b`)
-		case '\f':
-			b.WriteString(`\f`)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		default:
-			if c < 0x20 {
-				fmt.Fprintf(b, `\u%04x`, c)
-			} else {
-				b.WriteByte(c)
-			}
-		}
-	}
-	b.WriteByte('"')
 }
 
 // str is maybeGetStrAttr.

@@ -8,6 +8,7 @@ import (
 
 	"gonix/internal/format/derivation"
 	"gonix/internal/format/hash"
+	"gonix/internal/format/jsonstr"
 	"gonix/internal/format/storepath"
 	"gonix/internal/lang/ast"
 )
@@ -131,7 +132,7 @@ func (st *State) derivationStrict(pos ast.Pos, arg *Value) Value {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			writeJSONString(&b, m.key)
+			jsonstr.Write(&b, m.key)
 			b.WriteByte(':')
 			b.WriteString(m.val)
 		}

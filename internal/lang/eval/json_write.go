@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"gonix/internal/format/jsonstr"
 	"gonix/internal/lang/ast"
 	"gonix/internal/lang/cfloat"
 )
@@ -37,17 +38,17 @@ func (st *State) writeJSON(b *strings.Builder, v *Value, strict bool, ctx *conte
 	case KString:
 		s := v.Str()
 		ctx.add(s.Ctx)
-		writeJSONString(b, s.S)
+		jsonstr.Write(b, s.S)
 	case KPath:
 		sp := st.copyPathToStore(v.StrS(), pos)
 		ctx.addOne(sp)
-		writeJSONString(b, sp)
+		jsonstr.Write(b, sp)
 	case KAttrs:
 		attrs := v.Attrs()
 		if f := attrs.Get(st.sToString); f != nil {
 			// tryAttrsToString: no coerceMore, no copying to the store
 			s := st.coerceToString(pos, v, ctx, false, false)
-			writeJSONString(b, s)
+			jsonstr.Write(b, s)
 			return
 		}
 		if o := attrs.Get(st.sOutPath); o != nil {
@@ -60,7 +61,7 @@ func (st *State) writeJSON(b *strings.Builder, v *Value, strict bool, ctx *conte
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			writeJSONString(b, st.syms.Name(a.Name))
+			jsonstr.Write(b, st.syms.Name(a.Name))
 			b.WriteByte(':')
 			st.writeJSON(b, a.Val, strict, ctx, attrPos(&a, ast.Pos{}))
 		}
@@ -91,33 +92,3 @@ func attrPos(a *Attr, def ast.Pos) ast.Pos {
 }
 
 const hexDigits = "0123456789abcdef"
-
-func writeJSONString(b *strings.Builder, s string) {
-	b.WriteByte('"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		var esc string
-		switch {
-		case c == '"':
-			esc = `\"`
-		case c == '\\':
-			esc = `\\`
-		case c == '\n':
-			esc = `\n`
-		case c == '\r':
-			esc = `\r`
-		case c == '\t':
-			esc = `\t`
-		case c < 0x20:
-			esc = `\u00` + string(hexDigits[c>>4]) + string(hexDigits[c&15])
-		default:
-			continue
-		}
-		b.WriteString(s[start:i])
-		b.WriteString(esc)
-		start = i + 1
-	}
-	b.WriteString(s[start:])
-	b.WriteByte('"')
-}

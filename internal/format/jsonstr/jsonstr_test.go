@@ -1,0 +1,37 @@
+package jsonstr
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestWrite(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"", `""`},
+		{"plain", `"plain"`},
+		{`a"b\c`, `"a\"b\\c"`},
+		{"\b\f\n\r\t", `"\b\f\n\r\t"`},
+		{"\x00\x01\x1f\x7f", `"\u0000\u0001\u001f` + "\x7f" + `"`},
+		{"é ünï \xff\xfe", "\"é ünï \xff\xfe\""},
+		{"end\n", `"end\n"`},
+	}
+	for _, tc := range tests {
+		var sb strings.Builder
+		Write(&sb, tc.in)
+		var bb bytes.Buffer
+		Write(&bb, tc.in)
+		if sb.String() != tc.want || bb.String() != tc.want {
+			t.Errorf("Write(%q) = %q / %q, want %q", tc.in, sb.String(), bb.String(), tc.want)
+		}
+	}
+}
+
+func BenchmarkWrite(b *testing.B) {
+	s := strings.Repeat("a fairly ordinary string with \"quotes\" and a\nnewline ", 20)
+	var sb strings.Builder
+	for i := 0; i < b.N; i++ {
+		sb.Reset()
+		Write(&sb, s)
+	}
+}
