@@ -275,6 +275,10 @@ func (c *nixStoreCmd) run() error {
 		return c.opRealise()
 	case "read-log":
 		return c.opReadLog()
+	case "gc":
+		return c.opGC()
+	case "delete":
+		return c.opDelete()
 	case "init":
 		if len(c.opFlags) > 0 {
 			return args.Usagef("unknown flag")

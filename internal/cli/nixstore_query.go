@@ -314,7 +314,7 @@ func (c *nixStoreCmd) opQuery() error {
 		}
 
 	case "roots":
-		return fmt.Errorf("'nix-store --query --roots' is not implemented in gonix yet (it needs the garbage collector's root search)")
+		return c.queryRoots(roots(useOutput))
 	}
 	return nil
 }

@@ -161,7 +161,12 @@ func Collect(ctx context.Context, st *local.Store, opts Options) (*Results, erro
 
 	switch opts.Action {
 	case ReturnLive:
-		c.results.Paths = sortedKeys(c.alive)
+		// Like Nix, the entries deleted on the way (names that are not
+		// store paths) are reported too.
+		for p := range c.alive {
+			c.resultSet[p] = true
+		}
+		c.results.Paths = sortedKeys(c.resultSet)
 		return &c.results, nil
 	case ReturnDead:
 		for p := range c.dead {
