@@ -36,7 +36,7 @@ var commands = [...]command{
 	{name: "nix-instantiate", summary: "evaluate Nix expressions, write store derivations", run: mainInstantiate},
 	{name: "nix-build", summary: "build the derivations of Nix expressions", run: mainBuild},
 	{name: "nix-store", summary: "query and manipulate the Nix store", run: mainNixStore},
-	{name: "nix-env", summary: "manage user environments (profiles)"},
+	{name: "nix-env", summary: "manage user environments (profiles)", run: mainNixEnv},
 	{name: "nix-shell", summary: "start a shell in the build environment of a derivation"},
 	{name: "nix-collect-garbage", summary: "delete unreachable store paths and old generations"},
 	{name: "nix-channel", summary: "manage channels"},
