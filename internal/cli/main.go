@@ -38,7 +38,7 @@ var commands = [...]command{
 	{name: "nix-store", summary: "query and manipulate the Nix store", run: mainNixStore},
 	{name: "nix-env", summary: "manage user environments (profiles)", run: mainNixEnv},
 	{name: "nix-shell", summary: "start a shell in the build environment of a derivation"},
-	{name: "nix-collect-garbage", summary: "delete unreachable store paths and old generations"},
+	{name: "nix-collect-garbage", summary: "delete unreachable store paths and old generations", run: mainCollectGarbage},
 	{name: "nix-channel", summary: "manage channels"},
 	{name: "nix-hash", summary: "compute and convert hashes", run: mainNixHash},
 	{name: "nix-copy-closure", summary: "copy a closure to or from another machine"},
