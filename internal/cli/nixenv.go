@@ -201,6 +201,11 @@ func (c *nixEnvCmd) run() error {
 	}
 	if c.profile == "" {
 		c.profile = c.defaultProfile(loc)
+		// Nix's store creates the per-user profile directory when it
+		// opens; gonix's does not, so the default profile's is made here.
+		if err := os.MkdirAll(filepath.Dir(c.profile), 0o755); err != nil && c.op == "set" {
+			return fmt.Errorf("creating the profile directory: %w", err)
+		}
 	}
 	if len(c.opFlags) > 0 {
 		return args.Usagef("unknown flag '%s'", c.opFlags[0])

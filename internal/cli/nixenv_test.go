@@ -290,6 +290,12 @@ run -p $P --set /nix/store/00000000000000000000000000000000-x
 run -p $P --set $A $B
 run -p $P --set
 run -p /nix/var/nix/profiles/none --rollback
+run -p /nope/x/p --list-generations
+run -p /nope/x/p --dry-run -G 1
+run -p /nix/var/nix/profiles/nodir/p --set $A
+mkdir -p $T/d && touch $T/d/p
+run -p $T/d/p --list-generations
+run -p $T/d/p --delete-generations 3
 run -p /nix/var/nix/profiles/none --list-generations
 run -p /nix/var/nix/profiles/none --delete-generations old
 echo "# defexpr"; ls -A $HOME/.nix-defexpr; readlink $HOME/.nix-defexpr/channels

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -72,13 +73,13 @@ func find(profile string) (gens []Generation, cur uint64, hasCur bool, err error
 	dir, base := filepath.Dir(profile), filepath.Base(profile)
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, 0, false, fmt.Errorf("reading profile directory '%s': %w", dir, err)
+		return nil, 0, false, sysError("opening directory '"+dir+"'", err)
 	}
 	if target, lerr := os.Readlink(profile); lerr == nil {
 		cur, hasCur = parseName(base, target)
 	} else if _, serr := os.Stat(profile); serr == nil {
 		// A profile that is no symlink: Nix's readLink fails here.
-		return nil, 0, false, fmt.Errorf("reading symlink '%s': %w", profile, lerr)
+		return nil, 0, false, fmt.Errorf("'%s' is not a symlink", profile)
 	}
 	for _, e := range ents {
 		n, ok := parseName(base, e.Name())
@@ -119,7 +120,7 @@ func GenerationPath(profile string, n uint64) string {
 func Lock(ctx context.Context, profile string) (unlock func(), err error) {
 	l, err := local.LockPaths(ctx, []string{profile})
 	if err != nil {
-		return nil, fmt.Errorf("waiting for lock on profile '%s': %w", profile, err)
+		return nil, sysError("opening lock file '"+profile+".lock'", err)
 	}
 	return func() { l.Unlock(true) }, nil
 }
@@ -159,8 +160,10 @@ func CreateGeneration(ctx context.Context, profile, storePath string, roots Root
 // the profile lock: what `nix-env -p P --set PATH` does once the path is
 // valid. It returns the generation link.
 func Set(ctx context.Context, profile, storePath string, roots Roots) (string, error) {
-	if err := os.MkdirAll(filepath.Dir(profile), 0o755); err != nil {
-		return "", fmt.Errorf("creating profile directory: %w", err)
+	// Nix 2.8's opSet takes no lock and fails reading the directory; look
+	// first so a missing directory is reported the same way.
+	if _, _, _, err := find(profile); err != nil {
+		return "", err
 	}
 	unlock, err := Lock(ctx, profile)
 	if err != nil {
@@ -256,7 +259,7 @@ func remove(profile string, n uint64, dryRun bool, log io.Writer) error {
 	fmt.Fprintf(log, "removing profile version %d\n", n)
 	p := GenerationPath(profile, n)
 	if err := os.Remove(p); err != nil {
-		return fmt.Errorf("cannot unlink '%s': %w", p, err)
+		return sysError("cannot unlink '"+p+"'", err)
 	}
 	return nil
 }
@@ -456,6 +459,32 @@ func removeOld(ctx context.Context, dir string, useCutoff bool, cutoff time.Time
 		}
 	}
 	return nil
+}
+
+// A SysError reads like Nix's SysError: what failed, then strerror's text
+// (capitalised as glibc prints it). A wrapped error without an errno keeps
+// its own text.
+type SysError struct {
+	Op  string
+	Err error
+}
+
+func (e *SysError) Error() string {
+	var errno syscall.Errno
+	if errors.As(e.Err, &errno) {
+		t := errno.Error()
+		return e.Op + ": " + strings.ToUpper(t[:1]) + t[1:]
+	}
+	return e.Op + ": " + e.Err.Error()
+}
+
+func (e *SysError) Unwrap() error { return e.Err }
+
+func sysError(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &SysError{Op: op, Err: err}
 }
 
 func writable(dir string) bool { return unix.Access(dir, unix.W_OK) == nil }

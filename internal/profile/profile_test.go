@@ -292,6 +292,9 @@ func TestDeleteOldGenerationsAll(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	mk := func(p string) {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := Set(ctx, p, pathA, nil); err != nil {
 			t.Fatal(err)
 		}
