@@ -8,11 +8,18 @@ type Writer interface {
 
 const hexDigits = "0123456789abcdef"
 
-// Write writes s as a quoted JSON string: '"' and '\' escaped, control
-// characters as \b \f \n \r \t or \u00XX, every other byte (UTF-8 or not)
-// as it is — the way Nix's toJSON, derivation __json and .attrs.json print
-// strings.
-func Write(w Writer, s string) {
+// Write writes s as a quoted JSON string the way nlohmann::json's dump
+// does (fetcher attributes in messages, .attrs.json): '"' and '\' escaped,
+// control characters as \b \f \n \r \t or \u00XX, every other byte
+// (UTF-8 or not) as it is.
+func Write(w Writer, s string) { write(w, s, true) }
+
+// WriteNix writes s as Nix 2.8's own JSON writer (json.cc: builtins.toJSON,
+// a structured derivation's __json) does: like Write, except that only \n,
+// \r and \t have short escapes — \b and \f are \u0008 and \u000c.
+func WriteNix(w Writer, s string) { write(w, s, false) }
+
+func write(w Writer, s string, shortBF bool) {
 	w.WriteByte('"')
 	start := 0
 	for i := 0; i < len(s); i++ {
@@ -30,8 +37,16 @@ func Write(w Writer, s string) {
 		case '\\':
 			w.WriteString(`\\`)
 		case '\b':
+			if !shortBF {
+				w.WriteString(`\u0008`)
+				break
+			}
 			w.WriteString(`\b`)
 		case '\f':
+			if !shortBF {
+				w.WriteString(`\u000c`)
+				break
+			}
 			w.WriteString(`\f`)
 		case '\n':
 			w.WriteString(`\n`)

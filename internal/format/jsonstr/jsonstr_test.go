@@ -27,6 +27,14 @@ func TestWrite(t *testing.T) {
 	}
 }
 
+func TestWriteNix(t *testing.T) {
+	var sb strings.Builder
+	WriteNix(&sb, "a\"\\\b\f\n\r\t\x01")
+	if want := `"a\"\\\u0008\u000c\n\r\t\u0001"`; sb.String() != want {
+		t.Errorf("WriteNix = %s, want %s", sb.String(), want)
+	}
+}
+
 func BenchmarkWrite(b *testing.B) {
 	s := strings.Repeat("a fairly ordinary string with \"quotes\" and a\nnewline ", 20)
 	var sb strings.Builder

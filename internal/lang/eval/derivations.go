@@ -132,7 +132,7 @@ func (st *State) derivationStrict(pos ast.Pos, arg *Value) Value {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			jsonstr.Write(&b, m.key)
+			jsonstr.WriteNix(&b, m.key)
 			b.WriteByte(':')
 			b.WriteString(m.val)
 		}

@@ -38,17 +38,17 @@ func (st *State) writeJSON(b *strings.Builder, v *Value, strict bool, ctx *conte
 	case KString:
 		s := v.Str()
 		ctx.add(s.Ctx)
-		jsonstr.Write(b, s.S)
+		jsonstr.WriteNix(b, s.S)
 	case KPath:
 		sp := st.copyPathToStore(v.StrS(), pos)
 		ctx.addOne(sp)
-		jsonstr.Write(b, sp)
+		jsonstr.WriteNix(b, sp)
 	case KAttrs:
 		attrs := v.Attrs()
 		if f := attrs.Get(st.sToString); f != nil {
 			// tryAttrsToString: no coerceMore, no copying to the store
 			s := st.coerceToString(pos, v, ctx, false, false)
-			jsonstr.Write(b, s)
+			jsonstr.WriteNix(b, s)
 			return
 		}
 		if o := attrs.Get(st.sOutPath); o != nil {
@@ -61,7 +61,7 @@ func (st *State) writeJSON(b *strings.Builder, v *Value, strict bool, ctx *conte
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			jsonstr.Write(b, st.syms.Name(a.Name))
+			jsonstr.WriteNix(b, st.syms.Name(a.Name))
 			b.WriteByte(':')
 			st.writeJSON(b, a.Val, strict, ctx, attrPos(&a, ast.Pos{}))
 		}
