@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"path/filepath"
 
 	"gonix/internal/cli/args"
+	"gonix/internal/profile"
 	"gonix/internal/store/gc"
 )
 
@@ -58,8 +60,8 @@ const collectGarbageHelp = `Usage: nix-collect-garbage [OPTIONS]
 Delete unreachable store paths (nix-store --gc), after deleting old profile
 generations with -d.
 
-  -d, --delete-old            delete all old generations of all profiles (not implemented yet)
-      --delete-older-than Nd  delete generations older than N days (not implemented yet)
+  -d, --delete-old            delete all old generations of all profiles first
+      --delete-older-than Nd  delete generations older than N days first
       --dry-run               print what would be deleted; do not collect garbage
       --max-freed BYTES       stop after freeing BYTES (suffixes K, M, G, T)
 
@@ -91,22 +93,25 @@ func mainCollectGarbage(e *Env, program string, argv []string) int {
 }
 
 func runCollectGarbage(e *Env, o *collectGarbageOptions) error {
-	if o.removeOld {
-		// Deleting generations belongs to the profiles package, which
-		// does not exist yet; collecting without it would keep what the
-		// user asked to drop, so refuse rather than half-do it.
-		flag := "--delete-old"
-		if o.deleteOlder != "" {
-			flag = "--delete-older-than"
-		}
-		return fmt.Errorf("'nix-collect-garbage %s' is not implemented in gonix yet (it needs profile generations); 'nix-collect-garbage' without it collects garbage", flag)
-	}
-	if o.dryRun {
-		return nil
-	}
 	st, err := openLocalStore(e, &o.settings, false)
 	if err != nil {
 		return err
+	}
+	defer st.Close()
+	if o.removeOld {
+		// Nix 2.8: old generations of every profile below the state
+		// directory's profiles/ go first (printing what is removed).
+		out := bufio.NewWriter(e.Stdout)
+		err := profile.DeleteOldGenerationsAll(e.Ctx(), filepath.Join(st.RealStateDir(), "profiles"), o.deleteOlder, o.dryRun, out)
+		if ferr := out.Flush(); err == nil {
+			err = ferr
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if o.dryRun {
+		return nil
 	}
 	opts := gcSettings(e, &o.settings)
 	opts.Action = gc.DeleteDead
@@ -116,9 +121,6 @@ func runCollectGarbage(e *Env, o *collectGarbageOptions) error {
 	printFreed(out, res)
 	if ferr := out.Flush(); err == nil && ferr != nil {
 		err = fmt.Errorf("writing to stdout: %w", ferr)
-	}
-	if cerr := st.Close(); err == nil && cerr != nil {
-		err = cerr
 	}
 	return err
 }
