@@ -279,6 +279,8 @@ func (c *nixStoreCmd) run() error {
 		return c.opGC()
 	case "delete":
 		return c.opDelete()
+	case "optimise":
+		return c.opOptimise()
 	case "init":
 		if len(c.opFlags) > 0 {
 			return args.Usagef("unknown flag")
