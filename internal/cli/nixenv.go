@@ -15,10 +15,9 @@ import (
 	"gonix/internal/profile"
 )
 
-// nixEnvCmd is one nix-env invocation. Only the profile and generation
-// operations are implemented; the ones that build user environments
-// (--install, --upgrade, --uninstall, --query, --set-flag) are recognised
-// and refused.
+// nixEnvCmd is one nix-env invocation. The profile and generation
+// operations, --install, --uninstall and --query are implemented;
+// --upgrade and --set-flag are recognised and refused.
 type nixEnvCmd struct {
 	e        *Env
 	program  string
@@ -29,6 +28,7 @@ type nixEnvCmd struct {
 	help    bool
 	dryRun  bool
 	profile string // -p, made absolute
+	file    string // -f/--file
 	opFlags []string
 	opArgs  []string
 }
@@ -74,7 +74,13 @@ func (c *nixEnvCmd) legacyArg(arg string, rest []string) (int, error) {
 			return 0, err
 		}
 		c.profile = absPathIn(c.e.Dir, v)
-	case arg == "--force-name" || arg == "--file" || arg == "-f" || arg == "--system-filter":
+	case arg == "--file" || arg == "-f":
+		v, err := need()
+		if err != nil {
+			return 0, err
+		}
+		c.file = v
+	case arg == "--force-name" || arg == "--system-filter":
 		if _, err := need(); err != nil {
 			return 0, err
 		}
@@ -169,9 +175,12 @@ func mainNixEnv(e *Env, program string, argv []string) int {
 	err = c.run()
 	var usage *args.UsageError
 	var pusage *profile.UsageError
+	var exit *exitError
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &exit):
+		return exit.status
 	case errors.As(err, &usage):
 		fmt.Fprintf(e.Stderr, "error: %s\nTry '%s --help' for more information.\n", usage.Msg, program)
 	case errors.As(err, &pusage):
@@ -187,7 +196,8 @@ func (c *nixEnvCmd) run() error {
 	case "version":
 		printVersion(c.e, "nix-env")
 		return nil
-	case "set", "switch-generation", "rollback", "list-generations", "delete-generations", "switch-profile":
+	case "set", "switch-generation", "rollback", "list-generations", "delete-generations", "switch-profile",
+		"install", "uninstall", "query":
 	default:
 		return fmt.Errorf("'nix-env --%s' is not implemented in gonix yet", c.op)
 	}
@@ -206,6 +216,14 @@ func (c *nixEnvCmd) run() error {
 		if err := os.MkdirAll(filepath.Dir(c.profile), 0o755); err != nil && c.op == "set" {
 			return fmt.Errorf("creating the profile directory: %w", err)
 		}
+	}
+	switch c.op {
+	case "install":
+		return c.opInstall()
+	case "uninstall":
+		return c.opUninstall()
+	case "query":
+		return c.opQuery()
 	}
 	if len(c.opFlags) > 0 {
 		return args.Usagef("unknown flag '%s'", c.opFlags[0])
@@ -429,10 +447,15 @@ Operations implemented in gonix:
   --switch-profile, -S P      point ~/.nix-profile at the profile P
   --delete-generations GENS   delete generations: numbers, "old", "Nd" (older
                               than N days) or "+N" (keep the last N)
+  --install, -i ARGS          install store paths, or with -f FILE the
+                              derivations named (or with -A, at attribute paths)
+  --uninstall, -e NAMES       remove packages from the profile
+  --query, -q                 list installed (or with -a, available) packages;
+                              flags -P, --out-path, --no-name
   --version
 
-Not implemented yet: --install/-i, --upgrade/-u, --uninstall/-e, --query/-q,
---set-flag.
+Not implemented yet: --upgrade/-u, --set-flag, -q --json, the default
+expression ~/.nix-defexpr (use -f).
 
 Flags:
   --profile, -p PROFILE       use PROFILE instead of ~/.nix-profile
