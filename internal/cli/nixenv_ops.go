@@ -57,7 +57,7 @@ func (u *userEnv) queryInstSources(byAttr bool, sel []string) ([]envElem, error)
 			if err != nil {
 				return nil, err
 			}
-			name := sp[len(u.ls.StoreDir())+33:]
+			name := sp[len(u.ls.StoreDir())+34:] // after "/<hash>-"
 			el := envElem{name: name, meta: "{ }", outPath: sp}
 			if strings.HasSuffix(sp, ".drv") {
 				data, err := u.es.ReadDerivation(sp)
@@ -75,6 +75,9 @@ func (u *userEnv) queryInstSources(byAttr bool, sel []string) ([]envElem, error)
 			out = append(out, el)
 		}
 		return out, nil
+	}
+	if len(sel) == 0 {
+		return nil, nil
 	}
 	v, autoArgs, err := u.loadSource()
 	if err != nil {

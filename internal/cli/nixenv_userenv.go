@@ -109,6 +109,9 @@ func (u *userEnv) elemOf(v *eval.Value, attrPath string) (envElem, error) {
 	if el.system, err = u.attrString(v, "system"); err != nil {
 		return el, err
 	}
+	if sv, _ := u.attr(v, "system"); sv == nil {
+		el.system = "unknown" // DrvInfo::querySystem
+	}
 	if el.outPath, err = u.attrString(v, "outPath"); err != nil {
 		return el, err
 	}
