@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 	"unicode"
@@ -39,6 +40,9 @@ type Runner struct {
 	// NoBuildUsers keeps a root caller's builders running as root mapped
 	// to uid 1000 instead of as a build user (nixbld).
 	NoBuildUsers bool
+
+	mu      sync.Mutex
+	cleaned map[int]bool // build users whose leftover processes were killed
 }
 
 var _ build.Runner = (*Runner)(nil)
@@ -76,10 +80,22 @@ func (r *Runner) Run(ctx context.Context, job *build.Job) (err error) {
 	var bu *buildUser
 	if uid == 0 && !r.NoBuildUsers {
 		stateDir := filepath.Join(filepath.Dir(job.RealStoreDir), "var/nix")
-		if bu, err = allocBuildUser(ctx, stateDir); err != nil {
+		if bu, err = allocBuildUser(ctx, stateDir, job.RealStoreDir != job.StoreDir); err != nil {
 			return err
 		}
 		defer bu.release()
+		if r.cleaned == nil {
+			r.cleaned = map[int]bool{}
+		}
+		r.mu.Lock()
+		first := !r.cleaned[bu.uid]
+		r.cleaned[bu.uid] = true
+		r.mu.Unlock()
+		if first {
+			if err := killUser(bu.uid); err != nil {
+				return err
+			}
+		}
 		if err := chownTree(job.BuildDir, bu.uid, bu.gid); err != nil {
 			return err
 		}

@@ -73,20 +73,32 @@ func scanColon(path string, f func([]string)) error {
 	return sc.Err()
 }
 
-// allocBuildUser takes a free build user: an exclusive lock on
-// <stateDir>/userpool/<uid>, the same files Nix locks, so gonix and Nix
-// never hand one build user to two builds at once.
-func allocBuildUser(ctx context.Context, stateDir string) (*buildUser, error) {
-	users, err := nixbldUsers()
-	if err != nil {
-		return nil, fmt.Errorf("reading the build users: %w", err)
+// chrootPool is where builds of chroot stores lock their build users: one
+// place for the whole machine (a chroot store's own state directory would
+// let two stores hand out one uid at once), outside /nix.
+const chrootPool = "/run/gonix/userpool"
+
+// allocBuildUser takes a free build user. For the store at its logical
+// place that is a nixbld member locked through <stateDir>/userpool/<uid>,
+// the files Nix locks, so gonix and Nix never share one. Chroot stores use
+// uids of their own (30001+), locked in chrootPool, so they cannot meet a
+// build of Nix's either.
+func allocBuildUser(ctx context.Context, stateDir string, chroot bool) (*buildUser, error) {
+	var users [][2]int
+	pool := filepath.Join(stateDir, "userpool")
+	if chroot {
+		pool = chrootPool
+	} else {
+		var err error
+		if users, err = nixbldUsers(); err != nil {
+			return nil, fmt.Errorf("reading the build users: %w", err)
+		}
 	}
 	if len(users) == 0 {
 		for i := 0; i < fallbackCount; i++ {
 			users = append(users, [2]int{fallbackFirstUID + i, fallbackGID})
 		}
 	}
-	pool := filepath.Join(stateDir, "userpool")
 	if err := os.MkdirAll(pool, 0o755); err != nil {
 		return nil, fmt.Errorf("creating '%s': %w", pool, err)
 	}
@@ -129,4 +141,35 @@ func chownTree(root string, uid, gid int) error {
 		}
 		return nil
 	})
+}
+
+// killUser kills every process running as uid (Nix's killUser before it
+// hands a build user to a build): leftovers of a build whose gonix died
+// must not share the build user with the next one.
+func killUser(uid int) error {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return fmt.Errorf("listing processes: %w", err)
+	}
+	want := strconv.Itoa(uid)
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		data, err := os.ReadFile("/proc/" + e.Name() + "/status")
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			if strings.HasPrefix(line, "Uid:") {
+				f := strings.Fields(line)
+				if len(f) > 1 && f[1] == want {
+					unix.Kill(pid, unix.SIGKILL)
+				}
+				break
+			}
+		}
+	}
+	return nil
 }
