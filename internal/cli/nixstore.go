@@ -150,43 +150,8 @@ func (c *nixStoreCmd) legacyArg(arg string, rest []string) (int, error) {
 func (c *nixStoreCmd) parse(argv []string) error {
 	var p args.Parser
 	p.Add(args.CommonFlags(&c.settings, "nix-store")...)
-	argv = append([]string(nil), argv...)
-	dashDash := false
-	for i := 0; i < len(argv); {
-		arg := argv[i]
-		if !dashDash {
-			if parts := args.Expand(arg); len(parts) > 1 {
-				argv = append(append(append([]string{}, argv[:i]...), parts...), argv[i+1:]...)
-				arg = argv[i]
-			}
-		}
-		switch {
-		case !dashDash && arg == "--":
-			dashDash = true
-			i++
-		case !dashDash && arg != "" && arg[0] == '-':
-			rest := argv[i+1:]
-			if f, ok := p.Lookup(arg); ok && !f.Legacy {
-				if len(rest) < f.Arity {
-					return args.Usagef("flag '%s' requires %d argument(s)", arg, f.Arity)
-				}
-				if err := f.Handle(arg, rest[:f.Arity]); err != nil {
-					return err
-				}
-				i += 1 + f.Arity
-				continue
-			}
-			n, err := c.legacyArg(arg, rest)
-			if err != nil {
-				return err
-			}
-			i += 1 + n
-		default:
-			if _, err := c.legacyArg(arg, nil); err != nil {
-				return err
-			}
-			i++
-		}
+	if err := p.ParseOps(argv, false, c.legacyArg); err != nil {
+		return err
 	}
 	if c.op == "" && !c.help {
 		return args.Usagef("no operation specified")

@@ -173,3 +173,55 @@ func (p *Parser) positional(arg string) error {
 	}
 	return p.Positional(arg)
 }
+
+// ParseOps parses the command line of a classic command with operations
+// (nix-store, nix-env): every flag p knows that is not Legacy is handled
+// here; everything else — operation flags, their flags, arguments — goes
+// to legacy in order, which returns how many of the following arguments it
+// consumed. An argument that is not a flag is offered the rest of the line
+// when restToPositional is set (nix-env), none otherwise (nix-store).
+func (p *Parser) ParseOps(argv []string, restToPositional bool, legacy func(arg string, rest []string) (int, error)) error {
+	argv = append([]string(nil), argv...)
+	dashDash := false
+	for i := 0; i < len(argv); {
+		arg := argv[i]
+		if !dashDash {
+			if parts := Expand(arg); len(parts) > 1 {
+				argv = append(append(append([]string{}, argv[:i]...), parts...), argv[i+1:]...)
+				arg = argv[i]
+			}
+		}
+		switch {
+		case !dashDash && arg == "--":
+			dashDash = true
+			i++
+		case !dashDash && arg != "" && arg[0] == '-':
+			rest := argv[i+1:]
+			if f, ok := p.Lookup(arg); ok && !f.Legacy {
+				if len(rest) < f.Arity {
+					return Usagef("flag '%s' requires %d argument(s)", arg, f.Arity)
+				}
+				if err := f.Handle(arg, rest[:f.Arity]); err != nil {
+					return err
+				}
+				i += 1 + f.Arity
+				continue
+			}
+			n, err := legacy(arg, rest)
+			if err != nil {
+				return err
+			}
+			i += 1 + n
+		default:
+			var rest []string
+			if restToPositional {
+				rest = argv[i+1:]
+			}
+			if _, err := legacy(arg, rest); err != nil {
+				return err
+			}
+			i++
+		}
+	}
+	return nil
+}
