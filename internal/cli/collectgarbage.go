@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"path/filepath"
 
@@ -69,27 +68,8 @@ generations with -d.
 
 func mainCollectGarbage(e *Env, program string, argv []string) int {
 	o, act, err := parseCollectGarbage(argv)
-	if status, done := finishParse(e, program, &o.settings, err); done && act == actionRun {
-		return status
-	}
-	switch act {
-	case actionHelp:
-		fmt.Fprint(e.Stdout, collectGarbageHelp)
-		return 0
-	case actionVersion:
-		printVersion(e, "nix-collect-garbage")
-		return 0
-	}
-	if err := runCollectGarbage(e, o); err != nil {
-		var usage *args.UsageError
-		if errors.As(err, &usage) {
-			fmt.Fprintf(e.Stderr, "error: %s\nTry '%s --help' for more information.\n", usage.Msg, program)
-		} else {
-			fmt.Fprintf(e.Stderr, "error: %s\n", err)
-		}
-		return 1
-	}
-	return 0
+	return legacyMain(e, program, "nix-collect-garbage", &o.settings, act, err, collectGarbageHelp,
+		func() error { return runCollectGarbage(e, o) })
 }
 
 func runCollectGarbage(e *Env, o *collectGarbageOptions) error {

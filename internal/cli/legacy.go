@@ -80,3 +80,31 @@ const commonHelp = `Common flags:
       --help, --version
 Short flags combine: -vvK is -v -v -K. "--" ends the flags.
 `
+
+// legacyMain finishes a classic command once its line is parsed: warnings
+// and parse errors (finishParse), --help (help) and --version, then run,
+// whose error is printed as Nix prints it — with the --help hint for a
+// usage error — giving exit status 1.
+func legacyMain(e *Env, program, name string, s *args.Settings, act legacyAction, parseErr error, help string, run func() error) int {
+	if status, done := finishParse(e, program, s, parseErr); done && act == actionRun {
+		return status
+	}
+	switch act {
+	case actionHelp:
+		fmt.Fprint(e.Stdout, help)
+		return 0
+	case actionVersion:
+		printVersion(e, name)
+		return 0
+	}
+	if err := run(); err != nil {
+		var usage *args.UsageError
+		if errors.As(err, &usage) {
+			fmt.Fprintf(e.Stderr, "error: %s\nTry '%s --help' for more information.\n", usage.Msg, program)
+		} else {
+			fmt.Fprintf(e.Stderr, "error: %s\n", err)
+		}
+		return 1
+	}
+	return 0
+}

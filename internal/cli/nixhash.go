@@ -86,27 +86,8 @@ func parseNixHash(argv []string) (*NixHashOptions, legacyAction, error) {
 // mainNixHash is the nix-hash command.
 func mainNixHash(e *Env, program string, argv []string) int {
 	o, act, err := parseNixHash(argv)
-	if status, done := finishParse(e, program, &o.Settings, err); done && act == actionRun {
-		return status
-	}
-	switch act {
-	case actionHelp:
-		fmt.Fprint(e.Stdout, nixHashHelp)
-		return 0
-	case actionVersion:
-		printVersion(e, "nix-hash")
-		return 0
-	}
-	if err := runNixHash(e, o); err != nil {
-		var usage *args.UsageError
-		if errors.As(err, &usage) {
-			fmt.Fprintf(e.Stderr, "error: %s\nTry '%s --help' for more information.\n", usage.Msg, program)
-		} else {
-			fmt.Fprintf(e.Stderr, "error: %s\n", err)
-		}
-		return 1
-	}
-	return 0
+	return legacyMain(e, program, "nix-hash", &o.Settings, act, err, nixHashHelp,
+		func() error { return runNixHash(e, o) })
 }
 
 // runNixHash prints one line per argument and stops at the first error;
