@@ -1,9 +1,3 @@
-//go:build gcsafety
-
-// This test fails on gonix as of this commit, through two bugs it found
-// (see the commit message): it is behind the gcsafety build tag until they
-// are fixed. Run it with `go test -tags gcsafety ./tests/gcsafety`.
-
 package gcsafety
 
 import (

@@ -120,6 +120,17 @@ func Collect(ctx context.Context, st *local.Store, opts Options) (*Results, erro
 	defer release()
 
 	c.opts.Roots.info("finding garbage collector roots...")
+	// Temporary roots first: a process may hold one, make a permanent
+	// root (a result link) while the permanent roots are being read, and
+	// exit before its temporary roots would be read.
+	temp := Roots{}
+	if err := findTempRoots(ctx, st, &c.opts.Roots, temp); err != nil {
+		return nil, err
+	}
+	for p := range temp {
+		c.roots[p] = true
+		c.tempHashes[hashPart(st.StoreDir(), p)] = true
+	}
 	roots := Roots{}
 	if !opts.IgnoreLiveness {
 		if err := findRootsNoTemp(ctx, st, &c.opts.Roots, roots); err != nil {
@@ -128,14 +139,6 @@ func Collect(ctx context.Context, st *local.Store, opts Options) (*Results, erro
 	}
 	for p := range roots {
 		c.roots[p] = true
-	}
-	temp := Roots{}
-	if err := findTempRoots(ctx, st, &c.opts.Roots, temp); err != nil {
-		return nil, err
-	}
-	for p := range temp {
-		c.roots[p] = true
-		c.tempHashes[hashPart(st.StoreDir(), p)] = true
 	}
 
 	switch {

@@ -19,16 +19,30 @@ func (s *Store) AddTempRoot(ctx context.Context, path string) error {
 	defer s.mu.Unlock()
 	if s.tempRoots == nil {
 		p := s.realState + "/temproots/" + strconv.Itoa(os.Getpid())
-		os.Remove(p) // a stale file of a dead process with our pid
-		f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL|unix.O_CLOEXEC, 0o600)
-		if err != nil {
-			return fmt.Errorf("creating temporary roots file: %w", err)
-		}
-		if err := flock(ctx, f, unix.LOCK_EX); err != nil {
+		for {
+			os.Remove(p) // a stale file of a dead process with our pid
+			f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+			if err != nil {
+				return fmt.Errorf("creating temporary roots file: %w", err)
+			}
+			if err := flock(ctx, f, unix.LOCK_EX); err != nil {
+				f.Close()
+				return err
+			}
+			// A collector may have taken it for stale between the open
+			// and the lock: it then unlinked it and wrote "d". Start
+			// again (it cannot do that once we hold the lock).
+			st, err := f.Stat()
+			if err != nil {
+				f.Close()
+				return fmt.Errorf("statting temporary roots file: %w", err)
+			}
+			if st.Size() == 0 {
+				s.tempRoots = f
+				break
+			}
 			f.Close()
-			return err
 		}
-		s.tempRoots = f
 	}
 	if s.gcLock == nil {
 		f, err := openLockFile(s.realState + "/gc.lock")
