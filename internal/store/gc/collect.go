@@ -76,9 +76,16 @@ type collector struct {
 	alive      map[string]bool
 	dead       map[string]bool
 	referrers  map[string][]string
-	results    Results
-	resultSet  map[string]bool
-	maxFreed   uint64
+	// valid is the set of valid paths, read once (the collector holds the
+	// GC lock; paths registered meanwhile are temp-rooted, hence alive).
+	valid map[string]bool
+	// pending are dead valid paths whose registrations are dropped
+	// together, in one transaction, before their files are deleted.
+	pending   []string
+	batch     int
+	results   Results
+	resultSet map[string]bool
+	maxFreed  uint64
 }
 
 // Collect runs the garbage collector (Nix 2.8's
@@ -141,6 +148,22 @@ func Collect(ctx context.Context, st *local.Store, opts Options) (*Results, erro
 		c.roots[p] = true
 	}
 
+	all, err := st.QueryAllValidPaths(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.valid = make(map[string]bool, len(all))
+	for _, p := range all {
+		c.valid[p] = true
+	}
+	if c.referrers, err = st.ReferrersOfAll(ctx); err != nil {
+		return nil, err
+	}
+	c.batch = 512
+	if c.maxFreed != math.MaxUint64 {
+		c.batch = 1 // stop exactly where Nix would
+	}
+
 	switch {
 	case opts.Action == DeleteSpecific:
 		for _, p := range opts.PathsToDelete {
@@ -160,6 +183,10 @@ func Collect(ctx context.Context, st *local.Store, opts Options) (*Results, erro
 		if err := c.walkStore(); err != nil && !errors.Is(err, errLimit) {
 			return &c.results, err
 		}
+	}
+
+	if err := c.flushPending(); err != nil && !errors.Is(err, errLimit) {
+		return &c.results, err
 	}
 
 	switch opts.Action {
@@ -261,11 +288,41 @@ func liveTempName(name string) bool {
 }
 
 // deleteFromStore deletes one entry of the store directory and counts it.
+// A valid path joins the batch whose registrations are dropped together
+// before their files go; anything else is deleted at once.
 func (c *collector) deleteFromStore(name string) error {
 	p := c.st.StoreDir() + "/" + name
 	c.opts.Roots.info("deleting '%s'", p)
 	c.resultSet[p] = true
-	freed, err := c.st.DeletePath(c.ctx, p)
+	if c.valid[p] {
+		delete(c.valid, p)
+		c.pending = append(c.pending, p)
+		if len(c.pending) >= c.batch {
+			return c.flushPending()
+		}
+		return nil
+	}
+	return c.removeFiles(p)
+}
+
+// flushPending drops the pending registrations in one transaction, then
+// deletes their files.
+func (c *collector) flushPending() error {
+	batch := c.pending
+	c.pending = nil
+	if err := c.st.InvalidatePaths(c.ctx, batch); err != nil {
+		return err
+	}
+	for _, p := range batch {
+		if err := c.removeFiles(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *collector) removeFiles(p string) error {
+	freed, err := c.st.RemoveFiles(c.ctx, p)
 	c.results.BytesFreed += freed
 	if err != nil {
 		return err
@@ -310,21 +367,10 @@ func (c *collector) deleteReferrersClosure(start string) error {
 		if c.opts.Action == DeleteSpecific && !c.specific[p] {
 			return nil
 		}
-		valid, err := c.st.IsValidPath(c.ctx, p)
-		if err != nil {
-			return err
-		}
-		if !valid {
+		if !c.valid[p] {
 			continue
 		}
-		refs, ok := c.referrers[p]
-		if !ok {
-			refs, err = c.st.QueryReferrers(c.ctx, p)
-			if err != nil {
-				return err
-			}
-			c.referrers[p] = refs
-		}
+		refs := c.referrers[p]
 		for _, r := range refs {
 			enqueue(r)
 		}
@@ -335,11 +381,7 @@ func (c *collector) deleteReferrersClosure(start string) error {
 			}
 			for _, name := range sortedMapKeys(outs) {
 				o := outs[name]
-				ok, err := c.st.IsValidPath(c.ctx, o)
-				if err != nil {
-					return err
-				}
-				if !ok {
+				if !c.valid[o] {
 					continue
 				}
 				info, err := c.st.QueryPathInfo(c.ctx, o)
