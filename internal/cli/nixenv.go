@@ -16,8 +16,8 @@ import (
 )
 
 // nixEnvCmd is one nix-env invocation. The profile and generation
-// operations, --install, --uninstall and --query are implemented;
-// --upgrade and --set-flag are recognised and refused.
+// operations, --install, --uninstall, --upgrade, --set-flag and --query
+// are implemented.
 type nixEnvCmd struct {
 	e        *Env
 	program  string
@@ -162,7 +162,7 @@ func (c *nixEnvCmd) run() error {
 		printVersion(c.e, "nix-env")
 		return nil
 	case "set", "switch-generation", "rollback", "list-generations", "delete-generations", "switch-profile",
-		"install", "uninstall", "query":
+		"install", "uninstall", "query", "upgrade", "set-flag":
 	default:
 		return fmt.Errorf("'nix-env --%s' is not implemented in gonix yet", c.op)
 	}
@@ -189,6 +189,10 @@ func (c *nixEnvCmd) run() error {
 		return c.opUninstall()
 	case "query":
 		return c.opQuery()
+	case "upgrade":
+		return c.opUpgrade()
+	case "set-flag":
+		return c.opSetFlag()
 	}
 	if len(c.opFlags) > 0 {
 		return args.Usagef("unknown flag '%s'", c.opFlags[0])
@@ -415,11 +419,14 @@ Operations implemented in gonix:
   --install, -i ARGS          install store paths, or with -f FILE the
                               derivations named (or with -A, at attribute paths)
   --uninstall, -e NAMES       remove packages from the profile
+  --upgrade, -u [NAMES]       with -f FILE, replace installed packages by newer
+                              versions (--lt, --leq, --eq, --always)
+  --set-flag NAME VALUE NAMES set a meta attribute (priority, active, keep)
   --query, -q                 list installed (or with -a, available) packages;
                               flags -P, --out-path, --no-name
   --version
 
-Not implemented yet: --upgrade/-u, --set-flag, -q --json, the default
+Not implemented yet: -q --json, the default
 expression ~/.nix-defexpr (use -f).
 
 Flags:
