@@ -336,7 +336,14 @@ Manipulate or query the Nix store. Exactly one operation:
         --outputs, -R/--requisites [--include-outputs], --references,
         --referrers, --referrers-closure, -d/--deriver,
         -b/--binding NAME, --hash, --size, --tree, --graph, --graphml,
-        --resolve, -u/--use-output
+        --resolve, -u/--use-output, --roots
+  -r, --realise [--dry-run] [--ignore-unknown] PATHS
+                           build derivations (or check paths), print outputs
+  -l, --read-log PATHS     print the build log of derivations or outputs
+      --gc [--print-roots | --print-live | --print-dead] [--max-freed N]
+                           delete unreachable paths
+      --delete PATHS       delete paths nothing alive refers to
+      --optimise           hard-link identical files through .links
       --print-env DRV      print a derivation's environment as shell code
       --dump PATH          write the NAR serialisation of PATH to stdout
       --restore PATH       unpack a NAR read from stdin at PATH
@@ -351,9 +358,8 @@ Manipulate or query the Nix store. Exactly one operation:
       --load-db            register the paths of a --dump-db read from stdin
       --init               create the store if it does not exist
 
-Not implemented yet in gonix: --realise, --delete, --gc, --read-log,
---register-validity, --repair-path, --optimise, --serve,
---generate-binary-cache-key, -q --roots, -q --force-realise.
+Not implemented yet in gonix: --register-validity, --repair-path, --serve,
+--generate-binary-cache-key, -q --force-realise, --realise --check/--repair.
 
 Flags of every operation:
       --add-root PATH      register results as GC roots at PATH
