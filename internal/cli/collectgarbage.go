@@ -80,8 +80,8 @@ func runCollectGarbage(e *Env, o *collectGarbageOptions) error {
 	defer st.Close()
 	if o.removeOld {
 		// Nix 2.8: old generations of every profile below the state
-		// directory's profiles/ go first (printing what is removed).
-		out := bufio.NewWriter(e.Stdout)
+		// directory's profiles/ go first, reported on stderr (printInfo).
+		out := bufio.NewWriter(e.Stderr)
 		err := profile.DeleteOldGenerationsAll(e.Ctx(), filepath.Join(st.RealStateDir(), "profiles"), o.deleteOlder, o.dryRun, out)
 		if ferr := out.Flush(); err == nil {
 			err = ferr

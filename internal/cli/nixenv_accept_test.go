@@ -173,12 +173,6 @@ step nix-env -p $P --set-flag keep true bar
 step nix-env -p $P -f $T/pkgs.nix -u --always
 ` + acceptGCStep
 
-// acceptGCStep ends the sequence once gonix's nix-collect-garbage -d
-// prints "removing old generations of profile …" on stderr as Nix 2.8
-// does (printInfo); it prints it on stdout today (collectgarbage.go), the
-// one difference this test finds. Until then the step is left out.
-const acceptGCStep = ""
-
-// acceptGCStepPending is the step to put in acceptGCStep.
-const acceptGCStepPending = `step nix-collect-garbage -d
+// acceptGCStep ends the sequence: nix-collect-garbage -d.
+const acceptGCStep = `step nix-collect-garbage -d
 `
