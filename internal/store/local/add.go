@@ -194,6 +194,10 @@ func (s *Store) install(ctx context.Context, info *store.PathInfo, obj string, d
 		lock.Unlock(true)
 		return fmt.Errorf("moving '%s' into the store: %w", info.Path, err)
 	}
+	if err := s.optimiseNew(ctx, real); err != nil {
+		lock.Unlock(true)
+		return err
+	}
 	e := pendingEntry{regEntry: regEntry{info: info, drv: drv, checkOutputs: drv != nil}, lock: lock}
 	if deferred {
 		return s.enqueue(ctx, e, "")
@@ -279,6 +283,9 @@ func (s *Store) AddText(ctx context.Context, name, text string, refs []string) (
 	// file is renamed over whatever is there in one step, so two writers
 	// racing on it write the same bytes and a reader never sees it absent.
 	if err := writeText(s.RealPath(p), text); err != nil {
+		return "", err
+	}
+	if err := s.optimiseNew(ctx, s.RealPath(p)); err != nil {
 		return "", err
 	}
 	narHash, narSize := textNarHash(text)
@@ -445,10 +452,17 @@ func (s *Store) AddFixed(ctx context.Context, name, src string, method store.Met
 // RegisterValidPaths registers paths that are already in place on disk and
 // canonical (build outputs), in one transaction after a file system sync:
 // Nix's registerValidPaths. A .drv among them gets its DerivationOutputs
-// rows and an output check. The caller holds the paths' locks.
+// rows and an output check. The caller holds the paths' locks. With
+// auto-optimise-store the paths are optimised first, as Nix 2.8's
+// registerOutputs does before it registers them.
 func (s *Store) RegisterValidPaths(ctx context.Context, infos []*store.PathInfo) error {
 	if err := s.Flush(ctx); err != nil {
 		return err
+	}
+	for _, info := range infos {
+		if err := s.optimiseNew(ctx, s.RealPath(info.Path)); err != nil {
+			return err
+		}
 	}
 	entries := make([]regEntry, 0, len(infos))
 	for _, info := range infos {

@@ -35,6 +35,9 @@ type Options struct {
 	NoSync bool
 	// Now returns the registration time; nil means time.Now.
 	Now func() time.Time
+	// AutoOptimise is the auto-optimise-store setting: every newly added
+	// object is deduplicated through .links before it is registered.
+	AutoOptimise bool
 }
 
 // Store is an open local store. It is safe for use by several goroutines.
@@ -46,6 +49,8 @@ type Store struct {
 	readOnly  bool
 	noSync    bool
 	now       func() time.Time
+	// autoOptimise: see Options.AutoOptimise.
+	autoOptimise bool
 
 	bigLock *os.File
 
@@ -69,6 +74,8 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		readOnly: opts.ReadOnly,
 		noSync:   opts.NoSync,
 		now:      opts.Now,
+
+		autoOptimise: opts.AutoOptimise,
 
 		pendingSet: make(map[string]string),
 	}

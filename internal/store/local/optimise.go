@@ -63,6 +63,28 @@ func (s *Store) Optimise(ctx context.Context, log Logger) (OptimiseStats, error)
 	return stats, nil
 }
 
+// optimiseNew is Nix 2.8's LocalStore::optimisePath, called for every
+// object the store adds (addToStore, addToStoreFromDump, addTextToStore,
+// registerOutputs) once it is in place and before it is registered: with
+// auto-optimise-store set, its files are linked to .links as Optimise
+// would. Nix starts each such call with an empty inode set, so every file
+// of the new object is hashed.
+func (s *Store) optimiseNew(ctx context.Context, realPath string) error {
+	if !s.autoOptimise {
+		return nil
+	}
+	o := &optimiser{s: s, log: stderrLogger{}, stats: new(OptimiseStats),
+		linksDir: s.realStore + "/.links", inodes: make(map[uint64]bool)}
+	return o.optimisePath(ctx, realPath)
+}
+
+// stderrLogger prints auto-optimisation's warnings where Nix's go: the
+// process's standard error.
+type stderrLogger struct{}
+
+func (stderrLogger) Error(msg string) { fmt.Fprintln(os.Stderr, msg) }
+func (stderrLogger) Info(msg string)  { fmt.Fprintln(os.Stderr, msg) }
+
 type optimiser struct {
 	s        *Store
 	log      Logger
