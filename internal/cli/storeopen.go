@@ -109,7 +109,11 @@ func openLocalStore(e *Env, settings *args.Settings, readOnly bool) (*local.Stor
 			return nil, fmt.Errorf("creating the store root '%s': %w", loc.root, err)
 		}
 	}
-	s, err := local.Open(e.Ctx(), local.Options{Root: loc.root, StoreDir: loc.storeDir, StateDir: loc.stateDir, ReadOnly: readOnly})
+	opts := local.Options{Root: loc.root, StoreDir: loc.storeDir, StateDir: loc.stateDir, ReadOnly: readOnly}
+	if v, ok := settings.Lookup("auto-optimise-store"); ok {
+		opts.AutoOptimise = v == "true" || v == "1" || v == "yes"
+	}
+	s, err := local.Open(e.Ctx(), opts)
 	if err != nil {
 		return nil, err
 	}
