@@ -416,18 +416,17 @@ Operations implemented in gonix:
   --switch-profile, -S P      point ~/.nix-profile at the profile P
   --delete-generations GENS   delete generations: numbers, "old", "Nd" (older
                               than N days) or "+N" (keep the last N)
-  --install, -i ARGS          install store paths, or with -f FILE the
-                              derivations named (or with -A, at attribute paths)
+  --install, -i ARGS          install store paths, or the derivations of -f FILE
+                              (default ~/.nix-defexpr) named (or with -A, at
+                              attribute paths)
   --uninstall, -e NAMES       remove packages from the profile
-  --upgrade, -u [NAMES]       with -f FILE, replace installed packages by newer
+  --upgrade, -u [NAMES]       replace installed packages by newer
                               versions (--lt, --leq, --eq, --always)
   --set-flag NAME VALUE NAMES set a meta attribute (priority, active, keep)
   --query, -q                 list installed (or with -a, available) packages;
-                              flags -P, --out-path, --no-name
+                              flags -P, --out-path, --drv-path, --system,
+                              --no-name, --json, --meta
   --version
-
-Not implemented yet: -q --json, the default
-expression ~/.nix-defexpr (use -f).
 
 Flags:
   --profile, -p PROFILE       use PROFILE instead of ~/.nix-profile

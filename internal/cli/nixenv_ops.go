@@ -8,24 +8,19 @@ import (
 
 	"gonix/internal/cli/args"
 	"gonix/internal/format/derivation"
+	"gonix/internal/lang/ast"
 	"gonix/internal/lang/eval"
 )
 
-// loadSource evaluates the -f file (auto-called with --arg/--argstr).
+// loadSource evaluates the -f file or ~/.nix-defexpr (auto-called with
+// --arg/--argstr).
 func (u *userEnv) loadSource() (*eval.Value, *eval.Bindings, error) {
 	c := u.c
-	if c.file == "" {
-		return nil, nil, fmt.Errorf("nix-env without -f (the default expression ~/.nix-defexpr) is not implemented in gonix yet")
-	}
 	autoArgs, err := buildAutoArgs(u.st, c.e, &InstantiateOptions{EvalArgs: c.eval})
 	if err != nil {
 		return nil, nil, err
 	}
-	expr, err := u.st.ParseFile(absPathIn(c.e.Dir, c.file))
-	if err != nil {
-		return nil, nil, err
-	}
-	v, err := u.st.Eval(expr)
+	v, err := u.loadSourceExpr(c.sourceExprPath())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -102,20 +97,113 @@ func (u *userEnv) queryInstSources(byAttr bool, sel []string) ([]envElem, error)
 	if err != nil {
 		return nil, err
 	}
+	done := make([]bool, len(all))
 	var out []envElem
 	for _, s := range sel {
-		n := 0
-		for _, el := range all {
+		var matches []int
+		for i, el := range all {
 			if drvNameMatches(s, el.name) {
-				out = append(out, el)
-				n++
+				matches = append(matches, i)
 			}
 		}
-		if n == 0 {
+		if len(matches) == 0 {
 			return nil, fmt.Errorf("selector '%s' matches no derivations", s)
+		}
+		if matches, err = u.pickNewestOnly(all, matches); err != nil {
+			return nil, err
+		}
+		for _, i := range matches {
+			if !done[i] {
+				done[i] = true
+				out = append(out, all[i])
+			}
 		}
 	}
 	return out, nil
+}
+
+// pickNewestOnly is 2.8's pickNewestOnly: of the matches sharing a
+// package name, the one for this system, else of the highest priority
+// (lowest meta.priority), else of the newest version, else the first;
+// the result ordered by package name.
+func (u *userEnv) pickNewestOnly(all []envElem, matches []int) ([]int, error) {
+	thisSystem, err := u.currentSystem()
+	if err != nil {
+		return nil, err
+	}
+	newest := map[string]int{}
+	multiple := map[string]bool{}
+	for _, i := range matches {
+		el := all[i]
+		name, version := parseDrvName(el.name)
+		cmp := 1
+		if j, ok := newest[name]; ok {
+			other := all[j]
+			switch {
+			case el.system == other.system:
+				cmp = 0
+			case el.system == thisSystem:
+				cmp = 1
+			case other.system == thisSystem:
+				cmp = -1
+			default:
+				cmp = 0
+			}
+			if cmp == 0 {
+				p1, err := u.metaInt(el, "priority", 0)
+				if err != nil {
+					return nil, err
+				}
+				p2, err := u.metaInt(other, "priority", 0)
+				if err != nil {
+					return nil, err
+				}
+				cmp = cmpInt64(p2, p1)
+			}
+			if cmp == 0 {
+				_, v2 := parseDrvName(other.name)
+				cmp = compareVersions(version, v2)
+			}
+		}
+		if cmp > 0 {
+			newest[name] = i
+			delete(multiple, el.name)
+		} else if cmp == 0 {
+			multiple[el.name] = true
+		}
+	}
+	names := make([]string, 0, len(newest))
+	for n := range newest {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	out := make([]int, 0, len(names))
+	for _, n := range names {
+		// 2.8 records the full name but asks for the package name, so
+		// only version-less names are warned about.
+		if multiple[n] {
+			fmt.Fprintf(u.c.e.Stderr, "warning: there are multiple derivations named '%s'; using the first one\n", n)
+		}
+		out = append(out, newest[n])
+	}
+	return out, nil
+}
+
+// currentSystem is the system the evaluator builds for
+// (builtins.currentSystem, Nix's settings.thisSystem).
+func (u *userEnv) currentSystem() (string, error) {
+	expr, err := u.st.ParseString("builtins.currentSystem", u.c.e.Dir, ast.OriginString)
+	if err != nil {
+		return "", err
+	}
+	v, err := u.st.Eval(expr)
+	if err != nil {
+		return "", err
+	}
+	if err := u.st.Force(v); err != nil {
+		return "", err
+	}
+	return v.StrS(), nil
 }
 
 func (c *nixEnvCmd) opInstall() error {
@@ -212,6 +300,7 @@ func (c *nixEnvCmd) opUninstall() error {
 
 func (c *nixEnvCmd) opQuery() error {
 	available, attrPath, noName, outPath, jsonOut := false, false, false, false, false
+	drvPath, system, meta := false, false, false
 	for i := 0; i < len(c.opFlags); i++ {
 		switch f := c.opFlags[i]; f {
 		case "--installed":
@@ -224,6 +313,12 @@ func (c *nixEnvCmd) opQuery() error {
 			noName = true
 		case "--out-path":
 			outPath = true
+		case "--drv-path":
+			drvPath = true
+		case "--system":
+			system = true
+		case "--meta":
+			meta = true
 		case "--json":
 			jsonOut = true
 		default:
@@ -232,9 +327,6 @@ func (c *nixEnvCmd) opQuery() error {
 	}
 	if attrPath && !available {
 		return args.Usagef("--attr-path(-P) only works with --available")
-	}
-	if jsonOut {
-		return fmt.Errorf("'nix-env -q --json' is not implemented in gonix yet")
 	}
 	if len(c.opArgs) > 0 {
 		return fmt.Errorf("'nix-env -q' with selectors is not implemented in gonix yet")
@@ -245,8 +337,11 @@ func (c *nixEnvCmd) opQuery() error {
 	}
 	defer u.Close()
 	var elems []envElem
+	var root *eval.Value
 	if available {
-		elems, err = u.availableElems()
+		if root, _, err = u.loadSource(); err == nil {
+			elems, err = u.elemsOf(root, "")
+		}
 	} else {
 		elems, err = u.queryInstalled()
 	}
@@ -254,6 +349,16 @@ func (c *nixEnvCmd) opQuery() error {
 		return err
 	}
 	sort.SliceStable(elems, func(i, j int) bool { return lessFold(elems[i].name, elems[j].name) })
+	w := bufio.NewWriter(c.e.Stdout)
+	defer w.Flush()
+	if jsonOut {
+		if !available && len(elems) > 0 {
+			if root, err = u.installedRoot(); err != nil {
+				return err
+			}
+		}
+		return u.queryJSON(w, root, elems, outPath, meta)
+	}
 	var table [][]string
 	for _, el := range elems {
 		var row []string
@@ -262,6 +367,16 @@ func (c *nixEnvCmd) opQuery() error {
 		}
 		if !noName {
 			row = append(row, el.name)
+		}
+		if system {
+			row = append(row, el.system)
+		}
+		if drvPath {
+			if el.drvPath == "" {
+				row = append(row, "-")
+			} else {
+				row = append(row, el.drvPath)
+			}
 		}
 		if outPath {
 			var s strings.Builder
@@ -278,8 +393,6 @@ func (c *nixEnvCmd) opQuery() error {
 		}
 		table = append(table, row)
 	}
-	w := bufio.NewWriter(c.e.Stdout)
-	defer w.Flush()
 	printTable(w, table)
 	return nil
 }
