@@ -281,6 +281,9 @@ func (u *userEnv) metaBool(el envElem, name string, def bool) (bool, error) {
 }
 
 func (u *userEnv) metaAttr(el envElem, name string) (*eval.Value, error) {
+	if el.metaVal != nil {
+		return u.attr(el.metaVal, name)
+	}
 	if el.meta == "" || el.meta == "{ }" {
 		return nil, nil
 	}

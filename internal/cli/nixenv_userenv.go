@@ -41,7 +41,12 @@ type envElem struct {
 	name, system, outPath, drvPath string
 	outputs                        []envOutput
 	meta                           string // the printed meta set
-	attrPath                       string
+	// metaVal is the evaluated meta set of an element read from an
+	// expression (nil for one read back from a manifest): its attributes
+	// are queried there, not by re-reading the printed text, which need
+	// not parse (floats like 1e+07, functions).
+	metaVal  *eval.Value
+	attrPath string
 }
 
 // userEnv holds what nix-env needs while it reads and writes user
@@ -129,6 +134,7 @@ func (u *userEnv) elemOf(v *eval.Value, attrPath string) (envElem, error) {
 			return el, err
 		}
 		el.meta = u.st.PrintString(meta)
+		el.metaVal = meta
 		if oti, _ := u.attr(meta, "outputsToInstall"); oti != nil && oti.Kind() == eval.KList {
 			for _, o := range oti.Elems() {
 				if o.Kind() == eval.KString {
