@@ -238,6 +238,8 @@ func (c *nixStoreCmd) run() error {
 		return c.opDumpDB()
 	case "realise":
 		return c.opRealise()
+	case "generate-binary-cache-key":
+		return c.opGenerateBinaryCacheKey()
 	case "read-log":
 		return c.opReadLog()
 	case "gc":
@@ -344,6 +346,8 @@ Manipulate or query the Nix store. Exactly one operation:
                            delete unreachable paths
       --delete PATHS       delete paths nothing alive refers to
       --optimise           hard-link identical files through .links
+      --generate-binary-cache-key NAME SECRETFILE PUBLICFILE
+                           make an Ed25519 key pair for signing caches
       --print-env DRV      print a derivation's environment as shell code
       --dump PATH          write the NAR serialisation of PATH to stdout
       --restore PATH       unpack a NAR read from stdin at PATH
@@ -359,7 +363,7 @@ Manipulate or query the Nix store. Exactly one operation:
       --init               create the store if it does not exist
 
 Not implemented yet in gonix: --register-validity, --repair-path, --serve,
---generate-binary-cache-key, -q --force-realise, --realise --check/--repair.
+-q --force-realise, --realise --check/--repair.
 
 Flags of every operation:
       --add-root PATH      register results as GC roots at PATH
