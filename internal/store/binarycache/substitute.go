@@ -1,0 +1,144 @@
+package binarycache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"gonix/internal/format/narinfo"
+	"gonix/internal/store"
+	"gonix/internal/store/local"
+)
+
+// Substitute fetches path from c into st, unless st already has it. With
+// requireSigs the narinfo must carry a good signature by one of trusted
+// (or be verifiably content-addressed), as Nix 2.8's LocalStore::addToStore
+// demands of a substituter that is not trusted. The path's references must
+// already be valid in st (SubstituteClosure sees to that). The NAR is
+// streamed into st.AddNAR, which checks NarHash and NarSize; the compressed
+// file is checked against FileHash and FileSize on the way. Nothing is
+// registered unless every check passes.
+func Substitute(ctx context.Context, c *Cache, st *local.Store, path string, trusted []narinfo.PublicKey, requireSigs bool) error {
+	if st.StoreDir() != c.storeDir {
+		return fmt.Errorf("binary cache '%s' is for Nix stores with prefix '%s', not '%s'", c.URI(), c.storeDir, st.StoreDir())
+	}
+	valid, err := st.IsValidPath(ctx, path)
+	if err != nil || valid {
+		return err
+	}
+	ni, err := c.QueryPathInfo(ctx, path)
+	if err != nil {
+		return err
+	}
+	return substitute(ctx, c, st, ni, trusted, requireSigs)
+}
+
+func substitute(ctx context.Context, c *Cache, st *local.Store, ni *narinfo.NarInfo, trusted []narinfo.PublicKey, requireSigs bool) error {
+	path := ni.StorePath
+	if requireSigs {
+		n, err := ni.CheckSignatures(trusted)
+		if err != nil {
+			return fmt.Errorf("substituting '%s' from '%s': %w", path, c.URI(), err)
+		}
+		if n < 1 {
+			return fmt.Errorf("cannot add path '%s' because it lacks a valid signature (substituter '%s'; check trusted-public-keys)", path, c.URI())
+		}
+	}
+	info := &store.PathInfo{
+		Path:    path,
+		NarHash: ni.NarHash,
+		NarSize: ni.NarSize,
+		Sigs:    append([]string(nil), ni.Sigs...),
+		CA:      ni.CA,
+	}
+	if ni.Deriver != "" {
+		info.Deriver = c.storeDir + "/" + ni.Deriver
+	}
+	for _, ref := range ni.References {
+		full := c.storeDir + "/" + ref
+		info.References = append(info.References, full)
+		if full == path {
+			continue
+		}
+		ok, err := st.IsValidPath(ctx, full)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("cannot substitute '%s' from '%s': its reference '%s' is not valid; substitute its closure first: %w", path, c.URI(), full, store.ErrNotValid)
+		}
+	}
+	sort.Strings(info.References)
+	r, err := c.NAR(ctx, ni)
+	if err != nil {
+		return err
+	}
+	err = st.AddNAR(ctx, info, r)
+	if cerr := r.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("substituting '%s' from '%s': %w", path, c.URI(), err)
+	}
+	return nil
+}
+
+// SubstituteClosure substitutes paths and everything they refer to, as
+// the cache's narinfos describe it, references before referrers (what
+// Nix's scheduler does with one substitution goal per path). Paths already
+// valid in st are taken as complete and not descended into.
+func SubstituteClosure(ctx context.Context, c *Cache, st *local.Store, paths []string, trusted []narinfo.PublicKey, requireSigs bool) error {
+	const (
+		visiting = 1
+		done     = 2
+	)
+	state := map[string]int{}
+	var order []*narinfo.NarInfo
+	var visit func(p, from string) error
+	visit = func(p, from string) error {
+		switch state[p] {
+		case done:
+			return nil
+		case visiting:
+			return fmt.Errorf("binary cache %s: reference cycle: '%s' refers back to '%s'", c.URI(), from, p)
+		}
+		state[p] = visiting
+		valid, err := st.IsValidPath(ctx, p)
+		if err != nil {
+			return err
+		}
+		if !valid {
+			ni, err := c.QueryPathInfo(ctx, p)
+			if err != nil {
+				if from != "" && errors.Is(err, ErrNotFound) {
+					return fmt.Errorf("%w (needed by '%s')", err, from)
+				}
+				return err
+			}
+			for _, ref := range ni.References {
+				if full := c.storeDir + "/" + ref; full != p {
+					if err := visit(full, p); err != nil {
+						return err
+					}
+				}
+			}
+			order = append(order, ni)
+		}
+		state[p] = done
+		return nil
+	}
+	sorted := append([]string(nil), paths...)
+	sort.Strings(sorted)
+	for _, p := range sorted {
+		if err := visit(p, ""); err != nil {
+			return err
+		}
+	}
+	for _, ni := range order {
+		if err := substitute(ctx, c, st, ni, trusted, requireSigs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
