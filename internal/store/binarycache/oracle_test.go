@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"gonix/internal/format/narinfo"
+	"gonix/internal/store"
 	"gonix/internal/store/local"
 	"gonix/internal/testutil"
 )
@@ -90,7 +91,7 @@ func TestOracleNixWrites(t *testing.T) {
 	o := newOracle(t)
 	tmp := t.TempDir()
 	src := filepath.Join(tmp, "src")
-	sec, _, _, pk := o.keys(t, "nix-test-1")
+	sec, _, sk, pk := o.keys(t, "nix-test-1")
 	_, _, _, foreign := o.keys(t, "nix-test-2")
 	drv := strings.TrimSpace(nixRun(t, o.home, o.nixInst, "--store", src, "--option", "substituters", "", "--read-write-mode", "-E", closureExpr))
 	built := strings.TrimSpace(nixRun(t, o.home, o.nixStore, "--store", src, "--option", "substituters", "",
@@ -99,7 +100,7 @@ func TestOracleNixWrites(t *testing.T) {
 	if len(closure) != 3 {
 		t.Fatalf("closure of %s: %q, want a, b and d", built, closure)
 	}
-	for _, comp := range []string{"xz", "zstd", "bzip2"} {
+	for _, comp := range []string{"none", "xz", "zstd", "bzip2"} {
 		t.Run(comp, func(t *testing.T) {
 			cdir := filepath.Join(t.TempDir(), "cache")
 			nixRun(t, o.home, o.nix, "--extra-experimental-features", "nix-command", "copy", "--from", src,
@@ -143,8 +144,55 @@ func TestOracleNixWrites(t *testing.T) {
 			if info.Deriver != drv || len(info.Sigs) != 1 || !strings.HasPrefix(info.Sigs[0], "nix-test-1:") {
 				t.Errorf("substituted %s: deriver %q sigs %q", built, info.Deriver, info.Sigs)
 			}
+			if comp != "none" {
+				return
+			}
+			// Uncompressed files are deterministic: gonix, copying the same
+			// paths with the same key, writes Nix's narinfos and NARs byte
+			// for byte (the signature is deterministic too, and the one
+			// already on the path is the same).
+			gdir := filepath.Join(t.TempDir(), "gonix")
+			g := openCache(t, gdir)
+			if err := addClosure(ctx, g, dst, closure, &sk); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range closure {
+				name, _ := c.narinfoName(p)
+				want, _ := os.ReadFile(filepath.Join(cdir, name))
+				got, err := os.ReadFile(filepath.Join(gdir, name))
+				if err != nil || !bytes.Equal(got, want) {
+					t.Errorf("%s: gonix wrote\n%s\nNix wrote\n%s", name, got, want)
+				}
+				ni, _ := c.QueryPathInfo(ctx, p)
+				wantNar, _ := os.ReadFile(filepath.Join(cdir, ni.URL))
+				gotNar, err := os.ReadFile(filepath.Join(gdir, ni.URL))
+				if err != nil || !bytes.Equal(gotNar, wantNar) {
+					t.Errorf("%s: NAR differs from Nix's (%v)", ni.URL, err)
+				}
+			}
+			for _, f := range []string{"nix-cache-info"} {
+				want, _ := os.ReadFile(filepath.Join(cdir, f))
+				got, _ := os.ReadFile(filepath.Join(gdir, f))
+				if !bytes.Equal(got, want) {
+					t.Errorf("%s: gonix %q, Nix %q", f, got, want)
+				}
+			}
 		})
 	}
+}
+
+// addClosure adds paths (a closure, in any order) to c, references first.
+func addClosure(ctx context.Context, c *Cache, st *local.Store, paths []string, key *narinfo.SecretKey) error {
+	sorted, err := store.TopoSort(ctx, st, paths)
+	if err != nil {
+		return err
+	}
+	for i := len(sorted) - 1; i >= 0; i-- {
+		if err := c.AddPath(ctx, st, sorted[i], "none", key); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // TestOracleNixReads: gonix writes a signed cache (xz and zstd) of a
