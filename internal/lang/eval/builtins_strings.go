@@ -298,6 +298,10 @@ func componentsLT(c1, c2 string) bool {
 	return c1 < c2
 }
 
+// CompareVersions is Nix's compareVersions (-1, 0, 1), as
+// builtins.compareVersions and nix-env use it.
+func CompareVersions(v1, v2 string) int { return compareVersions(v1, v2) }
+
 // compareVersions is Nix's compareVersions (-1, 0, 1).
 func compareVersions(v1, v2 string) int {
 	for v1 != "" || v2 != "" {
