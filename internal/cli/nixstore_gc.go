@@ -5,7 +5,6 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"unicode"
 
 	"gonix/internal/cli/args"
 	"gonix/internal/store"
@@ -31,25 +30,11 @@ func gcSettings(e *Env, settings *args.Settings) gc.Options {
 // parseMaxFreed is Nix's getIntArg with a unit suffix (K, M, G, T),
 // negative values clamped to 0 as opGC does.
 func parseMaxFreed(s string) (uint64, error) {
-	mult := int64(1)
-	if s != "" {
-		u := unicode.ToUpper(rune(s[len(s)-1]))
-		if unicode.IsLetter(u) {
-			switch u {
-			case 'K':
-				mult = 1 << 10
-			case 'M':
-				mult = 1 << 20
-			case 'G':
-				mult = 1 << 30
-			case 'T':
-				mult = 1 << 40
-			default:
-				return 0, args.Usagef("invalid unit specifier '%c'", u)
-			}
-			s = s[:len(s)-1]
-		}
+	s, umult, err := args.SplitUnit(s)
+	if err != nil {
+		return 0, err
 	}
+	mult := int64(umult)
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
 		return 0, args.Usagef("'%s' is not an integer", s)

@@ -221,30 +221,42 @@ func validInt(s string, signed bool, bits int) bool {
 	return err == nil
 }
 
+// SplitUnit splits Nix's unit suffix (K, M, G or T, either case: binary
+// multiples) off a number, as getIntArg and string2IntWithUnitPrefix do:
+// the digits and the multiplier (1 without a suffix). Another ASCII letter
+// is an error.
+func SplitUnit(s string) (digits string, mult uint64, err error) {
+	if s == "" {
+		return s, 1, nil
+	}
+	u := s[len(s)-1]
+	if u >= 'a' && u <= 'z' {
+		u -= 'a' - 'A'
+	}
+	if u < 'A' || u > 'Z' {
+		return s, 1, nil
+	}
+	switch u {
+	case 'K':
+		mult = 1 << 10
+	case 'M':
+		mult = 1 << 20
+	case 'G':
+		mult = 1 << 30
+	case 'T':
+		mult = 1 << 40
+	default:
+		return "", 0, Usagef("invalid unit specifier '%c'", u)
+	}
+	return s[:len(s)-1], mult, nil
+}
+
 // parseIntWithUnitPrefix is Nix's string2IntWithUnitPrefix<uint64_t>: a
 // decimal count with an optional K, M, G or T suffix (binary multiples).
 func parseIntWithUnitPrefix(s string) (uint64, error) {
-	mult := uint64(1)
-	if s != "" {
-		u := s[len(s)-1]
-		if u >= 'a' && u <= 'z' {
-			u -= 'a' - 'A'
-		}
-		if u >= 'A' && u <= 'Z' {
-			switch u {
-			case 'K':
-				mult = 1 << 10
-			case 'M':
-				mult = 1 << 20
-			case 'G':
-				mult = 1 << 30
-			case 'T':
-				mult = 1 << 40
-			default:
-				return 0, Usagef("invalid unit specifier '%c'", u)
-			}
-			s = s[:len(s)-1]
-		}
+	s, mult, err := SplitUnit(s)
+	if err != nil {
+		return 0, err
 	}
 	if !validInt(s, false, 64) {
 		return 0, Usagef("'%s' is not an integer", s)
