@@ -1,9 +1,6 @@
 package cli
 
 import (
-	"bytes"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -23,42 +20,11 @@ import (
 // profile's tree with every file resolved, the generation links and the
 // generation list.
 func TestNixEnvAcceptance(t *testing.T) {
-	nixEnv := testutil.NixTool(t, "nix-env") // by path: PATH has gonix copies named nix-env
 	nixGC := testutil.NixTool(t, "nix-collect-garbage")
-	if os.Geteuid() != 0 {
-		testutil.Missing(t, "root (for a private mount namespace)", os.ErrPermission)
-	}
-	unshare, err := exec.LookPath("unshare")
-	if err != nil {
-		testutil.Missing(t, "unshare", err)
-	}
-	gonix, err := exec.LookPath("gonix") // the test binary, put on PATH by testscript.Main
-	if err != nil {
-		t.Fatalf("gonix not on PATH: %v", err)
-	}
-	if _, err := os.Stat("/bin/sh"); err != nil {
-		testutil.Missing(t, "/bin/sh (the test packages' builder)", err)
-	}
-	tmp := t.TempDir()
-	for name, text := range map[string]string{
-		"nix.conf": "sandbox = false\nsubstituters =\n",
-		"pkgs.nix": acceptPkgs,
-	} {
-		if err := os.WriteFile(filepath.Join(tmp, name), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	path := filepath.Dir(nixEnv) + string(filepath.ListSeparator) + os.Getenv("PATH")
+	ns := newNixEnvNS(t, map[string]string{"pkgs.nix": acceptPkgs})
+	gonix := ns.gonix
 	transcript := func(env, gc, home string) string {
-		cmd := exec.Command(unshare, "-m", "--propagation", "private", "sh", "-c", acceptSequence)
-		cmd.Env = append(os.Environ(), "NIX_CONF_DIR="+tmp, "HOME="+filepath.Join(tmp, home), "T="+tmp,
-			"NIXENV="+env, "NIXGC="+gc, "NIX_PROFILE=", "NIX_PATH=", "PATH="+path)
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("%s: %v\n%s", env, err, out.String())
-		}
-		return normaliseAcceptTranscript(out.String())
+		return normaliseAcceptTranscript(ns.run(env, acceptSequence, home, "NIXENV="+env, "NIXGC="+gc))
 	}
 	want := transcript("nix-env", filepath.Base(nixGC), "home-nix")
 	got := transcript(gonix+" nix-env --option sandbox false", gonix+" nix-collect-garbage", "home-gonix")

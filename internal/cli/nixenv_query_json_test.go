@@ -3,15 +3,10 @@ package cli
 import (
 	"bufio"
 	"bytes"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-
-	"gonix/internal/testutil"
 )
 
 func TestWriteNixJSONString(t *testing.T) {
@@ -30,42 +25,10 @@ func TestWriteNixJSONString(t *testing.T) {
 // with gonix, each in a private mount namespace with an empty /nix and a
 // temporary HOME, and compares the transcripts.
 func TestNixEnvQueryJSONDefExprMatchesNix(t *testing.T) {
-	nixEnv := testutil.NixTool(t, "nix-env")
-	if os.Geteuid() != 0 {
-		testutil.Missing(t, "root (for a private mount namespace)", os.ErrPermission)
-	}
-	unshare, err := exec.LookPath("unshare")
-	if err != nil {
-		testutil.Missing(t, "unshare", err)
-	}
-	gonix, err := exec.LookPath("gonix")
-	if err != nil {
-		t.Fatalf("gonix not on PATH: %v", err)
-	}
-	if _, err := os.Stat("/bin/sh"); err != nil {
-		testutil.Missing(t, "/bin/sh (the test packages' builder)", err)
-	}
-	tmp := t.TempDir()
-	for name, text := range map[string]string{
-		"nix.conf": "sandbox = false\nsubstituters =\n",
-		"pkgs.nix": userEnvPkgs,
-		"more.nix": queryJSONMore,
-	} {
-		if err := os.WriteFile(filepath.Join(tmp, name), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	path := filepath.Dir(nixEnv) + string(filepath.ListSeparator) + os.Getenv("PATH")
+	ns := newNixEnvNS(t, map[string]string{"pkgs.nix": userEnvPkgs, "more.nix": queryJSONMore})
+	gonix := ns.gonix
 	transcript := func(tool, home string) string {
-		cmd := exec.Command(unshare, "-m", "--propagation", "private", "sh", "-c", queryJSONSequence)
-		cmd.Env = append(os.Environ(), "NIX_CONF_DIR="+tmp, "HOME="+filepath.Join(tmp, home), "T="+tmp,
-			"NIXENV="+tool, "NIX_PROFILE=", "NIX_PATH=", "PATH="+path)
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("%s: %v\n%s", tool, err, out.String())
-		}
-		return strings.ReplaceAll(sortBuildingRuns(out.String()), home, "HOME")
+		return strings.ReplaceAll(sortBuildingRuns(ns.run(tool, queryJSONSequence, home, "NIXENV="+tool)), home, "HOME")
 	}
 	want := transcript("nix-env", "home-nix")
 	got := transcript(gonix+" nix-env --option sandbox false", "home-gonix")

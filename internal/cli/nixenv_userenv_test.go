@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -89,43 +87,10 @@ func TestPartitionLikeLibstdcxx(t *testing.T) {
 // namespace with an empty /nix, and compares the transcripts: output,
 // exit codes, manifest.nix, the user environment's tree and the links.
 func TestNixEnvUserEnvMatchesNix(t *testing.T) {
-	nixEnv := testutil.NixTool(t, "nix-env") // by path: PATH has gonix copies named nix-env
-	if os.Geteuid() != 0 {
-		testutil.Missing(t, "root (for a private mount namespace)", os.ErrPermission)
-	}
-	unshare, err := exec.LookPath("unshare")
-	if err != nil {
-		testutil.Missing(t, "unshare", err)
-	}
-	gonix, err := exec.LookPath("gonix") // the test binary, put on PATH by testscript.Main
-	if err != nil {
-		t.Fatalf("gonix not on PATH: %v", err)
-	}
-	if _, err := os.Stat("/bin/sh"); err != nil {
-		testutil.Missing(t, "/bin/sh (the test packages' builder)", err)
-	}
-	tmp := t.TempDir()
-	for name, text := range map[string]string{
-		"nix.conf": "sandbox = false\nsubstituters =\n",
-		"pkgs.nix": userEnvPkgs,
-	} {
-		if err := os.WriteFile(filepath.Join(tmp, name), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// Nix prints argv[0] as typed in its "Try '… --help'" hint: run it by
-	// name with its directory first on PATH.
-	path := filepath.Dir(nixEnv) + string(filepath.ListSeparator) + os.Getenv("PATH")
+	ns := newNixEnvNS(t, map[string]string{"pkgs.nix": userEnvPkgs})
+	gonix := ns.gonix
 	transcript := func(tool, home string) string {
-		cmd := exec.Command(unshare, "-m", "--propagation", "private", "sh", "-c", userEnvSequence)
-		cmd.Env = append(os.Environ(), "NIX_CONF_DIR="+tmp, "HOME="+filepath.Join(tmp, home), "T="+tmp,
-			"NIXENV="+tool, "NIX_PROFILE=", "NIX_PATH=", "PATH="+path)
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("%s: %v\n%s", tool, err, out.String())
-		}
-		return sortBuildingRuns(out.String())
+		return sortBuildingRuns(ns.run(tool, userEnvSequence, home, "NIXENV="+tool))
 	}
 	want := transcript("nix-env", "home-nix")
 	got := transcript(gonix+" nix-env --option sandbox false", "home-gonix")
