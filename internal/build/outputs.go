@@ -39,13 +39,12 @@ func (e *HashMismatchError) Error() string {
 
 // scanned is one output after canonicalisation and the reference scan.
 type scanned struct {
-	name     string
-	path     string // logical, where the builder made it
-	real     string
-	st       os.FileInfo
-	scan     *ScanResult
-	outRefs  []string // names of other outputs it refers to
-	finished *store.PathInfo
+	name    string
+	path    string // logical, where the builder made it
+	real    string
+	st      os.FileInfo
+	scan    *ScanResult
+	outRefs []string // names of other outputs it refers to
 }
 
 // FinishBuild does what Nix 2.8's registerOutputs does after a successful

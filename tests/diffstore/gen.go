@@ -127,7 +127,6 @@ type gen struct {
 	multi             []multiDrv
 	plain             []string // single-output derivations usable as dependencies
 	fodNames          []string
-	toFiles           []string
 }
 
 type multiDrv struct {

@@ -25,7 +25,6 @@ const (
 type chroot struct {
 	root   string
 	mounts []mountSpec
-	devShm string
 }
 
 // chrootDir is where Nix 2.8 puts the sandbox root of drvPath:

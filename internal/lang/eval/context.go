@@ -8,35 +8,6 @@ import "sort"
 // free; nil means empty.
 type Context []string
 
-// mergeContext returns the union of a and b.
-func mergeContext(a, b Context) Context {
-	if len(b) == 0 {
-		return a
-	}
-	if len(a) == 0 {
-		return b
-	}
-	out := make(Context, 0, len(a)+len(b))
-	i, j := 0, 0
-	for i < len(a) && j < len(b) {
-		switch {
-		case a[i] < b[j]:
-			out = append(out, a[i])
-			i++
-		case a[i] > b[j]:
-			out = append(out, b[j])
-			j++
-		default:
-			out = append(out, a[i])
-			i++
-			j++
-		}
-	}
-	out = append(out, a[i:]...)
-	out = append(out, b[j:]...)
-	return out
-}
-
 // contextBuilder accumulates context elements.
 type contextBuilder struct {
 	set map[string]struct{}

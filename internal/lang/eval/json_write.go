@@ -90,5 +90,3 @@ func attrPos(a *Attr, def ast.Pos) ast.Pos {
 	}
 	return def
 }
-
-const hexDigits = "0123456789abcdef"

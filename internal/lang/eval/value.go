@@ -143,9 +143,6 @@ func StringValue(s string, ctx Context) Value {
 func PathValue(s string) Value       { return Value{kind: KPath, p: &Str{S: s}} }
 func AttrsValue(b *Bindings) Value   { return Value{kind: KAttrs, p: b} }
 func ListValue(elems []*Value) Value { return Value{kind: KList, p: &List{Elems: elems}} }
-func thunkValue(e ast.Expr, env *Env) Value {
-	return Value{kind: KThunk, p: e, env: env}
-}
 
 // Accessors (valid only for the matching kind).
 
@@ -183,8 +180,6 @@ func (b *Bindings) Get(sym ast.Symbol) *Attr {
 
 // Len is the number of attributes.
 func (b *Bindings) Len() int { return len(b.Attrs) }
-
-var emptyBindings = &Bindings{}
 
 // sortAttrs sorts by symbol (insertion sort for small, else slices.SortFunc).
 func sortAttrs(a []Attr) {

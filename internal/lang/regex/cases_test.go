@@ -6,8 +6,6 @@ package regex
 // subjects.
 
 var (
-	subjBasic  = []string{"", "a", "ab", "aab", "abcd", "ba", "xaybz"}
-	subjShort  = []string{"", "a", "ab"}
 	subjOne    = []string{"a"}
 	subjDashes = []string{"foo-1.2.3", "a-b-c", "-", "no dash", ""}
 )
