@@ -140,6 +140,18 @@ func (d *dispatchRunner) Run(ctx context.Context, job *build.Job) error {
 			return &build.BuilderError{DrvPath: job.DrvPath, ExitCode: 1}
 		}
 		return nil
+	case "builtin:unpack-deb":
+		env := map[string]string{}
+		for _, kv := range job.Env {
+			k, v, _ := strings.Cut(kv, "=")
+			env[k] = v
+		}
+		real := job.RealStoreDir + strings.TrimPrefix(job.Outputs["out"], job.StoreDir)
+		if err := builtins.UnpackDeb(env, real, job.StoreDir, job.RealStoreDir); err != nil {
+			fmt.Fprintf(job.Log, "error: %s\n", err)
+			return &build.BuilderError{DrvPath: job.DrvPath, ExitCode: 1}
+		}
+		return nil
 	}
 	if strings.HasPrefix(job.Builder, "builtin:") {
 		fmt.Fprintf(job.Log, "error: unsupported builtin builder '%s'\n", strings.TrimPrefix(job.Builder, "builtin:"))

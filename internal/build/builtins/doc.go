@@ -1,4 +1,3 @@
-// Package builtins implements the builders Nix runs inside its own process
-// instead of executing a program: builtin:fetchurl (spec/store.md §10.8),
-// the builder of <nix/fetchurl.nix> derivations.
+// Package builtins implements the builders run inside gonix's own process
+// instead of a program: builtin:fetchurl, builtin:buildenv and gonix's builtin:unpack-deb.
 package builtins
