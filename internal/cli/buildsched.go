@@ -80,7 +80,7 @@ func newScheduler(e *Env, settings *args.Settings, ls *local.Store) (*build.Sche
 	logDir := logDirOf(ls)
 	ev := &buildEvents{stderr: e.Stderr, quiet: settings.LogFormat == "raw", logLines: 10, tails: map[string]*tailWriter{},
 		tty: isTerminal(e.Stderr) && e.Getenv("TERM") != "dumb"}
-	runner := &dispatchRunner{sandbox: &sandbox.Runner{Disable: !sandboxed}, stderr: e.Stderr}
+	runner := &dispatchRunner{sandbox: &sandbox.Runner{Disable: !sandboxed}, stderr: e.Stderr, mirrors: builtins.MirrorConfig{Getenv: e.Getenv}}
 	return &build.Scheduler{
 		Store:     ls,
 		Runner:    runner,
@@ -110,6 +110,7 @@ func newScheduler(e *Env, settings *args.Settings, ls *local.Store) (*build.Sche
 type dispatchRunner struct {
 	sandbox *sandbox.Runner
 	stderr  io.Writer
+	mirrors builtins.MirrorConfig // mirror:// bases for builtin:fetchurl
 }
 
 func (d *dispatchRunner) Run(ctx context.Context, job *build.Job) error {
@@ -122,7 +123,7 @@ func (d *dispatchRunner) Run(ctx context.Context, job *build.Job) error {
 		}
 		out := job.Outputs["out"]
 		real := job.RealStoreDir + strings.TrimPrefix(out, job.StoreDir)
-		if err := builtins.FetchURL(ctx, env, real, builtins.Options{}); err != nil {
+		if err := builtins.FetchURL(ctx, env, real, builtins.Options{Mirrors: d.mirrors.Lookup}); err != nil {
 			fmt.Fprintf(job.Log, "error: %s\n", err)
 			return &build.BuilderError{DrvPath: job.DrvPath, ExitCode: 1}
 		}

@@ -37,6 +37,10 @@ type Options struct {
 	// retrying in 312 ms"); Debug the reasons a hashed mirror was
 	// skipped. Either may be nil.
 	Warn, Debug func(msg string)
+	// Mirrors gives the bases of a mirror:// URL's mirror name (gonix's
+	// extension, see mirrors.go; MirrorConfig.Lookup is the default the
+	// command layer plugs in). nil knows no mirrors.
+	Mirrors func(name string) []string
 }
 
 // FetchURL is the builder builtin:fetchurl of Nix 2.8 (spec/store.md
@@ -49,7 +53,9 @@ type Options struct {
 // It reads these variables:
 //
 //   - url: what to download: http://, https:// or file:// (2.8 reads only
-//     url; the urls list <nix/fetchurl.nix> also sets is ignored).
+//     url; the urls list <nix/fetchurl.nix> also sets is ignored), or, as
+//     gonix's extension, mirror://NAME/PATH, tried at each base
+//     opts.Mirrors gives for NAME (mirrors.go).
 //   - unpack = "1": the download is a NAR, restored at outPath (after xz
 //     decompression when url ends in ".xz", which this build cannot do:
 //     it fails before downloading). Otherwise the bytes are written to
@@ -140,7 +146,19 @@ func FetchURL(ctx context.Context, env map[string]string, outPath string, opts O
 			}
 		}
 	}
-	return fetch(mainURL)
+	urls, err := ExpandMirror(mainURL, opts.Mirrors)
+	if err != nil {
+		return err
+	}
+	for i, u := range urls {
+		if err = fetch(u); err == nil || ctx.Err() != nil || i == len(urls)-1 {
+			break
+		}
+		if opts.Warn != nil {
+			opts.Warn(fmt.Sprintf("%s; trying the next mirror", err))
+		}
+	}
+	return err
 }
 
 // mirrorURL is <mirror>/<algo>/<base16 digest> for the derivation's
