@@ -93,6 +93,9 @@ func sourceText(p ast.Pos) (string, bool) {
 	case ast.OriginString, ast.OriginStdin:
 		return p.Src.Text, true
 	case ast.OriginFile:
+		if eval.IsEmbeddedPath(p.Src.Path) {
+			return p.Src.Text, true
+		}
 		data, err := os.ReadFile(p.Src.Path)
 		if err != nil {
 			return "", false

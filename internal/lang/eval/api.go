@@ -131,6 +131,9 @@ func (st *State) importFile(path string, pos ast.Pos) *Value {
 		st.fileCache[path] = v
 		return v
 	}
+	if name, ok := gonixEmbedded(path); ok {
+		return st.importGonix(path, name, pos)
+	}
 	if _, err := os.Stat(path); err != nil {
 		st.fail(ast.Pos{}, "getting status of '%s': %s", path, errnoText(err))
 	}

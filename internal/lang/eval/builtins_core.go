@@ -143,6 +143,9 @@ func (st *State) findFile(entries []SearchPathEntry, name string, pos ast.Pos) s
 	if strings.HasPrefix(name, "nix/") {
 		return "/__corepkgs__/" + name[4:]
 	}
+	if p, ok := gonixFallback(name); ok {
+		return p
+	}
 	// Nix 2.8 raises a ThrownError here, so tryEval catches it.
 	st.failKind(ErrThrow, pos, "file '%s' was not found in the Nix search path (add it using $NIX_PATH or -I)", name)
 	return ""

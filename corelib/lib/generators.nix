@@ -1,0 +1,178 @@
+# gonix lib: serialisers from Nix values to configuration formats
+# (lib.generators: key=value, INI, git config, JSON/YAML, Nix-like pretty
+# printing, plist, Dhall).
+{ lib }:
+let
+  inherit (builtins) isInt isFloat isString isList isAttrs isBool
+    attrNames concatStringsSep concatMap length head tail filter typeOf mapAttrs;
+  inherit (lib.strings) escape escapeNixIdentifier floatToString;
+  inherit (lib.attrsets) mapAttrsToList isDerivation;
+  inherit (lib.trivial) isFunction functionArgs;
+in
+rec {
+  mkValueStringDefault = { }: v:
+    let err = t: v: abort ("generators.mkValueStringDefault: ${t} not supported: ${toPretty { } v}"); in
+    if isInt v then toString v
+    else if isDerivation v then toString v
+    else if isString v then v
+    else if true == v then "true"
+    else if false == v then "false"
+    else if null == v then "null"
+    else if isList v then err "lists" v
+    else if isAttrs v then err "attrsets" v
+    else if isFunction v then err "functions" v
+    else if isFloat v then floatToString v
+    else err "this value is" (toString v);
+
+  mkKeyValueDefault = { mkValueString ? mkValueStringDefault { } }: sep: k: v:
+    "${escape [ sep ] k}${sep}${mkValueString v}";
+
+  toKeyValue = { mkKeyValue ? mkKeyValueDefault { } "=", listsAsDuplicateKeys ? false }:
+    let
+      mkLine = k: v: mkKeyValue k v + "\n";
+      mkLines =
+        if listsAsDuplicateKeys
+        then k: v: map (mkLine k) (if isList v then v else [ v ])
+        else k: v: [ (mkLine k v) ];
+    in
+    attrs: concatStringsSep "" (concatMap (k: mkLines k attrs.${k}) (attrNames attrs));
+
+  toINI = { mkSectionName ? (name: escape [ "[" "]" ] name), mkKeyValue ? mkKeyValueDefault { } "=", listsAsDuplicateKeys ? false }:
+    attrsOfAttrs:
+    let
+      mkSection = sectName: sectValues:
+        "[${mkSectionName sectName}]\n" + toKeyValue { inherit mkKeyValue listsAsDuplicateKeys; } sectValues;
+    in
+    concatStringsSep "\n" (mapAttrsToList mkSection attrsOfAttrs);
+
+  toINIWithGlobalSection = { mkSectionName ? (name: escape [ "[" "]" ] name), mkKeyValue ? mkKeyValueDefault { } "=", listsAsDuplicateKeys ? false }:
+    { globalSection, sections }:
+    (if globalSection == { } then "" else toKeyValue { inherit mkKeyValue listsAsDuplicateKeys; } globalSection + "\n")
+    + toINI { inherit mkSectionName mkKeyValue listsAsDuplicateKeys; } sections;
+
+  # git-config(1): nested sets become "section.sub.key"; a section name with
+  # dots becomes [section "sub.sub"]; list values repeat the key.
+  toGitINI = attrs:
+    let
+      mkSectionName = name:
+        let
+          sections = lib.strings.splitString "." name;
+          subsections = tail sections;
+        in
+        if lib.strings.hasInfix "\"" name || subsections == [ ] then name
+        else "${head sections} \"${concatStringsSep "." subsections}\"";
+      mkKeyValue = k: v:
+        let kv = mkKeyValueDefault { } " = " k; in
+        concatStringsSep "\n" (map (x: "\t" + kv x) (lib.lists.toList v));
+      recurse = path: value:
+        if isAttrs value && !isDerivation value then
+          mapAttrsToList (name: value: recurse ([ name ] ++ path) value) value
+        else if length path > 1 then
+          { ${concatStringsSep "." (lib.lists.reverseList (tail path))}.${head path} = value; }
+        else
+          { ${head path} = value; };
+      flat = lib.lists.foldl lib.attrsets.recursiveUpdate { } (lib.lists.flatten (recurse [ ] attrs));
+    in
+    toINI { inherit mkKeyValue mkSectionName; } flat;
+
+  toJSON = { }: builtins.toJSON;
+  # YAML is a superset of JSON.
+  toYAML = { }@args: toJSON args;
+
+  withRecursion = { depthLimit, throwOnDepthLimit ? true }:
+    assert isInt depthLimit;
+    let
+      specialAttrs = [ "__functor" "__functionArgs" "__toString" "__pretty" ];
+      stepIntoAttr = evalNext: name: if builtins.elem name specialAttrs then (x: x) else evalNext;
+      transform = depth:
+        if depthLimit != null && depth > depthLimit then
+          (if throwOnDepthLimit
+          then throw "Exceeded maximum eval-depth limit of ${toString depthLimit} while trying to evaluate with `generators.withRecursion'!"
+          else _: "<unevaluated>")
+        else x: x;
+      mapAny = depth: v:
+        let evalNext = x: mapAny (depth + 1) (transform (depth + 1) x); in
+        if isAttrs v then mapAttrs (stepIntoAttr evalNext) v
+        else if isList v then map evalNext v
+        else transform (depth + 1) v;
+    in
+    mapAny 0;
+
+  # Nix-like rendering of any value; `__pretty`/`val` pairs print through
+  # their function when allowPrettyValues is set.
+  toPretty = { allowPrettyValues ? false, multiline ? true }:
+    let
+      go = indent: v:
+        let
+          introSpace = if multiline then "\n${indent}  " else " ";
+          outroSpace = if multiline then "\n${indent}" else " ";
+        in
+        if isInt v then toString v
+        else if isFloat v then "~${toString v}"
+        else if isString v then
+          let
+            lines = filter (x: !isList x) (builtins.split "\n" v);
+            n = length lines;
+          in
+          if multiline && n > 1 then
+            (if builtins.elemAt lines (n - 1) == ""
+            then "''" + introSpace + concatStringsSep introSpace (lib.lists.init lines) + outroSpace + "''"
+            else "''" + introSpace + concatStringsSep introSpace lines + "''")
+          else "\"" + escape [ "\"" ] (concatStringsSep "\\n" lines) + "\""
+        else if true == v then "true"
+        else if false == v then "false"
+        else if null == v then "null"
+        else if typeOf v == "path" then toString v
+        else if isList v then
+          if v == [ ] then "[ ]"
+          else "[" + introSpace + concatStringsSep introSpace (map (go (indent + "  ")) v) + outroSpace + "]"
+        else if isFunction v then
+          let
+            fna = functionArgs v;
+            showFnas = concatStringsSep ", " (mapAttrsToList (name: hasDefVal: if hasDefVal then name + "?" else name) fna);
+          in
+          if fna == { } then "<function>" else "<function, args: {${showFnas}}>"
+        else if isAttrs v then
+          if attrNames v == [ "__pretty" "val" ] && allowPrettyValues then v.__pretty v.val
+          else if v == { } then "{ }"
+          else if v ? type && v.type == "derivation" then "<derivation ${v.drvPath or "???"}>"
+          else "{" + introSpace
+            + concatStringsSep introSpace (mapAttrsToList (name: value: "${escapeNixIdentifier name} = ${go (indent + "  ") value};") v)
+            + outroSpace + "}"
+        else abort "generators.toPretty: should never happen (v = ${v})";
+    in
+    go "";
+
+  toPlist = { }: v:
+    let
+      expr = ind: x:
+        if x == null then ""
+        else if isBool x then ind + (if x then "<true/>" else "<false/>")
+        else if isInt x then ind + "<integer>${toString x}</integer>"
+        else if isString x then ind + "<string>${x}</string>"
+        else if isList x then concatStringsSep "\n" [ (ind + "<array>") (concatStringsSep "\n" (map (expr "\t${ind}") x)) (ind + "</array>") ]
+        else if isAttrs x then concatStringsSep "\n" [ (ind + "<dict>") (attr ind x) (ind + "</dict>") ]
+        else if isFloat x then ind + "<real>${toString x}</real>"
+        else abort "generators.toPlist: should never happen (v = ${v})";
+      attr = ind: x:
+        concatStringsSep "\n" (concatMap
+          (name: let value = x.${name}; in
+            if name != "_module" && value != null then [ "\t${ind}<key>${name}</key>" (expr "\t${ind}" value) ] else [ ])
+          (attrNames x));
+    in
+    ''<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple Computer//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0">
+${expr "" v}
+</plist>'';
+
+  toDhall = { }@args: v:
+    let concatItems = concatStringsSep ", "; in
+    if isAttrs v then "{ ${concatItems (mapAttrsToList (key: value: "${key} = ${toDhall args value}") v)} }"
+    else if isList v then "[ ${concatItems (map (toDhall args) v)} ]"
+    else if isInt v then "${if v < 0 then "" else "+"}${toString v}"
+    else if isBool v then (if v then "True" else "False")
+    else if isFunction v then abort "generators.toDhall: cannot convert a function to Dhall"
+    else if v == null then abort "generators.toDhall: cannot convert a null to Dhall"
+    else builtins.toJSON v;
+}
