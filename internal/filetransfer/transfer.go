@@ -44,6 +44,10 @@ type Transfer struct {
 	// Warn receives Nix's warning before each retry ("error: unable to
 	// download …; retrying in 312 ms", without "warning: "); nil drops it.
 	Warn func(msg string)
+	// StalledTimeout gives up an attempt that receives (or sends) no data
+	// for this long (Nix's stalled-download-timeout); <= 0 means
+	// DefaultStalledTimeout. Get does not apply it; Open, Put and Head do.
+	StalledTimeout time.Duration
 }
 
 // Get downloads u into a fresh sink per attempt: http:// and https://

@@ -10,13 +10,11 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
+	"sync"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
@@ -30,13 +28,28 @@ import (
 // (its <hashPart>.narinfo does not exist).
 var ErrNotFound = errors.New("path is not in the binary cache")
 
-// Cache is an open file:// binary cache.
+// Cache is an open binary cache: a file:// directory or an http(s)://
+// server. Its methods may be called from many goroutines at once.
 type Cache struct {
-	dir           string
-	storeDir      string
-	wantMassQuery bool
-	priority      int
-	tmpCounter    atomic.Uint64
+	backend backend
+	dir     string // file:// caches only
+
+	storeDir                string
+	wantMassQuery           bool
+	wantMassQueryOverridden bool
+	priority                int
+	priorityOverridden      bool
+
+	// Writing: compression= (default xz), compression-level= (-1 is the
+	// method's default) and secret-key= of the cache URL.
+	compression      string
+	compressionLevel int
+	secretKey        *narinfo.SecretKey
+
+	// present remembers narinfos known to exist (found or written), so
+	// that the reference checks of AddPath do not ask the server again;
+	// Nix keeps a path-info cache for the same reason.
+	present sync.Map
 }
 
 // Open opens the binary cache in dir for the default store directory
@@ -45,8 +58,8 @@ func Open(dir string) (*Cache, error) {
 	return OpenStoreDir(dir, storepath.DefaultStoreDir)
 }
 
-// OpenStoreDir opens the binary cache in dir for stores whose logical
-// directory is storeDir. Like Nix's BinaryCacheStore::init and
+// OpenStoreDir opens the file:// binary cache in dir for stores whose
+// logical directory is storeDir. Like Nix's BinaryCacheStore::init and
 // LocalBinaryCacheStore::init it creates dir, nar/, log/ and realisations/
 // and, when nix-cache-info is missing, writes it with only
 // "StoreDir: <storeDir>"; an existing nix-cache-info must name storeDir and
@@ -56,21 +69,34 @@ func OpenStoreDir(dir, storeDir string) (*Cache, error) {
 	if err != nil {
 		return nil, fmt.Errorf("binary cache %q: %w", dir, err)
 	}
-	c := &Cache{dir: dir, storeDir: storeDir}
-	for _, sub := range []string{"", "nar", "log", "realisations"} {
-		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
-			return nil, fmt.Errorf("binary cache %s: %w", c.URI(), err)
+	c := &Cache{backend: &fileBackend{dir: dir}, dir: dir, storeDir: storeDir, compression: "xz", compressionLevel: -1}
+	if err := c.init(context.Background()); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// init is BinaryCacheStore::init: read nix-cache-info, or create it.
+func (c *Cache) init(ctx context.Context) error {
+	if c.dir != "" {
+		for _, sub := range []string{"", "nar", "log", "realisations"} {
+			if err := os.MkdirAll(filepath.Join(c.dir, sub), 0o755); err != nil {
+				return fmt.Errorf("binary cache %s: %w", c.URI(), err)
+			}
 		}
 	}
-	data, err := os.ReadFile(filepath.Join(dir, "nix-cache-info"))
-	if errors.Is(err, fs.ErrNotExist) {
-		if err := c.writeFile(context.Background(), "nix-cache-info", bytes.NewReader([]byte("StoreDir: "+storeDir+"\n"))); err != nil {
-			return nil, err
+	data, err := c.backend.get(ctx, "nix-cache-info")
+	if errors.Is(err, ErrNotFound) {
+		if err := c.backend.put(ctx, "nix-cache-info", []byte("StoreDir: "+c.storeDir+"\n"), typeCacheInfo); err != nil {
+			if c.dir == "" {
+				return fmt.Errorf("'%s' does not appear to be a binary cache: %w", c.URI(), err)
+			}
+			return err
 		}
-		return c, nil
+		return nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("binary cache %s: %w", c.URI(), err)
+		return err
 	}
 	for _, line := range strings.Split(string(data), "\n") {
 		name, value, ok := strings.Cut(line, ":")
@@ -80,21 +106,33 @@ func OpenStoreDir(dir, storeDir string) (*Cache, error) {
 		value = strings.TrimSpace(value)
 		switch name {
 		case "StoreDir":
-			if value != storeDir {
-				return nil, fmt.Errorf("binary cache '%s' is for Nix stores with prefix '%s', not '%s'", c.URI(), value, storeDir)
+			if value != c.storeDir {
+				return fmt.Errorf("binary cache '%s' is for Nix stores with prefix '%s', not '%s'", c.URI(), value, c.storeDir)
 			}
 		case "WantMassQuery":
-			c.wantMassQuery = value == "1"
+			if !c.wantMassQueryOverridden {
+				c.wantMassQuery = value == "1"
+			}
 		case "Priority":
 			// Nix's std::stoi: leading digits of an optionally signed number.
 			n, err := strconv.Atoi(leadingInt(value))
 			if err != nil {
-				return nil, fmt.Errorf("binary cache %s: nix-cache-info: bad Priority %q: %w", c.URI(), value, err)
+				return fmt.Errorf("binary cache %s: nix-cache-info: bad Priority %q: %w", c.URI(), value, err)
 			}
-			c.priority = n
+			if !c.priorityOverridden {
+				c.priority = n
+			}
 		}
 	}
-	return c, nil
+	return nil
+}
+
+// Close releases the cache's idle connections.
+func (c *Cache) Close() error {
+	if b, ok := c.backend.(*httpBackend); ok && b.release != nil {
+		b.release()
+	}
+	return nil
 }
 
 func leadingInt(s string) string {
@@ -108,11 +146,18 @@ func leadingInt(s string) string {
 	return s[:i]
 }
 
-// URI is the cache's store URI, file://<dir>.
-func (c *Cache) URI() string { return "file://" + c.dir }
+// URI is the cache's store URI: file://<dir> or the http(s) URL without
+// parameters and trailing slash.
+func (c *Cache) URI() string { return c.backend.uri() }
 
-// Dir is the cache's directory.
+// Dir is a file:// cache's directory ("" for an http(s) cache).
 func (c *Cache) Dir() string { return c.dir }
+
+// Compression is the method AddPath uses when given none (compression=).
+func (c *Cache) Compression() string { return c.compression }
+
+// SecretKey is the key of secret-key=, or nil.
+func (c *Cache) SecretKey() *narinfo.SecretKey { return c.secretKey }
 
 // StoreDir is the logical store directory the cache serves.
 func (c *Cache) StoreDir() string { return c.storeDir }
@@ -137,18 +182,18 @@ func (c *Cache) Has(ctx context.Context, storePath string) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
+	if _, ok := c.present.Load(storePath); ok {
+		return true, nil
+	}
 	name, err := c.narinfoName(storePath)
 	if err != nil {
 		return false, err
 	}
-	_, err = os.Stat(filepath.Join(c.dir, name))
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
+	ok, err := c.backend.exists(ctx, name)
+	if ok {
+		c.present.Store(storePath, true)
 	}
-	if err != nil {
-		return false, fmt.Errorf("binary cache %s: %w", c.URI(), err)
-	}
-	return true, nil
+	return ok, err
 }
 
 // QueryPathInfo reads the narinfo of storePath. A path the cache does not
@@ -161,12 +206,12 @@ func (c *Cache) QueryPathInfo(ctx context.Context, storePath string) (*narinfo.N
 	if err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(filepath.Join(c.dir, name))
-	if errors.Is(err, fs.ErrNotExist) {
+	data, err := c.backend.get(ctx, name)
+	if errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("path '%s' is not in binary cache '%s' (no %s): %w", storePath, c.URI(), name, ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("binary cache %s: %w", c.URI(), err)
+		return nil, err
 	}
 	ni, err := narinfo.Parse(c.storeDir, data)
 	if err != nil {
@@ -175,18 +220,8 @@ func (c *Cache) QueryPathInfo(ctx context.Context, storePath string) (*narinfo.N
 	if ni.StorePath != storePath {
 		return nil, fmt.Errorf("NAR info file '%s' in binary cache '%s' describes '%s', not '%s'", name, c.URI(), ni.StorePath, storePath)
 	}
+	c.present.Store(storePath, true)
 	return ni, nil
-}
-
-// narFile returns the file path of a narinfo's URL, refusing URLs that
-// would leave the cache directory (a file:// cache only serves its own
-// files).
-func (c *Cache) narFile(url string) (string, error) {
-	clean := path.Clean(url)
-	if url == "" || path.IsAbs(url) || clean == "." || clean == ".." || strings.HasPrefix(clean, "../") || strings.Contains(url, "://") {
-		return "", fmt.Errorf("binary cache %s: NAR URL %q is not a file inside the cache", c.URI(), url)
-	}
-	return filepath.Join(c.dir, filepath.FromSlash(clean)), nil
 }
 
 // NAR opens the NAR of ni, decompressed according to ni.Compression (none,
@@ -200,16 +235,12 @@ func (c *Cache) NAR(ctx context.Context, ni *narinfo.NarInfo) (io.ReadCloser, er
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	name, err := c.narFile(ni.URL)
-	if err != nil {
-		return nil, err
-	}
-	f, err := os.Open(name)
-	if errors.Is(err, fs.ErrNotExist) {
+	f, err := c.backend.open(ctx, ni.URL)
+	if errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("file '%s' does not exist in binary cache '%s' (NAR of '%s'): %w", ni.URL, c.URI(), ni.StorePath, ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("binary cache %s: %w", c.URI(), err)
+		return nil, err
 	}
 	r := &narReader{ctx: ctx, ni: ni, uri: c.URI(), f: f}
 	r.file = &fileHashReader{r: f}
@@ -253,7 +284,7 @@ type narReader struct {
 	ctx   context.Context
 	ni    *narinfo.NarInfo
 	uri   string
-	f     *os.File
+	f     io.ReadCloser
 	file  *fileHashReader
 	dec   io.Reader
 	close func()

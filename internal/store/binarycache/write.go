@@ -4,116 +4,51 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
-
-	"github.com/klauspost/compress/zstd"
-	"github.com/ulikunitz/xz"
 
 	nixhash "gonix/internal/format/hash"
 	"gonix/internal/format/narinfo"
-	"gonix/internal/store/local"
+	"gonix/internal/store"
 )
 
-// writeFile stores name (relative to the cache) atomically, as Nix's
-// LocalBinaryCacheStore::upsertFile does: a temporary file
-// <name>.tmp.<pid>.<n> is written, synced and renamed into place.
-func (c *Cache) writeFile(ctx context.Context, name string, r io.Reader) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	dst := filepath.Join(c.dir, filepath.FromSlash(name))
-	tmp := fmt.Sprintf("%s.tmp.%d.%d", dst, os.Getpid(), c.tmpCounter.Add(1))
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return fmt.Errorf("binary cache %s: writing %s: %w", c.URI(), name, err)
-	}
-	_, err = io.Copy(f, r)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, dst)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("binary cache %s: writing %s: %w", c.URI(), name, err)
-	}
-	return nil
+// Source is where AddPath reads a path from: a local store, or another
+// cache through (*Cache).AsSource.
+type Source interface {
+	StoreDir() string
+	QueryPathInfo(ctx context.Context, path string) (*store.PathInfo, error)
+	DumpPath(ctx context.Context, path string, w io.Writer) error
 }
 
-// extension is the NAR file suffix Nix 2.8 gives a compression method
-// (binary-cache-store.cc, addToStoreCommon); every other method, gzip and
-// none included, gets none.
-func extension(compression string) string {
-	switch compression {
-	case "xz":
-		return ".xz"
-	case "bzip2":
-		return ".bz2"
-	case "zstd":
-		return ".zst"
-	case "lzip":
-		return ".lzip"
-	case "lz4":
-		return ".lz4"
-	case "br":
-		return ".br"
-	}
-	return ""
-}
-
-type nopWriteCloser struct{ io.Writer }
-
-func (nopWriteCloser) Close() error { return nil }
-
-// compressor returns a writer compressing into w. Writing supports none,
-// xz and zstd; reading (NAR) also supports bzip2.
-func compressor(compression string, w io.Writer) (io.WriteCloser, error) {
-	switch compression {
-	case "none":
-		return nopWriteCloser{w}, nil
-	case "xz":
-		return xz.NewWriter(w)
-	case "zstd":
-		return zstd.NewWriter(w, zstd.WithEncoderConcurrency(1))
-	}
-	return nil, fmt.Errorf("compression method '%s' is not supported for writing (use none, xz or zstd)", compression)
-}
-
-type countWriter struct{ n uint64 }
-
-func (c *countWriter) Write(p []byte) (int, error) { c.n += uint64(len(p)); return len(p), nil }
-
-// AddPath copies the valid path from st into the cache the way `nix copy
+// AddPath copies the valid path from src into the cache the way `nix copy
 // --to 'file://DIR?compression=C&secret-key=K'` does (Nix 2.8's
 // BinaryCacheStore::addToStoreCommon): the NAR is compressed into
 // nar/<nixbase32 of the file's SHA-256>.nar<ext> (kept if already there),
 // then <hashPart>.narinfo is written with the path's metadata (deriver,
-// signatures, content address; no System) and, with key, a signature of
-// its fingerprint. Both files are written atomically, the narinfo last, so
-// the path appears in the cache only complete. A path already in the cache
-// is left alone, as `nix copy` does. Its references must be in the cache
-// first. compression "" means xz, Nix's default.
-func (c *Cache) AddPath(ctx context.Context, st *local.Store, path string, compression string, key *narinfo.SecretKey) error {
-	if st.StoreDir() != c.storeDir {
-		return fmt.Errorf("binary cache '%s' is for Nix stores with prefix '%s', not '%s'", c.URI(), c.storeDir, st.StoreDir())
+// signatures, content address; no System) and, with a key, a signature of
+// its fingerprint. The NAR is stored first and the narinfo last, each
+// atomically (an HTTP cache gets PUTs), so the path appears in the cache
+// only complete. A path already in the cache is left alone, as `nix copy`
+// does. Its references must be in the cache first. compression "" means
+// the cache's compression= (default xz); a nil key means the cache's
+// secret-key= (none by default). AddPath may run concurrently for
+// different paths.
+func (c *Cache) AddPath(ctx context.Context, src Source, path string, compression string, key *narinfo.SecretKey) error {
+	if src.StoreDir() != c.storeDir {
+		return fmt.Errorf("binary cache '%s' is for Nix stores with prefix '%s', not '%s'", c.URI(), c.storeDir, src.StoreDir())
 	}
 	if compression == "" {
-		compression = "xz"
+		compression = c.compression
+	}
+	if key == nil {
+		key = c.secretKey
 	}
 	if has, err := c.Has(ctx, path); err != nil || has {
 		return err
 	}
-	info, err := st.QueryPathInfo(ctx, path)
+	info, err := src.QueryPathInfo(ctx, path)
 	if err != nil {
 		return fmt.Errorf("copying '%s' to binary cache '%s': %w", path, c.URI(), err)
 	}
@@ -130,24 +65,24 @@ func (c *Cache) AddPath(ctx context.Context, st *local.Store, path string, compr
 		}
 	}
 
-	tmp, err := os.CreateTemp(filepath.Join(c.dir, "nar"), ".add-*.tmp")
+	tmp, err := os.CreateTemp(c.backend.tempDir(), ".add-*.tmp")
 	if err != nil {
 		return fmt.Errorf("binary cache %s: %w", c.URI(), err)
 	}
 	tmpName := tmp.Name()
-	defer os.Remove(tmpName) // a no-op once renamed
+	defer os.Remove(tmpName) // a no-op once committed
 	fileHash, fileSize := sha256.New(), &countWriter{}
-	comp, err := compressor(compression, io.MultiWriter(tmp, fileHash, fileSize))
+	comp, err := compressor(compression, c.compressionLevel, io.MultiWriter(tmp, fileHash, fileSize))
 	if err != nil {
 		tmp.Close()
 		return fmt.Errorf("binary cache %s: %w", c.URI(), err)
 	}
 	narHash, narSize := sha256.New(), &countWriter{}
-	err = st.DumpPath(ctx, path, io.MultiWriter(comp, narHash, narSize))
+	err = src.DumpPath(ctx, path, io.MultiWriter(comp, narHash, narSize))
 	if cerr := comp.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil {
+	if err == nil && c.dir != "" {
 		err = tmp.Sync()
 	}
 	if cerr := tmp.Close(); err == nil {
@@ -177,16 +112,8 @@ func (c *Cache) AddPath(ctx context.Context, st *local.Store, path string, compr
 		CA:          info.CA,
 	}
 	ni.URL = "nar/" + ni.FileHash.Base32() + ".nar" + extension(compression)
-	narPath := filepath.Join(c.dir, filepath.FromSlash(ni.URL))
-	if _, err := os.Lstat(narPath); errors.Is(err, fs.ErrNotExist) {
-		if err := os.Rename(tmpName, narPath); err != nil {
-			return fmt.Errorf("binary cache %s: writing %s: %w", c.URI(), ni.URL, err)
-		}
-		if err := syncDir(filepath.Dir(narPath)); err != nil {
-			return fmt.Errorf("binary cache %s: %w", c.URI(), err)
-		}
-	} else if err != nil {
-		return fmt.Errorf("binary cache %s: %w", c.URI(), err)
+	if err := c.backend.commit(ctx, ni.URL, tmpName, typeNAR); err != nil {
+		return err
 	}
 	if key != nil {
 		if err := ni.Sign(*key); err != nil {
@@ -197,8 +124,16 @@ func (c *Cache) AddPath(ctx context.Context, st *local.Store, path string, compr
 	if err != nil {
 		return err
 	}
-	return c.writeFile(ctx, name, bytes.NewReader(ni.MarshalText()))
+	if err := c.backend.put(ctx, name, ni.MarshalText(), typeNarInfo); err != nil {
+		return err
+	}
+	c.present.Store(path, true)
+	return nil
 }
+
+type countWriter struct{ n uint64 }
+
+func (c *countWriter) Write(p []byte) (int, error) { c.n += uint64(len(p)); return len(p), nil }
 
 func syncDir(dir string) error {
 	d, err := os.Open(dir)
