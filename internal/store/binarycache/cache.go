@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/andybalholm/brotli"
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
 
@@ -225,7 +226,7 @@ func (c *Cache) QueryPathInfo(ctx context.Context, storePath string) (*narinfo.N
 }
 
 // NAR opens the NAR of ni, decompressed according to ni.Compression (none,
-// xz, zstd or bzip2; Nix reads an absent Compression as bzip2). The stored
+// xz, zstd, bzip2 or br; Nix reads an absent Compression as bzip2). The stored
 // file's size and SHA-256 are checked against ni.FileSize and ni.FileHash
 // as it streams, and the NAR's length against ni.NarSize: a mismatch is a
 // read error at the latest when the last byte of the NAR would be
@@ -310,6 +311,8 @@ func (r *narReader) openDecompressor() error {
 		r.dec, r.close = zr, zr.Close
 	case "bzip2":
 		r.dec = bzip2.NewReader(bufio.NewReader(r.file))
+	case "br":
+		r.dec = brotli.NewReader(r.file)
 	default:
 		return r.errorf("compression method '%s' is not supported", r.ni.Compression)
 	}

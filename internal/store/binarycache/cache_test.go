@@ -128,7 +128,7 @@ func TestRoundTrip(t *testing.T) {
 	src := openStore(t)
 	paths := chain(t, src)
 	sk, pk := testKey(t, "gonix-test-1")
-	for _, comp := range []string{"none", "xz", "zstd", ""} {
+	for _, comp := range []string{"none", "xz", "zstd", "bzip2", "br", ""} {
 		t.Run("compression="+comp, func(t *testing.T) {
 			dir := t.TempDir()
 			c := openCache(t, dir)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/andybalholm/brotli"
+	"github.com/dsnet/compress/bzip2"
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
 )
@@ -32,7 +34,7 @@ func extension(compression string) string {
 // writableCompression reports whether compressor supports method.
 func writableCompression(method string) bool {
 	switch method {
-	case "none", "xz", "zstd":
+	case "none", "xz", "zstd", "bzip2", "br":
 		return true
 	}
 	return false
@@ -56,6 +58,21 @@ func compressor(method string, level int, w io.Writer) (io.WriteCloser, error) {
 			opts = append(opts, zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level)))
 		}
 		return zstd.NewWriter(w, opts...)
+	case "bzip2":
+		cfg := &bzip2.WriterConfig{}
+		if level >= 1 && level <= 9 {
+			cfg.Level = level
+		}
+		return bzip2.NewWriter(w, cfg)
+	case "br":
+		// Nix's default is brotli's quality 11, many times slower than
+		// xz; the reader does not care, so the library's default (6)
+		// unless compression-level says otherwise.
+		q := brotli.DefaultCompression
+		if level >= brotli.BestSpeed && level <= brotli.BestCompression {
+			q = level
+		}
+		return brotli.NewWriterLevel(w, q), nil
 	}
-	return nil, fmt.Errorf("compression method '%s' is not supported for writing (use none, xz or zstd)", method)
+	return nil, fmt.Errorf("compression method '%s' is not supported for writing (use none, xz, zstd, bzip2 or br)", method)
 }
