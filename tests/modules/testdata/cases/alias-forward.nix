@@ -1,0 +1,10 @@
+let lib = import <gonix/lib>; in
+with lib;
+(evalModules {
+  modules = [
+    { options.warnings = mkOption { type = types.listOf types.str; default = [ ]; }; options.assertions = mkOption { type = types.listOf types.unspecified; default = [ ]; }; }
+    { options.new = mkOption { type = types.int; default = 0; }; }
+    (mkAliasOptionModule [ "old" ] [ "new" ])
+    { old = 3; }
+  ];
+}).config

@@ -1,0 +1,8 @@
+let lib = import <gonix/lib>; in
+with lib;
+(evalModules {
+  modules = [
+    ({ custom, ... }: { options.y = mkOption { default = custom; }; })
+    { _module.args.custom = 42; }
+  ];
+}).config

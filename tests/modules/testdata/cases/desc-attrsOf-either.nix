@@ -1,0 +1,3 @@
+let lib = import <gonix/lib>; in
+with lib;
+(types.attrsOf (types.either types.int types.str)).description

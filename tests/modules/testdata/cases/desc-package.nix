@@ -1,0 +1,3 @@
+let lib = import <gonix/lib>; in
+with lib;
+(types.package).description

@@ -1,0 +1,9 @@
+let lib = import <gonix/lib>; in
+with lib;
+(evalModules {
+  modules = [
+    { options.a = mkOption { default = 0; }; }
+    { _file = "x.nix"; b = 1; }
+    { _file = "y.nix"; c = 2; }
+  ];
+}).config

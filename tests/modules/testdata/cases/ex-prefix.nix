@@ -1,0 +1,9 @@
+let lib = import <gonix/lib>; in
+with lib;
+(evalModules {
+  prefix = [ "services" "foo" ];
+  modules = [
+    { options.a = mkOption { type = types.int; }; }
+    { _file = "x.nix"; a = "s"; }
+  ];
+}).config.a

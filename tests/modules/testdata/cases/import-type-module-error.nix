@@ -1,0 +1,7 @@
+let lib = import <gonix/lib>; in
+with lib;
+(evalModules {
+  modules = [
+    { imports = [ (types.int) ]; }
+  ];
+}).config

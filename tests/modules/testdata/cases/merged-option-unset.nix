@@ -1,0 +1,9 @@
+let lib = import <gonix/lib>; in
+with lib;
+(evalModules {
+  modules = [
+    { options.warnings = mkOption { type = types.listOf types.str; default = [ ]; }; options.assertions = mkOption { type = types.listOf types.unspecified; default = [ ]; }; }
+    { options.new = mkOption { type = types.str; default = "none"; }; }
+    (mkMergedOptionModule [ [ "a" ] [ "b" ] ] [ "new" ] (config: "x"))
+  ];
+}).config.new

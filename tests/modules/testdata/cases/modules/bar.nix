@@ -1,0 +1,4 @@
+{
+  imports = [ ./foo.nix ];
+  foo = [ "from-bar" ];
+}

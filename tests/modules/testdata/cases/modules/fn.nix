@@ -1,0 +1,4 @@
+{ lib, ... }:
+{
+  options.fn.value = lib.mkOption { type = lib.types.int; };
+}

@@ -1,0 +1,8 @@
+let lib = import <gonix/lib>; in
+with lib;
+(evalModules {
+  modules = [
+    { _file = "decl.nix"; options.r = mkOption { type = types.int; }; }
+    { _file = "decl2.nix"; options.r = mkOption { type = types.int; default = 2; }; }
+  ];
+}).config

@@ -1,0 +1,7 @@
+let lib = import <gonix/lib>; in
+with lib;
+(evalModules {
+  modules = [
+    { options.a = mkOption { default = 1; }; }
+  ];
+})._module.check

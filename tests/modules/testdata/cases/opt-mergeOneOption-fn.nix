@@ -1,0 +1,3 @@
+let lib = import <gonix/lib>; in
+with lib;
+mergeOneOption [ "a" ] [ { file = "x.nix"; value = 1; } ]

@@ -1,0 +1,9 @@
+let lib = import <gonix/lib>; in
+with lib;
+(evalModules {
+  modules = [
+    { _file = "decl.nix"; options.a = mkOption { type = types.attrs; }; }
+    { _file = "m1.nix"; a = { x = 1; }; }
+    { _file = "m2.nix"; a = mkBefore { x = 2; }; }
+  ];
+}).config.a

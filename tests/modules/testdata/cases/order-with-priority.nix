@@ -1,0 +1,10 @@
+let lib = import <gonix/lib>; in
+with lib;
+(evalModules {
+  modules = [
+    { _file = "decl.nix"; options.a = mkOption { type = types.listOf types.int; }; }
+    { _file = "m1.nix"; a = mkForce (mkAfter [ 1 ]); }
+    { _file = "m2.nix"; a = mkForce [ 2 ]; }
+    { _file = "m3.nix"; a = [ 3 ]; }
+  ];
+}).config.a

@@ -1,0 +1,9 @@
+let lib = import <gonix/lib>; in
+with lib;
+(evalModules {
+  modules = [
+    { _file = "decl.nix"; options.a = mkOption { type = types.attrsOf types.int; }; }
+    { _file = "m1.nix"; a = mkForce { x = 1; }; }
+    { _file = "m2.nix"; a = { y = 2; }; }
+  ];
+}).config.a

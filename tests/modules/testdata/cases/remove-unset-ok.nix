@@ -1,0 +1,8 @@
+let lib = import <gonix/lib>; in
+with lib;
+(evalModules {
+  modules = [
+    { options.warnings = mkOption { type = types.listOf types.str; default = [ ]; }; options.assertions = mkOption { type = types.listOf types.unspecified; default = [ ]; }; }
+    (mkRemovedOptionModule [ "gone" ] "Use something else.")
+  ];
+}).config.assertions

@@ -1,0 +1,9 @@
+let lib = import <gonix/lib>; in
+with lib;
+(evalModules {
+  modules = [
+    { options.users = mkOption { type = types.attrsOf (types.submodule ({ name, ... }: { options.home = mkOption { type = types.str; default = "/home/${name}"; }; options.uid = mkOption { type = types.nullOr types.int; default = null; }; })); default = { }; }; }
+    { users.alice = { }; users.bob.home = "/b"; }
+    { users.bob.uid = 5; }
+  ];
+}).config

@@ -1,0 +1,8 @@
+let lib = import <gonix/lib>; in
+with lib;
+(evalModules {
+  modules = [
+    { options.users = mkOption { type = types.attrsOf (types.submodule ({ name, ... }: { options.home = mkOption { type = types.str; default = "/home/${name}"; }; options.uid = mkOption { type = types.nullOr types.int; default = null; }; })); default = { }; }; }
+    { users.a = mkIf false { }; users.b = mkIf true { uid = 2; }; }
+  ];
+}).config

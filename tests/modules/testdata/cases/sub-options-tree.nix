@@ -1,0 +1,7 @@
+let lib = import <gonix/lib>; in
+with lib;
+(evalModules {
+  modules = [
+    { options.s = mkOption { type = types.submodule { options.v = mkOption { type = types.int; default = 0; }; }; default = { }; }; }
+  ];
+}).options.s.type.getSubOptions [ "s" ] ? v

@@ -1,0 +1,8 @@
+let lib = import <gonix/lib>; in
+with lib;
+(evalModules {
+  modules = [
+    { options.s = mkOption { type = types.submodule { options.v = mkOption { default = 0; }; }; }; }
+    { s = { imports = [ { v = 1; } ]; }; }
+  ];
+}).config

@@ -1,0 +1,8 @@
+let lib = import <gonix/lib>; in
+with lib;
+(evalModules {
+  modules = [
+    { options.s = mkOption { type = types.submoduleWith { modules = [ { options.v = mkOption { default = 0; }; } ]; shorthandOnlyDefinesConfig = true; }; }; }
+    { s.v = 2; }
+  ];
+}).config

@@ -1,0 +1,9 @@
+let lib = import <gonix/lib>; in
+with lib;
+(evalModules {
+  modules = [
+    { _file = "decl.nix"; options.a = mkOption { type = types.functionTo (types.attrsOf types.int); }; }
+    { _file = "m1.nix"; a = (x: { a = x; }); }
+    { _file = "m2.nix"; a = (x: { b = x + 1; }); }
+  ];
+}).config.a 5

@@ -1,0 +1,8 @@
+let lib = import <gonix/lib>; in
+with lib;
+(evalModules {
+  modules = [
+    { _file = "decl.nix"; options.a = mkOption { type = types.lazyAttrsOf types.int; }; }
+    { _file = "m1.nix"; a = { x = throw "never"; y = 2; }; }
+  ];
+}).config.a.y

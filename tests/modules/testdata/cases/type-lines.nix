@@ -1,0 +1,9 @@
+let lib = import <gonix/lib>; in
+with lib;
+(evalModules {
+  modules = [
+    { _file = "decl.nix"; options.a = mkOption { type = types.lines; }; }
+    { _file = "m1.nix"; a = "one"; }
+    { _file = "m2.nix"; a = "two"; }
+  ];
+}).config.a

@@ -1,0 +1,10 @@
+let lib = import <gonix/lib>; in
+with lib;
+(evalModules {
+  modules = [
+    { _file = "decl.nix"; options.a = mkOption { type = types.separatedString " | "; }; }
+    { _file = "m1.nix"; a = "a"; }
+    { _file = "m2.nix"; a = "b"; }
+    { _file = "m3.nix"; a = "c"; }
+  ];
+}).config.a

@@ -1,0 +1,9 @@
+let lib = import <gonix/lib>; in
+with lib;
+(evalModules {
+  modules = [
+    { _file = "decl.nix"; options.a = mkOption { type = types.str; }; }
+    { _file = "m1.nix"; a = "hello"; }
+    { _file = "m2.nix"; a = "hello"; }
+  ];
+}).config.a

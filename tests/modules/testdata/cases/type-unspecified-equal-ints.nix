@@ -1,0 +1,9 @@
+let lib = import <gonix/lib>; in
+with lib;
+(evalModules {
+  modules = [
+    { _file = "decl.nix"; options.a = mkOption { }; }
+    { _file = "m1.nix"; a = 3; }
+    { _file = "m2.nix"; a = 3; }
+  ];
+}).config.a
