@@ -47,7 +47,9 @@ var commands = [...]command{
 	{name: "nixos-option", summary: "show the value of a NixOS option"},
 	{name: "nixos-generate-config", summary: "write an initial NixOS configuration"},
 	{name: "nixos-install", summary: "install NixOS on a mounted file system"},
-	{name: "nix", summary: "the new-style nix command"},
+	{name: "nix", summary: "the new-style nix command (copy, store sign so far)", run: mainNix},
+	{name: "copy", summary: "copy closures between stores and binary caches (nix copy)", run: mainCopy},
+	{name: "store", summary: "nix store subcommands (sign)", run: mainStore},
 }
 
 func lookupCommand(name string) (*command, bool) {

@@ -65,3 +65,18 @@ func (s cacheSource) DumpPath(ctx context.Context, path string, w io.Writer) err
 	}
 	return nil
 }
+
+// NarInfoFor is the narinfo a store path's metadata amounts to (without
+// URL and file fields), for checking its signatures against trusted keys
+// (NarInfo.CheckSignatures) or signing it.
+func NarInfoFor(info *store.PathInfo) *narinfo.NarInfo {
+	return &narinfo.NarInfo{
+		StorePath:  info.Path,
+		NarHash:    info.NarHash,
+		NarSize:    info.NarSize,
+		References: baseNames(info.References),
+		Deriver:    baseName(info.Deriver),
+		Sigs:       append([]string(nil), info.Sigs...),
+		CA:         info.CA,
+	}
+}
