@@ -61,7 +61,6 @@ let
     isx86 = p: p.cpu.family == "x86";
     isAarch32 = p: p.cpu.family == "arm" && p.cpu.bits == 32;
     isAarch64 = p: p.cpu.family == "arm" && p.cpu.bits == 64;
-    isAarch = p: p.cpu.family == "arm";
     isRiscV = p: p.cpu.family == "riscv";
     isPower = p: p.cpu.family == "power";
     isPower64 = p: p.cpu.family == "power" && p.cpu.bits == 64;

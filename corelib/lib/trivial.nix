@@ -6,7 +6,10 @@ let
 
   hexDigits = [ "0" "1" "2" "3" "4" "5" "6" "7" "8" "9" "A" "B" "C" "D" "E" "F" ];
 
-  warnPrefix = msg: "[1;31mwarning: ${msg}[0m";
+  # Bold red "warning:", as nixpkgs prints it (Nix strips the escapes when
+  # stderr is not a terminal). Nix strings have no \e: JSON spells ESC.
+  esc = builtins.fromJSON ''"\u001b"'';
+  warnPrefix = msg: "${esc}[1;31mwarning: ${msg}${esc}[0m";
 in
 rec {
   inherit (builtins) pathExists readFile isBool isInt isFloat add sub lessThan
@@ -38,7 +41,6 @@ rec {
   nixpkgsVersion = trace "`lib.nixpkgsVersion` is deprecated, use `lib.version` instead!" version;
 
   inNixShell = getEnv "IN_NIX_SHELL" != "";
-  inPureEvalMode = !(builtins ? currentSystem);
 
   min = x: y: if x < y then x else y;
   max = x: y: if x > y then x else y;
@@ -68,7 +70,7 @@ rec {
     in
     throwIfNot (unexpected == [ ]) "${msg}: ${show unexpected} unexpected; valid ones: ${show valid}";
   info = msg: trace "INFO: ${msg}";
-  showWarnings = warnings: res: builtins.foldl' (x: w: warn w x) res (lib.reverseList warnings);
+  showWarnings = warnings: res: lib.lists.foldr (w: x: warn w x) res warnings;
 
   setFunctionArgs = f: args: { __functor = self: f; __functionArgs = args; };
   functionArgs = f:
