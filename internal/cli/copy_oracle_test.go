@@ -1,0 +1,99 @@
+package cli
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gonix/internal/testutil"
+)
+
+const copyClosureExpr = `let
+  a = builtins.toFile "a" "x";
+  b = builtins.toFile "b" "ref ${a}";
+in derivation {
+  name = "d"; system = builtins.currentSystem; builder = "/bin/sh";
+  args = [ "-c" "echo ${b} > $out" ];
+}`
+
+// TestCopyOracle: Nix 2.8 copies a signed closure (two toFile paths and
+// a built, input-addressed output) into file:// caches with xz and zstd;
+// gonix copy reads every path into a fresh chroot store with the trusted
+// key and both gonix's and Nix's --verify --check-contents pass. Then
+// gonix copy writes that store's closure into caches with every
+// compression it writes, and Nix 2.8 substitutes each (require-sigs on)
+// and verifies it.
+func TestCopyOracle(t *testing.T) {
+	nixStore := testutil.NixTool(t, "nix-store")
+	nixInst := testutil.NixTool(t, "nix-instantiate")
+	nix := testutil.NixTool(t, "nix")
+	tmp := t.TempDir()
+	home := filepath.Join(tmp, "home")
+	os.MkdirAll(home, 0o755)
+	run := func(prog string, argv ...string) string {
+		t.Helper()
+		cmd := exec.Command(prog, argv...)
+		cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CACHE_HOME="+filepath.Join(home, "cache"))
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%s %s: %v\n%s%s", filepath.Base(prog), strings.Join(argv, " "), err, out, stderr.String())
+		}
+		return string(out)
+	}
+	noSubst := []string{"--option", "substituters", ""}
+	src := filepath.Join(tmp, "nixsrc")
+	sec, pub := filepath.Join(tmp, "sec.key"), filepath.Join(tmp, "pub.key")
+	run(nixStore, "--generate-binary-cache-key", "oracle-copy-1", sec, pub)
+	pubText, _ := os.ReadFile(pub)
+	pubKey := strings.TrimSpace(string(pubText))
+	drv := strings.TrimSpace(run(nixInst, append([]string{"--store", src, "--read-write-mode", "-E", copyClosureExpr}, noSubst...)...))
+	built := strings.TrimSpace(run(nixStore, append([]string{"--store", src, "--option", "sandbox", "true",
+		"--option", "sandbox-paths", "/bin /lib /lib64 /usr", "--realise", drv}, noSubst...)...))
+	if !strings.HasPrefix(built, "/nix/store/") || strings.Contains(built, "\n") {
+		t.Fatalf("nix-store --realise printed %q", built)
+	}
+	closure := strings.Fields(run(nixStore, "--store", src, "-qR", built))
+
+	gonix := func(argv ...string) {
+		t.Helper()
+		r := runGonixIn(tmp, nil, append([]string{"gonix"}, argv...)...)
+		if r.status != 0 {
+			t.Fatalf("gonix %s: %d\n%s", strings.Join(argv, " "), r.status, r.stderr)
+		}
+	}
+	var fresh string
+	for _, comp := range []string{"xz", "zstd"} {
+		cache := filepath.Join(tmp, "nix-"+comp)
+		run(nix, append([]string{"--extra-experimental-features", "nix-command", "copy", "--store", src,
+			"--to", "file://" + cache + "?compression=" + comp + "&secret-key=" + sec, built}, noSubst...)...)
+		fresh = filepath.Join(tmp, "gonix-from-"+comp)
+		gonix("copy", "--from", "file://"+cache, "--to", fresh, "--option", "trusted-public-keys", pubKey, built)
+		verifyStore(t, fresh)
+		run(nixStore, "--store", fresh, "--verify", "--check-contents")
+		got := strings.Fields(run(nixStore, "--store", fresh, "-qR", built))
+		if strings.Join(got, " ") != strings.Join(closure, " ") {
+			t.Errorf("%s: closure in gonix's store %q, Nix's %q", comp, got, closure)
+		}
+		for _, p := range closure {
+			if w, g := run(nixStore, "--store", src, "-q", "--hash", p), run(nixStore, "--store", fresh, "-q", "--hash", p); w != g {
+				t.Errorf("%s: %s hash %s, Nix's %s", comp, p, g, w)
+			}
+		}
+	}
+
+	for _, comp := range []string{"xz", "zstd", "bzip2", "br", "none"} {
+		cache := filepath.Join(tmp, "gonix-"+comp)
+		gonix("copy", "--store", fresh, "--to", "file://"+cache+"?compression="+comp, built)
+		dst := filepath.Join(tmp, "nix-from-"+comp)
+		run(nixStore, "--store", dst, "-r", built, "--option", "substituters", "file://"+cache,
+			"--option", "trusted-public-keys", pubKey)
+		run(nixStore, "--store", dst, "--verify", "--check-contents")
+		if got := strings.Fields(run(nixStore, "--store", dst, "-qR", built)); len(got) != len(closure) {
+			t.Errorf("%s: Nix substituted %q, want %q", comp, got, closure)
+		}
+	}
+}
