@@ -4,7 +4,18 @@ package ast
 // types below; the evaluator switches on them.
 type Expr interface {
 	Position() Pos
+	// CodeSlot is where the evaluator keeps its compiled form of the
+	// node (see Code).
+	CodeSlot() *any
 }
+
+// Code is embedded in every node: a slot the evaluator fills with the
+// node's compiled form on first evaluation. The syntax tree is otherwise
+// never changed after resolving.
+type Code struct{ code any }
+
+// CodeSlot returns the slot.
+func (c *Code) CodeSlot() *any { return &c.code }
 
 // Scoping (filled in by package resolve, used by the evaluator):
 //
@@ -26,6 +37,7 @@ type Expr interface {
 
 // Int is an integer literal.
 type Int struct {
+	Code
 	Pos   Pos
 	Val   int64
 	Cache any // the evaluator's shared constant cell (Nix shares literal values)
@@ -33,6 +45,7 @@ type Int struct {
 
 // Float is a float literal.
 type Float struct {
+	Code
 	Pos   Pos
 	Val   float64
 	Cache any // see Int.Cache
@@ -40,6 +53,7 @@ type Float struct {
 
 // String is a string constant (no interpolation).
 type String struct {
+	Code
 	Pos   Pos
 	Val   string
 	Cache any // see Int.Cache
@@ -47,6 +61,7 @@ type String struct {
 
 // Path is a path literal already made absolute and canonical.
 type Path struct {
+	Code
 	Pos   Pos
 	Val   string
 	Cache any // see Int.Cache
@@ -54,6 +69,7 @@ type Path struct {
 
 // Var is a variable reference.
 type Var struct {
+	Code
 	Pos      Pos
 	Name     Symbol
 	FromWith bool // no lexical binding: look up in with frames
@@ -70,6 +86,7 @@ type AttrName struct {
 
 // Select is `E.a.b` or `E.a.b or Default`.
 type Select struct {
+	Code
 	Pos     Pos
 	E       Expr
 	Path    []AttrName
@@ -78,6 +95,7 @@ type Select struct {
 
 // HasAttr is `E ? a.b`.
 type HasAttr struct {
+	Code
 	Pos  Pos
 	E    Expr
 	Path []AttrName
@@ -101,6 +119,7 @@ type DynAttr struct {
 // Attrs is a set literal `{ … }` / `rec { … }`; also the bindings of let.
 // Attrs are sorted by Symbol (Nix's internal order).
 type Attrs struct {
+	Code
 	Pos     Pos
 	Rec     bool
 	Attrs   []AttrDef
@@ -126,6 +145,7 @@ func (a *Attrs) Find(sym Symbol) int {
 
 // List is a list literal.
 type List struct {
+	Code
 	Pos   Pos
 	Elems []Expr
 }
@@ -139,6 +159,7 @@ type Formal struct {
 
 // Lambda is a function literal.
 type Lambda struct {
+	Code
 	Pos        Pos
 	Arg        Symbol // simple argument or the @-name; NoSymbol if none
 	HasFormals bool
@@ -167,6 +188,7 @@ func (l *Lambda) FormalIndex(sym Symbol) int {
 
 // Call is an application chain `Fn A1 A2 …`.
 type Call struct {
+	Code
 	Pos  Pos
 	Fn   Expr
 	Args []Expr
@@ -175,6 +197,7 @@ type Call struct {
 // Let is `let … in Body`. Attrs is never Rec-flagged; all non-inherited
 // bindings are evaluated in the new frame.
 type Let struct {
+	Code
 	Pos   Pos
 	Attrs *Attrs
 	Body  Expr
@@ -182,6 +205,7 @@ type Let struct {
 
 // With is `with Attrs; Body`.
 type With struct {
+	Code
 	Pos      Pos
 	Attrs    Expr
 	Body     Expr
@@ -190,18 +214,21 @@ type With struct {
 
 // If is `if Cond then Then else Else`.
 type If struct {
+	Code
 	Pos              Pos
 	Cond, Then, Else Expr
 }
 
 // Assert is `assert Cond; Body`.
 type Assert struct {
+	Code
 	Pos        Pos
 	Cond, Body Expr
 }
 
 // Not is `!E`.
 type Not struct {
+	Code
 	Pos Pos
 	E   Expr
 }
@@ -221,6 +248,7 @@ const (
 
 // BinOp is `A op B` for the operators that are nodes (not desugared calls).
 type BinOp struct {
+	Code
 	Pos  Pos
 	Op   BinOpKind
 	A, B Expr
@@ -229,6 +257,7 @@ type BinOp struct {
 // ConcatStrings is `+`, string interpolation and path interpolation.
 // ForceString is true for interpolated strings.
 type ConcatStrings struct {
+	Code
 	Pos         Pos
 	ForceString bool
 	Parts       []Expr
@@ -237,6 +266,7 @@ type ConcatStrings struct {
 
 // CurPos is `__curPos`.
 type CurPos struct {
+	Code
 	Pos Pos
 }
 

@@ -175,6 +175,12 @@ func (st *State) evalConcat(env *Env, e *ast.ConcatStrings) Value {
 			}
 		}
 	}
+	return st.evalConcatFrom(env, e, &pre, npre)
+}
+
+// evalConcatFrom is evalConcat once the first npre parts have been
+// evaluated into pre.
+func (st *State) evalConcatFrom(env *Env, e *ast.ConcatStrings, pre *[2]Value, npre int) Value {
 	first := !e.ForceString
 	firstKind := KString
 	var n int64

@@ -227,32 +227,10 @@ func (st *State) Force(v *Value) error {
 	return st.protect(func() { st.force(v, ast.Pos{}) })
 }
 
-// eval evaluates e in env to weak head normal form.
-func (st *State) eval(env *Env, e ast.Expr) Value {
+// evalNode is the evaluator for the node kinds compile leaves to it
+// (compile.go); st.eval is the entry point.
+func (st *State) evalNode(env *Env, e ast.Expr) Value {
 	switch e := e.(type) {
-	case *ast.Int:
-		return Value{kind: KInt, n: e.Val}
-	case *ast.Float:
-		return FloatValue(e.Val)
-	case *ast.String:
-		return *constCell(e)
-	case *ast.Path:
-		return *constCell(e)
-	case *ast.Var:
-		var v *Value
-		if !e.FromWith {
-			f := env
-			for l := e.Up; l > 0; l-- {
-				f = f.up
-			}
-			v = f.vals[e.Slot]
-		} else {
-			v = st.lookupVar(env, e)
-		}
-		if v.kind >= KThunk {
-			st.force(v, e.Pos)
-		}
-		return *v
 	case *ast.Select:
 		return st.evalSelect(env, e)
 	case *ast.HasAttr:
@@ -265,67 +243,11 @@ func (st *State) eval(env *Env, e ast.Expr) Value {
 			elems[i] = st.lazy(env, x)
 		}
 		return ListValue(elems)
-	case *ast.Lambda:
-		return Value{kind: KLambda, p: e, env: env}
-	case *ast.Call:
-		fn := st.eval(env, e.Fn)
-		if fn.kind == KLambda && len(e.Args) == 1 && !st.showTrace {
-			// The commonest call, `f x` with a simple-argument lambda,
-			// without the general loop of callWHNF.
-			if l := fn.p.(*ast.Lambda); !l.HasFormals {
-				env2 := st.newEnv1(fn.env)
-				env2.vals[0] = st.lazy(env, e.Args[0])
-				st.enter(e.Pos)
-				v := st.eval(env2, l.Body)
-				st.depth--
-				return v
-			}
-		}
-		if fn.kind == KPrimOp && len(e.Args) == 2 {
-			if op := fn.p.(*PrimOp); op.fast2 != nil {
-				// Strict binary builtins (the desugared - * / <): evaluate
-				// the operands directly instead of making cells for them.
-				a := st.evalOperand(env, e.Args[0], e.Pos)
-				b := st.evalOperand(env, e.Args[1], e.Pos)
-				if r, ok := op.fast2(a, b); ok {
-					return r
-				}
-				return op.Fn(st, e.Pos, []*Value{cell(a), cell(b)})
-			}
-		}
-		// Arguments go on a per-evaluator stack instead of a fresh slice:
-		// callWHNF and the builtins never keep the slice itself.
-		base := len(st.argStack)
-		for _, a := range e.Args {
-			st.argStack = append(st.argStack, st.lazy(env, a))
-		}
-		args := st.argStack[base:len(st.argStack):len(st.argStack)]
-		v := st.callWHNF(fn, args, e.Pos)
-		// clear, so that the stack's spare capacity keeps nothing alive
-		clear(args)
-		st.argStack = st.argStack[:base]
-		return v
-	case *ast.Let:
-		env2 := newEnv(env, len(e.Attrs.Attrs))
-		for i := range e.Attrs.Attrs {
-			a := &e.Attrs.Attrs[i]
-			if a.Inherited {
-				env2.vals[i] = st.lazy(env, a.Value)
-			} else {
-				env2.vals[i] = st.lazy(env2, a.Value)
-			}
-		}
-		return st.eval(env2, e.Body)
 	case *ast.With:
 		env2 := newEnv(env, 1)
 		env2.prevWith = e.PrevWith
 		env2.vals[0] = &Value{kind: KThunk, p: e.Attrs, env: env}
 		return st.eval(env2, e.Body)
-	case *ast.If:
-		if st.evalBool(env, e.Cond, e.Cond.Position()) {
-			return st.eval(env, e.Then)
-		}
-		return st.eval(env, e.Else)
 	case *ast.Assert:
 		if !st.evalBool(env, e.Cond, e.Pos) {
 			var b stringsBuilder
@@ -384,7 +306,11 @@ func (st *State) evalSelect(env *Env, e *ast.Select) Value {
 	// attribute" trace line; the deferred handler that adds it is only set
 	// up where an error can come from evaluation (selectTrace), so the
 	// common path has no defer.
-	v := st.eval(env, e.E)
+	return st.evalSelectFrom(env, e, st.eval(env, e.E))
+}
+
+// evalSelectFrom is evalSelect once e.E has been evaluated to v.
+func (st *State) evalSelectFrom(env *Env, e *ast.Select, v Value) Value {
 	var cur *Value
 	var pos2 *ast.Pos
 	for _, an := range e.Path {

@@ -1,0 +1,275 @@
+package eval
+
+import (
+	"gonix/internal/lang/ast"
+)
+
+// code is the compiled form of an expression: evaluating it in env gives
+// the expression's value in weak head normal form.
+//
+// Every node is compiled once, on its first evaluation, into a closure
+// that holds what is fixed about the node (the slot of a variable, the
+// compiled code of its operands, the cell of a constant), so that running
+// it takes no type switch over the syntax tree and each kind of node has
+// a small Go frame of its own. Node kinds that gain nothing from it are
+// compiled to a call of evalNode, the tree walker. The closures keep
+// nothing of a State: the same tree may be evaluated by several.
+type code func(st *State, env *Env) Value
+
+// eval evaluates e in env to weak head normal form.
+func (st *State) eval(env *Env, e ast.Expr) Value {
+	if c, ok := (*e.CodeSlot()).(code); ok {
+		return c(st, env)
+	}
+	return compile(e)(st, env)
+}
+
+// compile returns e's code, compiling it on first use.
+func compile(e ast.Expr) code {
+	slot := e.CodeSlot()
+	if c, ok := (*slot).(code); ok {
+		return c
+	}
+	c := compileNode(e)
+	*slot = c
+	return c
+}
+
+func compileNode(e ast.Expr) code {
+	switch e := e.(type) {
+	case *ast.Int:
+		v := Value{kind: KInt, n: e.Val}
+		return func(*State, *Env) Value { return v }
+	case *ast.Float:
+		v := FloatValue(e.Val)
+		return func(*State, *Env) Value { return v }
+	case *ast.String, *ast.Path:
+		c := constCell(e)
+		return func(*State, *Env) Value { return *c }
+	case *ast.Var:
+		return compileVar(e, e.Pos)
+	case *ast.Lambda:
+		return func(_ *State, env *Env) Value { return Value{kind: KLambda, p: e, env: env} }
+	case *ast.Call:
+		return compileCall(e)
+	case *ast.If:
+		cond, then, els := compile(e.Cond), compile(e.Then), compile(e.Else)
+		cpos := e.Cond.Position()
+		return func(st *State, env *Env) Value {
+			c := cond(st, env)
+			if c.kind != KBool {
+				st.typeError(cell(c), "a Boolean", cpos)
+			}
+			if c.n != 0 {
+				return then(st, env)
+			}
+			return els(st, env)
+		}
+	case *ast.Select:
+		if len(e.Path) == 1 && e.Path[0].Expr == nil {
+			return compileSelect1(e)
+		}
+		from := compile(e.E)
+		return func(st *State, env *Env) Value { return st.evalSelectFrom(env, e, from(st, env)) }
+	case *ast.ConcatStrings:
+		if !e.ForceString && len(e.Parts) == 2 {
+			return compileAdd(e)
+		}
+	case *ast.Let:
+		return compileLet(e)
+	case *ast.BinOp:
+		if e.Op == ast.OpEq || e.Op == ast.OpNEq {
+			a, b := compile(e.A), compile(e.B)
+			want := e.Op == ast.OpEq
+			return func(st *State, env *Env) Value {
+				x := a(st, env)
+				y := b(st, env)
+				if x.kind == KInt && y.kind == KInt {
+					return BoolValue((x.n == y.n) == want)
+				}
+				return BoolValue(st.eqForced(&x, &y, e.Pos) == want)
+			}
+		}
+	}
+	return func(st *State, env *Env) Value { return st.evalNode(env, e) }
+}
+
+// compileVar compiles a variable read that forces the variable's cell
+// with position pos (the variable's own, or, for an operand of a strict
+// builtin, the call's: Nix reports errors there).
+func compileVar(e *ast.Var, pos ast.Pos) code {
+	if e.FromWith {
+		return func(st *State, env *Env) Value {
+			v := st.lookupVar(env, e)
+			if v.kind >= KThunk {
+				st.force(v, pos)
+			}
+			return *v
+		}
+	}
+	slot := e.Slot
+	switch e.Up {
+	case 0:
+		return func(st *State, env *Env) Value {
+			v := env.vals[slot]
+			if v.kind >= KThunk {
+				st.force(v, pos)
+			}
+			return *v
+		}
+	case 1:
+		return func(st *State, env *Env) Value {
+			v := env.up.vals[slot]
+			if v.kind >= KThunk {
+				st.force(v, pos)
+			}
+			return *v
+		}
+	case 2:
+		return func(st *State, env *Env) Value {
+			v := env.up.up.vals[slot]
+			if v.kind >= KThunk {
+				st.force(v, pos)
+			}
+			return *v
+		}
+	}
+	up := e.Up
+	return func(st *State, env *Env) Value {
+		for l := up; l > 0; l-- {
+			env = env.up
+		}
+		v := env.vals[slot]
+		if v.kind >= KThunk {
+			st.force(v, pos)
+		}
+		return *v
+	}
+}
+
+// compileOperand compiles an argument of a strict builtin (see
+// evalOperand).
+func compileOperand(e ast.Expr, pos ast.Pos) code {
+	if x, ok := e.(*ast.Var); ok {
+		return compileVar(x, pos)
+	}
+	return compile(e)
+}
+
+func compileCall(e *ast.Call) code {
+	fnc := compile(e.Fn)
+	switch len(e.Args) {
+	case 1:
+		arg := e.Args[0]
+		return func(st *State, env *Env) Value {
+			fn := fnc(st, env)
+			if fn.kind == KLambda && !st.showTrace {
+				// The commonest call, `f x` with a simple-argument
+				// lambda, without the general loop of callWHNF.
+				if l := fn.p.(*ast.Lambda); !l.HasFormals {
+					env2 := st.newEnv1(fn.env)
+					env2.vals[0] = st.lazy(env, arg)
+					st.enter(e.Pos)
+					v := st.eval(env2, l.Body)
+					st.depth--
+					return v
+				}
+			}
+			return st.callArgs(env, e, fn)
+		}
+	case 2:
+		a, b := compileOperand(e.Args[0], e.Pos), compileOperand(e.Args[1], e.Pos)
+		return func(st *State, env *Env) Value {
+			fn := fnc(st, env)
+			if fn.kind == KPrimOp {
+				if op := fn.p.(*PrimOp); op.fast2 != nil {
+					// Strict binary builtins (the desugared - * / <):
+					// evaluate the operands directly instead of making
+					// cells for them.
+					x := a(st, env)
+					y := b(st, env)
+					if r, ok := op.fast2(x, y); ok {
+						return r
+					}
+					return op.Fn(st, e.Pos, []*Value{cell(x), cell(y)})
+				}
+			}
+			return st.callArgs(env, e, fn)
+		}
+	}
+	return func(st *State, env *Env) Value { return st.callArgs(env, e, fnc(st, env)) }
+}
+
+// callArgs applies the evaluated function fn to e's arguments, made lazy.
+// Arguments go on a per-evaluator stack instead of a fresh slice: callWHNF
+// and the builtins never keep the slice itself.
+func (st *State) callArgs(env *Env, e *ast.Call, fn Value) Value {
+	base := len(st.argStack)
+	for _, a := range e.Args {
+		st.argStack = append(st.argStack, st.lazy(env, a))
+	}
+	args := st.argStack[base:len(st.argStack):len(st.argStack)]
+	v := st.callWHNF(fn, args, e.Pos)
+	// clear, so that the stack's spare capacity keeps nothing alive
+	clear(args)
+	st.argStack = st.argStack[:base]
+	return v
+}
+
+// compileSelect1 compiles `E.name` (one static name, with or without a
+// default); anything but a present attribute goes the general way.
+func compileSelect1(e *ast.Select) code {
+	from := compile(e.E)
+	name := e.Path[0].Sym
+	return func(st *State, env *Env) Value {
+		v := from(st, env)
+		if v.kind == KAttrs {
+			if a := v.p.(*Bindings).Get(name); a != nil {
+				cur := a.Val
+				if cur.kind >= KThunk {
+					fpos := e.Pos
+					if a.Pos != nil && a.Pos.IsValid() {
+						fpos = *a.Pos
+					}
+					st.selectTrace(env, e, a.Pos, func() { st.force(cur, fpos) })
+				}
+				return *cur
+			}
+		}
+		return st.evalSelectFrom(env, e, v)
+	}
+}
+
+// compileAdd compiles `a + b`, with integers added directly.
+func compileAdd(e *ast.ConcatStrings) code {
+	a, b := compile(e.Parts[0]), compile(e.Parts[1])
+	return func(st *State, env *Env) Value {
+		var pre [2]Value
+		pre[0] = a(st, env)
+		if pre[0].kind != KInt {
+			return st.evalConcatFrom(env, e, &pre, 1)
+		}
+		pre[1] = b(st, env)
+		if pre[1].kind == KInt {
+			return Value{kind: KInt, n: pre[0].n + pre[1].n}
+		}
+		return st.evalConcatFrom(env, e, &pre, 2)
+	}
+}
+
+func compileLet(e *ast.Let) code {
+	body := compile(e.Body)
+	defs := e.Attrs.Attrs
+	return func(st *State, env *Env) Value {
+		env2 := newEnv(env, len(defs))
+		for i := range defs {
+			a := &defs[i]
+			if a.Inherited {
+				env2.vals[i] = st.lazy(env, a.Value)
+			} else {
+				env2.vals[i] = st.lazy(env2, a.Value)
+			}
+		}
+		return body(st, env2)
+	}
+}
