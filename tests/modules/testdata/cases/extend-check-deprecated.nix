@@ -1,0 +1,3 @@
+let lib = import <gonix/lib>; in
+with lib;
+(evalModules { check = false; modules = [ { options.a = mkOption { default = 1; }; } { b = 2; } ]; }).config

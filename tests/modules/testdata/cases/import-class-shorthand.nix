@@ -1,0 +1,3 @@
+let lib = import <gonix/lib>; in
+with lib;
+(evalModules { modules = [ { options.a = mkOption { default = 1; }; } { _class = "nixos"; } ]; }).config
