@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gonix/internal/cli/args"
 	"gonix/internal/format/narinfo"
@@ -196,6 +197,7 @@ func runCopy(e *Env, o *CopyOptions) error {
 
 	// The closure in the source, references before referrers.
 	var order []string
+	infos := map[string]*narinfo.NarInfo{} // a cache source's narinfos
 	switch {
 	case src.local != nil:
 		closure := roots
@@ -218,15 +220,21 @@ func runCopy(e *Env, o *CopyOptions) error {
 			order = append(order, sorted[i])
 		}
 	default:
+		var nis []*narinfo.NarInfo
 		if o.NoRecursive {
 			for _, p := range roots {
-				if _, err := src.cache.QueryPathInfo(ctx, p); err != nil {
+				ni, err := src.cache.QueryPathInfo(ctx, p)
+				if err != nil {
 					return err
 				}
+				nis = append(nis, ni)
 			}
-			order = roots
-		} else if order, err = src.cache.Closure(ctx, roots); err != nil {
+		} else if nis, err = src.cache.ClosureInfos(ctx, roots); err != nil {
 			return err
+		}
+		for _, ni := range nis {
+			order = append(order, ni.StorePath)
+			infos[ni.StorePath] = ni
 		}
 	}
 
@@ -287,21 +295,31 @@ func runCopy(e *Env, o *CopyOptions) error {
 	if err != nil {
 		return err
 	}
-	for _, p := range missing {
+	var mu sync.Mutex
+	say := func(line string) {
 		if !quiet {
-			fmt.Fprintln(e.Stderr, msg(p))
-		}
-		if src.cache != nil {
-			if err := binarycache.Substitute(ctx, src.cache, dst.local, p, keys, checkSigs); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := copyLocalPath(ctx, src.local, dst.local, p, keys, checkSigs); err != nil {
-			return err
+			mu.Lock()
+			fmt.Fprintln(e.Stderr, line)
+			mu.Unlock()
 		}
 	}
-	return nil
+	refs := func(ctx context.Context, p string) ([]string, error) {
+		if ni := infos[p]; ni != nil {
+			return src.cache.PathInfo(ni).References, nil
+		}
+		info, err := src.local.QueryPathInfo(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		return info.References, nil
+	}
+	return binarycache.InOrder(ctx, missing, refs, o.Jobs, func(ctx context.Context, p string) error {
+		say(msg(p))
+		if ni := infos[p]; ni != nil {
+			return binarycache.SubstituteInfo(ctx, src.cache, dst.local, ni, keys, checkSigs)
+		}
+		return copyLocalPath(ctx, src.local, dst.local, p, keys, checkSigs)
+	})
 }
 
 // copyLocalPath copies one valid path between local stores, its
@@ -421,7 +439,7 @@ Flags:
       --stdin                    read more store paths from standard input
       --derivation               accepted (store paths are taken as they are)
       --no-recursive             copy only the paths, not their closures
-      --jobs N                   uploads at once to a binary cache (default 8)
+      --jobs N                   paths copied at once (default 8)
       --store STORE              the local store (default for --from/--to)
 
 Installables must be store paths or links to them (./result); expressions

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+
+	"gonix/internal/format/narinfo"
 )
 
 // CopyOptions tune AddClosure.
@@ -69,7 +71,6 @@ func (c *Cache) AddClosure(ctx context.Context, src Source, paths []string, opts
 		opts.Progress(pr)
 		mu.Unlock()
 	}
-	finished := map[string]chan struct{}{}
 	var missing []string
 	for i, p := range paths {
 		if present[i] {
@@ -77,7 +78,6 @@ func (c *Cache) AddClosure(ctx context.Context, src Source, paths []string, opts
 			continue
 		}
 		missing = append(missing, p)
-		finished[p] = make(chan struct{})
 	}
 	if len(missing) == 0 {
 		return nil, nil
@@ -85,19 +85,60 @@ func (c *Cache) AddClosure(ctx context.Context, src Source, paths []string, opts
 	if opts.Start != nil {
 		opts.Start(len(missing))
 	}
-	sem := make(chan struct{}, opts.Jobs)
-	errc := make(chan error, len(missing))
+	refs := func(ctx context.Context, p string) ([]string, error) {
+		info, err := src.QueryPathInfo(ctx, p)
+		if err != nil {
+			return nil, fmt.Errorf("copying '%s' to '%s': %w", p, c.URI(), err)
+		}
+		return info.References, nil
+	}
+	err := InOrder(ctx, missing, refs, opts.Jobs, func(ctx context.Context, p string) error {
+		if err := c.AddPath(ctx, src, p, "", nil); err != nil {
+			return err
+		}
+		if opts.Progress != nil {
+			info, err := src.QueryPathInfo(ctx, p)
+			if err != nil {
+				return err
+			}
+			report(p, true, info.NarSize)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return missing, nil
+}
+
+// InOrder runs fn for every one of paths, at most jobs at once (default
+// 8), each only after fn has succeeded for all its references that are
+// among paths (refs says what a path refers to), as Nix's processGraph
+// schedules copies. It stops at the first failure and returns it, not the
+// cancellations that failure caused.
+func InOrder(ctx context.Context, paths []string, refs func(ctx context.Context, p string) ([]string, error), jobs int, fn func(ctx context.Context, p string) error) error {
+	if jobs <= 0 {
+		jobs = 8
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	finished := make(map[string]chan struct{}, len(paths))
+	for _, p := range paths {
+		finished[p] = make(chan struct{})
+	}
+	sem := make(chan struct{}, jobs)
+	errc := make(chan error, len(paths))
 	var wg sync.WaitGroup
-	for _, p := range missing {
+	for _, p := range paths {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			err := func() error {
-				info, err := src.QueryPathInfo(ctx, p)
+				rs, err := refs(ctx, p)
 				if err != nil {
-					return fmt.Errorf("copying '%s' to '%s': %w", p, c.URI(), err)
+					return err
 				}
-				for _, ref := range info.References {
+				for _, ref := range rs {
 					if ch, ok := finished[ref]; ok && ref != p {
 						select {
 						case <-ch:
@@ -112,11 +153,7 @@ func (c *Cache) AddClosure(ctx context.Context, src Source, paths []string, opts
 					return ctx.Err()
 				}
 				defer func() { <-sem }()
-				if err := c.AddPath(ctx, src, p, "", nil); err != nil {
-					return err
-				}
-				report(p, true, info.NarSize)
-				return nil
+				return fn(ctx, p)
 			}()
 			if err != nil {
 				errc <- err
@@ -128,17 +165,13 @@ func (c *Cache) AddClosure(ctx context.Context, src Source, paths []string, opts
 	}
 	wg.Wait()
 	close(errc)
-	// The first error is the cause; the others are mostly cancellations.
 	var first error
 	for err := range errc {
 		if first == nil || errors.Is(first, context.Canceled) && !errors.Is(err, context.Canceled) {
 			first = err
 		}
 	}
-	if first != nil {
-		return nil, first
-	}
-	return missing, nil
+	return first
 }
 
 // forEach runs f(0..n-1) with at most jobs at once, stopping at the first
@@ -179,12 +212,69 @@ func forEach(ctx context.Context, n, jobs int, f func(i int) error) error {
 // Closure returns the closure of paths as the cache's narinfos describe
 // it, references before referrers; every path must be in the cache.
 func (c *Cache) Closure(ctx context.Context, paths []string) ([]string, error) {
+	infos, err := c.ClosureInfos(ctx, paths)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(infos))
+	for i, ni := range infos {
+		out[i] = ni.StorePath
+	}
+	return out, nil
+}
+
+// ClosureInfos is Closure with the narinfos. The narinfos of each
+// level of references are fetched concurrently (25 at once, Nix's
+// http-connections), so a deep closure costs one round trip per level,
+// not per path.
+func (c *Cache) ClosureInfos(ctx context.Context, paths []string) ([]*narinfo.NarInfo, error) {
+	infos := map[string]*narinfo.NarInfo{}
+	neededBy := map[string]string{}
+	frontier := append([]string(nil), paths...)
+	sort.Strings(frontier)
+	for len(frontier) > 0 {
+		got := make([]*narinfo.NarInfo, len(frontier))
+		err := forEach(ctx, len(frontier), 25, func(i int) error {
+			ni, err := c.QueryPathInfo(ctx, frontier[i])
+			if err != nil {
+				if from := neededBy[frontier[i]]; from != "" && errors.Is(err, ErrNotFound) {
+					return fmt.Errorf("%w (needed by '%s')", err, from)
+				}
+				return err
+			}
+			got[i] = ni
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		var next []string
+		for _, ni := range got {
+			infos[ni.StorePath] = ni
+		}
+		for _, ni := range got {
+			for _, ref := range ni.References {
+				full := c.storeDir + "/" + ref
+				if _, ok := infos[full]; ok {
+					continue
+				}
+				if _, ok := neededBy[full]; ok {
+					continue
+				}
+				neededBy[full] = ni.StorePath
+				next = append(next, full)
+			}
+		}
+		sort.Strings(next)
+		frontier = next
+	}
+
 	const (
 		visiting = 1
 		done     = 2
 	)
 	state := map[string]int{}
-	var order []string
+	var order []*narinfo.NarInfo
 	var visit func(p, from string) error
 	visit = func(p, from string) error {
 		switch state[p] {
@@ -194,13 +284,7 @@ func (c *Cache) Closure(ctx context.Context, paths []string) ([]string, error) {
 			return fmt.Errorf("binary cache %s: reference cycle: '%s' refers back to '%s'", c.URI(), from, p)
 		}
 		state[p] = visiting
-		ni, err := c.QueryPathInfo(ctx, p)
-		if err != nil {
-			if from != "" && errors.Is(err, ErrNotFound) {
-				return fmt.Errorf("%w (needed by '%s')", err, from)
-			}
-			return err
-		}
+		ni := infos[p]
 		for _, ref := range ni.References {
 			if full := c.storeDir + "/" + ref; full != p {
 				if err := visit(full, p); err != nil {
@@ -208,7 +292,7 @@ func (c *Cache) Closure(ctx context.Context, paths []string) ([]string, error) {
 				}
 			}
 		}
-		order = append(order, p)
+		order = append(order, ni)
 		state[p] = done
 		return nil
 	}

@@ -34,6 +34,15 @@ func Substitute(ctx context.Context, c *Cache, st *local.Store, path string, tru
 	return substitute(ctx, c, st, ni, trusted, requireSigs)
 }
 
+// SubstituteInfo is Substitute for a narinfo already fetched (from
+// QueryPathInfo or ClosureInfos); it does not look whether st has the path.
+func SubstituteInfo(ctx context.Context, c *Cache, st *local.Store, ni *narinfo.NarInfo, trusted []narinfo.PublicKey, requireSigs bool) error {
+	if st.StoreDir() != c.storeDir {
+		return fmt.Errorf("binary cache '%s' is for Nix stores with prefix '%s', not '%s'", c.URI(), c.storeDir, st.StoreDir())
+	}
+	return substitute(ctx, c, st, ni, trusted, requireSigs)
+}
+
 func substitute(ctx context.Context, c *Cache, st *local.Store, ni *narinfo.NarInfo, trusted []narinfo.PublicKey, requireSigs bool) error {
 	path := ni.StorePath
 	if requireSigs {
