@@ -14,6 +14,7 @@ import (
 	"gonix/internal/lang/ast"
 	"gonix/internal/lang/eval"
 	"gonix/internal/store/local"
+	gonixpkgs "gonix/pkgs"
 )
 
 // newEvaluator builds an evaluator from the command's settings and
@@ -69,6 +70,7 @@ func newEvaluator(e *Env, settings *args.Settings, includes []string, store eval
 		ShowTrace:   settings.ShowTrace,
 		MaxDepth:    maxDepth,
 		Interrupted: func() bool { return e.Ctx().Err() != nil },
+		Fallback:    func(name string) (string, bool) { return gonixpkgsFallback(e, name) },
 	}), nil
 }
 
@@ -343,4 +345,38 @@ func exprInputs(st *eval.State, e *Env, o *InstantiateOptions) []func() (ast.Exp
 		}
 	}
 	return inputs
+}
+
+// gonixpkgsFallback resolves <gonixpkgs> and <gonixpkgs/...> when the
+// search path has no such entry: to the collection built into gonix,
+// unpacked once per version under the user's cache directory (only when
+// first asked for). -I gonixpkgs=DIR or NIX_PATH override it
+// (docs/design/bootstrap.md).
+func gonixpkgsFallback(e *Env, name string) (string, bool) {
+	rest, ok := strings.CutPrefix(name, "gonixpkgs")
+	if !ok || (rest != "" && rest[0] != '/') {
+		return "", false
+	}
+	dir, err := gonixpkgs.Unpack(cacheDir(e))
+	if err != nil {
+		fmt.Fprintf(e.Stderr, "warning: %s\n", err)
+		return "", false
+	}
+	p := dir + rest
+	if _, err := os.Stat(p); err != nil {
+		return "", false
+	}
+	return p, true
+}
+
+// cacheDir is where gonix keeps files it can recreate: $XDG_CACHE_HOME/gonix,
+// else ~/.cache/gonix, else a directory under the system's temporary one.
+func cacheDir(e *Env) string {
+	if d := e.Getenv("XDG_CACHE_HOME"); d != "" {
+		return filepath.Join(d, "gonix")
+	}
+	if h := e.Getenv("HOME"); h != "" && h != "/homeless-shelter" {
+		return filepath.Join(h, ".cache", "gonix")
+	}
+	return filepath.Join(os.TempDir(), fmt.Sprintf("gonix-cache-%d", os.Getuid()))
 }

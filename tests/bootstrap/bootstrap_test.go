@@ -65,16 +65,13 @@ func requirePrerequisites(t *testing.T) {
 	}
 }
 
-// gonixBuild runs gonix nix-build on gonixpkgs in the chroot store root.
+// gonixBuild runs gonix nix-build in the chroot store root.
 func gonixBuild(t *testing.T, root string, args ...string) (string, time.Duration) {
 	t.Helper()
-	pkgs, err := filepath.Abs("../../pkgs")
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
 	defer cancel()
-	argv := append([]string{"nix-build", "--store", root, "--option", "substituters", "", "-I", "gonixpkgs=" + pkgs}, args...)
+	// <gonixpkgs> is the collection built into the binary under test.
+	argv := append([]string{"nix-build", "--store", root, "--option", "substituters", ""}, args...)
 	cmd := exec.CommandContext(ctx, gonix, argv...)
 	cmd.Dir = t.TempDir()
 	cmd.Env = append(os.Environ(), "NIX_PATH=", "HOME="+cmd.Dir)
@@ -179,5 +176,41 @@ func TestHelloFromNothing(t *testing.T) {
 	}
 	if len(lines) < 3 {
 		t.Errorf("ld.so --list printed too little:\n%s", got)
+	}
+}
+
+// TestSearchPathEntry: <gonixpkgs> resolves to the collection built into
+// gonix (unpacked under $XDG_CACHE_HOME/gonix), is not part of
+// builtins.nixPath, and -I gonixpkgs=DIR overrides it.
+func TestSearchPathEntry(t *testing.T) {
+	if buildErr != "" {
+		t.Fatal(buildErr)
+	}
+	dir := t.TempDir()
+	eval := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(gonix, append([]string{"nix-instantiate", "--eval"}, args...)...)
+		cmd.Env = append(os.Environ(), "NIX_PATH=", "XDG_CACHE_HOME="+filepath.Join(dir, "cache"))
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("nix-instantiate --eval %q: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	got := eval("-E", "<gonixpkgs/hello>")
+	if !strings.HasPrefix(got, filepath.Join(dir, "cache", "gonix", "gonixpkgs-")) || !strings.HasSuffix(got, "/hello") {
+		t.Errorf("<gonixpkgs/hello> = %s, want a directory under the cache", got)
+	}
+	if got := eval("-E", `(import <gonixpkgs> { }).hello.name`); got != `"hello-2.10"` {
+		t.Errorf("hello's name: %s", got)
+	}
+	if got := eval("-E", "builtins.nixPath"); got != "[ ]" {
+		t.Errorf("builtins.nixPath = %s, want [ ] (the built-in entry is a fallback)", got)
+	}
+	other := filepath.Join(dir, "other")
+	os.MkdirAll(other, 0o755)
+	os.WriteFile(filepath.Join(other, "default.nix"), []byte(`{ ... }: { hello = "mine"; }`), 0o644)
+	if got := eval("-I", "gonixpkgs="+other, "-E", `(import <gonixpkgs> { }).hello`); got != `"mine"` {
+		t.Errorf("-I gonixpkgs=DIR: hello = %s, want \"mine\"", got)
 	}
 }

@@ -146,6 +146,11 @@ func (st *State) findFile(entries []SearchPathEntry, name string, pos ast.Pos) s
 	if p, ok := gonixFallback(name); ok {
 		return p
 	}
+	if st.opts.Fallback != nil {
+		if p, ok := st.opts.Fallback(name); ok {
+			return p
+		}
+	}
 	// Nix 2.8 raises a ThrownError here, so tryEval catches it.
 	st.failKind(ErrThrow, pos, "file '%s' was not found in the Nix search path (add it using $NIX_PATH or -I)", name)
 	return ""

@@ -32,6 +32,10 @@ type Options struct {
 	// Interrupted, when set, is polled during evaluation; once it returns
 	// true evaluation stops with "interrupted by the user".
 	Interrupted func() bool
+	// Fallback, when set, resolves a <name> that neither the search path
+	// nor the built-in entries hold (the command layer's <gonixpkgs>); it
+	// is not part of builtins.nixPath.
+	Fallback func(name string) (string, bool)
 }
 
 // State is one evaluator instance. It is not safe for concurrent use.
@@ -201,7 +205,7 @@ func (st *State) initBuiltins() {
 	add("nixPath", &np, false)
 	for _, group := range builtinGroups() {
 		for _, d := range group {
-			op := &PrimOp{Name: d.name, Arity: d.arity, Fn: d.fn, fast2: fastBinary[d.name]}
+			op := &PrimOp{Name: d.name, Arity: d.arity, Fn: d.fn, fast: fastOps[d.name]}
 			st.primops = append(st.primops, op)
 			add(d.name, &Value{kind: KPrimOp, p: op}, d.topLevel)
 		}
