@@ -217,3 +217,72 @@ func TestLibOracle(t *testing.T) {
 	}
 	t.Logf("Nix 2.8 + nixpkgs lib agrees with the corpus on %d of %d cases", agree, total)
 }
+
+// gonixRun runs gonix in-process with the given environment.
+func gonixRun(t *testing.T, env map[string]string, args ...string) (stdout, stderr string, status int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	dir := t.TempDir()
+	if env == nil {
+		env = map[string]string{}
+	}
+	env["HOME"] = dir
+	e := &cli.Env{
+		Context:   context.Background(),
+		Stdin:     strings.NewReader(""),
+		Stdout:    &out,
+		Stderr:    &errb,
+		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+		Dir:       dir,
+	}
+	st := cli.Run(e, append([]string{"nix-instantiate", "--store", t.TempDir()}, args...))
+	return out.String(), errb.String(), st
+}
+
+// TestGonixSearchPath: <gonix/...> falls back to the embedded corelib at
+// /__gonix__, after the user's own -I / NIX_PATH entries.
+func TestGonixSearchPath(t *testing.T) {
+	t.Parallel()
+	own := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(own, "lib"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(own, "lib", "default.nix"), []byte("{ mine = true; }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		env    map[string]string
+		args   []string
+		stdout string
+		stderr string // substring
+		status int
+	}{
+		{"built-in path", nil, []string{"--eval", "-E", "<gonix/lib>"}, "/__gonix__/lib\n", "", 0},
+		{"built-in root", nil, []string{"--eval", "-E", "<gonix>"}, "/__gonix__\n", "", 0},
+		{"import", nil, []string{"--eval", "-E", "(import <gonix/lib>).boolToString true"}, "\"true\"\n", "", 0},
+		{"one file", nil, []string{"--eval", "-E", "(import <gonix/lib/lists.nix> { lib = import <gonix/lib>; }).range 1 3", "--strict", "--json"}, "[1,2,3]", "", 0},
+		{"relative import inside", nil, []string{"--eval", "-E", "import /__gonix__/lib/versions.nix { lib = import <gonix/lib>; } ? majorMinor"}, "true\n", "", 0},
+		{"-I overrides", nil, []string{"-I", "gonix=" + own, "--eval", "--strict", "-E", "import <gonix/lib>"}, "{ mine = true; }\n", "", 0},
+		{"NIX_PATH overrides", map[string]string{"NIX_PATH": "gonix=" + own}, []string{"--eval", "--strict", "-E", "import <gonix/lib>"}, "{ mine = true; }\n", "", 0},
+		{"override falls back for files it lacks", nil, []string{"-I", "gonix=" + own, "--eval", "-E", "<gonix/lib/lists.nix>"}, "/__gonix__/lib/lists.nix\n", "", 0},
+		{"missing", nil, []string{"--eval", "-E", "<gonix/no-such-file.nix>"}, "", "error: file 'gonix/no-such-file.nix' was not found in the Nix search path", 1},
+		{"no escape", nil, []string{"--eval", "-E", "<gonix/../corelib.go>"}, "", "was not found in the Nix search path", 1},
+		{"error position in the embedded lib", nil, []string{"--eval", "--show-trace", "-E", "(import <gonix/lib>).last []"}, "",
+			"at /__gonix__/lib/lists.nix:", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			stdout, stderr, status := gonixRun(t, tt.env, tt.args...)
+			if stdout != tt.stdout || status != tt.status || !strings.Contains(stderr, tt.stderr) {
+				t.Errorf("got stdout %q status %d stderr:\n%s\nwant stdout %q status %d stderr containing %q", stdout, status, stderr, tt.stdout, tt.status, tt.stderr)
+			}
+		})
+	}
+	// The trace shows the embedded source line, as for a file on disk.
+	_, stderr, _ := gonixRun(t, nil, "--eval", "--show-trace", "-E", "(import <gonix/lib>).last []")
+	if !strings.Contains(stderr, `"lists.last: list must not be empty!"`) {
+		t.Errorf("trace lacks the source line of lists.nix:\n%s", stderr)
+	}
+}

@@ -105,7 +105,13 @@ rec {
     unix = all;
   };
 
-  flakeExposed = [ "x86_64-linux" "aarch64-linux" "x86_64-darwin" "aarch64-darwin" ];
+
+  supported = rec {
+    tier1 = [ "x86_64-linux" ];
+    tier2 = [ "aarch64-linux" "x86_64-darwin" ];
+    tier3 = [ "armv6l-linux" "armv7l-linux" "i686-linux" "mipsel-linux" ];
+    hydra = tier1 ++ tier2 ++ tier3 ++ [ "aarch64-darwin" ];
+  };
 
   elaborate = args':
     let
