@@ -290,7 +290,7 @@ let
 
   imap1 = f: l: genList (i: f (i + 1) (elemAt l i)) (length l);
 
-  concatMap = f: l: concatLists (map f l);
+  concatMap = builtins.concatMap;
 
   mapAttrsToList = f: s: map (n: f n s.${n}) (attrNames s);
 

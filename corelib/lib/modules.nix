@@ -8,6 +8,7 @@ let
     attrNames
     catAttrs
     concatLists
+    concatMap
     concatStringsSep
     elem
     filter
@@ -37,7 +38,6 @@ let
     showDefs
     isFunc
     imap1
-    concatMap
     setAttrByPath
     attrByPath
     getAttrFromPath
@@ -548,23 +548,31 @@ let
         let
           loc = prefix ++ [ name ];
           defs = defsByName.${name} or [ ];
-          optionDecls = filter (
+          isOptDecl =
             m:
             m.options ? _type
-            && (m.options._type == "option" || throwDeclarationTypeError loc m.options._type m._file)
-          ) decls;
+            && (m.options._type == "option" || throwDeclarationTypeError loc m.options._type m._file);
           option =
             opt:
             let
               o = evalOptionValue loc opt defs;
             in
             {
+              isOption = true;
               matchedOptions = o;
               unmatchedDefns = [ ];
               config = o.value;
             };
+          optionDecls = filter isOptDecl decls;
         in
-        if length optionDecls == length decls then
+        if length decls == 1 then
+          (
+            if isOptDecl (head decls) then
+              option (fixupOptionType loc (mergeOptionDecls loc decls))
+            else
+              mergeModules' loc decls (pushDown defs)
+          )
+        else if length optionDecls == length decls then
           option (fixupOptionType loc (mergeOptionDecls loc decls))
         else if optionDecls != [ ] then
           if all (x: x.options.type.name or null == "submodule") optionDecls then
@@ -577,27 +585,40 @@ let
           mergeModules' loc decls (pushDown defs)
       ) declsByName;
 
-      matchedOptions = mapAttrs (n: r: r.matchedOptions) results;
-
-      unmatchedByName = mapAttrs (n: r: r.unmatchedDefns) results // removeAttrs defsByName (attrNames results);
+      withPrefix =
+        name:
+        map (
+          def:
+          def
+          // {
+            prefix = [ name ] ++ (def.prefix or [ ]);
+          }
+        );
     in
     {
-      inherit matchedOptions;
+      isOption = false;
+      matchedOptions = mapAttrs (n: r: r.matchedOptions) results;
       config = mapAttrs (n: r: r.config) results;
+      # In name order, sub-trees and undeclared names together.
       unmatchedDefns =
         if configs == [ ] then
           [ ]
         else
+          let
+            undeclared = removeAttrs defsByName (attrNames results);
+          in
           concatMap (
             name:
-            map (
-              def:
-              def
-              // {
-                prefix = [ name ] ++ (def.prefix or [ ]);
-              }
-            ) unmatchedByName.${name}
-          ) (attrNames unmatchedByName);
+            if results ? ${name} then
+              (
+                let
+                  r = results.${name};
+                in
+                if r.isOption then [ ] else withPrefix name r.unmatchedDefns
+              )
+            else
+              withPrefix name undeclared.${name}
+          ) (attrNames (results // undeclared));
     };
 
   showDeclPrefix =
@@ -626,7 +647,32 @@ let
 
   mergeOptionDecls =
     loc: opts:
-    foldl'
+    if length opts == 1 then
+      let
+        opt = head opts;
+        o = opt.options;
+        subs = o.type.getSubModules or null;
+      in
+      o
+      // {
+        inherit loc;
+        declarations = [ opt._file ];
+        declarationPositions = [
+          (
+            if opt.pos or null != null then
+              opt.pos
+            else
+              {
+                file = opt._file;
+                line = null;
+                column = null;
+              }
+          )
+        ];
+        options = if subs != null then map (setDefaultModuleLocation opt._file) subs else [ ];
+      }
+    else
+      foldl'
       (
         res: opt:
         let
@@ -730,6 +776,40 @@ let
         {
           values = defs;
           highestPrio = defaultOverridePriority;
+        }
+      else if
+        all (
+          d:
+          let
+            v = d.value;
+          in
+          !(isAttrs v && v ? _type) || v._type == "override"
+        ) defs
+      then
+        # Only plain values and mkOverride at the top: nothing to discharge.
+        let
+          prioritised = map (
+            d:
+            let
+              v = d.value;
+            in
+            if isAttrs v && v ? _type then
+              {
+                p = v.priority;
+                d = d // { value = v.content; };
+              }
+            else
+              {
+                p = defaultOverridePriority;
+                inherit d;
+              }
+          ) defs;
+          highestPrio = foldl' (m: x: if x.p < m then x.p else m) 9999 prioritised;
+          values = map (x: x.d) (filter (x: x.p == highestPrio) prioritised);
+        in
+        {
+          values = if any (def: def.value._type or "" == "order") values then sortProperties values else values;
+          inherit highestPrio;
         }
       else
         let
