@@ -1,5 +1,7 @@
 package eval
 
+import "gonix/internal/lang/ast"
+
 // newThunk and newEnv1 are the evaluator's most frequent allocations.
 // (Allocating them in slabs was tried and dropped: one surviving cell
 // kept a whole slab, and everything it pointed to, alive; see
@@ -15,37 +17,59 @@ func (st *State) newEnv1(up *Env) *Env {
 	return e
 }
 
-// fastBinary are the integer fast paths of strict binary builtins; any
-// other operand types take the builtin's general code.
-var fastBinary = map[string]func(a, b Value) (Value, bool){
-	"sub": func(a, b Value) (Value, bool) {
-		if a.kind == KInt && b.kind == KInt {
-			return Value{kind: KInt, n: a.n - b.n}, true
+// newEnv1Thunk returns a one-slot frame under up whose slot holds a new
+// thunk of e in tenv, both in one allocation: the frame of a call `f ARG`
+// whose argument needs a thunk. (The thunk keeps the frame alive as long
+// as it is referenced; the frame is small and a thunk that outlives its
+// call usually shares the frame's closure anyway.)
+func (st *State) newEnv1Thunk(up *Env, e ast.Expr, tenv *Env) *Env {
+	x := &struct {
+		e Env
+		t Value
+	}{}
+	x.t = Value{kind: KThunk, p: e, env: tenv}
+	x.e.up = up
+	x.e.inline[0] = &x.t
+	x.e.vals = x.e.inline[:1]
+	return &x.e
+}
+
+// fastOp names the integer fast path of a strict binary builtin.
+type fastOp uint8
+
+const (
+	fastNone fastOp = iota
+	fastSub
+	fastMul
+	fastDiv
+	fastLess
+	fastAdd
+)
+
+// fastOps are the builtins with an integer fast path.
+var fastOps = map[string]fastOp{
+	"sub": fastSub, "mul": fastMul, "div": fastDiv, "lessThan": fastLess, "add": fastAdd,
+}
+
+// intOp computes op on two integers; ok=false leaves the case (division
+// by 0, or by -1 which may overflow) to the builtin's general code.
+func intOp(op fastOp, a, b int64) (r Value, ok bool) {
+	switch op {
+	case fastSub:
+		return Value{kind: KInt, n: a - b}, true
+	case fastAdd:
+		return Value{kind: KInt, n: a + b}, true
+	case fastLess:
+		if a < b {
+			return Value{kind: KBool, n: 1}, true
 		}
-		return Value{}, false
-	},
-	"mul": func(a, b Value) (Value, bool) {
-		if a.kind == KInt && b.kind == KInt {
-			return Value{kind: KInt, n: a.n * b.n}, true
+		return Value{kind: KBool}, true
+	case fastMul:
+		return Value{kind: KInt, n: a * b}, true
+	case fastDiv:
+		if b != 0 && b != -1 {
+			return Value{kind: KInt, n: a / b}, true
 		}
-		return Value{}, false
-	},
-	"div": func(a, b Value) (Value, bool) {
-		if a.kind == KInt && b.kind == KInt && b.n != 0 && b.n != -1 {
-			return Value{kind: KInt, n: a.n / b.n}, true
-		}
-		return Value{}, false
-	},
-	"lessThan": func(a, b Value) (Value, bool) {
-		if a.kind == KInt && b.kind == KInt {
-			return BoolValue(a.n < b.n), true
-		}
-		return Value{}, false
-	},
-	"add": func(a, b Value) (Value, bool) {
-		if a.kind == KInt && b.kind == KInt {
-			return Value{kind: KInt, n: a.n + b.n}, true
-		}
-		return Value{}, false
-	},
+	}
+	return Value{}, false
 }

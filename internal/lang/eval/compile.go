@@ -147,6 +147,15 @@ func compileVar(e *ast.Var, pos ast.Pos) code {
 	}
 }
 
+// needsThunk reports whether st.lazy always makes a new thunk for e.
+func needsThunk(e ast.Expr) bool {
+	switch e.(type) {
+	case *ast.Int, *ast.Float, *ast.String, *ast.Path, *ast.Var:
+		return false
+	}
+	return true
+}
+
 // compileOperand compiles an argument of a strict builtin (see
 // evalOperand).
 func compileOperand(e ast.Expr, pos ast.Pos) code {
@@ -157,22 +166,19 @@ func compileOperand(e ast.Expr, pos ast.Pos) code {
 }
 
 func compileCall(e *ast.Call) code {
+	if v, ok := e.Fn.(*ast.Var); ok && !v.FromWith && len(e.Args) <= 2 {
+		return compileVarCall(e, v)
+	}
 	fnc := compile(e.Fn)
 	switch len(e.Args) {
 	case 1:
 		arg := e.Args[0]
+		thunk := needsThunk(arg)
 		return func(st *State, env *Env) Value {
 			fn := fnc(st, env)
 			if fn.kind == KLambda && !st.showTrace {
-				// The commonest call, `f x` with a simple-argument
-				// lambda, without the general loop of callWHNF.
 				if l := fn.p.(*ast.Lambda); !l.HasFormals {
-					env2 := st.newEnv1(fn.env)
-					env2.vals[0] = st.lazy(env, arg)
-					st.enter(e.Pos)
-					v := st.eval(env2, l.Body)
-					st.depth--
-					return v
+					return st.callSimple(l, fn.env, env, arg, thunk, e.Pos)
 				}
 			}
 			return st.callArgs(env, e, fn)
@@ -182,22 +188,116 @@ func compileCall(e *ast.Call) code {
 		return func(st *State, env *Env) Value {
 			fn := fnc(st, env)
 			if fn.kind == KPrimOp {
-				if op := fn.p.(*PrimOp); op.fast2 != nil {
-					// Strict binary builtins (the desugared - * / <):
-					// evaluate the operands directly instead of making
-					// cells for them.
-					x := a(st, env)
-					y := b(st, env)
-					if r, ok := op.fast2(x, y); ok {
-						return r
-					}
-					return op.Fn(st, e.Pos, []*Value{cell(x), cell(y)})
+				if op := fn.p.(*PrimOp); op.fast != fastNone {
+					return st.callFast(op, a(st, env), b(st, env), e.Pos)
 				}
 			}
 			return st.callArgs(env, e, fn)
 		}
 	}
 	return func(st *State, env *Env) Value { return st.callArgs(env, e, fnc(st, env)) }
+}
+
+// compileVarCall compiles a call of one or two arguments whose function
+// is a lexical variable: the function's cell is read in place (its value
+// is not copied) and, for a strict binary builtin with an integer
+// literal as second operand, the literal is used directly.
+func compileVarCall(e *ast.Call, fnv *ast.Var) code {
+	up, slot, vpos := fnv.Up, fnv.Slot, fnv.Pos
+	if len(e.Args) == 1 {
+		arg := e.Args[0]
+		thunk := needsThunk(arg)
+		return func(st *State, env *Env) Value {
+			f := env
+			for l := up; l > 0; l-- {
+				f = f.up
+			}
+			fv := f.vals[slot]
+			if fv.kind >= KThunk {
+				st.force(fv, vpos)
+			}
+			if fv.kind == KLambda && !st.showTrace {
+				if l := fv.p.(*ast.Lambda); !l.HasFormals {
+					return st.callSimple(l, fv.env, env, arg, thunk, e.Pos)
+				}
+			}
+			return st.callArgs(env, e, *fv)
+		}
+	}
+	a := compileOperand(e.Args[0], e.Pos)
+	if k, ok := e.Args[1].(*ast.Int); ok {
+		kv := Value{kind: KInt, n: k.Val}
+		return func(st *State, env *Env) Value {
+			f := env
+			for l := up; l > 0; l-- {
+				f = f.up
+			}
+			fv := f.vals[slot]
+			if fv.kind >= KThunk {
+				st.force(fv, vpos)
+			}
+			if fv.kind == KPrimOp {
+				if op := fv.p.(*PrimOp); op.fast != fastNone {
+					x := a(st, env)
+					if x.kind == KInt {
+						if r, ok := intOp(op.fast, x.n, kv.n); ok {
+							return r
+						}
+					}
+					return op.Fn(st, e.Pos, []*Value{cell(x), cell(kv)})
+				}
+			}
+			return st.callArgs(env, e, *fv)
+		}
+	}
+	b := compileOperand(e.Args[1], e.Pos)
+	return func(st *State, env *Env) Value {
+		f := env
+		for l := up; l > 0; l-- {
+			f = f.up
+		}
+		fv := f.vals[slot]
+		if fv.kind >= KThunk {
+			st.force(fv, vpos)
+		}
+		if fv.kind == KPrimOp {
+			if op := fv.p.(*PrimOp); op.fast != fastNone {
+				return st.callFast(op, a(st, env), b(st, env), e.Pos)
+			}
+		}
+		return st.callArgs(env, e, *fv)
+	}
+}
+
+// callSimple calls l, a lambda with a simple argument, closed over cenv,
+// with the argument expression arg of the caller's frame env: the
+// commonest call, without the general loop of callWHNF. thunk says that
+// arg needs a new thunk (see needsThunk); the frame and the thunk are
+// then allocated together.
+func (st *State) callSimple(l *ast.Lambda, cenv, env *Env, arg ast.Expr, thunk bool, pos ast.Pos) Value {
+	var env2 *Env
+	if thunk {
+		env2 = st.newEnv1Thunk(cenv, arg, env)
+	} else {
+		env2 = st.newEnv1(cenv)
+		env2.vals[0] = st.lazy(env, arg)
+	}
+	st.enter(pos)
+	v := st.eval(env2, l.Body)
+	st.depth--
+	return v
+}
+
+// callFast applies a strict binary builtin with an integer fast path to
+// two evaluated operands (the operands of the desugared - * / < need no
+// cells then).
+func (st *State) callFast(op *PrimOp, x, y Value, pos ast.Pos) Value {
+	if x.kind == KInt && y.kind == KInt {
+		if r, ok := intOp(op.fast, x.n, y.n); ok {
+			return r
+		}
+	}
+	return op.Fn(st, pos, []*Value{cell(x), cell(y)})
 }
 
 // callArgs applies the evaluated function fn to e's arguments, made lazy.

@@ -69,10 +69,10 @@ type PrimOp struct {
 	Name  string
 	Arity int
 	Fn    func(st *State, pos ast.Pos, args []*Value) Value
-	// fast2, for a few strict binary builtins, computes the common case
-	// (two integers) without the general machinery; ok=false falls back
-	// to Fn.
-	fast2 func(a, b Value) (Value, bool)
+	// fast, for a few strict binary builtins, names the integer
+	// operation a call with two integer operands computes without the
+	// general machinery (see intOp); 0 for all others.
+	fast fastOp
 }
 
 // PrimOpApp is a partially applied primop.
