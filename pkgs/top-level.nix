@@ -18,6 +18,4 @@ in {
   zlib = callPackage ./zlib { };
   bzip2 = callPackage ./bzip2 { };
   xz = callPackage ./xz { };
-  oniguruma = callPackage ./oniguruma { };
-  jq = callPackage ./jq { };
 }
