@@ -129,13 +129,19 @@ func cleanEnv(home string) []string {
 // printed indented after a blank line below the message.
 var posLine = regexp.MustCompile(`^\s+at .*:\d+:\d+:$`)
 
+// libPos is a position inside the lib quoted in a message line ("'mkOption'
+// at <lib>/lib/options.nix:140:5 called with …"): its line and column
+// differ between libs, so they are dropped.
+var libPos = regexp.MustCompile(`(<lib>/[^\s:]*):\d+:\d+`)
+
 // Normalise turns one run into a Result. The comparison rule (README.md):
 //   - success: stdout without its final newline, and stderr (trace lines);
 //   - failure: only the message after "error: " — continuation lines lose
 //     Nix's 7-space indent; the position block ("at FILE:L:C:" and its code
 //     frame, which point into lib files that differ between libs) and the
 //     "(use '--show-trace' …)" hint are dropped; anything printed before the
-//     last "error:" line (traces) is ignored.
+//     last "error:" line (traces) is ignored; a position inside the lib
+//     quoted in the message keeps its file but loses line and column.
 //
 // In both, places replaces the directories of the lib and of the case by
 // "<lib>" and "<cases>", so paths in messages do not depend on where files live.
@@ -169,7 +175,7 @@ func Normalise(ok bool, stdout, stderr string, places *strings.Replacer) Result 
 	for len(msg) > 0 && strings.TrimSpace(msg[len(msg)-1]) == "" {
 		msg = msg[:len(msg)-1]
 	}
-	return Result{Err: repl(strings.Join(msg, "\n"))}
+	return Result{Err: libPos.ReplaceAllString(repl(strings.Join(msg, "\n")), "$1")}
 }
 
 // Diff describes how got differs from want, or is "" when they agree.
