@@ -88,6 +88,36 @@ let
 
   importsHint = "if you get an infinite recursion here, you probably reference `config` in `imports`. If you are trying to achieve a conditional import behavior dependent on `config`, consider importing unconditionally, and using `mkEnableOption` and `mkIf` to control its effect.";
 
+  # The options of the internal module, built once (not per evaluation).
+  internalOptions = internal: {
+    _module.args = mkOption (
+      {
+        type = types.lazyAttrsOf types.raw;
+        description = "Additional arguments passed to each module in addition to ones like `lib`, `config`, and `pkgs`, `modulesPath`.";
+      }
+      // (if internal then { internal = true; } else { })
+    );
+    _module.check = mkOption {
+      type = types.bool;
+      internal = true;
+      default = true;
+      description = "Whether to check whether all option definitions have matching declarations.";
+    };
+    _module.freeformType = mkOption {
+      type = types.nullOr types.optionType;
+      internal = true;
+      default = null;
+      description = "If set, merge all definitions that don't have an associated option together using this type.";
+    };
+    _module.specialArgs = mkOption {
+      readOnly = true;
+      internal = true;
+      description = "Externally provided module arguments that can't be modified from within a configuration, but can be used in module imports.";
+    };
+  };
+  internalOptionsTop = internalOptions false;
+  internalOptionsSub = internalOptions true;
+
   # ---------------------------------------------------------------- evalModules
 
   evalModules =
@@ -125,30 +155,7 @@ let
       internalModule = {
         _file = "lib/modules.nix";
         key = "lib/modules.nix";
-        options._module.args = mkOption (
-          {
-            type = types.lazyAttrsOf types.raw;
-            description = "Additional arguments passed to each module in addition to ones like `lib`, `config`, and `pkgs`, `modulesPath`.";
-          }
-          // (if prefix == [ ] then { } else { internal = true; })
-        );
-        options._module.check = mkOption {
-          type = types.bool;
-          internal = true;
-          default = true;
-          description = "Whether to check whether all option definitions have matching declarations.";
-        };
-        options._module.freeformType = mkOption {
-          type = types.nullOr types.optionType;
-          internal = true;
-          default = null;
-          description = "If set, merge all definitions that don't have an associated option together using this type.";
-        };
-        options._module.specialArgs = mkOption {
-          readOnly = true;
-          internal = true;
-          description = "Externally provided module arguments that can't be modified from within a configuration, but can be used in module imports.";
-        };
+        options = if prefix == [ ] then internalOptionsTop else internalOptionsSub;
         config._module.args = {
           inherit extendModules;
           moduleType = type;
