@@ -84,13 +84,14 @@ type Evaluator struct {
 	Argv   []string // command prefix, e.g. {"/tmp/gonix", "nix-instantiate"}
 	LibDir string   // directory given as -I gonix=DIR (holds lib/)
 	Home   string   // empty directory used as HOME
+	Store  string   // chroot store given as --store (with --readonly-mode nothing is written; never the machine's /nix)
 }
 
 // Eval evaluates one case as `nix-instantiate --eval --strict --json` does and
 // normalises the outcome.
 func (e Evaluator) Eval(ctx context.Context, c *Case) (Result, error) {
 	args := append(append([]string{}, e.Argv[1:]...),
-		"--readonly-mode", "--option", "substituters", "",
+		"--store", e.Store, "--readonly-mode", "--option", "substituters", "",
 		"-I", "gonix="+e.LibDir, "--eval", "--strict", "--json", c.File)
 	cmd := exec.CommandContext(ctx, e.Argv[0], args...)
 	cmd.Dir = filepath.Dir(c.File)

@@ -68,7 +68,7 @@ func gonixEvaluator(t *testing.T) Evaluator {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Evaluator{Argv: argv, LibDir: corelib, Home: t.TempDir()}
+	return Evaluator{Argv: argv, LibDir: corelib, Home: t.TempDir(), Store: t.TempDir()}
 }
 
 func loadCorpus(t *testing.T) []*Case {
@@ -197,7 +197,7 @@ func nixpkgsEvaluator(t *testing.T) Evaluator {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Evaluator{Argv: []string{nix}, LibDir: abs, Home: t.TempDir()}
+	return Evaluator{Argv: []string{nix}, LibDir: abs, Home: t.TempDir(), Store: t.TempDir()}
 }
 
 // TestOracle checks the expectation files against Nix 2.8 + nixpkgs' lib, or
