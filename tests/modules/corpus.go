@@ -13,6 +13,9 @@ import (
 	"strings"
 )
 
+// Header begins every case: the lib under test is whatever <gonix/lib> is.
+const Header = "let lib = import <gonix/lib>; in"
+
 // Case is one corpus file and what it must evaluate to.
 type Case struct {
 	Name       string // file name without .nix
@@ -47,6 +50,13 @@ func LoadCases(dir string) ([]*Case, error) {
 	var cases []*Case
 	for _, f := range files {
 		c := &Case{Name: strings.TrimSuffix(filepath.Base(f), ".nix"), File: f}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("corpus case %s: %w", c.Name, err)
+		}
+		if !strings.HasPrefix(string(src), Header) {
+			return nil, fmt.Errorf("corpus case %s: does not begin with %q", c.Name, Header)
+		}
 		base := strings.TrimSuffix(f, ".nix")
 		if b, err := os.ReadFile(base + ".exp"); err == nil {
 			c.WantOut, c.HasExp = strings.TrimSuffix(string(b), "\n"), true
