@@ -1009,10 +1009,10 @@ let
 
     oneOf =
       ts:
-      let
-        h = if ts == [ ] then throw "types.oneOf needs to get at least one type in its argument" else head ts;
-      in
-      foldl' either h (tail ts);
+      if ts == [ ] then
+        throw "types.oneOf needs to get at least one type in its argument"
+      else
+        foldl' either (head ts) (tail ts);
 
     coercedTo =
       coercedType: coerceFunc: finalType:
