@@ -145,7 +145,13 @@ rec {
     in
     f [ ] [ rhs lhs ];
 
-  recursiveUpdate = recursiveUpdateUntil (path: lhs: rhs: !(isAttrs lhs && isAttrs rhs));
+  # recursiveUpdateUntil with "until either side is not a set", built from
+  # builtins: only the names both sides have are looked at (lazily), the
+  # rest is one `//`. Same values and same laziness as the general form.
+  recursiveUpdate = lhs: rhs:
+    lhs // rhs // mapAttrs
+      (n: r: let l = lhs.${n}; in if isAttrs l && isAttrs r then recursiveUpdate l r else r)
+      (builtins.intersectAttrs lhs rhs);
 
   matchAttrs = pattern: attrs:
     assert isAttrs pattern;
