@@ -167,6 +167,13 @@ type Lambda struct {
 	Ellipsis   bool
 	Body       Expr
 	Name       Symbol // name of the binding it was defined in; NoSymbol if anonymous
+	// A chain of simple-argument lambdas `a: b: c: body` shares one frame
+	// (filled in by package resolve): FrameSize is the number of slots
+	// (the chain's length) and ChainPos this lambda's argument slot. A
+	// lambda with ChainPos > 0 is closed over its chain's frame holding
+	// the slots before ChainPos; calling it makes a new frame with those
+	// slots copied. Lambdas with formals have FrameSize 0.
+	FrameSize, ChainPos int
 }
 
 // FormalIndex returns the index of formal sym, or -1.

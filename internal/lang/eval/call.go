@@ -30,16 +30,25 @@ func (st *State) callWHNF(cur Value, args []*Value, pos ast.Pos) Value {
 		switch cur.kind {
 		case KLambda:
 			l := cur.p.(*ast.Lambda)
-			if len(args) > 1 && !l.HasFormals {
-				// `a: b: …` applied to two or more arguments: binding a
-				// just closes over the inner lambda, so skip evaluating it.
-				if inner, ok := l.Body.(*ast.Lambda); ok {
-					env2 := st.newEnv1(cur.env)
-					env2.vals[0] = args[0]
-					cur = Value{kind: KLambda, p: inner, env: env2}
+			if len(args) > 1 && l.ChainPos+1 < l.FrameSize {
+				// `a: b: …` applied to two or more arguments: the
+				// arguments go straight into the chain's frame; the
+				// inner lambdas' closures are never made.
+				env2 := st.chainFrame(l, cur.env)
+				j := l.ChainPos
+				env2.vals[j] = args[0]
+				args = args[1:]
+				for len(args) > 0 && j+1 < l.FrameSize {
+					l = l.Body.(*ast.Lambda)
+					j++
+					env2.vals[j] = args[0]
 					args = args[1:]
-					continue
 				}
+				if j+1 < l.FrameSize {
+					return Value{kind: KLambda, p: l.Body, env: env2}
+				}
+				cur = st.evalLambdaBody(l, env2, pos)
+				continue
 			}
 			cur = st.callLambda(l, cur.env, args[0], pos)
 			args = args[1:]
@@ -86,8 +95,8 @@ func (st *State) callValue(f *Value, arg *Value, pos ast.Pos) Value {
 func (st *State) callLambda(l *ast.Lambda, cenv *Env, arg *Value, pos ast.Pos) Value {
 	var env2 *Env
 	if !l.HasFormals {
-		env2 = st.newEnv1(cenv)
-		env2.vals[0] = arg
+		env2 = st.chainFrame(l, cenv)
+		env2.vals[l.ChainPos] = arg
 	} else {
 		st.force(arg, pos)
 		if arg.kind != KAttrs {
@@ -128,6 +137,12 @@ func (st *State) callLambda(l *ast.Lambda, cenv *Env, arg *Value, pos ast.Pos) V
 			}
 		}
 	}
+	return st.evalLambdaBody(l, env2, pos)
+}
+
+// evalLambdaBody evaluates the body of l, called at pos, in its new
+// frame env2.
+func (st *State) evalLambdaBody(l *ast.Lambda, env2 *Env, pos ast.Pos) Value {
 	if st.showTrace {
 		return st.evalBodyTraced(l, env2, pos)
 	}
@@ -135,6 +150,22 @@ func (st *State) callLambda(l *ast.Lambda, cenv *Env, arg *Value, pos ast.Pos) V
 	v := st.eval(env2, l.Body)
 	st.depth--
 	return v
+}
+
+// chainFrame makes the frame for a call of the simple-argument lambda l
+// closed over cenv, with the slot of l's argument (ChainPos) left to
+// fill: a lambda inside a chain `a: b: …` copies the earlier arguments
+// from the chain frame it closed over (see ast.Lambda).
+func (st *State) chainFrame(l *ast.Lambda, cenv *Env) *Env {
+	if l.FrameSize <= 1 {
+		return st.newEnv1(cenv)
+	}
+	if l.ChainPos == 0 {
+		return newEnv(cenv, l.FrameSize)
+	}
+	env2 := newEnv(cenv.up, l.FrameSize)
+	copy(env2.vals[:l.ChainPos], cenv.vals[:l.ChainPos])
+	return env2
 }
 
 // evalBodyTraced evaluates a lambda's body adding --show-trace's "while

@@ -276,7 +276,10 @@ func compileVarCall(e *ast.Call, fnv *ast.Var) code {
 // then allocated together.
 func (st *State) callSimple(l *ast.Lambda, cenv, env *Env, arg ast.Expr, thunk bool, pos ast.Pos) Value {
 	var env2 *Env
-	if thunk {
+	if l.FrameSize > 1 {
+		env2 = st.chainFrame(l, cenv)
+		env2.vals[l.ChainPos] = st.lazy(env, arg)
+	} else if thunk {
 		env2 = st.newEnv1Thunk(cenv, arg, env)
 	} else {
 		env2 = st.newEnv1(cenv)

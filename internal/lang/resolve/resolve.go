@@ -12,6 +12,9 @@ type Scope struct {
 	slots  map[ast.Symbol]int
 	// small frames are searched linearly
 	names []ast.Symbol
+	// chain: the frame of a lambda chain, where a later name shadows an
+	// earlier equal one
+	chain bool
 }
 
 // NewScope returns a frame binding names at slots 0..n-1.
@@ -30,6 +33,14 @@ func (s *Scope) lookup(sym ast.Symbol) (int, bool) {
 	if s.slots != nil {
 		i, ok := s.slots[sym]
 		return i, ok
+	}
+	if s.chain {
+		for i := len(s.names) - 1; i >= 0; i-- {
+			if s.names[i] == sym {
+				return i, true
+			}
+		}
+		return 0, false
 	}
 	for i, n := range s.names {
 		if n == sym {
@@ -146,7 +157,28 @@ func (r *resolver) expr(e ast.Expr, s *Scope) {
 				names = append(names, e.Arg)
 			}
 		} else {
+			// `a: b: c: body`: one frame for the chain
 			names = []ast.Symbol{e.Arg}
+			e.ChainPos = 0
+			chain := []*ast.Lambda{e}
+			body := e.Body
+			for {
+				m, ok := body.(*ast.Lambda)
+				if !ok || m.HasFormals {
+					break
+				}
+				m.ChainPos = len(names)
+				names = append(names, m.Arg)
+				chain = append(chain, m)
+				body = m.Body
+			}
+			for _, m := range chain {
+				m.FrameSize = len(names)
+			}
+			inner := NewScope(s, names)
+			inner.chain = true
+			r.expr(body, inner)
+			return
 		}
 		inner := NewScope(s, names)
 		for _, f := range e.Formals {
