@@ -1,0 +1,164 @@
+package serve
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/ulikunitz/xz"
+)
+
+// extensions are the NAR URL suffixes of the compressions the server can
+// produce on the fly, as Nix 2.8 names them (spec/store.md §5.4).
+//
+// bzip2 is missing: no bzip2 encoder is among the project's dependencies
+// yet (the standard library only reads it). When binarycache grows an
+// exported compressor, this file should use it instead of its own.
+var extensions = map[string]string{
+	"none": "",
+	"xz":   ".xz",
+	"zstd": ".zst",
+}
+
+type nopWriteCloser struct{ io.Writer }
+
+func (nopWriteCloser) Close() error { return nil }
+
+// compressor wraps w in an encoder whose memory is bounded and small, so
+// that many concurrent streams stay cheap: xz with a 1 MiB dictionary
+// (Nix's default is 8 MiB; a NAR from a store compresses nearly as well),
+// zstd with one goroutine and a 1 MiB window.
+func compressor(method string, w io.Writer) (io.WriteCloser, error) {
+	switch method {
+	case "none":
+		return nopWriteCloser{w}, nil
+	case "xz":
+		return xz.WriterConfig{DictCap: 1 << 20}.NewWriter(w)
+	case "zstd":
+		return zstd.NewWriter(w, zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(1<<20), zstd.WithLowerEncoderMem(true))
+	}
+	return nil, fmt.Errorf("compression method '%s' is not supported", method)
+}
+
+// limiter is a counting semaphore with a bounded queue.
+type limiter struct {
+	slots      chan struct{}
+	waiting    atomic.Int64
+	maxWaiting int64
+}
+
+func newLimiter(n, maxWaiting int) *limiter {
+	return &limiter{slots: make(chan struct{}, n), maxWaiting: int64(maxWaiting)}
+}
+
+var errBusy = errors.New("too many NAR downloads at once; retry later")
+
+// acquire takes a slot, waiting at most timeout; release gives it back.
+func (l *limiter) acquire(ctx context.Context, timeout time.Duration) error {
+	select {
+	case l.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	if l.waiting.Add(1) > l.maxWaiting {
+		l.waiting.Add(-1)
+		return errBusy
+	}
+	defer l.waiting.Add(-1)
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case l.slots <- struct{}{}:
+		return nil
+	case <-t.C:
+		return errBusy
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (l *limiter) release() { <-l.slots }
+
+// stallWriter pushes the connection's write deadline forward while data
+// flows, so a download may take as long as it needs but a client that
+// stops reading is cut after timeout.
+type stallWriter struct {
+	w       io.Writer
+	rc      *http.ResponseController
+	timeout time.Duration
+	next    time.Time // when to push the deadline again
+}
+
+func (s *stallWriter) Write(p []byte) (int, error) {
+	if now := time.Now(); now.After(s.next) {
+		// Not supported by every ResponseWriter (httptest's); then the
+		// server's own limits are all there is.
+		_ = s.rc.SetWriteDeadline(now.Add(s.timeout))
+		s.next = now.Add(s.timeout / 8)
+	}
+	return s.w.Write(p)
+}
+
+// narBufSize is the buffer between the compressor and the connection.
+const narBufSize = 64 << 10
+
+func (h *Handler) serveNAR(w http.ResponseWriter, r *http.Request, name string) {
+	hashPart, narHash, ok := h.parseNARName(name)
+	if !ok {
+		httpError(w, http.StatusNotFound, "no such NAR")
+		return
+	}
+	ctx := r.Context()
+	info, err := h.lookup(ctx, hashPart)
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	if info == nil || !info.NarHash.Equal(narHash) {
+		httpError(w, http.StatusNotFound, "no such NAR")
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-nix-nar")
+	if h.compression == "none" {
+		w.Header().Set("Content-Length", strconv.FormatUint(info.NarSize, 10))
+	}
+	if r.Method == http.MethodHead {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	if err := h.streams.acquire(ctx, h.queueTimeout); err != nil {
+		w.Header().Del("Content-Length")
+		w.Header().Set("Retry-After", "5")
+		httpError(w, http.StatusServiceUnavailable, err.Error())
+		return
+	}
+	defer h.streams.release()
+
+	rc := http.NewResponseController(w)
+	bw := bufio.NewWriterSize(&stallWriter{w: w, rc: rc, timeout: h.stallTimeout}, narBufSize)
+	comp, err := compressor(h.compression, bw)
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	err = h.st.DumpPath(ctx, info.Path, comp)
+	if cerr := comp.Close(); err == nil {
+		err = cerr
+	}
+	if ferr := bw.Flush(); err == nil {
+		err = ferr
+	}
+	if err != nil {
+		// The status line is out; the only way left to tell the client
+		// is to break the connection, so it sees a short body. Nix then
+		// fails the download (or its NarHash check) and retries.
+		panic(http.ErrAbortHandler)
+	}
+}
