@@ -53,12 +53,22 @@ let
   defaultOverridePriority = 100;
   defaultOrderPriority = 1000;
 
+  # lib.warn as nixpkgs has it on a Nix without builtins.warn (spec §1.8),
+  # without the colour codes.
   warn =
     msg: x:
-    if lib ? warn then
-      lib.warn msg x
-    else if builtins ? warn then
+    if builtins ? warn then
       builtins.warn msg x
+    else if
+      builtins.elem (builtins.getEnv "NIX_ABORT_ON_WARN") [
+        "1"
+        "true"
+        "yes"
+      ]
+    then
+      builtins.trace "evaluation warning: ${msg}" (
+        abort "NIX_ABORT_ON_WARN=true; warnings are treated as unrecoverable errors."
+      )
     else
       builtins.trace "evaluation warning: ${msg}" x;
 

@@ -413,11 +413,6 @@ let
     commas = separatedString ",";
     envVar = separatedString ":";
 
-    string = separatedString "" // {
-      name = "string";
-      deprecationMessage = "See https://github.com/NixOS/nixpkgs/pull/66346 for better alternative types.";
-    };
-
     passwdEntry =
       entryType:
       addCheck entryType (s: match "[^:\n]*" s != null)
@@ -660,7 +655,14 @@ let
         nestedTypes.elemType = elemType;
       };
 
-    loaOf = attrsOf;
+    loaOf =
+      elemType:
+      attrsOf elemType
+      // {
+        name = "loaOf";
+        deprecationMessage = "Mixing lists with attribute values is no longer possible; please use `types.attrsOf` instead. See https://github.com/NixOS/nixpkgs/issues/1800 for the motivation.";
+        nestedTypes.elemType = elemType;
+      };
 
     uniq = unique { message = ""; };
 
