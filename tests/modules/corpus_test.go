@@ -130,7 +130,7 @@ func evalAll(t *testing.T, e Evaluator, cases []*Case) map[string]Result {
 // the list only shrinks.
 func TestCorpus(t *testing.T) {
 	cases := loadCorpus(t)
-	known, err := LoadKnownFailures(knownFailures, cases)
+	known, err := LoadKnownFailures(knownFailures, casesDir, cases)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,8 +9,9 @@ import (
 
 // LoadKnownFailures reads the known-failures list: one case name per line,
 // optionally followed by a reason; '#' starts a comment line. Every listed
-// name must be a case of the corpus.
-func LoadKnownFailures(file string, cases []*Case) (map[string]string, error) {
+// name must be a case of the corpus in dir; the result holds the listed
+// names among cases (the ones being run).
+func LoadKnownFailures(file, dir string, cases []*Case) (map[string]string, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, fmt.Errorf("known failures: %w", err)
@@ -19,7 +20,7 @@ func LoadKnownFailures(file string, cases []*Case) (map[string]string, error) {
 	for _, c := range cases {
 		names[c.Name] = true
 	}
-	all, err := allCaseNames()
+	all, err := allCaseNames(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -40,8 +41,8 @@ func LoadKnownFailures(file string, cases []*Case) (map[string]string, error) {
 	return known, nil
 }
 
-func allCaseNames() (map[string]bool, error) {
-	cases, err := LoadCases(casesDir)
+func allCaseNames(dir string) (map[string]bool, error) {
+	cases, err := LoadCases(dir)
 	if err != nil {
 		return nil, err
 	}
