@@ -1,0 +1,202 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"gonix/internal/format/hash"
+	"gonix/internal/format/nar"
+	"gonix/internal/format/narinfo"
+	"gonix/internal/format/storepath"
+	"gonix/internal/store"
+	"gonix/internal/store/local"
+	"gonix/internal/testutil"
+)
+
+// nixCmd runs a Nix 2.8 tool with HOME (and so its narinfo disk cache) in
+// a temporary directory.
+func nixCmd(home, tool string, args ...string) (string, error) {
+	cmd := exec.Command(tool, args...)
+	cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CACHE_HOME="+filepath.Join(home, "cache"))
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.String(), err
+}
+
+// buildClosure fills a fresh store at root with a closure: two text
+// paths (content-addressed, one referring to the other), a directory
+// tree added recursively, and two input-addressed paths (as build outputs
+// are, unsigned in the store) referring to them, one to itself. It
+// returns the top path and every path.
+func buildClosure(t *testing.T, root string) (string, []string) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := local.Open(ctx, local.Options{Root: root, NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	a, err := st.AddText(ctx, "a", "alpha\n", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := st.AddText(ctx, "b", "beta refers to "+a+"\n", []string{a})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := t.TempDir()
+	os.MkdirAll(filepath.Join(src, "tree/sub"), 0o755)
+	os.WriteFile(filepath.Join(src, "tree/sub/exe"), []byte("#!/bin/sh\necho hi\n"), 0o755)
+	os.WriteFile(filepath.Join(src, "tree/data"), bytes.Repeat([]byte("0123456789"), 30000), 0o644)
+	os.Symlink("sub/exe", filepath.Join(src, "tree/link"))
+	tree, err := st.AddToStore(ctx, "tree", filepath.Join(src, "tree"), store.Recursive, hash.SHA256, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addIA := func(name string, content []byte, refs []string, self bool) string {
+		digest := sha256.Sum256(append([]byte(name), content...))
+		p, err := storepath.MakeStorePath(st.StoreDir(), "output:out", digest[:], name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if self {
+			content = append(content, []byte(p)...)
+			refs = append(refs, p)
+		}
+		var n bytes.Buffer
+		if err := nar.DumpBytes(&n, content, false); err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(n.Bytes())
+		info := &store.PathInfo{Path: p, NarHash: hash.Hash{Algo: hash.SHA256, Digest: sum[:]},
+			NarSize: uint64(n.Len()), References: refs}
+		if err := st.AddNAR(ctx, info, bytes.NewReader(n.Bytes())); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	lib := addIA("lib", []byte("lib uses "+b+" and "+tree), []string{b, tree}, true)
+	top := addIA("top", bytes.Repeat([]byte("top uses "+lib+"\n"), 1000), []string{lib}, false)
+	return top, []string{a, b, tree, lib, top}
+}
+
+// startServer serves the store at root, opened read-only as gonix serve
+// opens it, on 127.0.0.1:0 and returns its URL.
+func startServer(t *testing.T, root string, opts Options) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	st, err := local.Open(ctx, local.Options{Root: root, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Store = st
+	h, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- Serve(ctx, ln, h, ServerOptions{ShutdownGrace: time.Second}) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+		st.Close()
+	})
+	return "http://" + ln.Addr().String()
+}
+
+// TestOracleNixSubstitutes: Nix 2.8 substitutes a closure from the server
+// for each compression, with the server's key trusted, and its
+// --verify --check-contents passes; under a foreign key of the same name
+// it refuses the input-addressed paths and registers nothing of them.
+func TestOracleNixSubstitutes(t *testing.T) {
+	nixStore := testutil.NixTool(t, "nix-store")
+	home := t.TempDir()
+	keyDir := t.TempDir()
+	sec, pub := filepath.Join(keyDir, "sec"), filepath.Join(keyDir, "pub")
+	if out, err := nixCmd(home, nixStore, "--generate-binary-cache-key", "gonix-serve-1", sec, pub); err != nil {
+		t.Fatalf("generate key: %v\n%s", err, out)
+	}
+	secText, _ := os.ReadFile(sec)
+	key, err := narinfo.ParseSecretKey(string(secText))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubText, _ := os.ReadFile(pub)
+	foreign, _, err := narinfo.GenerateKey("gonix-serve-1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	srcRoot := t.TempDir()
+	top, paths := buildClosure(t, srcRoot)
+
+	for _, comp := range []string{"none", "xz", "zstd"} {
+		t.Run(comp, func(t *testing.T) {
+			url := startServer(t, srcRoot, Options{Compression: comp, Keys: []narinfo.SecretKey{key}})
+			dst := t.TempDir()
+			out, err := nixCmd(home, nixStore, "--store", dst, "-r", top,
+				"--option", "substituters", url,
+				"--option", "trusted-public-keys", string(pubText))
+			if err != nil {
+				t.Fatalf("nix-store -r from %s: %v\n%s", url, err, out)
+			}
+			out, err = nixCmd(home, nixStore, "--store", dst, "--verify", "--check-contents", "--option", "substituters", "")
+			if err != nil || strings.Contains(out, "error") || strings.Contains(out, "modified") {
+				t.Fatalf("verify: %v\n%s", err, out)
+			}
+			out, err = nixCmd(home, nixStore, "--store", dst, "-qR", top, "--option", "substituters", "")
+			if err != nil {
+				t.Fatalf("query closure: %v\n%s", err, out)
+			}
+			got := strings.Fields(out)
+			if len(got) != len(paths) {
+				t.Errorf("closure in the destination: %v, want %v", got, paths)
+			}
+			// Every path's NAR hash in Nix's store equals the source's.
+			for _, p := range paths {
+				h, err := nixCmd(home, nixStore, "--store", dst, "-q", "--hash", p, "--option", "substituters", "")
+				if err != nil {
+					t.Fatalf("-q --hash %s: %v\n%s", p, err, h)
+				}
+				hs, err := nixCmd(home, nixStore, "--store", srcRoot, "-q", "--hash", p, "--option", "substituters", "")
+				if err != nil || h != hs {
+					t.Errorf("%s: hash %q in the destination, %q in the source (%v)", p, h, hs, err)
+				}
+			}
+		})
+	}
+
+	t.Run("foreign-key", func(t *testing.T) {
+		url := startServer(t, srcRoot, Options{Keys: []narinfo.SecretKey{foreign}})
+		dst := t.TempDir()
+		out, err := nixCmd(home, nixStore, "--store", dst, "-r", top,
+			"--option", "substituters", url,
+			"--option", "trusted-public-keys", string(pubText))
+		if err == nil {
+			t.Fatalf("Nix substituted %s signed by a foreign key:\n%s", top, out)
+		}
+		if !strings.Contains(out, "is not signed by any of the keys in 'trusted-public-keys'") {
+			t.Errorf("Nix failed for another reason than the signature:\n%s", out)
+		}
+		for _, p := range paths[3:] { // the input-addressed ones
+			if o, err := nixCmd(home, nixStore, "--store", dst, "--check-validity", p, "--option", "substituters", ""); err == nil {
+				t.Errorf("%s became valid without a trusted signature:\n%s", p, o)
+			}
+		}
+	})
+}
