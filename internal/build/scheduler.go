@@ -11,12 +11,14 @@ import (
 
 	"gonix/internal/format/derivation"
 	"gonix/internal/store/local"
+	"gonix/internal/store/subst"
 )
 
-// Scheduler realises derivations: it builds every derivation of a closure
-// whose outputs are not valid yet, in dependency order, up to MaxJobs at
-// once, locking each derivation's outputs so that two processes never
-// build the same path (the second waits and reuses the result).
+// Scheduler realises derivations: it substitutes what the substituters
+// have and builds every other derivation of a closure whose outputs are
+// not valid yet, in dependency order, up to MaxJobs builds and SubstJobs
+// downloads at once, locking each path so that two processes never build
+// or copy the same path (the second waits and reuses the result).
 type Scheduler struct {
 	Store  *local.Store
 	Runner Runner
@@ -28,13 +30,24 @@ type Scheduler struct {
 	MaxJobs int
 	// KeepGoing builds everything that does not depend on a failure.
 	KeepGoing bool
-	// Events receives progress; nil discards it.
+	// Events receives progress; nil discards it. If it also implements
+	// SubstEvents it hears about substitutions.
 	Events Events
+	// Subst are the substituters; nil or empty: everything is built.
+	Subst *subst.Set
+	// SubstJobs bounds concurrent substitutions (0: 16). Nix 2.8 runs at
+	// most max-jobs of them; copies are I/O-bound, so gonix runs more.
+	SubstJobs int
+	// Fallback builds a derivation whose substitution failed (--fallback).
+	Fallback bool
+	// AlwaysAllowSubstitutes ignores allowSubstitutes = false.
+	AlwaysAllowSubstitutes bool
 }
 
 // Events is what a scheduler reports, in the order things happen.
 type Events interface {
-	// WillBuild lists the derivations that will be built, sorted.
+	// WillBuild lists the derivations that will be built, dependencies
+	// first (Nix's printMissing order).
 	WillBuild(drvPaths []string)
 	// Started is called when a build starts; its log goes to the writer
 	// returned (nil: discarded).
@@ -45,17 +58,52 @@ type Events interface {
 	Done(drvPath string)
 }
 
-// node is one derivation of the graph.
+// SubstEvents is what an Events may also hear about substitutions.
+type SubstEvents interface {
+	// WillFetch lists the paths that will be substituted, sorted, with
+	// the total download and unpacked (NAR) sizes.
+	WillFetch(paths []string, downloadSize, narSize uint64)
+	// Copying is called when a path starts being copied from a cache.
+	Copying(path, from string)
+	// Copied reports a path that became valid by substitution.
+	Copied(path string)
+}
+
+// UnknownPathsError is returned by RealisePaths when some requested store
+// paths are neither valid nor substitutable.
+type UnknownPathsError struct{ Paths []string }
+
+func (e *UnknownPathsError) Error() string {
+	return fmt.Sprintf("build of '%s' failed", e.Paths[0])
+}
+
+type nodeKind uint8
+
+const (
+	kindBuild nodeKind = iota // a derivation to build
+	kindSubst                 // a derivation whose outputs are substituted
+	kindFetch                 // a store path to substitute
+)
+
+// node is one derivation, or one path to substitute, of the graph.
 type node struct {
 	path       string
-	drv        *derivation.Derivation
-	deps       []*node // input derivations that must be built first
+	kind       nodeKind
+	drv        *derivation.Derivation // nil for kindFetch
+	invalid    []string               // derivations: outputs not valid yet
+	deps       []*node                // what must be done first
 	dependents []*node
 	waiting    int // deps not finished yet
 	needed     bool
 	state      nodeState
 	err        error
 	failedDeps int
+	// gaveUp: a substitution found no usable substitute (or an incomplete
+	// closure) without anything failing; the derivation is then built.
+	gaveUp bool
+	// retry: a derivation to build in another round (its substitution
+	// gave up, or failed with Fallback); dependents wait for that round.
+	retry bool
 }
 
 type nodeState uint8
@@ -78,9 +126,12 @@ type Failure struct {
 	// HashMismatch is set when a fixed-output derivation produced another
 	// hash (Nix's exit status 102 instead of 100).
 	HashMismatch bool
+	// NoBuildFailed: nothing failed but substitutions (Nix's exit status 1).
+	NoBuildFailed bool
 }
 
-// FailedTarget is a requested derivation that was not built.
+// FailedTarget is a requested derivation (or store path) that was not
+// realised.
 type FailedTarget struct {
 	DrvPath string
 	Err     error
@@ -96,10 +147,13 @@ func (f *Failure) Error() string {
 }
 
 // ExitStatus is Nix's status for a failed build: 100, plus 2 after a
-// fixed-output hash mismatch.
+// fixed-output hash mismatch, and 1 when only substitutions failed.
 func (f *Failure) ExitStatus() int {
-	if f.HashMismatch {
+	switch {
+	case f.HashMismatch:
 		return 102
+	case f.NoBuildFailed:
+		return 1
 	}
 	return 100
 }
@@ -114,87 +168,416 @@ func (e *DependencyError) Error() string {
 	return fmt.Sprintf("%d dependencies of derivation '%s' failed to build", e.N, e.DrvPath)
 }
 
-// Realise makes every output of the given derivations valid, building what
-// is missing. It returns a *Failure naming what failed.
+// SubstitutionError is a derivation whose outputs could not be
+// substituted, without --fallback.
+type SubstitutionError struct{ DrvPath string }
+
+func (e *SubstitutionError) Error() string {
+	return fmt.Sprintf("some substitutes for the outputs of derivation '%s' failed (usually happens due to networking issues); try '--fallback' to build derivation from source ", e.DrvPath)
+}
+
+// Realise makes every output of the given derivations valid, substituting
+// or building what is missing. It returns a *Failure naming what failed.
 func (s *Scheduler) Realise(ctx context.Context, drvPaths []string) error {
-	nodes, toBuild, err := s.plan(ctx, drvPaths)
-	if err != nil || len(toBuild) == 0 {
+	return s.RealisePaths(ctx, drvPaths, nil)
+}
+
+// RealisePaths is Realise for derivations and for plain store paths,
+// which must be valid or substitutable (else *UnknownPathsError).
+func (s *Scheduler) RealisePaths(ctx context.Context, drvPaths, paths []string) error {
+	noSubst := map[string]bool{}
+	for round := 0; ; round++ {
+		p, err := s.plan(ctx, drvPaths, paths, noSubst)
+		if err != nil {
+			return err
+		}
+		if round == 0 {
+			s.announce(p)
+		}
+		if len(p.unknown) > 0 {
+			return &UnknownPathsError{Paths: p.unknown}
+		}
+		if len(p.toBuild) == 0 && len(p.toFetch) == 0 {
+			return nil
+		}
+		retry, err := s.run(ctx, p, append(append([]string(nil), drvPaths...), paths...))
+		if len(retry) == 0 || ctx.Err() != nil {
+			return err
+		}
+		for _, d := range retry {
+			noSubst[d] = true
+		}
+	}
+}
+
+// Plan reports what Realise would do (Events.WillBuild and WillFetch)
+// without doing it.
+func (s *Scheduler) Plan(ctx context.Context, drvPaths []string) error {
+	return s.PlanPaths(ctx, drvPaths, nil)
+}
+
+// PlanPaths is Plan for derivations and plain store paths; unknown paths
+// are an *UnknownPathsError.
+func (s *Scheduler) PlanPaths(ctx context.Context, drvPaths, paths []string) error {
+	p, err := s.plan(ctx, drvPaths, paths, map[string]bool{})
+	if err != nil {
 		return err
 	}
-	if s.Events != nil {
-		s.Events.WillBuild(toBuild)
+	s.announce(p)
+	if len(p.unknown) > 0 {
+		return &UnknownPathsError{Paths: p.unknown}
 	}
-	return s.run(ctx, nodes, drvPaths)
+	return nil
 }
 
-// Plan reports what Realise would build (Events.WillBuild) without building.
-func (s *Scheduler) Plan(ctx context.Context, drvPaths []string) error {
-	_, toBuild, err := s.plan(ctx, drvPaths)
-	if err == nil && len(toBuild) > 0 && s.Events != nil {
-		s.Events.WillBuild(toBuild)
+func (s *Scheduler) announce(p *plan) {
+	if s.Events == nil {
+		return
 	}
-	return err
+	if len(p.toBuild) > 0 {
+		s.Events.WillBuild(p.toBuild)
+	}
+	if se, ok := s.Events.(SubstEvents); ok && len(p.toFetch) > 0 {
+		se.WillFetch(p.toFetch, p.download, p.narSize)
+	}
 }
 
-// plan loads the derivation graph below drvPaths, marking the derivations
-// whose outputs are not all valid; it returns those, sorted.
-func (s *Scheduler) plan(ctx context.Context, drvPaths []string) (map[string]*node, []string, error) {
-	nodes := map[string]*node{}
-	var load func(p string) (*node, error)
-	load = func(p string) (*node, error) {
-		if n, ok := nodes[p]; ok {
-			return n, nil
+// plan is the graph of one round.
+type plan struct {
+	nodes   map[string]*node // derivations by .drv path
+	fetch   map[string]*node // substitutions by store path
+	toBuild []string         // dependencies first
+	toFetch []string         // sorted
+	unknown []string
+	// download and narSize total the substitutions' sizes.
+	download, narSize uint64
+}
+
+// plan loads the derivation graph below drvPaths, as Nix's queryMissing
+// does: a derivation whose missing outputs the substituters all have (with
+// their closures) is substituted, any other is built and its inputs looked
+// at in turn. noSubst names derivations that must be built.
+func (s *Scheduler) plan(ctx context.Context, drvPaths, paths []string, noSubst map[string]bool) (*plan, error) {
+	useSubst := !s.Subst.Empty()
+	validMemo := map[string]bool{}
+	isValid := func(p string) (bool, error) {
+		if v, ok := validMemo[p]; ok {
+			return v, nil
 		}
-		data, err := os.ReadFile(s.Store.RealPath(p))
+		v, err := s.Store.IsValidPath(ctx, p)
 		if err != nil {
-			return nil, fmt.Errorf("reading derivation '%s': %w", p, err)
+			return false, err
 		}
-		drv, err := derivation.ParseATerm(data)
+		validMemo[p] = v
+		return v, nil
+	}
+	found := map[string]*subst.Found{}
+	query := func(ps []string) error {
+		if !useSubst || len(ps) == 0 {
+			return nil
+		}
+		f, err := s.Subst.Query(ctx, ps)
 		if err != nil {
-			return nil, fmt.Errorf("reading derivation '%s': %w", p, err)
+			return err
 		}
-		n := &node{path: p, drv: drv}
-		nodes[p] = n
-		valid, err := s.outputsValid(ctx, drv)
-		if err != nil {
-			return nil, err
+		for k, v := range f {
+			found[k] = v
 		}
-		if valid {
-			n.state = succeeded
-			return n, nil
+		return nil
+	}
+	for {
+		p := &plan{nodes: map[string]*node{}, fetch: map[string]*node{}}
+		// Derivations, level by level, each level's outputs queried at once.
+		level := append([]string(nil), drvPaths...)
+		for len(level) > 0 {
+			var loaded []*node
+			var ask []string
+			candidate := map[*node]bool{}
+			for _, dp := range level {
+				if _, ok := p.nodes[dp]; ok {
+					continue
+				}
+				drv, err := s.readDerivation(dp)
+				if err != nil {
+					return nil, err
+				}
+				n := &node{path: dp, drv: drv}
+				p.nodes[dp] = n
+				known := true
+				for _, name := range drv.OutputNames() {
+					op := drv.Outputs[name].Path
+					if op == "" {
+						known = false
+						continue
+					}
+					ok, err := isValid(op)
+					if err != nil {
+						return nil, err
+					}
+					if !ok {
+						n.invalid = append(n.invalid, op)
+					}
+				}
+				if known && len(n.invalid) == 0 {
+					n.state = succeeded
+					continue
+				}
+				n.needed = true
+				loaded = append(loaded, n)
+				if known && useSubst && !noSubst[dp] && (s.AlwaysAllowSubstitutes || substitutesAllowed(dp, drv)) {
+					candidate[n] = true
+					for _, op := range n.invalid {
+						if _, ok := found[op]; !ok {
+							ask = append(ask, op)
+						}
+					}
+				}
+			}
+			if err := query(ask); err != nil {
+				return nil, err
+			}
+			var next []string
+			for _, n := range loaded {
+				if candidate[n] && allFound(found, n.invalid) {
+					n.kind = kindSubst
+					continue
+				}
+				n.kind = kindBuild
+				for in := range n.drv.InputDrvs {
+					next = append(next, in)
+				}
+			}
+			sort.Strings(next)
+			level = next
 		}
-		n.needed = true
-		inputs := make([]string, 0, len(drv.InputDrvs))
-		for in := range drv.InputDrvs {
-			inputs = append(inputs, in)
+		// The closures of what is substituted, level by level.
+		var roots []string
+		for _, n := range p.nodes {
+			if n.kind == kindSubst && n.needed {
+				roots = append(roots, n.invalid...)
+			}
 		}
-		sort.Strings(inputs)
-		for _, in := range inputs {
-			d, err := load(in)
+		for _, op := range paths {
+			ok, err := isValid(op)
 			if err != nil {
 				return nil, err
 			}
-			if d.needed {
-				n.deps = append(n.deps, d)
-				d.dependents = append(d.dependents, n)
+			if !ok {
+				roots = append(roots, op)
 			}
 		}
-		n.waiting = len(n.deps)
-		return n, nil
+		sort.Strings(roots)
+		seen := map[string]bool{}
+		frontier := roots
+		for len(frontier) > 0 {
+			var ask, keep []string
+			for _, q := range frontier {
+				if seen[q] {
+					continue
+				}
+				seen[q] = true
+				ok, err := isValid(q)
+				if err != nil {
+					return nil, err
+				}
+				if ok {
+					continue
+				}
+				keep = append(keep, q)
+				if _, ok := found[q]; !ok {
+					ask = append(ask, q)
+				}
+			}
+			if err := query(ask); err != nil {
+				return nil, err
+			}
+			var next []string
+			for _, q := range keep {
+				if f := found[q]; f != nil {
+					next = append(next, f.References()...)
+				}
+			}
+			frontier = next
+		}
+		// complete: valid, or substitutable with a complete closure.
+		complete := map[string]bool{}
+		var isComplete func(q string) bool
+		isComplete = func(q string) bool {
+			if c, ok := complete[q]; ok {
+				return c
+			}
+			if validMemo[q] {
+				return true
+			}
+			f := found[q]
+			if f == nil || s.Subst.Rejected(q) {
+				complete[q] = false
+				return false
+			}
+			complete[q] = true // references cannot cycle; guards anyway
+			for _, r := range f.References() {
+				if !isComplete(r) {
+					complete[q] = false
+					return false
+				}
+			}
+			return true
+		}
+		replan := false
+		for dp, n := range p.nodes {
+			if n.kind != kindSubst || !n.needed {
+				continue
+			}
+			for _, op := range n.invalid {
+				if !isComplete(op) {
+					// Nix: ecIncompleteClosure, then the derivation is built.
+					noSubst[dp] = true
+					replan = true
+				}
+			}
+		}
+		if replan {
+			continue
+		}
+		var fetchNode func(q string) *node
+		fetchNode = func(q string) *node {
+			if validMemo[q] {
+				return nil
+			}
+			if n, ok := p.fetch[q]; ok {
+				return n
+			}
+			f := found[q]
+			n := &node{path: q, kind: kindFetch, needed: true}
+			p.fetch[q] = n
+			p.toFetch = append(p.toFetch, q)
+			p.download += f.DownloadSize()
+			p.narSize += f.Info.NarSize
+			for _, r := range f.References() {
+				if d := fetchNode(r); d != nil {
+					n.deps = append(n.deps, d)
+					d.dependents = append(d.dependents, n)
+				}
+			}
+			n.waiting = len(n.deps)
+			return n
+		}
+		for _, op := range paths {
+			if validMemo[op] {
+				continue
+			}
+			if !isComplete(op) {
+				p.unknown = append(p.unknown, op)
+				continue
+			}
+			fetchNode(op)
+		}
+		var builds []string
+		for dp, n := range p.nodes {
+			if !n.needed {
+				continue
+			}
+			switch n.kind {
+			case kindSubst:
+				for _, op := range n.invalid {
+					if d := fetchNode(op); d != nil {
+						n.deps = append(n.deps, d)
+						d.dependents = append(d.dependents, n)
+					}
+				}
+			case kindBuild:
+				builds = append(builds, dp)
+				for in := range n.drv.InputDrvs {
+					if d := p.nodes[in]; d != nil && d.needed {
+						n.deps = append(n.deps, d)
+						d.dependents = append(d.dependents, n)
+					}
+				}
+			}
+			sortNodes(n.deps)
+			n.waiting = len(n.deps)
+		}
+		sort.Strings(p.toFetch)
+		p.toBuild = s.buildOrder(p, builds)
+		return p, nil
 	}
-	for _, p := range drvPaths {
-		if _, err := load(p); err != nil {
-			return nil, nil, err
+}
+
+// buildOrder sorts the derivations to build as Nix's printMissing does:
+// topologically over the .drv files' references, dependencies first.
+func (s *Scheduler) buildOrder(p *plan, builds []string) []string {
+	sort.Strings(builds)
+	in := map[string]bool{}
+	for _, b := range builds {
+		in[b] = true
+	}
+	// Nix's topoSortPaths: a depth-first walk in path order that emits a
+	// path after its referrers; reversed, dependencies come first.
+	var out []string
+	state := map[string]int{}
+	var visit func(q string)
+	visit = func(q string) {
+		if state[q] != 0 {
+			return
+		}
+		state[q] = 1
+		refs := make([]string, 0, len(p.nodes[q].drv.InputDrvs))
+		for r := range p.nodes[q].drv.InputDrvs {
+			if in[r] {
+				refs = append(refs, r)
+			}
+		}
+		sort.Strings(refs)
+		for _, r := range refs {
+			visit(r)
+		}
+		state[q] = 2
+		out = append(out, q)
+	}
+	for _, b := range builds {
+		visit(b)
+	}
+	return out
+}
+
+func allFound(found map[string]*subst.Found, paths []string) bool {
+	for _, q := range paths {
+		if found[q] == nil {
+			return false
 		}
 	}
-	var toBuild []string
-	for p, n := range nodes {
-		if n.needed {
-			toBuild = append(toBuild, p)
+	return true
+}
+
+// substitutesAllowed is Nix's ParsedDerivation::substitutesAllowed: the
+// allowSubstitutes attribute, true when absent.
+func substitutesAllowed(drvPath string, drv *derivation.Derivation) bool {
+	if j, ok := drv.Env["__json"]; ok {
+		o, err := parseStructuredAttrs(drvPath, j)
+		if err != nil {
+			return true
 		}
+		v, ok := o["allowSubstitutes"]
+		if !ok {
+			return true
+		}
+		b, ok := v.(bool)
+		return !ok || b
 	}
-	sort.Strings(toBuild)
-	return nodes, toBuild, nil
+	v, ok := drv.Env["allowSubstitutes"]
+	return !ok || v == "1"
+}
+
+func (s *Scheduler) readDerivation(p string) (*derivation.Derivation, error) {
+	data, err := os.ReadFile(s.Store.RealPath(p))
+	if err != nil {
+		return nil, fmt.Errorf("reading derivation '%s': %w", p, err)
+	}
+	drv, err := derivation.ParseATerm(data)
+	if err != nil {
+		return nil, fmt.Errorf("reading derivation '%s': %w", p, err)
+	}
+	return drv, nil
 }
 
 func (s *Scheduler) outputsValid(ctx context.Context, drv *derivation.Derivation) (bool, error) {
@@ -211,22 +594,31 @@ func (s *Scheduler) outputsValid(ctx context.Context, drv *derivation.Derivation
 	return true, nil
 }
 
-// run executes the graph with a pool of MaxJobs workers.
-func (s *Scheduler) run(ctx context.Context, nodes map[string]*node, requested []string) error {
+// run executes a plan with MaxJobs builders and SubstJobs copiers. It
+// returns the derivations to build in another round (their substitution
+// gave up) and the error of this one.
+func (s *Scheduler) run(ctx context.Context, p *plan, requested []string) ([]string, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	jobs := s.MaxJobs
-	if jobs < 1 {
-		jobs = 1
+	jobs := max(s.MaxJobs, 1)
+	fetchJobs := s.SubstJobs
+	if fetchJobs <= 0 {
+		fetchJobs = 16
 	}
+	se, _ := s.Events.(SubstEvents)
 	var (
-		mu       sync.Mutex
-		ready    []*node
-		active   int
-		stopping bool
-		mismatch bool
-		wake     = make(chan struct{}, 1)
-		wg       sync.WaitGroup
+		mu          sync.Mutex
+		ready       []*node // builds
+		readyFetch  []*node
+		active      int
+		activeFetch int
+		stopping    bool
+		mismatch    bool
+		retry       []string
+		realFailure bool
+		buildFailed bool
+		wake        = make(chan struct{}, 1)
+		wg          sync.WaitGroup
 	)
 	signal := func() {
 		select {
@@ -235,17 +627,19 @@ func (s *Scheduler) run(ctx context.Context, nodes map[string]*node, requested [
 		}
 	}
 	remaining := 0
-	for _, n := range nodes {
-		if n.needed {
-			remaining++
-			if n.waiting == 0 {
-				ready = append(ready, n)
-			}
+	var finishNode func(n *node, err error)
+	enqueue := func(n *node) {
+		switch n.kind {
+		case kindFetch:
+			readyFetch = append(readyFetch, n)
+		case kindSubst:
+			// Its outputs were copied: nothing to run.
+			finishNode(n, nil)
+		default:
+			ready = append(ready, n)
 		}
 	}
-	sortNodes(ready)
 	// finishNode records a result and releases or fails dependents; mu held.
-	var finishNode func(n *node, err error)
 	finishNode = func(n *node, err error) {
 		if n.state == succeeded || n.state == failed {
 			return
@@ -253,7 +647,11 @@ func (s *Scheduler) run(ctx context.Context, nodes map[string]*node, requested [
 		remaining--
 		if err == nil {
 			n.state = succeeded
-			if s.Events != nil {
+			if n.kind == kindFetch {
+				if se != nil {
+					se.Copied(n.path)
+				}
+			} else if s.Events != nil && n.kind == kindBuild {
 				s.Events.Done(n.path)
 			}
 			for _, d := range n.dependents {
@@ -263,13 +661,57 @@ func (s *Scheduler) run(ctx context.Context, nodes map[string]*node, requested [
 						finishNode(d, &DependencyError{DrvPath: d.path, N: d.failedDeps})
 						continue
 					}
-					ready = append(ready, d)
+					enqueue(d)
 				}
 			}
 			sortNodes(ready)
+			sortNodes(readyFetch)
 			return
 		}
 		n.state = failed
+		switch {
+		case n.kind == kindFetch:
+			// A substitution goal's error is only logged at debug level;
+			// Fetch already printed what went wrong.
+			n.gaveUp = errors.Is(err, subst.ErrNoSubstituters) || n.gaveUp
+			n.err = err
+		case n.kind == kindSubst && !n.retry:
+			n.retry = n.gaveUp || s.Fallback
+			if !n.retry {
+				err = &SubstitutionError{DrvPath: n.path}
+			}
+		}
+		if n.retry {
+			retry = append(retry, n.path)
+		}
+		if n.kind == kindFetch || n.retry {
+			// Dependents learn below; a retried derivation stops nothing.
+			for _, d := range n.dependents {
+				d.failedDeps++
+				d.waiting--
+				switch {
+				case d.kind == kindFetch:
+					d.gaveUp = d.gaveUp || n.gaveUp
+				case d.kind == kindSubst:
+					d.gaveUp = d.gaveUp || n.gaveUp
+				default:
+					d.retry = d.retry || n.retry
+				}
+				if d.state == pending && (d.waiting == 0 || d.kind != kindBuild) {
+					if d.kind == kindFetch {
+						finishNode(d, fmt.Errorf("some references of path '%s' could not be realised", d.path))
+					} else {
+						finishNode(d, &DependencyError{DrvPath: d.path, N: d.failedDeps})
+					}
+				}
+			}
+			return
+		}
+		realFailure = true
+		var de *DependencyError
+		if n.kind == kindBuild && !errors.As(err, &de) && !errors.Is(err, context.Canceled) {
+			buildFailed = true
+		}
 		var hm *HashMismatchError
 		if errors.As(err, &hm) {
 			mismatch = true
@@ -305,25 +747,111 @@ func (s *Scheduler) run(ctx context.Context, nodes map[string]*node, requested [
 			}
 		}
 	}
+	mu.Lock()
+	var initial []*node
+	for _, n := range p.fetch {
+		remaining++
+		if n.waiting == 0 {
+			initial = append(initial, n)
+		}
+	}
+	for _, n := range p.nodes {
+		if n.needed {
+			remaining++
+			if n.waiting == 0 {
+				initial = append(initial, n)
+			}
+		}
+	}
+	// Signatures are checked top-down before anything is copied, as
+	// Nix's substitution goals do before they descend into references: an
+	// untrusted path gives up at once and its closure is not looked at.
+	if !s.Subst.Empty() {
+		var roots []string
+		for _, n := range p.nodes {
+			if n.needed && n.kind == kindSubst {
+				roots = append(roots, n.invalid...)
+			}
+		}
+		for _, q := range requested {
+			if p.fetch[q] != nil {
+				roots = append(roots, q)
+			}
+		}
+		sort.Strings(roots)
+		checked := map[*node]bool{}
+		var check func(n *node)
+		check = func(n *node) {
+			if checked[n] {
+				return
+			}
+			checked[n] = true
+			f, err := s.Subst.Usable(ctx, n.path)
+			if err != nil || f == nil {
+				if err == nil {
+					err = fmt.Errorf("path '%s' is required, but there is no substituter that can build it: %w", n.path, subst.ErrNoSubstituters)
+				}
+				finishNode(n, err)
+				return
+			}
+			for _, d := range n.deps {
+				check(d)
+			}
+		}
+		for _, q := range roots {
+			if n := p.fetch[q]; n != nil {
+				check(n)
+			}
+		}
+		// What only a rejected path needed is not copied now; a build that
+		// needs it will plan it again.
+		var rest []*node
+		for _, n := range p.fetch {
+			if !checked[n] {
+				rest = append(rest, n)
+			}
+		}
+		sortNodes(rest)
+		for _, n := range rest {
+			finishNode(n, fmt.Errorf("path '%s' is not needed: %w", n.path, subst.ErrNoSubstituters))
+		}
+	}
+	sortNodes(initial)
+	for _, n := range initial {
+		if n.state == pending {
+			enqueue(n)
+		}
+	}
+	sortNodes(ready)
+	sortNodes(readyFetch)
+	mu.Unlock()
+	start := func(n *node, work func(context.Context, *node) error, counter *int) {
+		n.state = running
+		*counter++
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := work(ctx, n)
+			mu.Lock()
+			*counter--
+			finishNode(n, err)
+			mu.Unlock()
+			signal()
+		}()
+	}
 	for {
 		mu.Lock()
+		for !stopping && activeFetch < fetchJobs && len(readyFetch) > 0 {
+			n := readyFetch[0]
+			readyFetch = readyFetch[1:]
+			start(n, s.fetchOne, &activeFetch)
+		}
 		for !stopping && active < jobs && len(ready) > 0 {
 			n := ready[0]
 			ready = ready[1:]
-			n.state = running
-			active++
-			wg.Add(1)
-			go func(n *node) {
-				defer wg.Done()
-				err := s.buildOne(ctx, n)
-				mu.Lock()
-				active--
-				finishNode(n, err)
-				mu.Unlock()
-				signal()
-			}(n)
+			start(n, s.buildOne, &active)
 		}
-		done := active == 0 && (stopping || len(ready) == 0)
+		done := active == 0 && activeFetch == 0 && (stopping || (len(ready) == 0 && len(readyFetch) == 0))
 		mu.Unlock()
 		if done {
 			break
@@ -331,26 +859,58 @@ func (s *Scheduler) run(ctx context.Context, nodes map[string]*node, requested [
 		<-wake
 	}
 	wg.Wait()
-	f := &Failure{HashMismatch: mismatch}
+	for _, q := range requested {
+		if n := p.fetch[q]; n != nil && n.state == failed {
+			realFailure = true
+		}
+	}
+	if len(retry) > 0 && !realFailure {
+		sort.Strings(retry)
+		return retry, nil
+	}
+	f := &Failure{HashMismatch: mismatch, NoBuildFailed: !buildFailed}
 	seen := map[string]bool{}
-	for _, p := range requested {
-		n := nodes[p]
-		if seen[p] || n == nil || n.state == succeeded {
+	for _, q := range requested {
+		n := p.nodes[q]
+		if n == nil {
+			n = p.fetch[q]
+		}
+		if seen[q] || n == nil || n.state == succeeded {
 			continue
 		}
-		seen[p] = true
-		f.Failed = append(f.Failed, FailedTarget{DrvPath: p, Err: n.err})
+		seen[q] = true
+		err := n.err
+		if n.kind == kindFetch && err != nil {
+			var fe *subst.FetchError
+			if errors.As(err, &fe) || n.gaveUp {
+				err = fmt.Errorf("build of '%s' failed", q)
+			}
+		}
+		f.Failed = append(f.Failed, FailedTarget{DrvPath: q, Err: err})
 	}
 	if len(f.Failed) > 0 {
-		return f
+		return nil, f
 	}
 	if remaining > 0 {
-		return fmt.Errorf("%d derivations were not built", remaining)
+		return nil, fmt.Errorf("%d derivations were not built", remaining)
 	}
-	return nil
+	return nil, nil
 }
 
 func sortNodes(ns []*node) { sort.Slice(ns, func(i, j int) bool { return ns[i].path < ns[j].path }) }
+
+// fetchOne substitutes one path. The store takes the path's lock when
+// it installs the copy (and discards it if another process was faster).
+func (s *Scheduler) fetchOne(ctx context.Context, n *node) error {
+	if err := s.Store.AddTempRoot(ctx, n.path); err != nil {
+		return err
+	}
+	var prog subst.Progress
+	if se, ok := s.Events.(SubstEvents); ok {
+		prog = se
+	}
+	return s.Subst.Fetch(ctx, s.Store, n.path, prog)
+}
 
 // buildOne builds one derivation under its output locks.
 func (s *Scheduler) buildOne(ctx context.Context, n *node) error {

@@ -80,13 +80,27 @@ func newScheduler(e *Env, settings *args.Settings, ls *local.Store) (*build.Sche
 	logDir := logDirOf(ls)
 	ev := &buildEvents{stderr: e.Stderr, quiet: settings.LogFormat == "raw", logLines: 10, tails: map[string]*tailWriter{},
 		tty: isTerminal(e.Stderr) && e.Getenv("TERM") != "dumb"}
+	subs, err := openSubstituters(e, settings, ls)
+	if err != nil {
+		return nil, err
+	}
+	substJobs := 0
+	if v, ok := settings.Lookup("max-substitution-jobs"); ok {
+		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			substJobs = n
+		}
+	}
 	runner := &dispatchRunner{sandbox: &sandbox.Runner{Disable: !sandboxed}, stderr: e.Stderr, mirrors: builtins.MirrorConfig{Getenv: e.Getenv}}
 	return &build.Scheduler{
-		Store:     ls,
-		Runner:    runner,
-		MaxJobs:   maxJobs,
-		KeepGoing: boolSetting("keep-going"),
-		Events:    ev,
+		Store:                  ls,
+		Runner:                 runner,
+		MaxJobs:                maxJobs,
+		KeepGoing:              boolSetting("keep-going"),
+		Events:                 ev,
+		Subst:                  subs,
+		SubstJobs:              substJobs,
+		Fallback:               boolSetting("fallback"),
+		AlwaysAllowSubstitutes: boolSetting("always-allow-substitutes"),
 		Prepare: func(ctx context.Context, drvPath string, drv *derivation.Derivation) (*build.Job, func(), error) {
 			job, cleanup, err := build.PrepareJob(ctx, ls, drvPath, drv, set)
 			if err != nil {

@@ -290,6 +290,8 @@ type buildEvents struct {
 	built   int
 	running []string // derivation names, in the order they started
 	shown   bool     // the status line is on the screen
+	// substitutions: how many will be copied, how many were
+	toCopy, copied int
 }
 
 // emitLocked writes text (whole lines) above the status line; b.mu held.
@@ -303,8 +305,15 @@ func (b *buildEvents) emitLocked(text string) {
 	}
 	io.WriteString(b.stderr, text)
 	b.shown = false
-	if len(b.running) > 0 {
+	switch {
+	case len(b.running) > 0 && b.toCopy > 0:
+		fmt.Fprintf(b.stderr, "[%d/%d built, %d/%d copied, %d running] building %s", b.built, b.total, b.copied, b.toCopy, len(b.running), b.running[len(b.running)-1])
+		b.shown = true
+	case len(b.running) > 0:
 		fmt.Fprintf(b.stderr, "[%d/%d built, %d running] building %s", b.built, b.total, len(b.running), b.running[len(b.running)-1])
+		b.shown = true
+	case b.toCopy > 0 && b.copied < b.toCopy:
+		fmt.Fprintf(b.stderr, "[%d/%d copied]", b.copied, b.toCopy)
 		b.shown = true
 	}
 }
@@ -333,6 +342,39 @@ func (b *buildEvents) WillBuild(drvs []string) {
 		fmt.Fprintf(&sb, "  %s\n", d)
 	}
 	b.emitLocked(sb.String())
+}
+
+// WillFetch prints the second half of Nix's printMissing.
+func (b *buildEvents) WillFetch(paths []string, download, narSize uint64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.toCopy += len(paths)
+	var sb strings.Builder
+	dl := float32(download) / (1024 * 1024)
+	unpacked := float32(narSize) / (1024 * 1024)
+	if len(paths) == 1 {
+		fmt.Fprintf(&sb, "this path will be fetched (%.2f MiB download, %.2f MiB unpacked):\n", dl, unpacked)
+	} else {
+		fmt.Fprintf(&sb, "these %d paths will be fetched (%.2f MiB download, %.2f MiB unpacked):\n", len(paths), dl, unpacked)
+	}
+	for _, p := range paths {
+		fmt.Fprintf(&sb, "  %s\n", p)
+	}
+	b.emitLocked(sb.String())
+}
+
+// Copying is Nix's "copying path '…' from '…'..." line.
+func (b *buildEvents) Copying(path, from string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.emitLocked(fmt.Sprintf("copying path '%s' from '%s'...\n", path, from))
+}
+
+func (b *buildEvents) Copied(string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.copied++
+	b.emitLocked("")
 }
 
 func (b *buildEvents) Started(drv string) io.Writer {

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -36,7 +37,7 @@ func (c *nixStoreCmd) opRealise() error {
 		outputs []string
 	}
 	var targets []target
-	var drvs, unknown []string
+	var drvs, opaque []string
 	for _, a := range c.opArgs {
 		p, outs, _ := strings.Cut(a, "!")
 		sp, err := c.followLinksToStorePath(p)
@@ -52,10 +53,7 @@ func (c *nixStoreCmd) opRealise() error {
 		} else if ok, err := st.IsValidPath(c.e.Ctx(), sp); err != nil {
 			return err
 		} else if !ok {
-			if ignoreUnknown {
-				continue
-			}
-			unknown = append(unknown, sp)
+			opaque = append(opaque, sp)
 		}
 		targets = append(targets, t)
 	}
@@ -63,32 +61,57 @@ func (c *nixStoreCmd) opRealise() error {
 	if err != nil {
 		return err
 	}
-	if len(unknown) > 0 {
+	if ignoreUnknown && len(opaque) > 0 {
+		// Only paths that can be substituted are kept.
+		found, err := sched.Subst.Query(c.e.Ctx(), opaque)
+		if err != nil {
+			return err
+		}
+		kept := targets[:0]
+		for _, t := range targets {
+			if strings.HasSuffix(t.path, ".drv") || found[t.path] != nil || !slices.Contains(opaque, t.path) {
+				kept = append(kept, t)
+			}
+		}
+		targets = kept
+		var o2 []string
+		for _, p := range opaque {
+			if found[p] != nil {
+				o2 = append(o2, p)
+			}
+		}
+		opaque = o2
+	}
+	c.out.Flush()
+	if dryRun {
+		err = sched.PlanPaths(c.e.Ctx(), drvs, opaque)
+	} else {
+		err = sched.RealisePaths(c.e.Ctx(), drvs, opaque)
+	}
+	if ev, ok := sched.Events.(*buildEvents); ok {
+		ev.finish()
+	}
+	var unknown *build.UnknownPathsError
+	if errors.As(err, &unknown) {
 		// Nix's printMissing, then buildPaths fails on the first one.
-		c.out.Flush()
 		fmt.Fprintln(c.e.Stderr, "don't know how to build these paths:")
-		for _, p := range unknown {
+		for _, p := range unknown.Paths {
 			fmt.Fprintf(c.e.Stderr, "  %s\n", p)
 		}
 		if dryRun {
 			return nil
 		}
-		return fmt.Errorf("build of '%s' failed", unknown[0])
-	}
-	if dryRun {
-		return sched.Plan(c.e.Ctx(), drvs)
-	}
-	err = sched.Realise(c.e.Ctx(), drvs)
-	if ev, ok := sched.Events.(*buildEvents); ok {
-		ev.finish()
+		return err
 	}
 	if err != nil {
 		var f *build.Failure
 		if errors.As(err, &f) {
-			c.out.Flush()
 			return exitStatus(reportBuildFailure(c.e, sched, f))
 		}
 		return err
+	}
+	if dryRun {
+		return nil
 	}
 	rootNr := 0
 	warned := false
