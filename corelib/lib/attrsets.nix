@@ -158,7 +158,7 @@ rec {
     builtins.all
       (n:
         let pat = pattern.${n}; in
-        attrs ? ${n} && (if isAttrs pat then isAttrs attrs.${n} && matchAttrs pat attrs.${n} else pat == attrs.${n}))
+        builtins.hasAttr n attrs && (if isAttrs pat then isAttrs attrs.${n} && matchAttrs pat attrs.${n} else pat == attrs.${n}))
       (attrNames pattern);
 
   overrideExisting = old: new: mapAttrs (name: value: new.${name} or value) old;
