@@ -507,7 +507,7 @@ let
   mergeModules' =
     prefix: modules: configs:
     let
-      declsByName = zipAttrsWith (n: ds: ds) (
+      declTrees =
         map (
           module:
           let
@@ -521,8 +521,7 @@ let
               pos = unsafeGetAttrPos n tree;
               options = o;
             }) tree
-        ) modules
-      );
+        ) modules;
 
       defsByName = zipAttrsWith (n: ds: ds) (
         map (
@@ -560,7 +559,7 @@ let
             };
           };
 
-      results = mapAttrs (
+      results = zipAttrsWith (
         name: decls:
         let
           loc = prefix ++ [ name ];
@@ -600,7 +599,7 @@ let
             }' does not support nested options.\n${showRawDecls loc (filter (m: !isOption m.options) decls)}"
         else
           mergeModules' loc decls (pushDown defs)
-      ) declsByName;
+      ) declTrees;
 
       withPrefix =
         name:
@@ -821,8 +820,8 @@ let
                 inherit d;
               }
           ) defs;
-          highestPrio = foldl' (m: x: if x.p < m then x.p else m) 9999 prioritised;
-          values = map (x: x.d) (filter (x: x.p == highestPrio) prioritised);
+          highestPrio = if defs == [ ] then 9999 else head (sort builtins.lessThan (catAttrs "p" prioritised));
+          values = catAttrs "d" (filter (x: x.p == highestPrio) prioritised);
         in
         {
           values = if any (def: def.value._type or "" == "order") values then sortProperties values else values;
