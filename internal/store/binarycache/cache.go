@@ -51,6 +51,7 @@ type Cache struct {
 	// that the reference checks of AddPath do not ask the server again;
 	// Nix keeps a path-info cache for the same reason.
 	present sync.Map
+	enc     encoders
 }
 
 // Open opens the binary cache in dir for the default store directory

@@ -3,6 +3,7 @@ package binarycache
 import (
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/andybalholm/brotli"
 	"github.com/dsnet/compress/bzip2"
@@ -44,20 +45,63 @@ type nopWriteCloser struct{ io.Writer }
 
 func (nopWriteCloser) Close() error { return nil }
 
+// encoders keeps zstd encoders for reuse: a new klauspost encoder
+// allocates its tables (megabytes) each time, which dominated copying
+// many small paths.
+type encoders struct {
+	zstd sync.Pool // of *zstd.Encoder, for one level
+}
+
+type pooledZstd struct {
+	*zstd.Encoder
+	pool *sync.Pool
+}
+
+func (p pooledZstd) Close() error {
+	err := p.Encoder.Close()
+	p.Encoder.Reset(nil)
+	p.pool.Put(p.Encoder)
+	return err
+}
+
+// xzDictCap is the LZMA dictionary for a NAR of size bytes: Nix's
+// preset 6 has 8 MiB, but a dictionary larger than the input only costs
+// memory (the library allocates it whole), so small NARs get less.
+func xzDictCap(size uint64) int {
+	const max = 8 << 20
+	if size == 0 || size >= max {
+		return max
+	}
+	d := 4096
+	for uint64(d) < size {
+		d *= 2
+	}
+	return d
+}
+
 // compressor returns a writer compressing into w with method at level
-// (-1: the method's default, as Nix's compression-level).
-func compressor(method string, level int, w io.Writer) (io.WriteCloser, error) {
+// (-1: the method's default, as Nix's compression-level); size is the
+// NAR's size when known (0 if not), to size buffers.
+func (c *Cache) compressor(method string, level int, size uint64, w io.Writer) (io.WriteCloser, error) {
 	switch method {
 	case "none":
 		return nopWriteCloser{w}, nil
 	case "xz":
-		return xz.NewWriter(w)
+		return xz.WriterConfig{DictCap: xzDictCap(size)}.NewWriter(w)
 	case "zstd":
+		if e, ok := c.enc.zstd.Get().(*zstd.Encoder); ok {
+			e.Reset(w)
+			return pooledZstd{e, &c.enc.zstd}, nil
+		}
 		opts := []zstd.EOption{zstd.WithEncoderConcurrency(1)}
 		if level >= 0 {
 			opts = append(opts, zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level)))
 		}
-		return zstd.NewWriter(w, opts...)
+		e, err := zstd.NewWriter(w, opts...)
+		if err != nil {
+			return nil, err
+		}
+		return pooledZstd{e, &c.enc.zstd}, nil
 	case "bzip2":
 		cfg := &bzip2.WriterConfig{}
 		if level >= 1 && level <= 9 {

@@ -72,7 +72,7 @@ func (c *Cache) AddPath(ctx context.Context, src Source, path string, compressio
 	tmpName := tmp.Name()
 	defer os.Remove(tmpName) // a no-op once committed
 	fileHash, fileSize := sha256.New(), &countWriter{}
-	comp, err := compressor(compression, c.compressionLevel, io.MultiWriter(tmp, fileHash, fileSize))
+	comp, err := c.compressor(compression, c.compressionLevel, info.NarSize, io.MultiWriter(tmp, fileHash, fileSize))
 	if err != nil {
 		tmp.Close()
 		return fmt.Errorf("binary cache %s: %w", c.URI(), err)

@@ -1,0 +1,89 @@
+#!/bin/sh
+# bench/cache/run.sh — binary cache transport: gonix copy against Nix 2.8's
+# nix copy, side by side, on the same generated paths. Prints a Markdown
+# table of median wall times (3 runs each) and the ratio gonix/nix.
+#
+#   bench/cache/run.sh            # 100 paths of 512 KiB (50 MiB of NAR)
+#   N=1000 KIB=1024 bench/cache/run.sh   # the issue's 1,000-path / 1 GiB case
+#
+# Nothing touches /nix: both tools use chroot stores under a temporary
+# directory, no substituters, a private HOME (Nix's narinfo disk cache
+# starts empty for every run).
+set -eu
+N=${N:-100}
+KIB=${KIB:-512}
+RUNS=${RUNS:-3}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+tmp=$(mktemp -d)
+pid=
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT INT TERM
+(cd "$root" && go build -o "$tmp/gonix" ./cmd/gonix && go build -o "$tmp/fileserver" ./bench/cache/fileserver)
+G="$tmp/gonix"
+export HOME="$tmp/home"
+mkdir -p "$HOME" "$tmp/files"
+nixc() { nix --extra-experimental-features nix-command "$@"; }
+
+# Paths: half random bytes (incompressible), half repetitive text.
+python3 - "$tmp/files" "$N" "$KIB" <<'PY'
+import os, sys
+d, n, kib = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+for i in range(n):
+    half = kib * 512
+    with open(os.path.join(d, "f%04d" % i), "wb") as f:
+        f.write(os.urandom(half))
+        f.write((("line %d of file %d\n" % (i, i)) * (half // 16 + 1)).encode()[:half])
+PY
+nix-store --store "$tmp/s" --option substituters '' --add "$tmp"/files/* > "$tmp/paths"
+"$G" nix-store --store "$tmp/g" --add "$tmp"/files/* > "$tmp/gpaths"
+cmp -s "$tmp/paths" "$tmp/gpaths" || { echo "gonix and nix disagree on the paths" >&2; exit 1; }
+paths=$(tr "\n" " " < "$tmp/paths")
+
+# measure LABEL CMD : median wall seconds of RUNS runs; @i@ in CMD is the run number.
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+measure() {
+    i=0
+    while [ $i -lt "$RUNS" ]; do
+        export XDG_CACHE_HOME="$tmp/xdg-$i-$(echo "$1" | tr -c 'a-z0-9\n' _)"
+        cmd=$(echo "$2" | sed "s/@i@/$i/g")
+        s=$(date +%s.%N)
+        sh -c "$cmd" >/dev/null 2>"$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
+        e=$(date +%s.%N)
+        echo "$s $e" | awk '{printf "%.3f\n", $2-$1}'
+        i=$((i+1))
+    done | median
+}
+row() { # NAME NIXCMD GONIXCMD
+    n=$(measure "n$1" "$2")
+    g=$(measure "g$1" "$3")
+    echo "| $1 | $n | $g | $(echo "$g $n" | awk '{printf "%.2f", $1/$2}') |"
+}
+
+echo "$N paths × $KIB KiB; median of $RUNS runs (seconds)"
+echo
+echo "| operation | nix 2.8 | gonix | gonix/nix |"
+echo "|---|---|---|---|"
+for c in xz zstd; do
+    row "write file:// $c" \
+        "nix --extra-experimental-features nix-command copy --store $tmp/s --option substituters '' --to 'file://$tmp/nw-$c-@i@?compression=$c' $paths" \
+        "$G copy --store $tmp/g --to 'file://$tmp/gw-$c-@i@?compression=$c' $paths"
+done
+for c in xz zstd; do
+    row "read file:// $c" \
+        "nix --extra-experimental-features nix-command copy --option substituters '' --no-check-sigs --from file://$tmp/nw-$c-0 --to $tmp/nr-$c-@i@ $paths" \
+        "$G copy --no-check-sigs --from file://$tmp/nw-$c-0 --to $tmp/gr-$c-@i@ $paths"
+done
+"$tmp/fileserver" 127.0.0.1:0 "$tmp" > "$tmp/addr" &
+pid=$!
+while [ ! -s "$tmp/addr" ]; do sleep 0.1; done
+addr=$(cat "$tmp/addr")
+for c in xz zstd; do
+    row "read http:// $c" \
+        "nix --extra-experimental-features nix-command copy --option substituters '' --no-check-sigs --from http://$addr/nw-$c-0 --to $tmp/nh-$c-@i@ $paths" \
+        "$G copy --no-check-sigs --from http://$addr/nw-$c-0 --to $tmp/gh-$c-@i@ $paths"
+done
+for c in xz zstd; do
+    row "write http:// $c" \
+        "nix --extra-experimental-features nix-command copy --store $tmp/s --option substituters '' --to 'http://$addr/nhw-$c-@i@?compression=$c' $paths" \
+        "$G copy --store $tmp/g --to 'http://$addr/ghw-$c-@i@?compression=$c' $paths"
+done
