@@ -248,5 +248,5 @@ func TestDiff(t *testing.T) {
 			t.Log(d)
 		}
 	}
-	t.Logf("differential: gonix + corelib/lib agrees with Nix 2.8 + nixpkgs lib on %d of %d cases", agree, len(cases))
+	t.Logf("differential: gonix + corelib/lib agrees with Nix 2.8 + nixpkgs lib (%s) on %d of %d cases", nix.LibDir, agree, len(cases))
 }
