@@ -1,0 +1,273 @@
+package subst
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gonix/internal/format/export"
+	"gonix/internal/format/nar"
+	"gonix/internal/format/nixbase32"
+	"gonix/internal/testutil"
+)
+
+// env holds the tools and a cache Nix 2.8 wrote.
+type env struct {
+	gonix, nix, nixStore string
+	dir                  string
+	pub, otherPub        string
+	top                  string // the closure's top path
+	closure              []string
+}
+
+func run(t *testing.T, dir string, name string, args ...string) (string, string, error) {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_CACHE_HOME="+filepath.Join(dir, ".cache"), "NIX_REMOTE=")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	return strings.TrimSpace(out.String()), errb.String(), err
+}
+
+func mustRun(t *testing.T, dir string, name string, args ...string) string {
+	t.Helper()
+	out, stderr, err := run(t, dir, name, args...)
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", filepath.Base(name), strings.Join(args, " "), err, stderr)
+	}
+	return out
+}
+
+// closureExport is an export stream (nix-store --export) of 60
+// input-addressed paths: each refers to the one before it and to one
+// further down, so the closure of the last is all 60. Unlike toFile's text
+// paths they carry no content address, so only signatures vouch for them.
+func closureExport(t *testing.T) ([]byte, string) {
+	var paths []string
+	for i := range 60 {
+		sum := sha256.Sum256([]byte(fmt.Sprintf("gonix-subst-test-%d", i)))
+		paths = append(paths, fmt.Sprintf("/nix/store/%s-p-%d", nixbase32.EncodeToString(sum[:20]), i))
+	}
+	var buf bytes.Buffer
+	w := export.NewWriter(&buf, "/nix/store")
+	for i, p := range paths {
+		var refs []string
+		text := fmt.Sprintf("path %d\n", i)
+		if i > 0 {
+			refs = append(refs, paths[i-1])
+			text += paths[i-1] + "\n"
+		}
+		if i > 1 {
+			refs = append(refs, paths[i/2])
+			text += paths[i/2] + "\n"
+		}
+		text += strings.Repeat(fmt.Sprintf("filler %d\n", i), i*200)
+		var n bytes.Buffer
+		if err := nar.DumpBytes(&n, []byte(text), false); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.WritePath(export.Entry{Path: p, References: refs}, &n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes(), paths[len(paths)-1]
+}
+
+func setup(t *testing.T) *env {
+	e := &env{
+		nix:      testutil.NixTool(t, "nix"),
+		nixStore: testutil.NixTool(t, "nix-store"),
+		dir:      t.TempDir(),
+	}
+	e.gonix = filepath.Join(e.dir, "gonix")
+	if out, err := exec.Command("go", "build", "-o", e.gonix, "gonix/cmd/gonix").CombinedOutput(); err != nil {
+		t.Fatalf("go build gonix/cmd/gonix: %v\n%s", err, out)
+	}
+	d := e.dir
+	mustRun(t, d, e.nixStore, "--generate-binary-cache-key", "k1", "sk1", "pk1")
+	mustRun(t, d, e.nixStore, "--generate-binary-cache-key", "k2", "sk2", "pk2")
+	pub, _ := os.ReadFile(filepath.Join(d, "pk1"))
+	other, _ := os.ReadFile(filepath.Join(d, "pk2"))
+	e.pub, e.otherPub = string(pub), string(other)
+	stream, top := closureExport(t)
+	cmd := exec.Command(e.nixStore, "--store", filepath.Join(d, "src"), "--import")
+	cmd.Stdin = bytes.NewReader(stream)
+	cmd.Env = append(os.Environ(), "HOME="+d, "NIX_REMOTE=")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("nix-store --import: %v\n%s", err, out)
+	}
+	e.top = top
+	e.closure = strings.Fields(mustRun(t, d, e.nixStore, "--store", filepath.Join(d, "src"), "-qR", e.top))
+	if len(e.closure) < 50 {
+		t.Fatalf("closure of %s has %d paths, want at least 50", e.top, len(e.closure))
+	}
+	for _, comp := range []string{"xz", "zstd"} {
+		mustRun(t, d, e.nix, "--extra-experimental-features", "nix-command", "copy", "--store", filepath.Join(d, "src"),
+			"--to", fmt.Sprintf("file://%s/cache-%s?compression=%s&secret-key=%s/sk1", d, comp, comp, d), e.top)
+	}
+	return e
+}
+
+// substitute realises e.top into a fresh store from url and checks it.
+func (e *env) substitute(t *testing.T, url, key string) (string, string, error) {
+	store := filepath.Join(t.TempDir(), "dst")
+	_, stderr, err := run(t, e.dir, e.gonix, "nix-store", "--store", store, "-r", e.top,
+		"--option", "substituters", url, "--option", "trusted-public-keys", key)
+	return store, stderr, err
+}
+
+func TestSubstituteFromNixCache(t *testing.T) {
+	e := setup(t)
+	for _, comp := range []string{"xz", "zstd"} {
+		dir := filepath.Join(e.dir, "cache-"+comp)
+		srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
+		defer srv.Close()
+		for _, url := range []string{"file://" + dir, srv.URL} {
+			t.Run(comp+" "+strings.SplitN(url, ":", 2)[0], func(t *testing.T) {
+				store, stderr, err := e.substitute(t, url, e.pub)
+				if err != nil {
+					t.Fatalf("gonix nix-store -r from %s: %v\n%s", url, err, stderr)
+				}
+				if !strings.Contains(stderr, fmt.Sprintf("these %d paths will be fetched", len(e.closure))) {
+					t.Errorf("stderr does not announce %d paths:\n%s", len(e.closure), stderr)
+				}
+				if n := strings.Count(stderr, "copying path '"); n != len(e.closure) {
+					t.Errorf("copied %d paths, want %d", n, len(e.closure))
+				}
+				got := strings.Fields(mustRun(t, e.dir, e.gonix, "nix-store", "--store", store, "-qR", e.top))
+				if strings.Join(got, " ") != strings.Join(e.closure, " ") {
+					t.Errorf("closure in the new store:\n%v\nwant\n%v", got, e.closure)
+				}
+				mustRun(t, e.dir, e.gonix, "nix-store", "--store", store, "--verify", "--check-contents")
+				// Nix 2.8 reads the same store and agrees.
+				mustRun(t, e.dir, e.nixStore, "--store", store, "--verify", "--check-contents")
+				src := mustRun(t, e.dir, e.nixStore, "--store", filepath.Join(e.dir, "src"), "--dump-db", e.top)
+				dst := mustRun(t, e.dir, e.nixStore, "--store", store, "--dump-db", e.top)
+				if src != dst {
+					t.Errorf("registration differs from the source store's:\n%s\nwant\n%s", dst, src)
+				}
+			})
+		}
+	}
+}
+
+func TestSubstituteRefusals(t *testing.T) {
+	e := setup(t)
+	dir := filepath.Join(e.dir, "cache-xz")
+	t.Run("foreign key", func(t *testing.T) {
+		store, stderr, err := e.substitute(t, "file://"+dir, e.otherPub)
+		if err == nil {
+			t.Fatalf("substitution with a foreign key succeeded:\n%s", stderr)
+		}
+		want := fmt.Sprintf("warning: the substitute for '%s' from 'file://%s' is not signed by any of the keys in 'trusted-public-keys'", e.top, dir)
+		if !strings.Contains(stderr, want) || !strings.Contains(stderr, fmt.Sprintf("error: build of '%s' failed", e.top)) {
+			t.Errorf("stderr:\n%s\nwant it to contain\n%s", stderr, want)
+		}
+		assertNothingRegistered(t, e, store)
+	})
+	t.Run("unsigned", func(t *testing.T) {
+		bare := filepath.Join(t.TempDir(), "bare")
+		mustRun(t, e.dir, e.nix, "--extra-experimental-features", "nix-command", "copy", "--store", filepath.Join(e.dir, "src"),
+			"--to", "file://"+bare, e.top)
+		store, stderr, err := e.substitute(t, "file://"+bare, e.pub)
+		if err == nil || !strings.Contains(stderr, "is not signed by any of the keys") {
+			t.Fatalf("unsigned cache accepted (err %v):\n%s", err, stderr)
+		}
+		assertNothingRegistered(t, e, store)
+	})
+	t.Run("tampered NAR", func(t *testing.T) {
+		bad := filepath.Join(t.TempDir(), "bad")
+		mustRun(t, e.dir, e.nix, "--extra-experimental-features", "nix-command", "copy", "--store", filepath.Join(e.dir, "src"),
+			"--to", fmt.Sprintf("file://%s?compression=none&secret-key=%s/sk1", bad, e.dir), e.top)
+		ni, err := os.ReadFile(filepath.Join(bad, filepath.Base(e.top)[:32]+".narinfo"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var url string
+		for _, l := range strings.Split(string(ni), "\n") {
+			if u, ok := strings.CutPrefix(l, "URL: "); ok {
+				url = u
+			}
+		}
+		nar := filepath.Join(bad, url)
+		data, err := os.ReadFile(nar)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := bytes.Index(data, []byte("filler 59"))
+		if i < 0 {
+			t.Fatalf("NAR %s does not hold the text", nar)
+		}
+		data[i] = 'P'
+		if err := os.WriteFile(nar, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		store, stderr, err := e.substitute(t, "file://"+bad, e.pub)
+		if err == nil {
+			t.Fatalf("tampered NAR accepted:\n%s", stderr)
+		}
+		if !strings.Contains(stderr, "hash mismatch") || !strings.Contains(stderr, e.top) {
+			t.Errorf("stderr does not explain the hash mismatch:\n%s", stderr)
+		}
+		out := mustRun(t, e.dir, e.gonix, "nix-store", "--store", store, "--check-validity", "--print-invalid", e.top)
+		if out != e.top {
+			t.Errorf("tampered path is valid in the store")
+		}
+		mustRun(t, e.dir, e.gonix, "nix-store", "--store", store, "--verify", "--check-contents")
+	})
+	t.Run("wrong NarHash", func(t *testing.T) {
+		bad := filepath.Join(t.TempDir(), "bad")
+		mustRun(t, e.dir, e.nix, "--extra-experimental-features", "nix-command", "copy", "--store", filepath.Join(e.dir, "src"),
+			"--to", fmt.Sprintf("file://%s?compression=none", bad), e.top)
+		name := filepath.Join(bad, filepath.Base(e.top)[:32]+".narinfo")
+		ni, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lines []string
+		for _, l := range strings.Split(string(ni), "\n") {
+			if strings.HasPrefix(l, "NarHash: ") {
+				l = "NarHash: sha256:0000000000000000000000000000000000000000000000000000"
+			}
+			lines = append(lines, l)
+		}
+		if err := os.WriteFile(name, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		store := filepath.Join(t.TempDir(), "dst")
+		_, stderr, err := run(t, e.dir, e.gonix, "nix-store", "--store", store, "-r", e.top,
+			"--option", "substituters", "file://"+bad, "--option", "require-sigs", "false")
+		if err == nil || !strings.Contains(stderr, "hash mismatch") {
+			t.Fatalf("wrong NarHash accepted (err %v):\n%s", err, stderr)
+		}
+		out := mustRun(t, e.dir, e.gonix, "nix-store", "--store", store, "--check-validity", "--print-invalid", e.top)
+		if out != e.top {
+			t.Errorf("path with a wrong NarHash is valid in the store")
+		}
+	})
+}
+
+// assertNothingRegistered checks that a refused substitution left no
+// path of the closure valid.
+func assertNothingRegistered(t *testing.T, e *env, store string) {
+	t.Helper()
+	if _, err := os.Stat(store); err != nil {
+		return
+	}
+	out := mustRun(t, e.dir, e.gonix, "nix-store", "--store", store, "--check-validity", "--print-invalid", e.top)
+	if out != e.top {
+		t.Errorf("%s is valid after a refused substitution", e.top)
+	}
+}
