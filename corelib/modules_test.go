@@ -259,6 +259,9 @@ var moduleCases = []moduleCase{
 		get: `lib.modules.mergeAttrDefinitionsWithPrio r.options.a`, want: "{\"x\":{\"highestPrio\":1000,\"value\":1},\"y\":{\"highestPrio\":100,\"value\":2}}"},
 	{name: "mkDerivedConfig", modules: `{ options.a = mkOption { type = types.int; default = 1; }; options.b = mkOption { type = types.int; }; } ({ options, ... }: { b = lib.mkDerivedConfig options.a (x: x + 1); }) { b = 10; }`, want: "{\"a\":1,\"b\":10}"},
 	{name: "attrsWith placeholder", modules: `D`, get: `[ (types.attrsWith { elemType = types.int; placeholder = "id"; }).description ((types.attrsWith { elemType = types.submodule { options.x = mkOption { }; }; placeholder = "id"; }).getSubOptions [ "p" ] ? "<id>") ]`, want: "[\"attribute set of signed integer\",false]"},
+	{name: "laziness unrelated option", modules: `D { options.b = mkOption { default = throw "b forced"; }; } { _module.args.bad = throw "arg forced"; }`, get: `r.config.a`, want: `1`},
+	{name: "laziness config in mkIf condition", modules: `{ options.x = mkOption { type = types.bool; default = false; }; options.y = mkOption { type = types.int; default = 0; }; } ({ config, ... }: { y = mkIf (!config.x) 5; x = mkIf false true; })`, get: `r.config.y`, want: `5`},
+	{name: "imports from config recurse", modules: `D ({ config, ... }: { imports = if config.a == 1 then [ ] else [ ]; })`, want: "infinite recursion encountered"},
 	{name: "mkRenamedOptionModule", modules: `{ options.new = mkOption { type = types.int; default = 0; }; } (lib.mkRenamedOptionModule [ "old" ] [ "new" ]) { old = mkDefault 5; }`,
 		get: `[ r.config.new r.options.new.highestPrio ]`, want: `[5,1000]`},
 }
