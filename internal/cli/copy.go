@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"gonix/internal/cli/args"
 	"gonix/internal/format/narinfo"
@@ -118,8 +119,25 @@ func openCopyEnd(e *Env, settings *args.Settings, u string, write bool) (*copyEn
 		if d := e.Getenv("NIX_STORE_DIR"); d != "" {
 			storeDir = strings.TrimRight(d, "/")
 		}
-		c, err := binarycache.OpenURL(e.Ctx(), u, binarycache.WithStoreDir(storeDir),
-			binarycache.WithWarn(func(msg string) { fmt.Fprintf(e.Stderr, "warning: %s\n", msg) }))
+		opts := []binarycache.Option{binarycache.WithStoreDir(storeDir),
+			binarycache.WithWarn(func(msg string) { fmt.Fprintf(e.Stderr, "warning: %s\n", msg) })}
+		// Nix's filetransfer settings: download-attempts, connect-timeout
+		// and stalled-download-timeout (seconds).
+		seconds := func(name string) time.Duration {
+			v, _ := settings.Lookup(name)
+			n, err := strconv.Atoi(v)
+			if err != nil || n <= 0 {
+				return 0
+			}
+			return time.Duration(n) * time.Second
+		}
+		if v, ok := settings.Lookup("download-attempts"); ok {
+			if n, err := strconv.Atoi(v); err == nil && n > 0 {
+				opts = append(opts, binarycache.WithTries(n, 0))
+			}
+		}
+		opts = append(opts, binarycache.WithTimeouts(seconds("connect-timeout"), seconds("stalled-download-timeout")))
+		c, err := binarycache.OpenURL(e.Ctx(), u, opts...)
 		if err != nil {
 			return nil, err
 		}
