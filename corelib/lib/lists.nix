@@ -123,9 +123,11 @@ rec {
 
   # Keeps the first occurrence of each element. Lists of only strings or
   # only integers go through genericClosure (one ordered-set pass);
-  # anything else is compared pairwise with == as nixpkgs does.
+  # anything else is compared pairwise with == as nixpkgs does. A list of
+  # one element is never forced, as in nixpkgs.
   unique = list:
-    if builtins.all isString list || builtins.all isInt list
+    if length list < 2 then list
+    else if builtins.all isString list || builtins.all isInt list
     then map (x: x.key) (builtins.genericClosure { startSet = map (key: { inherit key; }) list; operator = _: [ ]; })
     else foldl' (acc: e: if elem e acc then acc else acc ++ [ e ]) [ ] list;
 
