@@ -214,3 +214,43 @@ func TestSearchPathEntry(t *testing.T) {
 		t.Errorf("-I gonixpkgs=DIR: hello = %s, want \"mine\"", got)
 	}
 }
+
+// TestOverlaysAndOverrides evaluates (no build) the nixpkgs-style
+// customisation points of gonixpkgs: an overlay replacing a dependency
+// reaches the packages that use it, overrideAttrs and override change the
+// derivation, passthru and meta stay out of it.
+func TestOverlaysAndOverrides(t *testing.T) {
+	if buildErr != "" {
+		t.Fatal(buildErr)
+	}
+	dir := t.TempDir()
+	tests := []struct{ expr, want string }{
+		{`(import <gonixpkgs> { }).hello.name`, `"hello-2.10"`},
+		{`(import <gonixpkgs> { overlays = [ (self: super: { debian = super.debian // { sourceVersion = n: "9.9"; }; }) ]; }).hello.name`, `"hello-9.9"`},
+		{`(import <gonixpkgs> { overlays = [ (self: super: { hello = super.hello.overrideAttrs (o: { pname = "hi"; }); }) ]; }).hello.name`, `"hi-2.10"`},
+		{`let p = import <gonixpkgs> { }; in (p.hello.override { debian = p.debian // { sourceVersion = _: "1.0"; }; }).name`, `"hello-1.0"`},
+		{`let p = import <gonixpkgs> { }; in p.hello.drvPath == (p.hello.overrideAttrs (o: { doCheck = false; })).drvPath`, `false`},
+		{`let p = import <gonixpkgs> { }; in p.hello.drvPath == (p.hello.overrideAttrs (o: { })).drvPath`, `true`},
+		{`let h = (import <gonixpkgs> { }).hello; in [ (h.tests.run.name) (h.meta.homepage) (h ? passthru) (builtins.hasAttr "meta" h.drvAttrs) ]`, `[ "hello-test-run" "https://www.gnu.org/software/hello/" true false ]`},
+		{`builtins.tryEval ((import <gonixpkgs> { }).debian.fetchDeb "no-such-package").drvPath`, `{ success = false; value = false; }`},
+	}
+	for _, tc := range tests {
+		cmd := exec.Command(gonix, "nix-instantiate", "--eval", "--strict", "-E", tc.expr)
+		cmd.Env = append(os.Environ(), "NIX_PATH=", "XDG_CACHE_HOME="+filepath.Join(dir, "cache"))
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Errorf("%s: %v\n%s", tc.expr, err, out)
+			continue
+		}
+		if got := strings.TrimSpace(string(out)); got != tc.want {
+			t.Errorf("%s\n got %s\nwant %s", tc.expr, got, tc.want)
+		}
+	}
+	// A missing pin says what to do.
+	cmd := exec.Command(gonix, "nix-instantiate", "--eval", "-E", `((import <gonixpkgs> { }).debian.fetchSource "no-such-source" null).drvPath`)
+	cmd.Env = append(os.Environ(), "NIX_PATH=", "XDG_CACHE_HOME="+filepath.Join(dir, "cache"))
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "run pkgs/debian/update-pins.sh") {
+		t.Errorf("missing source pin: %v\n%s", err, out)
+	}
+}
