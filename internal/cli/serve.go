@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -74,8 +75,17 @@ func mainServe(e *Env, program string, argv []string) int {
 		func() error { return runServe(e, o) })
 }
 
+// serveMemoryLimit is the soft heap limit of a server (GOMEMLIMIT wins).
+// tuneRuntime's GC percent suits short evaluations; a server running for
+// days with a small live heap (buffers of the streams in flight) would
+// otherwise let garbage grow to several times that.
+const serveMemoryLimit = 96 << 20
+
 func runServe(e *Env, o *ServeOptions) error {
 	ctx := e.Ctx()
+	if e.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(serveMemoryLimit)
+	}
 	keyFiles := o.SecretKeyFiles
 	if len(keyFiles) == 0 {
 		if f := e.Getenv("NIX_SECRET_KEY_FILE"); f != "" {

@@ -63,6 +63,7 @@ type Handler struct {
 	ext          string
 	priority     int
 	streams      *limiter
+	encoders     *encoders
 	queueTimeout time.Duration
 	stallTimeout time.Duration
 }
@@ -101,6 +102,7 @@ func New(opts Options) (*Handler, error) {
 		maxWaiting = 256
 	}
 	h.streams = newLimiter(maxStreams, maxWaiting)
+	h.encoders = newEncoders(maxStreams)
 	if h.queueTimeout <= 0 {
 		h.queueTimeout = 60 * time.Second
 	}

@@ -31,20 +31,50 @@ type nopWriteCloser struct{ io.Writer }
 
 func (nopWriteCloser) Close() error { return nil }
 
-// compressor wraps w in an encoder whose memory is bounded and small, so
+// encoders hands out compressors whose memory is bounded and small, so
 // that many concurrent streams stay cheap: xz with a 1 MiB dictionary
 // (Nix's default is 8 MiB; a NAR from a store compresses nearly as well),
-// zstd with one goroutine and a 1 MiB window.
-func compressor(method string, w io.Writer) (io.WriteCloser, error) {
+// zstd with one goroutine and a 1 MiB window. zstd encoders are reused
+// (their tables are the bulk of their memory), at most one per stream
+// slot staying pooled.
+type encoders struct {
+	zstd chan *zstd.Encoder
+}
+
+func newEncoders(slots int) *encoders {
+	return &encoders{zstd: make(chan *zstd.Encoder, slots)}
+}
+
+// get returns a compressor writing into w and a function to call after
+// its successful Close, which gives a reusable encoder back.
+func (e *encoders) get(method string, w io.Writer) (io.WriteCloser, func(), error) {
 	switch method {
 	case "none":
-		return nopWriteCloser{w}, nil
+		return nopWriteCloser{w}, func() {}, nil
 	case "xz":
-		return xz.WriterConfig{DictCap: 1 << 20}.NewWriter(w)
+		xw, err := xz.WriterConfig{DictCap: 1 << 20}.NewWriter(w)
+		return xw, func() {}, err
 	case "zstd":
-		return zstd.NewWriter(w, zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(1<<20), zstd.WithLowerEncoderMem(true))
+		var enc *zstd.Encoder
+		select {
+		case enc = <-e.zstd:
+			enc.Reset(w)
+		default:
+			var err error
+			enc, err = zstd.NewWriter(w, zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(1<<20), zstd.WithLowerEncoderMem(true))
+			if err != nil {
+				return nil, nil, err
+			}
+		}
+		return enc, func() {
+			enc.Reset(nil)
+			select {
+			case e.zstd <- enc:
+			default:
+			}
+		}, nil
 	}
-	return nil, fmt.Errorf("compression method '%s' is not supported", method)
+	return nil, nil, fmt.Errorf("compression method '%s' is not supported", method)
 }
 
 // limiter is a counting semaphore with a bounded queue.
@@ -143,7 +173,7 @@ func (h *Handler) serveNAR(w http.ResponseWriter, r *http.Request, name string) 
 
 	rc := http.NewResponseController(w)
 	bw := bufio.NewWriterSize(&stallWriter{w: w, rc: rc, timeout: h.stallTimeout}, narBufSize)
-	comp, err := compressor(h.compression, bw)
+	comp, reuse, err := h.encoders.get(h.compression, bw)
 	if err != nil {
 		httpError(w, http.StatusInternalServerError, err.Error())
 		return
@@ -161,4 +191,5 @@ func (h *Handler) serveNAR(w http.ResponseWriter, r *http.Request, name string) 
 		// fails the download (or its NarHash check) and retries.
 		panic(http.ErrAbortHandler)
 	}
+	reuse()
 }
