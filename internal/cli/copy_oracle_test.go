@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,7 +27,8 @@ in derivation {
 // key and both gonix's and Nix's --verify --check-contents pass. Then
 // gonix copy writes that store's closure into caches with every
 // compression it writes, and Nix 2.8 substitutes each (require-sigs on)
-// and verifies it.
+// and verifies it. Both also go over HTTP: gonix reads Nix's cache from a
+// web server, and Nix substitutes what gonix uploaded there with PUT.
 func TestCopyOracle(t *testing.T) {
 	nixStore := testutil.NixTool(t, "nix-store")
 	nixInst := testutil.NixTool(t, "nix-instantiate")
@@ -85,6 +89,19 @@ func TestCopyOracle(t *testing.T) {
 		}
 	}
 
+	// Over HTTP, both ways: gonix reads Nix's xz cache from a static web
+	// server, then uploads with PUT a zstd cache that Nix substitutes.
+	srv := httptest.NewServer(putFileServer(tmp))
+	defer srv.Close()
+	viaHTTP := filepath.Join(tmp, "gonix-via-http")
+	gonix("copy", "--from", srv.URL+"/nix-xz", "--to", viaHTTP, "--option", "trusted-public-keys", pubKey, built)
+	verifyStore(t, viaHTTP)
+	gonix("copy", "--store", viaHTTP, "--to", srv.URL+"/put-zstd?compression=zstd", built)
+	dstHTTP := filepath.Join(tmp, "nix-via-http")
+	run(nixStore, "--store", dstHTTP, "-r", built, "--option", "substituters", srv.URL+"/put-zstd",
+		"--option", "trusted-public-keys", pubKey)
+	run(nixStore, "--store", dstHTTP, "--verify", "--check-contents")
+
 	for _, comp := range []string{"xz", "zstd", "bzip2", "br", "none"} {
 		cache := filepath.Join(tmp, "gonix-"+comp)
 		gonix("copy", "--store", fresh, "--to", "file://"+cache+"?compression="+comp, built)
@@ -96,4 +113,31 @@ func TestCopyOracle(t *testing.T) {
 			t.Errorf("%s: Nix substituted %q, want %q", comp, got, closure)
 		}
 	}
+}
+
+// putFileServer serves dir as a static web server that also takes PUTs,
+// as an HTTP binary cache behind a WebDAV-ish server does.
+func putFileServer(dir string) http.Handler {
+	files := http.FileServer(http.Dir(dir))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPut {
+			files.ServeHTTP(w, r)
+			return
+		}
+		if strings.Contains(r.URL.Path, "..") {
+			http.Error(w, "bad path", http.StatusBadRequest)
+			return
+		}
+		p := filepath.Join(dir, filepath.FromSlash(r.URL.Path))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		data, err := io.ReadAll(r.Body)
+		if err == nil {
+			err = os.WriteFile(p, data, 0o644)
+		}
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusCreated)
+	})
 }
