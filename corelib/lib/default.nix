@@ -115,6 +115,8 @@ let
         optionAttrSetToDocList optionAttrSetToDocList'
         scrubOptionValue literalExpression literalExample literalDocBook
         showOption showFiles unknownModule mkOption mkPackageOption;
+      inherit (self.options) literalMD showOptionWithDefLocs mdDoc mkPackageOptionMD;
+      inherit (self.modules) mkDefinition mkAliasOptionModuleMD;
       inherit (self.types) isType setType defaultTypeMerge defaultFunctor
         isOptionType mkOptionType;
       inherit (self.asserts) assertMsg assertOneOf;
