@@ -174,6 +174,9 @@ type Lambda struct {
 	// the slots before ChainPos; calling it makes a new frame with those
 	// slots copied. Lambdas with formals have FrameSize 0.
 	FrameSize, ChainPos int
+	// BodyCode is the evaluator's compiled Body, kept here too so that a
+	// call reaches it without going through Body's interface.
+	BodyCode any
 }
 
 // FormalIndex returns the index of formal sym, or -1.

@@ -34,6 +34,43 @@ func (st *State) newEnv1Thunk(up *Env, e ast.Expr, tenv *Env) *Env {
 	return &x.e
 }
 
+// newBindings returns a set's storage with n attributes (zero) and room
+// for c; for small sets the storage and its attributes are one
+// allocation.
+func newBindings(n, c int) *Bindings {
+	switch {
+	case c <= 1:
+		x := &struct {
+			b Bindings
+			a [1]Attr
+		}{}
+		x.b.Attrs = x.a[:n:c]
+		return &x.b
+	case c <= 2:
+		x := &struct {
+			b Bindings
+			a [2]Attr
+		}{}
+		x.b.Attrs = x.a[:n:c]
+		return &x.b
+	case c <= 4:
+		x := &struct {
+			b Bindings
+			a [4]Attr
+		}{}
+		x.b.Attrs = x.a[:n:c]
+		return &x.b
+	case c <= 8:
+		x := &struct {
+			b Bindings
+			a [8]Attr
+		}{}
+		x.b.Attrs = x.a[:n:c]
+		return &x.b
+	}
+	return &Bindings{Attrs: make([]Attr, n, c)}
+}
+
 // fastOp names the integer fast path of a strict binary builtin.
 type fastOp uint8
 

@@ -147,9 +147,19 @@ func (st *State) evalLambdaBody(l *ast.Lambda, env2 *Env, pos ast.Pos) Value {
 		return st.evalBodyTraced(l, env2, pos)
 	}
 	st.enter(pos)
-	v := st.eval(env2, l.Body)
+	v := bodyCode(l)(st, env2)
 	st.depth--
 	return v
+}
+
+// bodyCode returns the compiled body of l.
+func bodyCode(l *ast.Lambda) code {
+	if c, ok := l.BodyCode.(code); ok {
+		return c
+	}
+	c := compile(l.Body)
+	l.BodyCode = c
+	return c
 }
 
 // chainFrame makes the frame for a call of the simple-argument lambda l

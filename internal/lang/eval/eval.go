@@ -439,7 +439,8 @@ func (st *State) evalHasAttr(env *Env, e *ast.HasAttr) Value {
 
 func (st *State) evalAttrs(env *Env, e *ast.Attrs) Value {
 	n := len(e.Attrs)
-	attrs := make([]Attr, n, n+len(e.Dynamic))
+	b := newBindings(n, n+len(e.Dynamic))
+	attrs := b.Attrs
 	dynEnv := env
 	if e.Rec {
 		env2 := newEnv(env, n)
@@ -480,7 +481,7 @@ func (st *State) evalAttrs(env *Env, e *ast.Attrs) Value {
 			attrs[i] = Attr{Name: a.Name, Pos: &a.Pos, Val: st.lazy(env, a.Value)}
 		}
 	}
-	b := &Bindings{Attrs: attrs}
+	b.Attrs = attrs
 	for i := range e.Dynamic {
 		d := &e.Dynamic[i]
 		nv := st.eval(dynEnv, d.Name)
@@ -562,7 +563,8 @@ func updateAttrs(a, b Value) Value {
 	if len(y) == 0 {
 		return a
 	}
-	out := make([]Attr, 0, len(x)+len(y))
+	nb := newBindings(0, len(x)+len(y))
+	out := nb.Attrs
 	i, j := 0, 0
 	for i < len(x) && j < len(y) {
 		switch {
@@ -580,7 +582,8 @@ func updateAttrs(a, b Value) Value {
 	}
 	out = append(out, x[i:]...)
 	out = append(out, y[j:]...)
-	return AttrsValue(&Bindings{Attrs: out})
+	nb.Attrs = out
+	return AttrsValue(nb)
 }
 
 // concatLists concatenates forced lists; if only one is non-empty it is
