@@ -171,7 +171,7 @@ func holdBigLockShared(ctx context.Context, p string) (func(), error) {
 }
 
 const serveHelp = `Usage: gonix serve [--store DIR] [--listen ADDR:PORT] [--secret-key-file FILE]
-                   [--compression none|xz|zstd] [--priority N] [--max-streams N] [--quiet]
+                   [--compression none|xz|zstd|bzip2|br] [--priority N] [--max-streams N] [--quiet]
 
 Serve the local store over HTTP as a binary cache, as nix-serve does: Nix
 2.8 substitutes from it with --option substituters http://ADDR:PORT (and the
@@ -184,7 +184,7 @@ Routes (GET and HEAD):
   /<hash>.narinfo              a valid path's narinfo (404 if not valid),
                                signed with every --secret-key-file key
                                beside the signatures the store holds
-  /nar/<hash>-<narhash>.nar[.xz|.zst]
+  /nar/<hash>-<narhash>.nar[.xz|.zst|.bz2|.br]
                                the path's NAR, compressed on the fly
   /log/<name>                  the build log of a .drv (or of an output's
                                deriver), if the store has it
@@ -196,7 +196,9 @@ Flags:
                                default: the file NIX_SECRET_KEY_FILE names
                                (a key from nix-store --generate-binary-cache-key)
       --compression METHOD     none (default; FileHash/FileSize then given),
-                               xz or zstd (on the fly; no FileHash/FileSize)
+                               or on the fly (no FileHash/FileSize): zstd
+                               (cheap), xz (dictionary up to 1 MiB; slow),
+                               bzip2 or br (quality 6); Nix 2.8 reads all
       --priority N             Priority in nix-cache-info (default 30; lower
                                is preferred; cache.nixos.org has 40)
       --max-streams N          NARs sent at once (default 16); more wait up

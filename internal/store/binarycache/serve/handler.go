@@ -34,7 +34,8 @@ type Options struct {
 	LogDir string
 	// Keys sign every narinfo served, beside the signatures the store holds.
 	Keys []narinfo.SecretKey
-	// Compression of the NARs served: "none" (default), "xz" or "zstd".
+	// Compression of the NARs served: "none" (default), "xz", "zstd",
+	// "bzip2" or "br".
 	Compression string
 	// Priority is advertised in nix-cache-info (default 30, as nix-serve).
 	Priority int
@@ -88,7 +89,7 @@ func New(opts Options) (*Handler, error) {
 	}
 	ext, ok := extensions[h.compression]
 	if !ok {
-		return nil, fmt.Errorf("serve: compression method '%s' is not supported (use none, xz or zstd)", h.compression)
+		return nil, fmt.Errorf("serve: compression method '%s' is not supported (use none, xz, zstd, bzip2 or br)", h.compression)
 	}
 	h.ext = ext
 	if h.priority == 0 {

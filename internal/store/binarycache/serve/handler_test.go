@@ -2,6 +2,7 @@ package serve
 
 import (
 	"bytes"
+	"compress/bzip2"
 	"context"
 	"crypto/sha256"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/andybalholm/brotli"
 	"github.com/google/go-cmp/cmp"
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
@@ -268,7 +270,7 @@ func TestHead(t *testing.T) {
 // compression and checks it against the narinfo's NarHash and NarSize.
 func TestNARStreams(t *testing.T) {
 	f := newFixture(t)
-	for _, comp := range []string{"none", "xz", "zstd"} {
+	for _, comp := range []string{"none", "xz", "zstd", "bzip2", "br"} {
 		h := f.handler(t, Options{Compression: comp})
 		srv := httptest.NewServer(h)
 		resp, err := http.Get(srv.URL + "/" + hashPart(mainPath) + ".narinfo")
@@ -303,6 +305,10 @@ func TestNARStreams(t *testing.T) {
 			}
 			defer d.Close()
 			r = d
+		case "bzip2":
+			r = bzip2.NewReader(r)
+		case "br":
+			r = brotli.NewReader(r)
 		}
 		narBytes, err := io.ReadAll(r)
 		if err != nil {

@@ -120,7 +120,7 @@ func startServer(t *testing.T, root string, opts Options) string {
 }
 
 // TestOracleNixSubstitutes: Nix 2.8 substitutes a closure from the server
-// for each compression, with the server's key trusted, and its
+// for each compression it serves, with the server's key trusted, and its
 // --verify --check-contents passes; under a foreign key of the same name
 // it refuses the input-addressed paths and registers nothing of them.
 func TestOracleNixSubstitutes(t *testing.T) {
@@ -145,7 +145,7 @@ func TestOracleNixSubstitutes(t *testing.T) {
 	srcRoot := t.TempDir()
 	top, paths := buildClosure(t, srcRoot)
 
-	for _, comp := range []string{"none", "xz", "zstd"} {
+	for _, comp := range []string{"none", "xz", "zstd", "bzip2", "br"} {
 		t.Run(comp, func(t *testing.T) {
 			url := startServer(t, srcRoot, Options{Compression: comp, Keys: []narinfo.SecretKey{key}})
 			dst := t.TempDir()
