@@ -3,27 +3,22 @@ package corelib_test
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"gonix/internal/cli"
-	"gonix/internal/testutil"
 )
 
 // The lib corpus: testdata/lib/*.txt hold cases, each an expression over
 // `lib` (lines up to the first "=> " line) and the output Nix 2.8 gives
 // with nixpkgs' lib (the "=> " lines: trace lines, then the --strict
 // --json value, or the first line of the error). TestLib checks gonix's
-// own lib against them; TestLibOracle (GONIX_LIBDIFF=<nixpkgs.lib
-// checkout>, see testdata/libdiff.sh) checks them against real Nix, and
+// own lib against them; TestLibOracle (lib_oracle_test.go, build tag
+// libdiff, run by testdata/libdiff.sh) checks them against real Nix, and
 // with -update rewrites them from it.
-
-var update = flag.Bool("update", false, "rewrite testdata/lib from Nix 2.8 + nixpkgs lib (TestLibOracle)")
 
 type libCase struct {
 	file string
@@ -155,67 +150,6 @@ func TestLib(t *testing.T) {
 		}
 	}
 	t.Logf("%d lib cases", total)
-}
-
-// TestLibOracle runs the corpus through Nix 2.8 with nixpkgs' lib as
-// <gonix/lib> (GONIX_LIBDIFF names the nixpkgs.lib checkout); it is the
-// local differential, not part of CI.
-func TestLibOracle(t *testing.T) {
-	root := os.Getenv("GONIX_LIBDIFF")
-	if root == "" {
-		t.Skip("GONIX_LIBDIFF (a nixpkgs.lib checkout) not set; see testdata/libdiff.sh")
-	}
-	nix := testutil.NixTool(t, "nix-instantiate")
-	store := t.TempDir()
-	dir, err := filepath.Abs("testdata")
-	if err != nil {
-		t.Fatal(err)
-	}
-	agree, total := 0, 0
-	for file, cf := range loadCases(t) {
-		var b strings.Builder
-		for _, c := range cf.cases {
-			total++
-			cmd := exec.Command(nix, "--store", store, "--option", "substituters", "", "-I", "gonix="+root,
-				"--eval", "--strict", "--json", "-E", wrap(c.expr))
-			cmd.Dir = dir
-			cmd.Env = []string{"HOME=" + dir, "PATH=" + os.Getenv("PATH"), "NIX_PATH="}
-			var stdout, stderr bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			status := 0
-			if err := cmd.Run(); err != nil {
-				ee, ok := err.(*exec.ExitError)
-				if !ok {
-					t.Fatalf("running %s: %v", nix, err)
-				}
-				status = ee.ExitCode()
-			}
-			got := normalise(stdout.String(), stderr.String(), status)
-			if got == c.want {
-				agree++
-			} else if !*update {
-				t.Errorf("%s:%d: %s\n nix: %s\nwant: %s", c.file, c.line, c.expr, got, c.want)
-			}
-			if *update {
-				for _, l := range c.pre {
-					b.WriteString(l + "\n")
-				}
-				b.WriteString(c.expr + "\n")
-				for _, l := range strings.Split(got, "\n") {
-					b.WriteString("=> " + l + "\n")
-				}
-			}
-		}
-		if *update {
-			for _, l := range cf.tail {
-				b.WriteString(l + "\n")
-			}
-			if err := os.WriteFile(file, []byte(b.String()), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	t.Logf("Nix 2.8 + nixpkgs lib agrees with the corpus on %d of %d cases", agree, total)
 }
 
 // gonixRun runs gonix in-process with the given environment.

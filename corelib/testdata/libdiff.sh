@@ -15,4 +15,4 @@ git --git-dir="$mirror" archive "$rev" | tar -x -C "$dir"
 # lib/trivial.nix reads ../.version, which nixpkgs.lib does not carry.
 printf 22.05 > "$dir/.version"
 cd "$(dirname "$0")/.."
-GONIX_LIBDIFF="$dir" go test -count=1 -run '^TestLibOracle$' -v . -args "$@"
+GONIX_LIBDIFF="$dir" go test -tags libdiff -count=1 -run '^TestLibOracle$' -v . -args "$@"
