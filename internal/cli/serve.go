@@ -75,16 +75,21 @@ func mainServe(e *Env, program string, argv []string) int {
 		func() error { return runServe(e, o) })
 }
 
-// serveMemoryLimit is the soft heap limit of a server (GOMEMLIMIT wins).
-// tuneRuntime's GC percent suits short evaluations; a server running for
-// days with a small live heap (buffers of the streams in flight) would
-// otherwise let garbage grow to several times that.
+// serveMemoryLimit is the soft memory limit of a server (GOMEMLIMIT
+// wins). tuneRuntime's GC percent (400 for a small heap) suits short
+// evaluations; a server running for days with a small live heap (the
+// buffers of the streams in flight) would let garbage grow to several
+// times that, so it collects at GOGC=100 (GOGC wins) and, whatever the
+// percent, before the heap passes this limit.
 const serveMemoryLimit = 96 << 20
 
 func runServe(e *Env, o *ServeOptions) error {
 	ctx := e.Ctx()
 	if e.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(serveMemoryLimit)
+	}
+	if e.Getenv("GOGC") == "" {
+		debug.SetGCPercent(100)
 	}
 	keyFiles := o.SecretKeyFiles
 	if len(keyFiles) == 0 {
