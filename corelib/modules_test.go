@@ -262,6 +262,29 @@ var moduleCases = []moduleCase{
 	{name: "laziness unrelated option", modules: `D { options.b = mkOption { default = throw "b forced"; }; } { _module.args.bad = throw "arg forced"; }`, get: `r.config.a`, want: `1`},
 	{name: "laziness config in mkIf condition", modules: `{ options.x = mkOption { type = types.bool; default = false; }; options.y = mkOption { type = types.int; default = 0; }; } ({ config, ... }: { y = mkIf (!config.x) 5; x = mkIf false true; })`, get: `r.config.y`, want: `5`},
 	{name: "imports from config recurse", modules: `D ({ config, ... }: { imports = if config.a == 1 then [ ] else [ ]; })`, want: "infinite recursion encountered"},
+	{name: "mkPackageOption", modules: `({ ... }: { options.p = lib.mkPackageOption { hello = { type = "derivation"; name = "hello-1"; outPath = "/nix/store/00000000000000000000000000000000-hello-1"; }; } "hello" { extraDescription = "More."; }; })`,
+		get: `[ r.options.p.description r.options.p.defaultText r.options.p.type.description r.config.p.name ]`, want: "[\"The hello package to use. More.\",{\"_type\":\"literalExpression\",\"text\":\"pkgs.hello\"},\"package\",\"hello-1\"]"},
+	{name: "mkPackageOption nullable", modules: `({ ... }: { options.p = lib.mkPackageOption { } "hello" { nullable = true; default = null; }; })`,
+		get: `[ r.config.p r.options.p.type.description ]`, want: "[null,\"null or package\"]"},
+	{name: "package derivation", modules: `{ options.p = mkOption { type = types.package; }; } { p = { type = "derivation"; name = "d"; outPath = "/nix/store/00000000000000000000000000000000-d"; }; }`,
+		get: `r.config.p.name`, want: "\"d\""},
+	{name: "passwdEntry", modules: `{ options.p = mkOption { type = types.passwdEntry types.str; }; } { _file = "x.nix"; p = "a:b"; }`, want: "A definition for option `p' is not of type `string, not containing newlines or colons'. Definition values:\n- In `x.nix': \"a:b\""},
+	{name: "getSubOptions", modules: `{ options.l = mkOption { type = types.listOf (types.submodule { options.x = mkOption { type = types.int; }; }); }; options.a = mkOption { type = types.attrsOf (types.submodule { options.y = mkOption { type = types.int; }; }); }; }`,
+		get: `[ (builtins.attrNames (r.options.l.type.getSubOptions [ "l" ])) (r.options.l.type.getSubOptions [ "l" ]).x.loc (r.options.a.type.getSubOptions [ "a" ]).y.loc ]`, want: "[[\"_module\",\"x\"],[\"l\",\"*\",\"x\"],[\"a\",\"<name>\",\"y\"]]"},
+	{name: "mkSinkUndeclaredOptions", modules: `{ options.sink = lib.mkSinkUndeclaredOptions { }; } { sink.anything.goes = 1; }`, get: `r.options.sink.isDefined`, want: "true"},
+	{name: "mkAliasDefinitions", modules: `{ options.a = mkOption { type = types.listOf types.int; default = [ ]; }; options.b = mkOption { type = types.listOf types.int; default = [ ]; }; } ({ options, ... }: { b = lib.mkAliasDefinitions options.a; }) { a = mkForce [ 1 ]; } { a = [ 2 ]; } { b = [ 3 ]; }`, want: "{\"a\":[1],\"b\":[3,1]}"},
+	{name: "mkAssert", modules: `D { a = lib.mkAssert false "nope" 5; }`, want: "\nFailed assertion: nope"},
+	{name: "mkOrder on list elements", modules: `L { l = mkOrder 1200 [ "a" ]; } { l = mkOrder 800 [ "b" ]; } { l = [ "c" ]; }`, want: "{\"l\":[\"b\",\"c\",\"a\"]}"},
+	{name: "nested attrs of submodule defs order", modules: `{ options.s = mkOption { type = types.attrsOf (types.submodule { options.l = mkOption { type = types.listOf types.int; default = [ ]; }; }); }; } { s.x.l = [ 1 ]; } { s.x.l = [ 2 ]; }`, want: "{\"s\":{\"x\":{\"l\":[1,2]}}}"},
+	{name: "submodule with specialArgs", modules: `{ options.s = mkOption { type = types.submoduleWith { specialArgs.v = 3; modules = [ ({ v, ... }: { options.w = mkOption { default = v; }; }) ]; }; default = { }; }; }`, want: "{\"s\":{\"w\":3}}"},
+	{name: "submodule decl merge", modules: `{ options.s = mkOption { type = types.submodule { options.a = mkOption { default = 1; }; }; default = { }; }; } { options.s = mkOption { type = types.submodule { options.b = mkOption { default = 2; }; }; }; }`, want: "{\"s\":{\"a\":1,\"b\":2}}"},
+	{name: "submodule config uses name and config", modules: `{ options.a = mkOption { type = types.attrsOf (types.submodule ({ name, config, ... }: { options.x = mkOption { default = 1; }; options.y = mkOption { default = "${name}-${toString (config.x + 1)}"; }; })); }; } { a.k.x = 4; }`, want: "{\"a\":{\"k\":{\"x\":4,\"y\":\"k-5\"}}}"},
+	{name: "lazyAttrsOf submodule", modules: `{ options.a = mkOption { type = types.lazyAttrsOf (types.submodule { options.x = mkOption { default = 1; }; }); }; } { a.k = mkIf false { }; }`, get: `r.config.a.k`, want: "{\"x\":1}"},
+	{name: "either submodule or str", modules: `{ options.a = mkOption { type = types.either types.str (types.submodule { options.x = mkOption { default = 1; }; }); }; } { a = { x = 2; }; }`, want: "{\"a\":{\"x\":2}}"},
+	{name: "coercedTo submodule", modules: `{ options.a = mkOption { type = types.coercedTo types.str (s: { x = s; }) (types.submodule { options.x = mkOption { type = types.str; }; }); }; } { a = "v"; }`, want: "{\"a\":{\"x\":\"v\"}}"},
+	{name: "attrs order with mkBefore", modules: `{ options.a = mkOption { type = types.attrs; }; } { a = { x = 1; }; } { a = mkBefore { x = 2; y = 1; }; }`, want: "{\"a\":{\"x\":1,\"y\":1}}"},
+	{name: "freeform with mkIf", modules: `{ freeformType = types.lazyAttrsOf types.int; options.k = mkOption { default = 0; }; } ({ config, ... }: { z = mkIf (config.k == 0) 1; w = mkIf false 2; })`, get: `[ r.config.z (r.config ? w) ]`, want: "[1,true]"},
+	{name: "check false", modules: `D { _module.check = false; b = 1; }`, want: "{\"a\":1}"},
 	{name: "mkRenamedOptionModule", modules: `{ options.new = mkOption { type = types.int; default = 0; }; } (lib.mkRenamedOptionModule [ "old" ] [ "new" ]) { old = mkDefault 5; }`,
 		get: `[ r.config.new r.options.new.highestPrio ]`, want: `[5,1000]`},
 }
@@ -283,7 +306,10 @@ func errorMessage(stderr string) string {
 	started := false
 	for _, l := range strings.Split(stderr, "\n") {
 		if !started {
-			if m, ok := strings.CutPrefix(l, "error: "); ok {
+			if m, ok := strings.CutPrefix(l, "error: "); ok || l == "error:" {
+				if !ok {
+					m = ""
+				}
 				started = true
 				out = append(out, m)
 			}
