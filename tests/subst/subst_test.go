@@ -3,6 +3,7 @@ package subst
 import (
 	"bytes"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -270,4 +271,115 @@ func assertNothingRegistered(t *testing.T, e *env, store string) {
 	if out != e.top {
 		t.Errorf("%s is valid after a refused substitution", e.top)
 	}
+}
+
+// chainNix is three derivations, c depending on a and b, b on a.
+const chainNix = `
+let
+  mk = name: deps: derivation {
+    inherit name; system = builtins.currentSystem; builder = "/bin/sh";
+    args = [ "-c" "echo ${name} > $out; ${builtins.concatStringsSep ";" (map (d: "echo ${d} >> $out") deps)}" ];
+  };
+  a = mk "a" [];
+  b = mk "b" [ a ];
+in mk "c" [ a b ]
+`
+
+// TestFallback: derivations whose outputs are in a cache are substituted
+// instead of built; a tampered NAR fails the build with Nix's advice to use
+// --fallback (exit status 1), --fallback builds instead, and a cache signed
+// by an untrusted key is passed over with a warning and everything built.
+func TestFallback(t *testing.T) {
+	if os.Geteuid() != 0 {
+		testutil.Missing(t, "root (sandboxed builds in chroot stores)", os.ErrPermission)
+	}
+	e := setup(t)
+	d := e.dir
+	if err := os.WriteFile(filepath.Join(d, "chain.nix"), []byte(chainNix), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sandbox := []string{"--option", "sandbox", "true", "--option", "sandbox-paths", "/bin /lib /lib64 /usr"}
+	src := filepath.Join(d, "chainsrc")
+	top := mustRun(t, d, testutil.NixTool(t, "nix-build"), append([]string{"--store", src, "chain.nix", "--no-out-link", "--option", "substituters", ""}, sandbox...)...)
+	cache := filepath.Join(d, "chaincache")
+	mustRun(t, d, e.nix, "--extra-experimental-features", "nix-command", "copy", "--store", src,
+		"--to", fmt.Sprintf("file://%s?compression=none&secret-key=%s/sk1", cache, d), top)
+	build := func(t *testing.T, key string, extra ...string) (string, string, error) {
+		store := filepath.Join(t.TempDir(), "dst")
+		args := append([]string{"nix-build", "--store", store, "chain.nix", "--no-out-link",
+			"--option", "substituters", "file://" + cache, "--option", "trusted-public-keys", key}, sandbox...)
+		return run(t, d, e.gonix, append(args, extra...)...)
+	}
+	t.Run("substituted", func(t *testing.T) {
+		out, stderr, err := build(t, e.pub)
+		if err != nil || out != top {
+			t.Fatalf("nix-build: %v, printed %q\n%s", err, out, stderr)
+		}
+		if strings.Contains(stderr, "building '") || !strings.Contains(stderr, "these 3 paths will be fetched") {
+			t.Errorf("expected 3 paths copied and nothing built:\n%s", stderr)
+		}
+	})
+	t.Run("untrusted key builds", func(t *testing.T) {
+		out, stderr, err := build(t, e.otherPub)
+		if err != nil || out != top {
+			t.Fatalf("nix-build: %v, printed %q\n%s", err, out, stderr)
+		}
+		if strings.Count(stderr, "is not signed by any of the keys in 'trusted-public-keys'") != 3 || strings.Count(stderr, "building '") != 3 {
+			t.Errorf("expected one warning per path and 3 builds:\n%s", stderr)
+		}
+	})
+	// Tamper with b's NAR (a plain text file: "b\n/nix/store/...-a\n").
+	bOut := ""
+	for _, l := range strings.Split(mustRun(t, d, e.nixStore, "--store", src, "-qR", top), "\n") {
+		if strings.HasSuffix(l, "-b") {
+			bOut = l
+		}
+	}
+	ni, err := os.ReadFile(filepath.Join(cache, filepath.Base(bOut)[:32]+".narinfo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var url string
+	for _, l := range strings.Split(string(ni), "\n") {
+		if u, ok := strings.CutPrefix(l, "URL: "); ok {
+			url = u
+		}
+	}
+	narFile := filepath.Join(cache, url)
+	data, err := os.ReadFile(narFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(data, []byte("b\n/nix/store/"))
+	if i < 0 {
+		t.Fatalf("b's NAR does not hold its text")
+	}
+	data[i] = 'B'
+	if err := os.WriteFile(narFile, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("tampered without fallback", func(t *testing.T) {
+		_, stderr, err := build(t, e.pub)
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+			t.Fatalf("nix-build: %v, want exit status 1\n%s", err, stderr)
+		}
+		for _, want := range []string{
+			fmt.Sprintf("hash mismatch importing path '%s'", bOut),
+			"failed (usually happens due to networking issues); try '--fallback' to build derivation from source",
+		} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("stderr lacks %q:\n%s", want, stderr)
+			}
+		}
+	})
+	t.Run("tampered with fallback", func(t *testing.T) {
+		out, stderr, err := build(t, e.pub, "--fallback")
+		if err != nil || out != top {
+			t.Fatalf("nix-build --fallback: %v, printed %q\n%s", err, out, stderr)
+		}
+		if !strings.Contains(stderr, "building '") {
+			t.Errorf("--fallback did not build:\n%s", stderr)
+		}
+	})
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"gonix/internal/format/hash"
 	"gonix/internal/format/narinfo"
 	"gonix/internal/store"
 	"gonix/internal/store/binarycache"
@@ -365,7 +366,13 @@ func copyPath(ctx context.Context, st *local.Store, f *Found) error {
 		info.References = append(info.References, dir+"/"+r)
 	}
 	sort.Strings(info.References)
-	r, err := f.Cache.NAR(ctx, ni)
+	// The NarHash is the authority, checked by AddNAR before anything is
+	// registered; like Nix, do not fail earlier on the compressed file's
+	// FileHash, so that a corrupt NAR gets Nix's "hash mismatch importing
+	// path" error.
+	plain := *ni
+	plain.FileHash = hash.Hash{}
+	r, err := f.Cache.NAR(ctx, &plain)
 	if err != nil {
 		return fmt.Errorf("copying path '%s' from '%s': %w", ni.StorePath, f.Cache.URI(), err)
 	}
