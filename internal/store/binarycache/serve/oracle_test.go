@@ -199,4 +199,29 @@ func TestOracleNixSubstitutes(t *testing.T) {
 			}
 		}
 	})
+	// nix log reads a build log from the server: Nix 2.8 writes a .drv
+	// into the served store, the log lies where the local store keeps
+	// logs, and `nix log --store URL` fetches log/<drv>.
+	t.Run("log", func(t *testing.T) {
+		nixInst := testutil.NixTool(t, "nix-instantiate")
+		nix := testutil.NixTool(t, "nix")
+		out, err := nixCmd(home, nixInst, "--store", srcRoot, "--option", "substituters", "",
+			"-E", `derivation { name = "logged"; system = "x86_64-linux"; builder = "/bin/sh"; }`)
+		if err != nil {
+			t.Fatalf("nix-instantiate: %v\n%s", err, out)
+		}
+		fields := strings.Fields(out) // stdout and stderr (a warning) together
+		drv := fields[len(fields)-1]
+		base := filepath.Base(drv)
+		logDir := filepath.Join(srcRoot, "nix/var/log/nix")
+		logFile := filepath.Join(logDir, "drvs", base[:2], base[2:])
+		os.MkdirAll(filepath.Dir(logFile), 0o755)
+		os.WriteFile(logFile, []byte("line one\nline two\n"), 0o644)
+		url := startServer(t, srcRoot, Options{LogDir: logDir})
+		out, err = nixCmd(home, nix, "--extra-experimental-features", "nix-command", "log",
+			"--store", url, "--option", "substituters", "", drv)
+		if err != nil || !strings.HasSuffix(out, "\nline one\nline two\n") {
+			t.Errorf("nix log --store %s %s: %v\n%q", url, drv, err, out)
+		}
+	})
 }
