@@ -29,6 +29,8 @@ type Cache interface {
 	// NAR streams the (decompressed) NAR of ni, checking FileHash and
 	// FileSize on the way.
 	NAR(ctx context.Context, ni *narinfo.NarInfo) (io.ReadCloser, error)
+	// PathInfo is the store.PathInfo a narinfo describes.
+	PathInfo(ni *narinfo.NarInfo) *store.PathInfo
 }
 
 var _ Cache = (*binarycache.Cache)(nil)
@@ -351,21 +353,7 @@ func (s *Set) askMemo(ctx context.Context, c Cache, p string) (*Found, error) {
 // and the content address before registering anything.
 func copyPath(ctx context.Context, st *local.Store, f *Found) error {
 	ni := f.Info
-	info := &store.PathInfo{
-		Path:    ni.StorePath,
-		NarHash: ni.NarHash,
-		NarSize: ni.NarSize,
-		Sigs:    append([]string(nil), ni.Sigs...),
-		CA:      ni.CA,
-	}
-	dir := f.Cache.StoreDir()
-	if ni.Deriver != "" {
-		info.Deriver = dir + "/" + ni.Deriver
-	}
-	for _, r := range ni.References {
-		info.References = append(info.References, dir+"/"+r)
-	}
-	sort.Strings(info.References)
+	info := f.Cache.PathInfo(ni)
 	// The NarHash is the authority, checked by AddNAR before anything is
 	// registered; like Nix, do not fail earlier on the compressed file's
 	// FileHash, so that a corrupt NAR gets Nix's "hash mismatch importing
