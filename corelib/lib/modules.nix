@@ -752,8 +752,18 @@ let
           ++ defs
         else
           defs;
+      # An option with nothing but its default (most options): the default
+      # goes straight to the type, as mkOptionDefault would after filtering.
+      onlyDefault = defs == [ ] && opt ? default && !(isAttrs opt.default && opt.default ? _type);
       res =
-        if opt.readOnly or false && length defs' > 1 then
+        if onlyDefault then
+          mergeDefinitions' 1500 loc opt.type [
+            {
+              file = head opt.declarations;
+              value = opt.default;
+            }
+          ]
+        else if opt.readOnly or false && length defs' > 1 then
           throw "The option `${showOption loc}' is read-only, but it's set multiple times. Definition values:${
             showDefs (map (def: def // { value = (mergeDefinitions loc opt.type [ def ]).mergedValue; }) defs')
           }"
@@ -778,7 +788,11 @@ let
       __toString = _: showOption loc;
     };
 
-  mergeDefinitions = loc: type: defs: rec {
+  mergeDefinitions = mergeDefinitions' defaultOverridePriority;
+
+  # mergeDefinitions' p: a single definition without properties has
+  # priority p (100 for a definition, 1500 for an option's bare default).
+  mergeDefinitions' = singlePrio: loc: type: defs: rec {
     defsFinal' =
       let
         d = head defs;
@@ -791,7 +805,7 @@ let
       then
         {
           values = defs;
-          highestPrio = defaultOverridePriority;
+          highestPrio = singlePrio;
         }
       else if
         all (
