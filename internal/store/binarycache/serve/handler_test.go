@@ -359,3 +359,59 @@ func TestNewRejectsCompression(t *testing.T) {
 		}
 	}
 }
+
+// TestRange: an uncompressed NAR resumes from an offset ("Range:
+// bytes=N-", what Nix 2.8 sends after Accept-Ranges: bytes); other range
+// forms get the whole NAR; a compressed one offers no ranges.
+func TestRange(t *testing.T) {
+	f := newFixture(t)
+	info, _ := f.st.QueryPathInfo(context.Background(), mainPath)
+	url := "/nar/" + hashPart(mainPath) + "-" + info.NarHash.Base32() + ".nar"
+	h := f.handler(t, Options{})
+	size := len(f.mainNAR)
+	for _, tc := range []struct {
+		rng    string
+		code   int
+		body   []byte
+		cr     string
+		method string
+	}{
+		{"", 200, f.mainNAR, "", "GET"},
+		{"bytes=1000-", 206, f.mainNAR[1000:], "bytes 1000-" + itoa(size-1) + "/" + itoa(size), "GET"},
+		{"bytes=" + itoa(size-1) + "-", 206, f.mainNAR[size-1:], "bytes " + itoa(size-1) + "-" + itoa(size-1) + "/" + itoa(size), "GET"},
+		{"bytes=0-10", 200, f.mainNAR, "", "GET"},
+		{"bytes=" + itoa(size) + "-", 416, nil, "bytes */" + itoa(size), "GET"},
+		{"bytes=1000-", 206, nil, "bytes 1000-" + itoa(size-1) + "/" + itoa(size), "HEAD"},
+	} {
+		req := httptest.NewRequest(tc.method, url, nil)
+		if tc.rng != "" {
+			req.Header.Set("Range", tc.rng)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != tc.code || w.Header().Get("Content-Range") != tc.cr {
+			t.Errorf("%s Range %q: %d %q, want %d %q", tc.method, tc.rng, w.Code, w.Header().Get("Content-Range"), tc.code, tc.cr)
+			continue
+		}
+		if tc.code == 416 {
+			continue
+		}
+		if tc.body != nil && !bytes.Equal(w.Body.Bytes(), tc.body) {
+			t.Errorf("%s Range %q: %d bytes, want %d", tc.method, tc.rng, w.Body.Len(), len(tc.body))
+		}
+		if want := itoa(len(tc.body)); tc.body != nil && w.Header().Get("Content-Length") != want {
+			t.Errorf("Range %q: Content-Length %q, want %s", tc.rng, w.Header().Get("Content-Length"), want)
+		}
+		if w.Header().Get("Accept-Ranges") != "bytes" {
+			t.Errorf("Range %q: no Accept-Ranges: bytes", tc.rng)
+		}
+	}
+	hz := f.handler(t, Options{Compression: "zstd"})
+	req := httptest.NewRequest("GET", url+".zst", nil)
+	req.Header.Set("Range", "bytes=10-")
+	w := httptest.NewRecorder()
+	hz.ServeHTTP(w, req)
+	if w.Code != 200 || w.Header().Get("Accept-Ranges") != "" {
+		t.Errorf("zstd with Range: %d, Accept-Ranges %q; want 200 and none", w.Code, w.Header().Get("Accept-Ranges"))
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -151,6 +152,41 @@ func (s *stallWriter) Write(p []byte) (int, error) {
 	return s.w.Write(p)
 }
 
+// openRange parses the one form of Range a resuming client sends,
+// "bytes=N-".
+func openRange(v string) (uint64, bool) {
+	rest, ok := strings.CutPrefix(v, "bytes=")
+	if !ok {
+		return 0, false
+	}
+	digits, ok := strings.CutSuffix(rest, "-")
+	if !ok || digits == "" || strings.TrimLeft(digits, "0123456789") != "" {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(digits, 10, 64)
+	return n, err == nil
+}
+
+// skipWriter drops the first skip bytes written to it.
+type skipWriter struct {
+	w    io.Writer
+	skip uint64
+}
+
+func (s *skipWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	if s.skip >= uint64(n) {
+		s.skip -= uint64(n)
+		return n, nil
+	}
+	p = p[s.skip:]
+	s.skip = 0
+	if _, err := s.w.Write(p); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
 // narBufSize is the buffer between the compressor and the connection.
 const narBufSize = 64 << 10
 
@@ -170,24 +206,43 @@ func (h *Handler) serveNAR(w http.ResponseWriter, r *http.Request, name string) 
 		httpError(w, http.StatusNotFound, "no such NAR")
 		return
 	}
+	// An uncompressed NAR is the same bytes every time, so a download cut
+	// short can resume: Nix 2.8 retries from the offset it reached only
+	// when the server said Accept-Ranges: bytes (filetransfer.cc), and
+	// then asks with "Range: bytes=N-". Other range forms get the whole
+	// NAR, as HTTP allows.
+	status, offset := http.StatusOK, uint64(0)
 	w.Header().Set("Content-Type", "application/x-nix-nar")
 	if h.compression == "none" {
-		w.Header().Set("Content-Length", strconv.FormatUint(info.NarSize, 10))
+		w.Header().Set("Accept-Ranges", "bytes")
+		if n, ok := openRange(r.Header.Get("Range")); ok {
+			if n >= info.NarSize {
+				w.Header().Set("Content-Range", fmt.Sprintf("bytes */%d", info.NarSize))
+				httpError(w, http.StatusRequestedRangeNotSatisfiable, "range not satisfiable")
+				return
+			}
+			status, offset = http.StatusPartialContent, n
+			w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", n, info.NarSize-1, info.NarSize))
+		}
+		w.Header().Set("Content-Length", strconv.FormatUint(info.NarSize-offset, 10))
 	}
 	if r.Method == http.MethodHead {
-		w.WriteHeader(http.StatusOK)
+		w.WriteHeader(status)
 		return
 	}
 	if err := h.streams.acquire(ctx, h.queueTimeout); err != nil {
-		w.Header().Del("Content-Length")
+		for _, k := range []string{"Content-Length", "Content-Range", "Accept-Ranges"} {
+			w.Header().Del(k)
+		}
 		w.Header().Set("Retry-After", "5")
 		httpError(w, http.StatusServiceUnavailable, err.Error())
 		return
 	}
 	defer h.streams.release()
 
+	w.WriteHeader(status)
 	rc := http.NewResponseController(w)
-	bw := bufio.NewWriterSize(&stallWriter{w: w, rc: rc, timeout: h.stallTimeout}, narBufSize)
+	bw := bufio.NewWriterSize(&skipWriter{w: &stallWriter{w: w, rc: rc, timeout: h.stallTimeout}, skip: offset}, narBufSize)
 	comp, reuse, err := h.encoders.get(h.compression, info.NarSize, bw)
 	if err != nil {
 		httpError(w, http.StatusInternalServerError, err.Error())
