@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"gonix/internal/cli/args"
 	"gonix/internal/format/narinfo"
@@ -19,7 +20,9 @@ import (
 // is https://cache.nixos.org/, gonix has none by default: the collection
 // it builds is not on that cache, so asking it would only cost time.
 // A substituter that cannot be opened is reported and skipped, as Nix
-// disables an unreachable cache.
+// disables an unreachable cache. Answers of HTTP caches are remembered in
+// a disk cache (subst.DiskCache) for narinfo-cache-positive-ttl and
+// narinfo-cache-negative-ttl seconds, as Nix does.
 func openSubstituters(e *Env, settings *args.Settings, ls *local.Store) (*subst.Set, error) {
 	boolSetting := func(name string, def bool) bool {
 		v, ok := settings.Lookup(name)
@@ -46,6 +49,31 @@ func openSubstituters(e *Env, settings *args.Settings, ls *local.Store) (*subst.
 	}
 	warn := func(msg string) { fmt.Fprintln(e.Stderr, msg) }
 	var caches []subst.Cache
+	var disk *subst.DiskCache
+	diskCache := func() *subst.DiskCache {
+		if disk != nil {
+			return disk
+		}
+		path := subst.DefaultDiskCachePath(e.Getenv)
+		if path == "" {
+			return nil
+		}
+		ttl := func(name string) time.Duration {
+			if v, ok := settings.Lookup(name); ok {
+				if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+					return time.Duration(n) * time.Second
+				}
+			}
+			return 0
+		}
+		d, err := subst.OpenDiskCache(path, ttl("narinfo-cache-positive-ttl"), ttl("narinfo-cache-negative-ttl"))
+		if err != nil {
+			warn("warning: " + err.Error())
+			return nil
+		}
+		disk = d
+		return d
+	}
 	seen := map[string]bool{}
 	for _, u := range strings.Fields(urls) {
 		if seen[u] {
@@ -57,7 +85,14 @@ func openSubstituters(e *Env, settings *args.Settings, ls *local.Store) (*subst.
 			warn(fmt.Sprintf("warning: disabling binary cache '%s': %v", u, err))
 			continue
 		}
-		caches = append(caches, c)
+		var sc subst.Cache = c
+		// Like Nix, only HTTP caches keep their answers on disk.
+		if strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://") {
+			if d := diskCache(); d != nil {
+				sc = d.Wrap(c)
+			}
+		}
+		caches = append(caches, sc)
 	}
 	jobs := 0
 	if v, ok := settings.Lookup("http-connections"); ok {
