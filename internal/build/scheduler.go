@@ -65,8 +65,9 @@ type SubstEvents interface {
 	WillFetch(paths []string, downloadSize, narSize uint64)
 	// Copying is called when a path starts being copied from a cache.
 	Copying(path, from string)
-	// Copied reports a path that became valid by substitution.
-	Copied(path string)
+	// Copied reports a path that became valid by substitution, with its
+	// NAR size.
+	Copied(path string, narSize uint64)
 }
 
 // UnknownPathsError is returned by RealisePaths when some requested store
@@ -98,6 +99,7 @@ type node struct {
 	state      nodeState
 	err        error
 	failedDeps int
+	size       uint64 // kindFetch: NAR size
 	// gaveUp: a substitution found no usable substitute (or an incomplete
 	// closure) without anything failing; the derivation is then built.
 	gaveUp bool
@@ -448,7 +450,7 @@ func (s *Scheduler) plan(ctx context.Context, drvPaths, paths []string, noSubst 
 				return n
 			}
 			f := found[q]
-			n := &node{path: q, kind: kindFetch, needed: true}
+			n := &node{path: q, kind: kindFetch, needed: true, size: f.Info.NarSize}
 			p.fetch[q] = n
 			p.toFetch = append(p.toFetch, q)
 			p.download += f.DownloadSize()
@@ -649,7 +651,7 @@ func (s *Scheduler) run(ctx context.Context, p *plan, requested []string) ([]str
 			n.state = succeeded
 			if n.kind == kindFetch {
 				if se != nil {
-					se.Copied(n.path)
+					se.Copied(n.path, n.size)
 				}
 			} else if s.Events != nil && n.kind == kindBuild {
 				s.Events.Done(n.path)

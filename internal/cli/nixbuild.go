@@ -292,6 +292,8 @@ type buildEvents struct {
 	shown   bool     // the status line is on the screen
 	// substitutions: how many will be copied, how many were
 	toCopy, copied int
+	// and how many NAR bytes
+	bytesToCopy, bytesCopied uint64
 }
 
 // emitLocked writes text (whole lines) above the status line; b.mu held.
@@ -307,13 +309,13 @@ func (b *buildEvents) emitLocked(text string) {
 	b.shown = false
 	switch {
 	case len(b.running) > 0 && b.toCopy > 0:
-		fmt.Fprintf(b.stderr, "[%d/%d built, %d/%d copied, %d running] building %s", b.built, b.total, b.copied, b.toCopy, len(b.running), b.running[len(b.running)-1])
+		fmt.Fprintf(b.stderr, "[%d/%d built, %d/%d copied (%s), %d running] building %s", b.built, b.total, b.copied, b.toCopy, b.mib(), len(b.running), b.running[len(b.running)-1])
 		b.shown = true
 	case len(b.running) > 0:
 		fmt.Fprintf(b.stderr, "[%d/%d built, %d running] building %s", b.built, b.total, len(b.running), b.running[len(b.running)-1])
 		b.shown = true
 	case b.toCopy > 0 && b.copied < b.toCopy:
-		fmt.Fprintf(b.stderr, "[%d/%d copied]", b.copied, b.toCopy)
+		fmt.Fprintf(b.stderr, "[%d/%d copied (%s)]", b.copied, b.toCopy, b.mib())
 		b.shown = true
 	}
 }
@@ -344,11 +346,17 @@ func (b *buildEvents) WillBuild(drvs []string) {
 	b.emitLocked(sb.String())
 }
 
+// mib is "copied/total MiB" for the status line; b.mu held.
+func (b *buildEvents) mib() string {
+	return fmt.Sprintf("%.1f/%.1f MiB", float64(b.bytesCopied)/(1<<20), float64(b.bytesToCopy)/(1<<20))
+}
+
 // WillFetch prints the second half of Nix's printMissing.
 func (b *buildEvents) WillFetch(paths []string, download, narSize uint64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.toCopy += len(paths)
+	b.bytesToCopy += narSize
 	var sb strings.Builder
 	dl := float32(download) / (1024 * 1024)
 	unpacked := float32(narSize) / (1024 * 1024)
@@ -370,10 +378,11 @@ func (b *buildEvents) Copying(path, from string) {
 	b.emitLocked(fmt.Sprintf("copying path '%s' from '%s'...\n", path, from))
 }
 
-func (b *buildEvents) Copied(string) {
+func (b *buildEvents) Copied(_ string, size uint64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.copied++
+	b.bytesCopied += size
 	b.emitLocked("")
 }
 
