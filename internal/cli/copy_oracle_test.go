@@ -89,6 +89,19 @@ func TestCopyOracle(t *testing.T) {
 		}
 	}
 
+	// nix store verify and gonix store verify agree on the copied store:
+	// untrusted without the key (the built output), clean with it.
+	for _, keys := range []string{"", pubKey} {
+		argv := []string{"store", "verify", "--store", fresh, "-r", built, "--option", "trusted-public-keys", keys}
+		g := runGonixIn(tmp, nil, append([]string{"gonix"}, argv...)...)
+		cmd := exec.Command(nix, append([]string{"--extra-experimental-features", "nix-command"}, append(argv, noSubst...)...)...)
+		cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CACHE_HOME="+filepath.Join(home, "cache"))
+		out, _ := cmd.CombinedOutput()
+		if g.status != cmd.ProcessState.ExitCode() || strings.Count(g.stderr, "is untrusted") != strings.Count(string(out), "is untrusted") {
+			t.Errorf("store verify (keys %q): gonix %d\n%s\nnix %d\n%s", keys, g.status, g.stderr, cmd.ProcessState.ExitCode(), out)
+		}
+	}
+
 	// Over HTTP, both ways: gonix reads Nix's xz cache from a static web
 	// server, then uploads with PUT a zstd cache that Nix substitutes.
 	srv := httptest.NewServer(putFileServer(tmp))

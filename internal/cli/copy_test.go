@@ -255,3 +255,38 @@ func TestCopyHTTP(t *testing.T) {
 	f.must(t, "copy", "--from", srv.URL+"/c", "--to", d, "--option", "trusted-public-keys", f.pubKey, c)
 	verifyStore(t, d)
 }
+
+func TestStoreVerify(t *testing.T) {
+	f := newCopyFixture(t)
+	a, b, c := f.paths[0], f.paths[1], f.paths[2]
+	r := f.gonix(t, "", "store", "verify", "--store", f.store, "-r", c)
+	if r.status != 2 || !strings.Contains(r.stderr, "error: path '"+b+"' is untrusted\n") ||
+		strings.Contains(r.stderr, "path '"+a+"' is untrusted") || !strings.Contains(r.stderr, "checking '"+a+"'...\n") {
+		t.Errorf("unsigned: %d\n%s", r.status, r.stderr)
+	}
+	f.must(t, "store", "sign", "--store", f.store, "-k", f.sec, "--all")
+	f.must(t, "nix", "store", "verify", "--store", f.store, "--all", "--option", "trusted-public-keys", f.pubKey)
+	// The signatures of a cache count with -s; so does the cache itself as --store.
+	cache := filepath.Join(f.dir, "cache")
+	f.must(t, "copy", "--store", f.store, "--to", "file://"+cache, c)
+	f.must(t, "store", "verify", "--store", "file://"+cache, "-r", "--option", "trusted-public-keys", f.pubKey, c)
+	if r := f.gonix(t, "", "store", "verify", "--store", f.store, "-n", "2", "--option", "trusted-public-keys", f.pubKey, c); r.status != 2 {
+		t.Errorf("-n 2 with one signature: %d", r.status)
+	}
+
+	// A modified file is reported with both hashes; --no-contents does not look.
+	real := filepath.Join(f.store, strings.TrimPrefix(b, "/"))
+	os.Chmod(filepath.Dir(real), 0o755)
+	os.Chmod(real, 0o644)
+	if err := os.WriteFile(real, []byte("tampered"), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	r = f.gonix(t, "", "store", "verify", "--store", f.store, "--no-trust", c, b)
+	if r.status != 1 || !strings.Contains(r.stderr, "error: path '"+b+"' was modified! expected hash 'sha256:") {
+		t.Errorf("tampered: %d\n%s", r.status, r.stderr)
+	}
+	f.must(t, "store", "verify", "--store", f.store, "--no-trust", "--no-contents", b)
+	if r := f.gonix(t, "", "store", "verify", "--store", f.store, "/nix/store/00000000000000000000000000000000-x"); r.status != 4 {
+		t.Errorf("missing path: %d %s", r.status, r.stderr)
+	}
+}

@@ -55,8 +55,10 @@ func mainStore(e *Env, program string, argv []string) int {
 		o, act, err := parseStoreSign(argv[1:])
 		return legacyMain(e, program+" sign", "store sign", &o.Settings, act, err, storeSignHelp,
 			func() error { return runStoreSign(e, o) })
+	case "verify":
+		return mainStoreVerify(e, program+" verify", argv[1:])
 	}
-	fmt.Fprintf(e.Stderr, "error: 'store %s' is not a gonix command (gonix store has: sign)\n", argv[0])
+	fmt.Fprintf(e.Stderr, "error: 'store %s' is not a gonix command (gonix store has: sign, verify)\n", argv[0])
 	return 1
 }
 
@@ -152,7 +154,7 @@ func mainNix(e *Env, program string, argv []string) int {
 		pre, argv = append(pre, argv[:n]...), argv[n:]
 	}
 	if len(argv) == 0 {
-		fmt.Fprintf(e.Stderr, "error: no subcommand given; gonix nix has: copy, store sign\n")
+		fmt.Fprintf(e.Stderr, "error: no subcommand given; gonix nix has: copy, store sign, store verify\n")
 		return 1
 	}
 	rest := append(append([]string(nil), argv[1:]...), pre...)
@@ -162,14 +164,16 @@ func mainNix(e *Env, program string, argv []string) int {
 	case "store":
 		return mainStore(e, "gonix nix store", rest)
 	}
-	fmt.Fprintf(e.Stderr, "error: 'nix %s' is not implemented by gonix yet (it has: copy, store sign)\n", argv[0])
+	fmt.Fprintf(e.Stderr, "error: 'nix %s' is not implemented by gonix yet (it has: copy, store sign, store verify)\n", argv[0])
 	return 1
 }
 
 const storeHelp = `Usage: gonix store sign -k KEYFILE [-r] [--all] PATHS...
+       gonix store verify [--no-contents] [--no-trust] [-s URL] [-n N] [-r] [--all] PATHS...
 
 Subcommands of Nix 2.8's nix store that gonix has:
   sign    add signatures made with a secret key to store paths
+  verify  check store paths' contents and signatures
 `
 
 const storeSignHelp = `Usage: gonix store sign -k KEYFILE [-r|--recursive] [--all] PATHS...
