@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"gonix/internal/format/export"
 	"gonix/internal/format/nar"
@@ -381,5 +383,74 @@ func TestFallback(t *testing.T) {
 		if !strings.Contains(stderr, "building '") {
 			t.Errorf("--fallback did not build:\n%s", stderr)
 		}
+	})
+}
+
+// TestNixReadsGonixCaches is the other direction: gonix (having
+// substituted the closure) writes a signed cache with `gonix copy` and
+// serves its store with `gonix serve`; Nix 2.8 substitutes the closure
+// from both and verifies it.
+func TestNixReadsGonixCaches(t *testing.T) {
+	e := setup(t)
+	d := e.dir
+	store, stderr, err := e.substitute(t, "file://"+filepath.Join(d, "cache-xz"), e.pub)
+	if err != nil {
+		t.Fatalf("gonix substitution: %v\n%s", err, stderr)
+	}
+	nixSubst := func(t *testing.T, url string) {
+		dst := filepath.Join(t.TempDir(), "nix")
+		_, stderr, err := run(t, d, e.nixStore, "--store", dst, "-r", e.top,
+			"--option", "substituters", url, "--option", "trusted-public-keys", e.pub)
+		if err != nil {
+			t.Fatalf("Nix 2.8 substituting from %s: %v\n%s", url, err, stderr)
+		}
+		if n := strings.Count(stderr, "copying path '"); n != len(e.closure) {
+			t.Errorf("Nix copied %d paths, want %d:\n%s", n, len(e.closure), stderr)
+		}
+		mustRun(t, d, e.nixStore, "--store", dst, "--verify", "--check-contents")
+		src := mustRun(t, d, e.nixStore, "--store", filepath.Join(d, "src"), "--dump-db", e.top)
+		if got := mustRun(t, d, e.nixStore, "--store", dst, "--dump-db", e.top); got != src {
+			t.Errorf("Nix's registration differs from the source store's")
+		}
+	}
+	for _, comp := range []string{"xz", "zstd"} {
+		t.Run("gonix copy "+comp, func(t *testing.T) {
+			cache := filepath.Join(t.TempDir(), "c")
+			mustRun(t, d, e.gonix, "copy", "--store", store, "--to",
+				fmt.Sprintf("file://%s?compression=%s&secret-key=%s/sk1", cache, comp, d), e.top)
+			nixSubst(t, "file://"+cache)
+		})
+	}
+	t.Run("gonix serve", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		cmd := exec.Command(e.gonix, "serve", "--store", store, "--listen", addr, "--secret-key-file", filepath.Join(d, "sk1"), "--quiet")
+		cmd.Env = append(os.Environ(), "HOME="+d)
+		var serr bytes.Buffer
+		cmd.Stderr = &serr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			cmd.Process.Signal(os.Interrupt)
+			cmd.Wait()
+		}()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			resp, err := http.Get("http://" + addr + "/nix-cache-info")
+			if err == nil {
+				resp.Body.Close()
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("gonix serve did not answer on %s: %v\n%s", addr, err, serr.String())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		nixSubst(t, "http://"+addr)
 	})
 }
