@@ -1,0 +1,18 @@
+#!/bin/sh
+# Builds gonix and the timer into a temporary directory and times
+# substituting a closure (default 1,000 paths, 1 GiB) from a loopback HTTP
+# cache, gonix against Nix 2.8. Markdown table on stdout, progress on stderr.
+#
+#   bench/subst/run.sh                      3 alternating runs of each
+#   bench/subst/run.sh -paths 200 -size 268435456 -n 5
+#
+# Exit status 0 when both succeed and the gonix/nix wall ratio is at most 0.5.
+set -eu
+root=$(cd "$(dirname "$0")/../.." && pwd)
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/gonix-bench-subst.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT INT TERM
+go build -C "$root" -o "$tmp/gonix" ./cmd/gonix
+go build -C "$root" -o "$tmp/timer" ./bench/subst
+status=0
+"$tmp/timer" -gonix "$tmp/gonix" "$@" || status=$?
+exit "$status"
