@@ -1,7 +1,8 @@
 #!/bin/sh
 # bench/cache/run.sh — binary cache transport: gonix copy against Nix 2.8's
 # nix copy, side by side, on the same generated paths. Prints a Markdown
-# table of median wall times (3 runs each) and the ratio gonix/nix.
+# table of median wall and CPU (user+system) times, 3 runs each, and the
+# ratios gonix/nix (CPU is the steadier figure on a loaded machine).
 #
 #   bench/cache/run.sh            # 100 paths of 512 KiB (50 MiB of NAR)
 #   N=1000 KIB=1024 bench/cache/run.sh   # the issue's 1,000-path / 1 GiB case
@@ -39,30 +40,32 @@ nix-store --store "$tmp/s" --option substituters '' --add "$tmp"/files/* > "$tmp
 cmp -s "$tmp/paths" "$tmp/gpaths" || { echo "gonix and nix disagree on the paths" >&2; exit 1; }
 paths=$(tr "\n" " " < "$tmp/paths")
 
-# measure LABEL CMD : median wall seconds of RUNS runs; @i@ in CMD is the run number.
+# measure LABEL CMD : "wall cpu" medians (seconds; cpu = user+system of the
+# command and its children) of RUNS runs; @i@ in CMD is the run number.
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 measure() {
+    : > "$tmp/times"
     i=0
     while [ $i -lt "$RUNS" ]; do
         export XDG_CACHE_HOME="$tmp/xdg-$i-$(echo "$1" | tr -c 'a-z0-9\n' _)"
         cmd=$(echo "$2" | sed "s/@i@/$i/g")
-        s=$(date +%s.%N)
-        sh -c "$cmd" >/dev/null 2>"$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
-        e=$(date +%s.%N)
-        echo "$s $e" | awk '{printf "%.3f\n", $2-$1}'
+        /usr/bin/time -f "%e %U %S" -o "$tmp/t" sh -c "$cmd" >/dev/null 2>"$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
+        tail -1 "$tmp/t" >> "$tmp/times"
         i=$((i+1))
-    done | median
+    done
+    w=$(awk '{print $1}' "$tmp/times" | median)
+    c=$(awk '{printf "%.2f\n", $2+$3}' "$tmp/times" | median)
+    echo "$w $c"
 }
 row() { # NAME NIXCMD GONIXCMD
-    n=$(measure "n$1" "$2")
-    g=$(measure "g$1" "$3")
-    echo "| $1 | $n | $g | $(echo "$g $n" | awk '{printf "%.2f", $1/$2}') |"
+    set -- "$1" "$(measure "n$1" "$2")" "$(measure "g$1" "$3")"
+    echo "$2 $3" | awk -v name="$1" '{printf "| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |\n", name, $1, $3, $3/$1, $2, $4, ($2>0 ? $4/$2 : 0)}'
 }
 
 echo "$N paths × $KIB KiB; median of $RUNS runs (seconds)"
 echo
-echo "| operation | nix 2.8 | gonix | gonix/nix |"
-echo "|---|---|---|---|"
+echo "| operation | nix wall | gonix wall | ratio | nix cpu | gonix cpu | ratio |"
+echo "|---|---|---|---|---|---|---|"
 for c in xz zstd; do
     row "write file:// $c" \
         "nix --extra-experimental-features nix-command copy --store $tmp/s --option substituters '' --to 'file://$tmp/nw-$c-@i@?compression=$c' $paths" \
