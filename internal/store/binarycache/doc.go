@@ -1,4 +1,5 @@
-// Package binarycache is Nix 2.8's file:// binary cache (spec/store.md §5–6):
-// reading narinfos and NARs from it, writing paths into it as `nix copy --to
-// file://…` does, and substituting paths from it into a local store.
+// Package binarycache is Nix 2.8's binary cache over file:// and http(s)://
+// (spec/store.md §5–6): opening one from a URL, reading narinfos and NARs,
+// writing paths and closures into it as `nix copy --to URL` does, and
+// substituting paths from it into a local store.
 package binarycache
