@@ -259,3 +259,49 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestKeepAliveAfterNAR: the write deadline of the stall detection does
+// not outlive its response — a kept-alive connection used again later
+// than StallTimeout still works. (net/http clears a connection's write
+// deadline after each response; this guards that the server relies on.)
+func TestKeepAliveAfterNAR(t *testing.T) {
+	fs := newFake(func(ctx context.Context, w io.Writer) error {
+		_, err := io.WriteString(w, "fake")
+		return err
+	})
+	h, err := New(Options{Store: fs, StallTimeout: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	conns := 0
+	var mu sync.Mutex
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			mu.Lock()
+			conns++
+			mu.Unlock()
+		}
+	}
+	cl := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+	for i, p := range []string{fs.narURL(), "/nix-cache-info"} {
+		if i > 0 {
+			time.Sleep(300 * time.Millisecond)
+		}
+		resp, err := cl.Get(srv.URL + p)
+		if err != nil {
+			t.Fatalf("GET %s: %v", p, err)
+		}
+		_, err = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d %v", p, resp.StatusCode, err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if conns != 1 {
+		t.Errorf("%d connections; the test needs the second request on the first one", conns)
+	}
+}
