@@ -285,6 +285,7 @@ var moduleCases = []moduleCase{
 	{name: "attrs order with mkBefore", modules: `{ options.a = mkOption { type = types.attrs; }; } { a = { x = 1; }; } { a = mkBefore { x = 2; y = 1; }; }`, want: "{\"a\":{\"x\":1,\"y\":1}}"},
 	{name: "freeform with mkIf", modules: `{ freeformType = types.lazyAttrsOf types.int; options.k = mkOption { default = 0; }; } ({ config, ... }: { z = mkIf (config.k == 0) 1; w = mkIf false 2; })`, get: `[ r.config.z (r.config ? w) ]`, want: "[1,true]"},
 	{name: "check false", modules: `D { _module.check = false; b = 1; }`, want: "{\"a\":1}"},
+	{name: "laziness highestPrio of default", modules: `{ options.a = mkOption { default = throw "default forced"; }; }`, get: `r.options.a.highestPrio`, want: `1500`},
 	{name: "mkRenamedOptionModule", modules: `{ options.new = mkOption { type = types.int; default = 0; }; } (lib.mkRenamedOptionModule [ "old" ] [ "new" ]) { old = mkDefault 5; }`,
 		get: `[ r.config.new r.options.new.highestPrio ]`, want: `[5,1000]`},
 }

@@ -752,17 +752,21 @@ let
           ++ defs
         else
           defs;
-      # An option with nothing but its default (most options): the default
-      # goes straight to the type, as mkOptionDefault would after filtering.
-      onlyDefault = defs == [ ] && opt ? default && !(isAttrs opt.default && opt.default ? _type);
+      # An option with nothing but its default (most options): the result of
+      # filtering [ (mkOptionDefault default) ] is known without looking at
+      # the default (priority 1500, one definition, the wrapper stripped).
+      onlyDefault = defs == [ ] && opt ? default;
+      defaultDef = {
+        file = head opt.declarations;
+        value = opt.default;
+      };
       res =
         if onlyDefault then
-          mergeDefinitions' 1500 loc opt.type [
-            {
-              file = head opt.declarations;
-              value = opt.default;
-            }
-          ]
+          mergeDefinitions' {
+            values =
+              if opt.default._type or "" == "order" then sortProperties [ defaultDef ] else [ defaultDef ];
+            highestPrio = 1500;
+          } loc opt.type [ ]
         else if opt.readOnly or false && length defs' > 1 then
           throw "The option `${showOption loc}' is read-only, but it's set multiple times. Definition values:${
             showDefs (map (def: def // { value = (mergeDefinitions loc opt.type [ def ]).mergedValue; }) defs')
@@ -788,16 +792,18 @@ let
       __toString = _: showOption loc;
     };
 
-  mergeDefinitions = mergeDefinitions' defaultOverridePriority;
+  mergeDefinitions = mergeDefinitions' null;
 
-  # mergeDefinitions' p: a single definition without properties has
-  # priority p (100 for a definition, 1500 for an option's bare default).
-  mergeDefinitions' = singlePrio: loc: type: defs: rec {
+  # mergeDefinitions' pre: as mergeDefinitions, with the filtered and sorted
+  # definitions given (pre = { values, highestPrio }) unless pre is null.
+  mergeDefinitions' = pre: loc: type: defs: rec {
     defsFinal' =
       let
         d = head defs;
       in
-      if
+      if pre != null then
+        pre
+      else if
         length defs == 1
         && addErrorContext "while evaluating definitions from `${d.file}':" (
           !(isAttrs d.value && d.value ? _type)
@@ -805,7 +811,7 @@ let
       then
         {
           values = defs;
-          highestPrio = singlePrio;
+          highestPrio = defaultOverridePriority;
         }
       else if
         all (
