@@ -240,20 +240,28 @@ func (h *Handler) serveNAR(w http.ResponseWriter, r *http.Request, name string) 
 	}
 	defer h.streams.release()
 
-	w.WriteHeader(status)
-	rc := http.NewResponseController(w)
-	bw := bufio.NewWriterSize(&skipWriter{w: &stallWriter{w: w, rc: rc, timeout: h.stallTimeout}, skip: offset}, narBufSize)
-	comp, reuse, err := h.encoders.get(h.compression, info.NarSize, bw)
+	// The NAR dumper has a 256 KiB buffer of its own; a compressor's
+	// small writes get one more in front of the connection.
+	var out io.Writer = &skipWriter{w: &stallWriter{w: w, rc: http.NewResponseController(w), timeout: h.stallTimeout}, skip: offset}
+	var bw *bufio.Writer
+	if h.compression != "none" {
+		bw = bufio.NewWriterSize(out, narBufSize)
+		out = bw
+	}
+	comp, reuse, err := h.encoders.get(h.compression, info.NarSize, out)
 	if err != nil {
 		httpError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
+	w.WriteHeader(status)
 	err = h.st.DumpPath(ctx, info.Path, comp)
 	if cerr := comp.Close(); err == nil {
 		err = cerr
 	}
-	if ferr := bw.Flush(); err == nil {
-		err = ferr
+	if bw != nil {
+		if ferr := bw.Flush(); err == nil {
+			err = ferr
+		}
 	}
 	if err != nil {
 		// The status line is out; the only way left to tell the client
