@@ -96,14 +96,47 @@ rec {
   parse = { inherit mkSystemFromString doubleFromSystem tripleFromSystem; };
   inspect = { inherit predicates; };
 
-  doubles = rec {
-    all = [ "x86_64-linux" "i686-linux" "aarch64-linux" "armv7l-linux" "riscv64-linux" "powerpc64le-linux" "x86_64-darwin" "aarch64-darwin" ];
-    linux = builtins.filter (lib.strings.hasSuffix "-linux") all;
-    darwin = builtins.filter (lib.strings.hasSuffix "-darwin") all;
-    x86_64 = builtins.filter (lib.strings.hasPrefix "x86_64-") all;
-    aarch64 = builtins.filter (lib.strings.hasPrefix "aarch64-") all;
-    unix = all;
-  };
+  # The "cpu-kernel" doubles nixpkgs 22.05 knows, in its order; the named
+  # subsets filter them by kernel or cpu as nixpkgs' do.
+  doubles =
+    let
+      kernelOf = d: lib.lists.last (lib.strings.splitString "-" d);
+      cpuOf = d: builtins.head (lib.strings.splitString "-" d);
+      byKernel = ks: builtins.filter (d: builtins.elem (kernelOf d) ks) all;
+      byCpu = pred: builtins.filter (d: pred (cpuOf d)) all;
+      all = [
+        "i686-cygwin" "x86_64-cygwin" "x86_64-darwin" "i686-darwin" "aarch64-darwin" "armv7a-darwin"
+        "i686-freebsd" "x86_64-freebsd" "aarch64-genode" "i686-genode" "x86_64-genode" "x86_64-solaris"
+        "js-ghcjs" "aarch64-linux" "armv5tel-linux" "armv6l-linux" "armv7a-linux" "armv7l-linux"
+        "i686-linux" "m68k-linux" "mipsel-linux" "mips64el-linux" "powerpc64-linux" "powerpc64le-linux"
+        "riscv32-linux" "riscv64-linux" "s390-linux" "s390x-linux" "x86_64-linux" "mmix-mmixware"
+        "aarch64-netbsd" "armv6l-netbsd" "armv7a-netbsd" "armv7l-netbsd" "i686-netbsd" "m68k-netbsd"
+        "mipsel-netbsd" "powerpc-netbsd" "riscv32-netbsd" "riscv64-netbsd" "x86_64-netbsd"
+        "aarch64_be-none" "aarch64-none" "arm-none" "armv6l-none" "avr-none" "i686-none" "msp430-none"
+        "or1k-none" "m68k-none" "powerpc-none" "powerpcle-none" "riscv32-none" "riscv64-none" "rx-none"
+        "s390-none" "s390x-none" "vc4-none" "x86_64-none" "i686-openbsd" "x86_64-openbsd" "x86_64-redox"
+        "wasm64-wasi" "wasm32-wasi" "x86_64-windows" "i686-windows"
+      ];
+    in
+    {
+      inherit all;
+      linux = byKernel [ "linux" ];
+      darwin = byKernel [ "darwin" ];
+      freebsd = byKernel [ "freebsd" ];
+      netbsd = byKernel [ "netbsd" ];
+      openbsd = byKernel [ "openbsd" ];
+      cygwin = byKernel [ "cygwin" ];
+      windows = byKernel [ "cygwin" "windows" ];
+      embedded = byKernel [ "none" ];
+      unix = byKernel [ "cygwin" "darwin" "freebsd" "solaris" "linux" "netbsd" "openbsd" "redox" ];
+      x86_64 = byCpu (c: c == "x86_64");
+      i686 = byCpu (c: c == "i686");
+      x86 = byCpu (c: c == "x86_64" || c == "i686");
+      aarch64 = byCpu (c: c == "aarch64" || c == "aarch64_be");
+      arm = byCpu (c: c == "arm" || lib.strings.hasPrefix "armv" c);
+      riscv = byCpu (lib.strings.hasPrefix "riscv");
+      none = [ ];
+    };
 
 
   supported = rec {
