@@ -371,3 +371,33 @@ func TestHTTPConcurrentQueries(t *testing.T) {
 		t.Errorf("%d new connections for sequential requests after a burst: idle connections not kept", n)
 	}
 }
+
+func TestHTTPMissingNAR(t *testing.T) {
+	ctx := context.Background()
+	src := openStore(t)
+	paths := chain(t, src)
+	s := newCacheServer(t)
+	client := s.srv.Client()
+	w, err := OpenURL(ctx, s.url(), WithHTTPClient(client), WithTries(2, time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.AddPath(ctx, src, paths[0], "xz", nil); err != nil {
+		t.Fatal(err)
+	}
+	ni, err := w.QueryPathInfo(ctx, paths[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(s.dir, filepath.FromSlash(ni.URL))); err != nil {
+		t.Fatal(err)
+	}
+	dst := openStore(t)
+	err = Substitute(ctx, w, dst, paths[0], nil, false)
+	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), ni.URL) {
+		t.Errorf("missing NAR: %v", err)
+	}
+	if ok, _ := dst.IsValidPath(ctx, paths[0]); ok {
+		t.Error("registered without its NAR")
+	}
+}
