@@ -115,6 +115,19 @@ func TestCopyOracle(t *testing.T) {
 		"--option", "trusted-public-keys", pubKey)
 	run(nixStore, "--store", dstHTTP, "--verify", "--check-contents")
 
+	// A closure of 50 paths (a chain of toFile texts) from Nix's signed
+	// cache, over HTTP, into a fresh store, checked by Nix.
+	chain := strings.Trim(strings.TrimSpace(run(nixInst, append([]string{"--store", src, "--read-write-mode", "--eval", "-E",
+		`let f = n: if n == 0 then builtins.toFile "p0" "x" else builtins.toFile "p${toString n}" "ref ${f (n - 1)}"; in f 49`}, noSubst...)...)), `"`)
+	run(nix, append([]string{"--extra-experimental-features", "nix-command", "copy", "--store", src,
+		"--to", "file://" + tmp + "/chain?secret-key=" + sec, chain}, noSubst...)...)
+	chainDst := filepath.Join(tmp, "gonix-chain")
+	gonix("copy", "--from", srv.URL+"/chain", "--to", chainDst, "--option", "trusted-public-keys", pubKey, chain)
+	if got := strings.Fields(run(nixStore, "--store", chainDst, "-qR", chain)); len(got) != 50 {
+		t.Errorf("chain closure: %d paths, want 50", len(got))
+	}
+	run(nixStore, "--store", chainDst, "--verify", "--check-contents")
+
 	for _, comp := range []string{"xz", "zstd", "bzip2", "br", "none"} {
 		cache := filepath.Join(tmp, "gonix-"+comp)
 		gonix("copy", "--store", fresh, "--to", "file://"+cache+"?compression="+comp, built)
