@@ -1,2 +1,2 @@
-// Package corelib holds the Nix code shipped inside the gonix binary: the derivation wrapper and <nix/fetchurl.nix>.
+// Package corelib holds the Nix code shipped inside the gonix binary: the derivation wrapper, <nix/fetchurl.nix> and gonix's lib (<gonix/lib>, see docs/lib.md).
 package corelib
