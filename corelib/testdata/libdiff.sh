@@ -5,7 +5,8 @@
 # into the repository) and runs TestLibOracle, which reports how many cases
 # agree. `libdiff.sh -update` rewrites the corpus's expected outputs from Nix.
 #   NIXPKGS_LIB_GIT  git directory of a nixpkgs.lib clone (default: the mirror)
-#   NIXPKGS_LIB_REV  commit to export (default 2e9f424d, 2022-05-23)
+#   NIXPKGS_LIB_REV  commit to export (default 2e9f424d, 2022-05-23, whose lib
+#                    still reports 22.05 "Quokka"; later snapshots are 22.11)
 set -eu
 mirror=${NIXPKGS_LIB_GIT:-/work/.mirror/nix-community+nixpkgs.lib/repo}
 rev=${NIXPKGS_LIB_REV:-2e9f424d}
