@@ -8,8 +8,10 @@ let
   pins = builtins.fromJSON (builtins.readFile ./pins.json);
   missing = kind: name: throw
     "gonixpkgs: no pin for Debian ${kind} package '${name}' in pkgs/debian/pins.json; add it to pkgs/debian/${if kind == "binary" then "seeds" else "sources"}.txt and run pkgs/debian/update-pins.sh";
+  # Store path names may not hold '~' (Debian's "before" version marker).
   fetch = path: sha256: import <nix/fetchurl.nix> {
     url = "mirror://debian/${path}";
+    name = builtins.replaceStrings [ "~" ] [ "_" ] (baseNameOf path);
     inherit sha256;
   };
 in rec {

@@ -15,7 +15,7 @@ let
   ];
   ldso = "${deb "libc6"}/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2";
 
-  seed = { name, members, libc ? null, localeFrom ? null }: derivation {
+  seed = { name, members, libc ? null, localeFrom ? null, extra ? { } }: derivation ({
     inherit name ldso;
     system = "x86_64-linux";
     # The builder is the seed loader running the seed bash: nothing is
@@ -30,7 +30,7 @@ let
     localeFrom = if localeFrom == null then "" else deb localeFrom;
     libc = if libc == null then "" else libc;
     patchElf = if libc == null then "" else "1";
-  };
+  } // extra);
 in rec {
   # glibc is not patched: its loader is the interpreter of everything else.
   seedLibc = seed {
@@ -65,6 +65,9 @@ in rec {
       "libgmp10" "libstdc++6" "libgcc-s1"
     ];
   };
+
+  # mkSeed: merge and fix up more Debian packages (autotools uses it).
+  mkSeed = seed;
 
   shell = "${seedTools}/bin/bash";
 

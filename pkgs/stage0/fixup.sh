@@ -14,6 +14,10 @@
 #   libc       the patched seed-libc (interpreter and first library dir),
 #              empty for seed-libc itself
 #   patchElf   1: set ELF interpreters and RUNPATHs
+#   rewriteDirs directories (relative to $out) whose scripts name /usr/share,
+#              /usr/bin or /bin/sh, pointed into the store (optional), with
+#   perl       the perl they are to run, and
+#   wrapperShell the shell for their #!/bin/sh
 set -eu
 shopt -s nullglob
 
@@ -64,9 +68,13 @@ fi
 rm -rf "$out/usr/share/doc" "$out/usr/share/man" "$out/usr/share/info" \
     "$out/usr/share/lintian" "$out/usr/share/locale" "$out/usr/share/bug"
 
-# Debian's /bin/sh is dash; here sh is the seed bash.
+# Debian's /bin/sh is dash; here sh is the seed bash. awk is a name
+# update-alternatives would make.
 if [[ -e $out/bin/bash && ! -e $out/bin/sh ]]; then
     ln -s bash "$out/bin/sh"
+fi
+if [[ -e $out/usr/bin/gawk && ! -e $out/usr/bin/awk ]]; then
+    ln -s gawk "$out/usr/bin/awk"
 fi
 
 # 2. Symbolic links. Absolute ones name the host's root; links across
@@ -122,6 +130,32 @@ while IFS= read -r -d '' f; do
         echo "fixup: ld script ${f#"$out"/}"
     fi
 done < <(find "$out" -type f \( -name '*.so' -o -name '*.a' \) -size -4k -print0)
+
+# 3b. Scripts that name /usr/share, /usr/bin or /bin/sh (autoconf,
+# automake and libtool find their data, m4 and perl this way): pointed
+# into $out, perl to $perl, /bin/sh to $wrapperShell; usr/bin/* linked
+# into bin (with the names Debian's update-alternatives would add).
+if [[ -n ${rewriteDirs:-} ]]; then
+    for d in $rewriteDirs; do
+        while IFS= read -r -d '' f; do
+            magic=
+            LC_ALL=C read -r -N 4 magic < "$f" || true
+            [[ $magic == $'\x7fELF' ]] && continue
+            sed -i -E -e "s@(^|[^A-Za-z0-9_.-])/usr/(share|bin)/@\\1$out/usr/\\2/@g" \
+                -e "s@$out/usr/bin/perl([^0-9A-Za-z_.-]|\$)@$perl\\1@g" \
+                -e "1s@^#! ?/bin/(ba)?sh@#!$wrapperShell@" "$f"
+        done < <(find "$out/$d" -type f -print0)
+        echo "fixup: /usr paths in $d point into the store"
+    done
+    mkdir -p "$out/bin"
+    for b in "$out"/usr/bin/*; do
+        n=${b##*/}
+        [[ -e $out/bin/$n || -L $out/bin/$n ]] || ln -s "$b" "$out/bin/$n"
+        if [[ $n == *-[0-9].[0-9]* && ! -e $out/bin/${n%-*} ]]; then
+            ln -s "$b" "$out/bin/${n%-*}"
+        fi
+    done
+fi
 
 # 4. ELF interpreters and RUNPATHs.
 if [[ ${patchElf:-} == 1 ]]; then

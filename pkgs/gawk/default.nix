@@ -1,0 +1,15 @@
+# GNU gawk from Debian's copy of the upstream tarball.
+{ stdenv, fetchDebianSource, debian }:
+let
+  pkg = stdenv.mkDerivation {
+    pname = "gawk";
+    version = debian.sourceVersion "gawk";
+    src = fetchDebianSource "gawk" null;
+    enableParallelBuilding = true;
+
+    passthru.tests.smoke = stdenv.runCommand "gawk-test-smoke" { } ''
+      [ "$(echo "3 4" | ${pkg}/bin/gawk '{ print $1 * $2 }')" = 12 ]
+      ${pkg}/bin/gawk --version | head -1 > $out
+    '';
+  };
+in pkg
