@@ -71,6 +71,9 @@ func parseCopy(argv []string) (*CopyOptions, legacyAction, error) {
 
 // mainCopy is `gonix copy` (also `gonix nix copy`): nix copy.
 func mainCopy(e *Env, program string, argv []string) int {
+	if program == "copy" {
+		program = "gonix copy" // a new-style command: no link is named copy
+	}
 	o, act, err := parseCopy(argv)
 	return legacyMain(e, program, "copy", &o.Settings, act, err, copyHelp,
 		func() error { return runCopy(e, o) })

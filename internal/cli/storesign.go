@@ -43,6 +43,9 @@ func parseStoreSign(argv []string) (*StoreSignOptions, legacyAction, error) {
 // mainStore is `gonix store SUBCOMMAND` (also `gonix nix store ...`);
 // sign is the one subcommand so far.
 func mainStore(e *Env, program string, argv []string) int {
+	if program == "store" {
+		program = "gonix store"
+	}
 	if len(argv) == 0 || argv[0] == "--help" {
 		fmt.Fprint(e.Stdout, storeHelp)
 		if len(argv) == 0 {
