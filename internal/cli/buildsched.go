@@ -155,6 +155,8 @@ func (d *dispatchRunner) Run(ctx context.Context, job *build.Job) error {
 			return &build.BuilderError{DrvPath: job.DrvPath, ExitCode: 1}
 		}
 		return nil
+	case "builtin:unpack-channel":
+		return d.unpackChannel(job)
 	case "builtin:unpack-deb":
 		env := map[string]string{}
 		for _, kv := range job.Env {

@@ -37,9 +37,9 @@ var commands = [...]command{
 	{name: "nix-build", summary: "build the derivations of Nix expressions", run: mainBuild},
 	{name: "nix-store", summary: "query and manipulate the Nix store", run: mainNixStore},
 	{name: "nix-env", summary: "manage user environments (profiles)", run: mainNixEnv},
-	{name: "nix-shell", summary: "start a shell in the build environment of a derivation"},
+	{name: "nix-shell", summary: "start a shell in the build environment of a derivation", run: mainShell},
 	{name: "nix-collect-garbage", summary: "delete unreachable store paths and old generations", run: mainCollectGarbage},
-	{name: "nix-channel", summary: "manage channels"},
+	{name: "nix-channel", summary: "manage channels", run: mainChannel},
 	{name: "nix-hash", summary: "compute and convert hashes", run: mainNixHash},
 	{name: "nix-copy-closure", summary: "copy a closure to or from another machine"},
 	{name: "nix-daemon", summary: "serve the Nix store to other users"},
@@ -68,6 +68,9 @@ func Main(argv []string) int {
 	// run is no command and must not touch anything before it is set up.
 	if len(argv) > 1 && argv[1] == sandbox.ChildArg {
 		return sandbox.ChildMain(argv[2:])
+	}
+	if len(argv) > 1 && argv[1] == shellChildArg {
+		return ShellChildMain(argv[2:])
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -51,7 +51,7 @@ func TestDispatch(t *testing.T) {
 			result{"", "error: unrecognised flag '--foo'\nTry './bin/nix-instantiate --help' for more information.\n", 1}},
 		{"unknown command", []string{"gonix", "nix-frobnicate"},
 			result{"", "error: unknown command 'nix-frobnicate'\nTry 'gonix --help' for the list of commands.\n", 1}},
-		{"not implemented, link", []string{"/bin/nix-shell", "-A", "x"}, result{"", "error: 'gonix nix-shell' is not implemented yet\n", 1}},
+		{"not implemented, link", []string{"/bin/nix-copy-closure", "--to", "x"}, result{"", "error: 'gonix nix-copy-closure' is not implemented yet\n", 1}},
 		{"not implemented, subcommand", []string{"gonix", "nixos-rebuild", "switch"}, result{"", "error: 'gonix nixos-rebuild' is not implemented yet\n", 1}},
 	}
 	for _, tt := range tests {
