@@ -19,7 +19,25 @@ func (st *State) lambdaName(l *ast.Lambda) string {
 
 // callFunction applies fn to args (Nix's EvalState::callFunction).
 func (st *State) callFunction(fn *Value, args []*Value, pos ast.Pos) Value {
-	st.force(fn, pos)
+	if fn.kind >= KThunk {
+		st.force(fn, pos)
+	}
+	if fn.kind == KLambda {
+		// the calls builtins make most (map, genList, foldl', sort, …):
+		// `x: …` with one argument and `a: b: …` with two, straight
+		// into the lambda's frame
+		l := fn.p.(*ast.Lambda)
+		switch {
+		case len(args) == 1 && l.FrameSize == 1:
+			env2 := st.newEnv1(fn.env)
+			env2.vals[0] = args[0]
+			return st.evalLambdaBody(l, env2, pos)
+		case len(args) == 2 && l.FrameSize == 2 && l.ChainPos == 0:
+			env2 := newEnv(fn.env, 2)
+			env2.vals[0], env2.vals[1] = args[0], args[1]
+			return st.evalLambdaBody(l.Body.(*ast.Lambda), env2, pos)
+		}
+	}
 	return st.callWHNF(*fn, args, pos)
 }
 
