@@ -286,6 +286,11 @@ var moduleCases = []moduleCase{
 	{name: "freeform with mkIf", modules: `{ freeformType = types.lazyAttrsOf types.int; options.k = mkOption { default = 0; }; } ({ config, ... }: { z = mkIf (config.k == 0) 1; w = mkIf false 2; })`, get: `[ r.config.z (r.config ? w) ]`, want: "[1,true]"},
 	{name: "check false", modules: `D { _module.check = false; b = 1; }`, want: "{\"a\":1}"},
 	{name: "laziness highestPrio of default", modules: `{ options.a = mkOption { default = throw "default forced"; }; }`, get: `r.options.a.highestPrio`, want: `1500`},
+	{name: "module key with context", modules: `{ key = "${builtins.toFile "k" ""}"; options.z = mkOption { default = 9; }; } { disabledModules = [ "/nonexistent.nix" ]; }`, want: `{"z":9}`},
+	{name: "externalPath and json", modules: `{ options.p = mkOption { type = types.externalPath; }; options.j = mkOption { type = types.json; }; } { p = "/etc"; j = { a = [ 1 null "s" ]; }; }`, want: "{\"j\":{\"a\":[1,null,\"s\"]},\"p\":\"/etc\"}"},
+	{name: "externalPath store", modules: `{ options.p = mkOption { type = types.externalPath; }; } { _file = "x.nix"; p = "${builtins.storeDir}/00000000000000000000000000000000-x"; }`, want: "A definition for option `p' is not of type `absolute path not in the Nix store'. Definition values:\n- In `x.nix': \"/nix/store/00000000000000000000000000000000-x\""},
+	{name: "pathWith impossible", modules: `D`, get: `(types.pathWith { inStore = true; absolute = false; }).description`, want: "In pathWith, inStore means the path must be absolute"},
+	{name: "optionDeclaration", modules: `{ options.o = mkOption { type = types.optionDeclaration; }; } { _file = "x.nix"; o = 5; }`, want: "A definition for option `o' is not of type `option declaration'. Definition values:\n- In `x.nix': 5"},
 	{name: "mkRenamedOptionModule", modules: `{ options.new = mkOption { type = types.int; default = 0; }; } (lib.mkRenamedOptionModule [ "old" ] [ "new" ]) { old = mkDefault 5; }`,
 		get: `[ r.config.new r.options.new.highestPrio ]`, want: `[5,1000]`},
 }

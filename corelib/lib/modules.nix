@@ -382,13 +382,15 @@ let
           throw "Each disabledModules item must be a path, string, or a attribute set with a key attribute, or a value supported by toString. However, one of the disabledModules items in `${toString file}` is none of that, but is of type ${typeOf m}.";
 
       disabledKeys = concatMap (d: map (keyOf d.file) d.disabled) (concatLists (catAttrs "disabled" tree));
+      # Keys may carry string context (a module imported from the store);
+      # attribute names may not.
       disabledSet = builtins.listToAttrs (
         map (k: {
-          name = k;
+          name = builtins.unsafeDiscardStringContext k;
           value = true;
         }) disabledKeys
       );
-      isDisabled = s: disabledSet ? ${s.key};
+      isDisabled = s: disabledKeys != [ ] && disabledSet ? ${builtins.unsafeDiscardStringContext s.key};
       keep = filter (s: !isDisabled s);
 
       toGraph = s: {
@@ -1228,6 +1230,9 @@ let
     from: to: changeFn:
     mkMergedOptionModule [ from ] to changeFn;
 
+  importApply =
+    modulePath: staticArg: setDefaultModuleLocation modulePath (import modulePath staticArg);
+
   importJSON = file: {
     _file = file;
     config = lib.importJSON file;
@@ -1249,6 +1254,7 @@ in
     filterOverrides'
     fixMergeModules
     fixupOptionType
+    importApply
     importJSON
     importTOML
     mergeDefinitions

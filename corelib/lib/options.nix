@@ -87,7 +87,7 @@ let
     let
       name' = if isList name then u.last name else name;
       default' = if isList default then default else [ default ];
-      defaultText = concatStringsSep "." default';
+      defaultText = concatStringsSep "." (map u.escapeNixIdentifier default');
       defaultValue = u.attrByPath default' (throw "${defaultText} cannot be found in ${pkgsText}") pkgs;
       defaults =
         if default != null then
@@ -111,7 +111,7 @@ let
         if example != null then
           {
             example = literalExpression (
-              if isList example then "${pkgsText}.${concatStringsSep "." example}" else example
+              if isList example then "${pkgsText}.${concatStringsSep "." (map u.escapeNixIdentifier example)}" else example
             );
           }
         else

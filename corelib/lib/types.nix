@@ -169,6 +169,18 @@ let
     config._module.check = mods.mkForce false;
   };
 
+  # lib.path.hasStorePathPrefix on the path a value names: inside a store
+  # path (STOREDIR/<32 chars>-<name>[/...]) or under a 52-character
+  # base-32 top-level name.
+  hasStorePathPrefix =
+    x:
+    let
+      s = toString (
+        if builtins.isPath x then x else /. + builtins.unsafeDiscardStringContext (toString x)
+      );
+    in
+    match "${builtins.storeDir}/.{32}-[^/]+(/.*)?" s != null || match "/[0-9a-z]{52}(/.*)?" s != null;
+
   betweenDesc = lo: hi: "${toString lo} and ${toString hi} (both inclusive)";
 
   toDerivation =
@@ -429,47 +441,58 @@ let
         inStore ? null,
         absolute ? null,
       }:
-      mkOptionType {
-        name =
-          if inStore == true && absolute == true then
-            "pathInStore"
-          else if inStore == null && absolute == true then
-            "path"
-          else
-            "pathWith";
-        description =
-          if inStore == true then
-            "path in the Nix store"
-          else if absolute == true then
-            "absolute path"
-          else if absolute == false then
-            "relative path"
-          else
-            "path";
-        descriptionClass = "noun";
-        check =
-          x:
-          isStringLike x
-          && (
-            let
-              s = toString x;
-              isAbs = substring 0 1 s == "/";
-              inSt = isStorePath s || (match "${builtins.storeDir}/[^/]+/.*" s != null);
-            in
-            (absolute == null || absolute == isAbs) && (inStore == null || inStore == inSt)
-          );
-        merge = mergeEqualOption;
-        functor = defaultFunctor "pathWith" // {
-          type = pathWith;
-          payload = { inherit inStore absolute; };
-          binOp = a: b: if a == b then a else null;
+      if inStore != null && absolute != null && inStore && !absolute then
+        throw "In pathWith, inStore means the path must be absolute"
+      else
+        mkOptionType {
+          name = "path";
+          description =
+            (if absolute == null then "" else if absolute then "absolute " else "relative ")
+            + "path"
+            + (if inStore == null then "" else if inStore then " in the Nix store" else " not in the Nix store");
+          descriptionClass = "noun";
+          check =
+            x:
+            (if inStore == null || inStore then isStringLike x else isString x)
+            && (inStore == null || inStore == hasStorePathPrefix x)
+            && (absolute == null || absolute == (substring 0 1 (toString x) == "/"));
+          merge = mergeEqualOption;
+          functor = defaultFunctor "path" // {
+            type = pathWith;
+            payload = { inherit inStore absolute; };
+            binOp = a: b: if a == b then a else null;
+          };
         };
-      };
 
     path = pathWith { absolute = true; };
-    pathInStore = pathWith {
-      inStore = true;
+    pathInStore = pathWith { inStore = true; };
+    externalPath = pathWith {
       absolute = true;
+      inStore = false;
+    };
+
+    serializableValueWith =
+      {
+        typeName,
+        nullable ? true,
+      }:
+      let
+        base = oneOf [
+          bool
+          int
+          float
+          str
+          path
+          (attrsOf value)
+          (listOf value)
+        ];
+        value = (if nullable then nullOr base else base) // { description = "${typeName} value"; };
+      in
+      value;
+    json = serializableValueWith { typeName = "JSON"; };
+    toml = serializableValueWith {
+      typeName = "TOML";
+      nullable = false;
     };
 
     package = mkOptionType {
@@ -744,6 +767,13 @@ let
         };
         nestedTypes.elemType = elemType;
       };
+
+    optionDeclaration = mkOptionType {
+      name = "optionDeclaration";
+      description = "option declaration";
+      descriptionClass = "noun";
+      check = opt: isType "option" opt && !(opt ? value);
+    };
 
     optionType = mkOptionType {
       name = "optionType";
