@@ -87,10 +87,9 @@ func (st *State) coerceToPath(pos ast.Pos, v *Value, ctx *contextBuilder) string
 // copyPathToStore adds a source path to the store (or, with the
 // computing store, only computes its path) — Nix's copyPathToStore.
 func (st *State) copyPathToStore(p string, pos ast.Pos) string {
-	if st.store.IsInStore(p) {
-		// already a store path (or inside one): used as is
-		return p
-	}
+	// Nix 2.8 copies every path, even one inside the store (a channel's
+	// files under /nix/store/…-nixpkgs/): the result is a store path of
+	// its own, the only kind a derivation may reference.
 	if sp, ok := st.srcToStore[p]; ok {
 		return sp
 	}
