@@ -29,13 +29,32 @@ func (st *State) callFunction(fn *Value, args []*Value, pos ast.Pos) Value {
 		l := fn.p.(*ast.Lambda)
 		switch {
 		case len(args) == 1 && l.FrameSize == 1:
+			if lc := lambdaBody(l); lc.reuse && !st.showTrace {
+				env2 := st.takeFrame(&st.frames1, fn.env, 1)
+				env2.vals[0] = args[0]
+				st.enter(pos)
+				v := lc.body(st, env2)
+				st.depth--
+				st.dropFrame(&st.frames1, env2)
+				return v
+			}
 			env2 := st.newEnv1(fn.env)
 			env2.vals[0] = args[0]
 			return st.evalLambdaBody(l, env2, pos)
 		case len(args) == 2 && l.FrameSize == 2 && l.ChainPos == 0:
+			inner := l.Body.(*ast.Lambda)
+			if lc := lambdaBody(inner); lc.reuse && !st.showTrace {
+				env2 := st.takeFrame(&st.frames2, fn.env, 2)
+				env2.vals[0], env2.vals[1] = args[0], args[1]
+				st.enter(pos)
+				v := lc.body(st, env2)
+				st.depth--
+				st.dropFrame(&st.frames2, env2)
+				return v
+			}
 			env2 := newEnv(fn.env, 2)
 			env2.vals[0], env2.vals[1] = args[0], args[1]
-			return st.evalLambdaBody(l.Body.(*ast.Lambda), env2, pos)
+			return st.evalLambdaBody(inner, env2, pos)
 		}
 	}
 	return st.callWHNF(*fn, args, pos)
@@ -165,19 +184,116 @@ func (st *State) evalLambdaBody(l *ast.Lambda, env2 *Env, pos ast.Pos) Value {
 		return st.evalBodyTraced(l, env2, pos)
 	}
 	st.enter(pos)
-	v := bodyCode(l)(st, env2)
+	v := lambdaBody(l).body(st, env2)
 	st.depth--
 	return v
 }
 
-// bodyCode returns the compiled body of l.
-func bodyCode(l *ast.Lambda) code {
-	if c, ok := l.BodyCode.(code); ok {
+// lambdaCode is what the evaluator keeps of a lambda's body
+// (ast.Lambda.BodyCode).
+type lambdaCode struct {
+	body code
+	// reuse: evaluating the body never keeps a reference to its frame
+	// (see noCapture), so a frame can be taken from a free list and
+	// given back when the body has returned normally (never when it
+	// panics: an error being raised may still show the frame).
+	reuse bool
+}
+
+// lambdaBody returns the compiled body of l.
+func lambdaBody(l *ast.Lambda) *lambdaCode {
+	if c, ok := l.BodyCode.(*lambdaCode); ok {
 		return c
 	}
-	c := compile(l.Body)
+	c := &lambdaCode{body: compile(l.Body), reuse: noCapture(l.Body)}
 	l.BodyCode = c
 	return c
+}
+
+// takeFrame returns a frame of n slots (1 or 2) under up from the free
+// list, or a new one.
+func (st *State) takeFrame(free *[]*Env, up *Env, n int) *Env {
+	if k := len(*free); k > 0 {
+		e := (*free)[k-1]
+		*free = (*free)[:k-1]
+		e.up = up
+		return e
+	}
+	return newEnv(up, n)
+}
+
+// dropFrame clears e and puts it on the free list (kept short).
+func (st *State) dropFrame(free *[]*Env, e *Env) {
+	clear(e.vals)
+	e.up = nil
+	if len(*free) < 64 {
+		*free = append(*free, e)
+	}
+}
+
+// noCapture reports whether evaluating e in a frame can never keep a
+// reference to that frame: e makes no closure, thunk or frame over it.
+// Conservative: only variables, literals and strict operations on them,
+// and calls whose arguments are literals or lexical variables (so that
+// no argument needs a thunk, whatever the function turns out to be).
+func noCapture(e ast.Expr) bool {
+	switch e := e.(type) {
+	case *ast.Int, *ast.Float, *ast.String, *ast.Path, *ast.Var:
+		return true
+	case *ast.If:
+		return noCapture(e.Cond) && noCapture(e.Then) && noCapture(e.Else)
+	case *ast.Assert:
+		return noCapture(e.Cond) && noCapture(e.Body)
+	case *ast.Not:
+		return noCapture(e.E)
+	case *ast.BinOp:
+		return noCapture(e.A) && noCapture(e.B)
+	case *ast.ConcatStrings:
+		for _, p := range e.Parts {
+			if !noCapture(p) {
+				return false
+			}
+		}
+		return true
+	case *ast.Select:
+		if e.Default != nil && !noCapture(e.Default) {
+			return false
+		}
+		return noCapture(e.E) && pathNoCapture(e.Path)
+	case *ast.HasAttr:
+		return noCapture(e.E) && pathNoCapture(e.Path)
+	case *ast.Call:
+		if !noCapture(e.Fn) {
+			return false
+		}
+		for _, a := range e.Args {
+			if !lazySafe(a) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+func pathNoCapture(path []ast.AttrName) bool {
+	for _, a := range path {
+		if a.Expr != nil && !noCapture(a.Expr) {
+			return false
+		}
+	}
+	return true
+}
+
+// lazySafe reports whether st.lazy of e never makes a thunk.
+func lazySafe(e ast.Expr) bool {
+	switch e := e.(type) {
+	case *ast.Int, *ast.Float, *ast.String, *ast.Path:
+		return true
+	case *ast.Var:
+		return !e.FromWith
+	}
+	return false
 }
 
 // chainFrame makes the frame for a call of the simple-argument lambda l

@@ -286,7 +286,7 @@ func (st *State) callSimple(l *ast.Lambda, cenv, env *Env, arg ast.Expr, thunk b
 		env2.vals[0] = st.lazy(env, arg)
 	}
 	st.enter(pos)
-	v := bodyCode(l)(st, env2)
+	v := lambdaBody(l).body(st, env2)
 	st.depth--
 	return v
 }

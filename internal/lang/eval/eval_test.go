@@ -60,6 +60,13 @@ var strictCases = []struct{ expr, want string }{
 	{`builtins.foldl' (a: b: a * 10 + b) 0 [1 2 3]`, `123`},
 	{`let n = 5; in builtins.sub n 2 + builtins.lessThan n 2`, `error: cannot add a Boolean to an integer`},
 	{`let f = n: if n < 2 then n else f (n - 1) + f (n - 2); in f 15`, `610`},
+	// frames reused from the free list (lambdaCode.reuse): nested, after
+	// an error raised in the body, with tryEval in the body
+	{`builtins.map (x: builtins.tryEval x) [ (throw "a") 2 ]`, `[ { success = false; value = false; } { success = true; value = 2; } ]`},
+	{`builtins.map (x: builtins.tryEval (builtins.foldl' (a: b: if b == 0 then throw "z" else a + b) 0 x)) [[1 0] [1 2]]`, `[ { success = false; value = false; } { success = true; value = 3; } ]`},
+	{`builtins.map (x: builtins.length (builtins.filter (y: y < x) [1 2 3 4])) [1 2 3]`, `[ 0 1 2 ]`},
+	{`builtins.genList (i: builtins.foldl' (a: b: a * 10 + b + i) 0 [1 2]) 3`, `[ 12 23 34 ]`},
+	{`builtins.sort (a: b: a > b) [3 1 2 5 4]`, `[ 5 4 3 2 1 ]`},
 	{`let f = x: x; in [f] == [f]`, `true`},
 	{`3 == 3.0`, `true`},
 	{`[1 2] < [1 2 0]`, `true`},

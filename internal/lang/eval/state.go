@@ -57,6 +57,8 @@ type State struct {
 	polls           uint32
 	argStack        []*Value // arguments of calls in progress (see eval of ast.Call)
 	forcing         []*Value // cells under evaluation (black holes)
+	frames1         []*Env   // free one-slot frames (see lambdaCode.reuse)
+	frames2         []*Env   // free two-slot frames
 
 	fileCache  map[string]*Value // import cache, by resolved path
 	parseCache map[string]ast.Expr
