@@ -43,7 +43,9 @@ type fixture struct {
 const mainPath = "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-main"
 const mainDeriver = "/nix/store/zyxwvsrqpnmlkjihgfdcba9876543210-main.drv"
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T) *fixture { return newFixtureTB(t) }
+
+func newFixtureTB(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &fixture{root: t.TempDir()}
