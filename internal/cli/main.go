@@ -50,6 +50,7 @@ var commands = [...]command{
 	{name: "nix", summary: "the new-style nix command (copy, store sign so far)", run: mainNix},
 	{name: "copy", summary: "copy closures between stores and binary caches (nix copy)", run: mainCopy},
 	{name: "store", summary: "nix store subcommands (sign)", run: mainStore},
+	{name: "mkchannel", summary: "publish a package collection as a channel with a signed binary cache", run: mainMkchannel},
 	{name: "serve", summary: "serve the local store as an HTTP binary cache (as nix-serve)", run: mainServe},
 }
 

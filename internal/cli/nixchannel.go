@@ -63,21 +63,26 @@ func mainChannel(e *Env, program string, argv []string) int {
 	act := actionRun
 	var p args.Parser
 	p.Add(args.CommonFlags(&c.settings, "nix-channel")...)
-	p.Add(legacyFlags(&act)...)
-	for _, op := range []string{"--add", "--remove", "--list", "--update", "--rollback"} {
-		p.Add(args.Flag{Names: []string{op}, Legacy: true, Handle: func(name string, _ []string) error {
-			cmd = name
-			return nil
-		}})
-	}
-	p.Positional = func(arg string) error {
-		if strings.HasPrefix(arg, "-") {
-			return args.Usagef("unsupported argument '%s'", arg)
+	// Nix's nix-channel takes its operations and arguments in its own
+	// callback: an unknown flag is an "unsupported argument".
+	err := p.ParseOps(argv, false, func(arg string, _ []string) (int, error) {
+		switch arg {
+		case "--help":
+			act = actionHelp
+			return 0, args.ErrStop
+		case "--version":
+			act = actionVersion
+			return 0, args.ErrStop
+		case "--add", "--remove", "--list", "--update", "--rollback":
+			cmd = arg
+		default:
+			if strings.HasPrefix(arg, "-") {
+				return 0, args.Usagef("unsupported argument '%s'", arg)
+			}
+			rest = append(rest, arg)
 		}
-		rest = append(rest, arg)
-		return nil
-	}
-	err := p.Parse(argv)
+		return 0, nil
+	})
 	if status, done := finishParse(e, program, &c.settings, err); done && act == actionRun {
 		return status
 	}
@@ -219,7 +224,7 @@ func (c *channelCmd) write(chans map[string]string) error {
 		sb.WriteString(chans[n] + " " + n + "\n")
 	}
 	if err := os.WriteFile(c.list, []byte(sb.String()), 0o644); err != nil {
-		return fmt.Errorf("opening '%s' for writing: %w", c.list, err)
+		return fmt.Errorf("opening '%s' for writing: %s", c.list, errnoString(err))
 	}
 	return nil
 }

@@ -81,6 +81,9 @@ func UnpackChannel(env map[string]string, outPath, storeDir, realStoreDir string
 	if len(ents) != 1 {
 		return fmt.Errorf("channel tarball '%s' contains more than one file", src)
 	}
+	if ents[0].Name() == channelName {
+		return nil
+	}
 	if err := root.Rename(ents[0].Name(), channelName); err != nil {
 		return fmt.Errorf("renaming channel directory: %w", err)
 	}
