@@ -1055,6 +1055,22 @@ let
     inherit priority content;
   };
 
+  # f applied to the value inside a definition, keeping the properties
+  # (mkMerge, mkIf, mkOverride, mkOrder, mkDefinition) around it.
+  mapDefinitionValue =
+    f: def:
+    let
+      t = def._type or null;
+    in
+    if t == "merge" then
+      def // { contents = map (mapDefinitionValue f) def.contents; }
+    else if t == "if" || t == "override" || t == "order" then
+      def // { content = mapDefinitionValue f def.content; }
+    else if t == "definition" then
+      def // { value = mapDefinitionValue f def.value; }
+    else
+      f def;
+
   mkBefore = mkOrder 500;
   mkAfter = mkOrder 1500;
 
@@ -1271,6 +1287,7 @@ in
     mkChangedOptionModule
     mkDefault
     mkDefinition
+    mapDefinitionValue
     mkDerivedConfig
     mkFixStrictness
     mkForce

@@ -410,7 +410,7 @@ let
       mkOptionType {
         name = "separatedString";
         description =
-          if sep == "" then "Concatenated string" else "strings concatenated with ${builtins.toJSON sep}";
+          "strings concatenated with ${builtins.toJSON sep}";
         descriptionClass = "noun";
         check = isString;
         merge = loc: defs: concatStringsSep sep (map (d: d.value) defs);
@@ -676,6 +676,255 @@ let
                 };
           };
         nestedTypes.elemType = elemType;
+      };
+
+    attrListOf = elemType: attrListWith { inherit elemType; };
+
+    # A list of single-attribute sets ([ { a = 1; } { b = 2; } ]) or an
+    # attribute set, merged element by element; mkOrder orders elements,
+    # mkOverride works per key.
+    attrListWith =
+      {
+        elemType,
+        asAttrs ? false,
+        mergeAttrValues ? _name: values: values,
+      }:
+      mkOptionType rec {
+        name = "attrListOf";
+        description = "attribute list of ${optionDescriptionPhrase (c: c == "noun" || c == "composite") elemType}";
+        descriptionClass = "composite";
+        check = v2Check (x: isList x || isAttrs x);
+        merge = v2Merge (
+          { loc, defs }:
+          let
+            ordP = mods.defaultOrderPriority;
+            ovrP = mods.defaultOverridePriority;
+            peel =
+              value:
+              let
+                t = value._type or null;
+              in
+              if t == "order" then
+                let
+                  inner = peel value.content;
+                in
+                {
+                  inherit (inner) value overridePrio;
+                  prio = value.priority;
+                }
+              else if t == "override" then
+                let
+                  inner = peel value.content;
+                in
+                {
+                  inherit (inner) prio;
+                  overridePrio = value.priority;
+                  value = mods.mkOverride value.priority inner.value;
+                }
+              else
+                {
+                  inherit value;
+                  prio = ordP;
+                  overridePrio = ovrP;
+                };
+            extract =
+              file: raw:
+              let
+                ordered = isType "order" raw;
+                item = if ordered then raw.content else raw;
+              in
+              if isAttrs item && length (attrNames item) == 1 then
+                let
+                  key = head (attrNames item);
+                  p = peel item.${key};
+                in
+                p
+                // {
+                  inherit file key;
+                  prio = if ordered then raw.priority else p.prio;
+                }
+              else
+                throw "A definition for option `${showOption loc}' is not of type `${description}'. ${
+                  if !isAttrs item then
+                    "Each list element must be an attribute set, but got ${typeOf item}"
+                  else
+                    "Each list element must be a single-key attribute set, but got ${toString (length (attrNames item))} keys"
+                }.${
+                  showDefs [
+                    {
+                      inherit file;
+                      value = raw;
+                    }
+                  ]
+                }";
+            toItems =
+              def:
+              if isList def.value then
+                map (extract def.file) def.value
+              else
+                map (
+                  key:
+                  peel def.value.${key}
+                  // {
+                    inherit (def) file;
+                    inherit key;
+                  }
+                ) (attrNames def.value);
+            items0 = concatLists (map toItems defs);
+            winning = foldl' (
+              acc: it:
+              if it.overridePrio < (acc.${it.key} or ovrP) then acc // { ${it.key} = it.overridePrio; } else acc
+            ) { } items0;
+            items = builtins.sort (a: b: a.prio < b.prio) (
+              filter (it: it.overridePrio == (winning.${it.key} or ovrP)) items0
+            );
+            evals = filter (e: e.eval.isDefined) (
+              map (it: {
+                inherit (it) key file prio;
+                eval = mods.mergeDefinitions (loc ++ [ it.key ]) elemType [
+                  {
+                    inherit (it) file value;
+                  }
+                ];
+              }) items
+            );
+            listValue = map (e: { ${e.key} = e.eval.mergedValue; }) evals;
+          in
+          {
+            headError = checkDefsForError check loc defs;
+            value = if asAttrs then zipAttrsWith mergeAttrValues listValue else listValue;
+            valueMeta.attrList = map (e: e.eval.checkedAndMerged.valueMeta) evals;
+            valueMeta.attrListValue = listValue;
+            valueMeta.definitions = map (
+              e:
+              mods.mkDefinition {
+                inherit (e) file;
+                value = mods.mkOrder e.prio { ${e.key} = e.eval.mergedValue; };
+              }
+            ) evals;
+          }
+        );
+        emptyValue = {
+          value = if asAttrs then { } else [ ];
+        };
+        getSubOptions = prefix: elemType.getSubOptions (prefix ++ [ "*" ]);
+        getSubModules = elemType.getSubModules;
+        substSubModules =
+          m:
+          attrListWith {
+            inherit asAttrs mergeAttrValues;
+            elemType = elemType.substSubModules m;
+          };
+        typeMerge = t: null;
+        nestedTypes.elemType = elemType;
+      };
+
+    # A set with exactly one attribute, whose name picks the option (tag)
+    # that merges its value.
+    attrTag =
+      tags0:
+      let
+        posSuffix =
+          n:
+          let
+            pos = builtins.unsafeGetAttrPos n tags0;
+          in
+          if pos == null then "" else " at ${pos.file}:${toString pos.line}:${toString pos.column}";
+        tags = builtins.mapAttrs (
+          n: opt:
+          builtins.addErrorContext
+            "while checking that attrTag tag ${u.escapeNixIdentifier n} is an option with a type${posSuffix n}"
+            (
+              if opt._type or null != "option" then
+                throw "In attrTag, each tag value must be an option, but tag ${u.escapeNixIdentifier n} ${
+                  if opt ? _type then
+                    (
+                      if opt._type == "option-type" then
+                        "was a bare type, not wrapped in mkOption."
+                      else
+                        "was of type ${u.escapeNixString opt._type}."
+                    )
+                  else
+                    "was not."
+                }"
+              else
+                opt
+                // {
+                  declarations =
+                    opt.declarations or (
+                      let
+                        pos = builtins.unsafeGetAttrPos n tags0;
+                      in
+                      if pos == null then [ ] else [ pos.file ]
+                    );
+                  declarationPositions =
+                    opt.declarationPositions or (
+                      let
+                        pos = builtins.unsafeGetAttrPos n tags0;
+                      in
+                      if pos == null then [ ] else [ pos ]
+                    );
+                }
+            )
+        ) tags0;
+        choices = concatStringsSep ", " (map u.escapeNixIdentifier (attrNames tags));
+      in
+      mkOptionType {
+        name = "attrTag";
+        description = "attribute-tagged union with choices: ${choices}";
+        descriptionClass = "noun";
+        getSubOptions = prefix: builtins.mapAttrs (n: o: o // { loc = prefix ++ [ n ]; }) tags;
+        check = v: isAttrs v && length (attrNames v) == 1 && tags ? ${head (attrNames v)};
+        merge =
+          loc: defs:
+          let
+            choice = head (attrNames (head defs).value);
+            files = showFiles (map (d: d.file) defs);
+            chosen = map (
+              def:
+              assert length (attrNames def.value) == 1;
+              if head (attrNames def.value) != choice then
+                throw "The option `${showOption loc}` is defined both as `${choice}` and `${head (attrNames def.value)}`, in ${files}."
+              else
+                {
+                  inherit (def) file;
+                  value = def.value.${choice};
+                }
+            ) defs;
+          in
+          if tags ? ${choice} then
+            { ${choice} = (mods.evalOptionValue (loc ++ [ choice ]) tags.${choice} chosen).value; }
+          else
+            throw "The option `${showOption loc}` is defined as ${u.escapeNixIdentifier choice}, but ${u.escapeNixIdentifier choice} is not among the valid choices (${choices}). Value ${choice} was defined in ${files}.";
+        nestedTypes = tags;
+        functor = defaultFunctor "attrTag" // {
+          type = { tags, ... }: attrTag tags;
+          payload = { inherit tags; };
+          binOp =
+            let
+              wrap = option: {
+                options = option;
+                _file = "<attrTag {...}>";
+                pos = null;
+              };
+            in
+            a: b: {
+              tags =
+                a.tags
+                // b.tags
+                // builtins.mapAttrs (
+                  n: bOpt:
+                  mods.mergeOptionDecls [ n ] [
+                    (wrap a.tags.${n})
+                    (wrap bOpt)
+                  ]
+                  // {
+                    declarations = a.tags.${n}.declarations ++ bOpt.declarations;
+                    declarationPositions = a.tags.${n}.declarationPositions ++ bOpt.declarationPositions;
+                  }
+                ) (builtins.intersectAttrs a.tags b.tags);
+            };
+        };
       };
 
     loaOf =
