@@ -10,6 +10,7 @@ let
     libc = stage0.seedLibc;
     members = [ "m4" "autoconf" "automake" "autotools-dev" "libtool" ];
     extra = {
+      extraFixup = ../stage0/rewrite-usr.sh;
       rewriteDirs = [ "usr/bin" "usr/share/autoconf" "usr/share/automake-1.16" "usr/share/aclocal-1.16" "usr/share/aclocal" "usr/share/libtool" ];
       perl = "${perl}/bin/perl";
       wrapperShell = stage0.shell;

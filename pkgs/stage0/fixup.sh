@@ -14,10 +14,8 @@
 #   libc       the patched seed-libc (interpreter and first library dir),
 #              empty for seed-libc itself
 #   patchElf   1: set ELF interpreters and RUNPATHs
-#   rewriteDirs directories (relative to $out) whose scripts name /usr/share,
-#              /usr/bin or /bin/sh, pointed into the store (optional), with
-#   perl       the perl they are to run, and
-#   wrapperShell the shell for their #!/bin/sh
+#   extraFixup a script sourced after step 3 (optional; it may use the
+#              tool functions defined here)
 set -eu
 shopt -s nullglob
 
@@ -131,30 +129,10 @@ while IFS= read -r -d '' f; do
     fi
 done < <(find "$out" -type f \( -name '*.so' -o -name '*.a' \) -size -4k -print0)
 
-# 3b. Scripts that name /usr/share, /usr/bin or /bin/sh (autoconf,
-# automake and libtool find their data, m4 and perl this way): pointed
-# into $out, perl to $perl, /bin/sh to $wrapperShell; usr/bin/* linked
-# into bin (with the names Debian's update-alternatives would add).
-if [[ -n ${rewriteDirs:-} ]]; then
-    for d in $rewriteDirs; do
-        while IFS= read -r -d '' f; do
-            magic=
-            LC_ALL=C read -r -N 4 magic < "$f" || true
-            [[ $magic == $'\x7fELF' ]] && continue
-            sed -i -E -e "s@(^|[^A-Za-z0-9_.-])/usr/(share|bin)/@\\1$out/usr/\\2/@g" \
-                -e "s@$out/usr/bin/perl([^0-9A-Za-z_.-]|\$)@$perl\\1@g" \
-                -e "1s@^#! ?/bin/(ba)?sh@#!$wrapperShell@" "$f"
-        done < <(find "$out/$d" -type f -print0)
-        echo "fixup: /usr paths in $d point into the store"
-    done
-    mkdir -p "$out/bin"
-    for b in "$out"/usr/bin/*; do
-        n=${b##*/}
-        [[ -e $out/bin/$n || -L $out/bin/$n ]] || ln -s "$b" "$out/bin/$n"
-        if [[ $n == *-[0-9].[0-9]* && ! -e $out/bin/${n%-*} ]]; then
-            ln -s "$b" "$out/bin/${n%-*}"
-        fi
-    done
+# 3b. Optional further fixes of this seed (autotools: rewrite-usr.sh).
+if [[ -n ${extraFixup:-} ]]; then
+    # shellcheck disable=SC1090
+    source "$extraFixup"
 fi
 
 # 4. ELF interpreters and RUNPATHs.

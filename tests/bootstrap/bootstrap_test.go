@@ -189,7 +189,7 @@ func TestSearchPathEntry(t *testing.T) {
 	dir := t.TempDir()
 	eval := func(args ...string) string {
 		t.Helper()
-		cmd := exec.Command(gonix, append([]string{"nix-instantiate", "--eval"}, args...)...)
+		cmd := exec.Command(gonix, append([]string{"nix-instantiate", "--store", filepath.Join(dir, "store"), "--eval"}, args...)...)
 		cmd.Env = append(os.Environ(), "NIX_PATH=", "XDG_CACHE_HOME="+filepath.Join(dir, "cache"))
 		out, err := cmd.CombinedOutput()
 		if err != nil {
@@ -235,7 +235,7 @@ func TestOverlaysAndOverrides(t *testing.T) {
 		{`builtins.tryEval ((import <gonixpkgs> { }).debian.fetchDeb "no-such-package").drvPath`, `{ success = false; value = false; }`},
 	}
 	for _, tc := range tests {
-		cmd := exec.Command(gonix, "nix-instantiate", "--eval", "--strict", "-E", tc.expr)
+		cmd := exec.Command(gonix, "nix-instantiate", "--store", filepath.Join(dir, "store"), "--eval", "--strict", "-E", tc.expr)
 		cmd.Env = append(os.Environ(), "NIX_PATH=", "XDG_CACHE_HOME="+filepath.Join(dir, "cache"))
 		out, err := cmd.CombinedOutput()
 		if err != nil {
@@ -247,7 +247,7 @@ func TestOverlaysAndOverrides(t *testing.T) {
 		}
 	}
 	// A missing pin says what to do.
-	cmd := exec.Command(gonix, "nix-instantiate", "--eval", "-E", `((import <gonixpkgs> { }).debian.fetchSource "no-such-source" null).drvPath`)
+	cmd := exec.Command(gonix, "nix-instantiate", "--store", filepath.Join(dir, "store"), "--eval", "-E", `((import <gonixpkgs> { }).debian.fetchSource "no-such-source" null).drvPath`)
 	cmd.Env = append(os.Environ(), "NIX_PATH=", "XDG_CACHE_HOME="+filepath.Join(dir, "cache"))
 	out, err := cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "run pkgs/debian/update-pins.sh") {
