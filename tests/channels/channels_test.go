@@ -1,0 +1,229 @@
+package channels
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"gonix/internal/testutil"
+)
+
+var binDir, buildErr string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "gonix-tests-channels")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binDir = dir
+	gonix := filepath.Join(dir, "gonix")
+	if out, err := exec.Command("go", "build", "-o", gonix, "gonix/cmd/gonix").CombinedOutput(); err != nil {
+		buildErr = fmt.Sprintf("go build gonix/cmd/gonix: %v\n%s", err, out)
+	}
+	for _, name := range []string{"nix-channel", "nix-env", "nix-shell", "nix-instantiate", "nix-store"} {
+		os.Symlink("gonix", filepath.Join(dir, name))
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// requirePrerequisites skips (fails under CI=true) without root, unshare,
+// a /nix directory to mount over, or busybox for the sandboxed builds.
+func requirePrerequisites(t *testing.T) {
+	t.Helper()
+	if buildErr != "" {
+		t.Fatal(buildErr)
+	}
+	if os.Geteuid() != 0 {
+		testutil.Missing(t, "root (private mount namespaces over /nix)", errors.New("not root"))
+	}
+	if _, err := exec.LookPath("unshare"); err != nil {
+		testutil.Missing(t, "unshare (util-linux)", err)
+	}
+	if st, err := os.Stat("/nix"); err != nil || !st.IsDir() {
+		testutil.Missing(t, "a /nix directory to mount a private one over", err)
+	}
+	if _, err := os.Stat("/bin/busybox"); err != nil {
+		testutil.Missing(t, "/bin/busybox (the sandbox's /bin/sh)", err)
+	}
+}
+
+// collection is a tiny package collection in the calling conventions of
+// nixpkgs (a function of an attribute set) whose packages build with
+// busybox in seconds: hello says greeting.
+func collection(version, greeting string) string {
+	return `{ ... }:
+let
+  mk = pname: version: script: derivation {
+    name = "${pname}-${version}"; inherit pname version;
+    system = "x86_64-linux"; builder = "/bin/sh"; args = [ "-c" script ];
+  };
+in {
+  hello = mk "hello" "` + version + `" ''
+    mkdir -p $out/bin
+    echo '#!/bin/sh' > $out/bin/hello
+    echo 'echo "` + greeting + `"' >> $out/bin/hello
+    chmod +x $out/bin/hello
+  '';
+  figlet = mk "figlet" "2.2.5" "mkdir -p $out/share; echo figlet > $out/share/figlet";
+}
+`
+}
+
+type session struct {
+	t     *testing.T
+	tmp   string
+	nix   string // the directory bound onto /nix in every step
+	env   []string
+	flags string // substituter flags for nix-env
+}
+
+// run runs script in a private mount namespace with tmp/nix bound on
+// /nix (so profiles and the store are real ones, the machine's untouched)
+// and returns its stdout and stderr; a failure fails the test.
+func (s *session) run(script string) (string, string, time.Duration) {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "unshare", "-m", "--propagation", "private", "sh", "-ec",
+		`mount --bind "$NIXDIR" /nix; `+script)
+	cmd.Env = s.env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	d := time.Since(start)
+	if err != nil {
+		s.t.Fatalf("%s: %v\nstdout:\n%s\nstderr:\n%s", script, err, stdout.String(), stderr.String())
+	}
+	return stdout.String(), stderr.String(), d
+}
+
+func mustMatch(t *testing.T, what, text, re string) {
+	t.Helper()
+	if !regexp.MustCompile(re).MatchString(text) {
+		t.Errorf("%s: no match for %q in:\n%s", what, re, text)
+	}
+}
+
+func mustNotMatch(t *testing.T, what, text, re string) {
+	t.Helper()
+	if regexp.MustCompile(re).MatchString(text) {
+		t.Errorf("%s: unexpected match for %q in:\n%s", what, re, text)
+	}
+}
+
+// TestChannelSession pins the whole channel story: publish, --add,
+// --update, install by substitution, a newer channel, upgrade, and both
+// rollbacks.
+func TestChannelSession(t *testing.T) {
+	requirePrerequisites(t)
+	tmp := t.TempDir()
+	gonix := filepath.Join(binDir, "gonix")
+	for _, d := range []string{"src1", "src2", "pub1", "pub2", "home", "nix/store"} {
+		if err := os.MkdirAll(filepath.Join(tmp, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(tmp, "src1/default.nix"), []byte(collection("1.0", "Hello, world!")), 0o644)
+	os.WriteFile(filepath.Join(tmp, "src2/default.nix"), []byte(collection("1.1", "Hello, channel 2!")), 0o644)
+	runGonix := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(gonix, args...)
+		cmd.Dir = tmp
+		cmd.Env = append(os.Environ(), "HOME="+filepath.Join(tmp, "pubhome"), "NIX_PATH=")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("gonix %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	runGonix("nix-store", "--generate-binary-cache-key", "test-channel-1", "sk", "pk")
+	pub, _ := os.ReadFile(filepath.Join(tmp, "pk"))
+	for _, v := range []string{"1", "2"} {
+		out := runGonix("mkchannel", "--store", filepath.Join(tmp, "pubstore"), "--option", "sandbox-paths", "/bin/sh=/bin/busybox",
+			"--src", "src"+v, "--out", "pub"+v, "--secret-key-file", "sk", "-A", "hello", "-A", "figlet")
+		mustMatch(t, "mkchannel", out, `published 2 package`)
+	}
+
+	// One URL serves the channel and its binary cache; "publishing" a new
+	// channel swaps the directory it serves.
+	var served atomic.Value
+	served.Store(filepath.Join(tmp, "pub1"))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.FileServer(http.Dir(served.Load().(string))).ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+
+	env := []string{"PATH=" + binDir + ":/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + filepath.Join(tmp, "home"),
+		"NIXDIR=" + filepath.Join(tmp, "nix"), "USER=root", "URL=" + srv.URL}
+	s := &session{t: t, tmp: tmp, env: env,
+		flags: fmt.Sprintf("--option substituters %s --option trusted-public-keys %s", srv.URL, strings.TrimSpace(string(pub)))}
+
+	out, _, _ := s.run(`nix-channel --add "$URL" gonixpkgs; nix-channel --list`)
+	if want := "gonixpkgs " + srv.URL + "\n"; out != want {
+		t.Errorf("--list: got %q, want %q", out, want)
+	}
+	_, errOut, d := s.run(`nix-channel --update`)
+	mustMatch(t, "--update", errOut, `(?m)^unpacking channels\.\.\.$`)
+	t.Logf("nix-channel --update: %v", d)
+
+	// Installing from the channel substitutes: copying, no building.
+	_, errOut, d = s.run(`nix-env -iA gonixpkgs.hello ` + s.flags)
+	mustMatch(t, "install", errOut, `(?m)^installing 'hello-1\.0'$`)
+	mustMatch(t, "install", errOut, `(?m)^copying path '/nix/store/[0-9a-z]{32}-hello-1\.0' from '`+regexp.QuoteMeta(srv.URL)+`'\.\.\.$`)
+	mustNotMatch(t, "install", errOut, `building '/nix/store/[0-9a-z]{32}-hello-1\.0\.drv'`)
+	t.Logf("nix-env -iA gonixpkgs.hello (substituted): %v", d)
+	out, _, _ = s.run(`"$HOME/.nix-profile/bin/hello"`)
+	if out != "Hello, world!\n" {
+		t.Errorf("hello 1.0 says %q", out)
+	}
+
+	// nix-env -qaP over the channel.
+	out, _, first := s.run(`nix-env -qaP`)
+	mustMatch(t, "-qaP", out, `(?m)^gonixpkgs\.hello +hello-1\.0$`)
+	mustMatch(t, "-qaP", out, `(?m)^gonixpkgs\.figlet +figlet-2\.2\.5$`)
+	_, _, second := s.run(`nix-env -qaP`)
+	t.Logf("nix-env -qaP over the channel: first %v, then %v (each including unshare and mount)", first, second)
+
+	// A newer channel: --update, upgrade by substitution.
+	served.Store(filepath.Join(tmp, "pub2"))
+	s.run(`nix-channel --update`)
+	_, errOut, _ = s.run(`nix-env -u ` + s.flags)
+	mustMatch(t, "upgrade", errOut, `(?m)^upgrading 'hello-1\.0' to 'hello-1\.1'$`)
+	mustMatch(t, "upgrade", errOut, `(?m)^copying path '/nix/store/[0-9a-z]{32}-hello-1\.1' from '`)
+	mustNotMatch(t, "upgrade", errOut, `building '/nix/store/[0-9a-z]{32}-hello-1\.1\.drv'`)
+	out, _, _ = s.run(`"$HOME/.nix-profile/bin/hello"; nix-instantiate --eval -E '(import <gonixpkgs> { }).hello.name'`)
+	if out != "Hello, channel 2!\n\"hello-1.1\"\n" {
+		t.Errorf("after the upgrade: %q", out)
+	}
+
+	// Both rollbacks restore the previous state.
+	_, errOut, _ = s.run(`nix-channel --rollback`)
+	mustMatch(t, "nix-channel --rollback", errOut, `switching profile from version 2 to 1`)
+	s.run(`nix-env --rollback`)
+	out, _, _ = s.run(`"$HOME/.nix-profile/bin/hello"; nix-instantiate --eval -E '(import <gonixpkgs> { }).hello.name'`)
+	if out != "Hello, world!\n\"hello-1.0\"\n" {
+		t.Errorf("after both rollbacks: %q", out)
+	}
+
+	// --remove takes the channel out of the list and the profile.
+	s.run(`nix-channel --remove gonixpkgs`)
+	out, _, _ = s.run(`nix-channel --list; ls "$HOME/.nix-defexpr/channels/"`)
+	if out != "manifest.nix\n" {
+		t.Errorf("after --remove: %q", out)
+	}
+}
