@@ -299,7 +299,7 @@ func (r *narReader) openDecompressor() error {
 	case "none", "":
 		r.dec = r.file
 	case "xz":
-		xr, err := xz.NewReader(bufio.NewReader(r.file))
+		xr, err := xz.NewReader(bufio.NewReader(xzSmallDict(r.file, r.ni.NarSize)))
 		if err != nil {
 			return r.errorf("xz: %w", err)
 		}
