@@ -84,6 +84,17 @@ func (st *State) callWHNF(cur Value, args []*Value, pos ast.Pos) Value {
 				if j+1 < l.FrameSize {
 					return Value{kind: KLambda, p: l.Body, env: env2}
 				}
+				if l.FrameSize == 2 && !st.showTrace {
+					if lc := lambdaBody(l); lc.reuse {
+						// env2 was never seen by anything else: give it
+						// to the free list when the body is done
+						st.enter(pos)
+						cur = lc.body(st, env2)
+						st.depth--
+						st.dropFrame(&st.frames2, env2)
+						continue
+					}
+				}
 				cur = st.evalLambdaBody(l, env2, pos)
 				continue
 			}
@@ -305,6 +316,9 @@ func (st *State) chainFrame(l *ast.Lambda, cenv *Env) *Env {
 		return st.newEnv1(cenv)
 	}
 	if l.ChainPos == 0 {
+		if l.FrameSize == 2 {
+			return st.takeFrame(&st.frames2, cenv, 2)
+		}
 		return newEnv(cenv, l.FrameSize)
 	}
 	env2 := newEnv(cenv.up, l.FrameSize)

@@ -282,6 +282,17 @@ func (st *State) callSimple(l *ast.Lambda, cenv, env *Env, arg ast.Expr, thunk b
 	} else if thunk {
 		env2 = st.newEnv1Thunk(cenv, arg, env)
 	} else {
+		lc := lambdaBody(l)
+		if lc.reuse {
+			// see lambdaCode.reuse
+			env2 = st.takeFrame(&st.frames1, cenv, 1)
+			env2.vals[0] = st.lazy(env, arg)
+			st.enter(pos)
+			v := lc.body(st, env2)
+			st.depth--
+			st.dropFrame(&st.frames1, env2)
+			return v
+		}
 		env2 = st.newEnv1(cenv)
 		env2.vals[0] = st.lazy(env, arg)
 	}
