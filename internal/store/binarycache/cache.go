@@ -244,7 +244,7 @@ func (c *Cache) NAR(ctx context.Context, ni *narinfo.NarInfo) (io.ReadCloser, er
 	if err != nil {
 		return nil, err
 	}
-	r := &narReader{ctx: ctx, ni: ni, uri: c.URI(), f: f}
+	r := &narReader{ctx: ctx, ni: ni, uri: c.URI(), f: f, pool: &c.enc}
 	r.file = &fileHashReader{r: f}
 	if ni.FileHash.Algo != 0 {
 		r.file.h = newHasher(ni.FileHash.Algo)
@@ -290,6 +290,7 @@ type narReader struct {
 	file  *fileHashReader
 	dec   io.Reader
 	close func()
+	pool  *encoders
 	n     uint64
 	err   error // sticky: the stream is over (io.EOF) or bad
 }
@@ -305,11 +306,25 @@ func (r *narReader) openDecompressor() error {
 		}
 		r.dec = xr
 	case "zstd":
-		zr, err := zstd.NewReader(r.file, zstd.WithDecoderConcurrency(1))
+		// Decoders are reused: a new one allocates its window buffers.
+		zr, ok := r.pool.zstdDec.Get().(*zstd.Decoder)
+		var err error
+		if ok {
+			err = zr.Reset(r.file)
+		} else {
+			zr, err = zstd.NewReader(r.file, zstd.WithDecoderConcurrency(1))
+		}
 		if err != nil {
 			return r.errorf("zstd: %w", err)
 		}
-		r.dec, r.close = zr, zr.Close
+		r.dec = zr
+		r.close = func() {
+			if zr.Reset(nil) == nil {
+				r.pool.zstdDec.Put(zr)
+			} else {
+				zr.Close()
+			}
+		}
 	case "bzip2":
 		r.dec = bzip2.NewReader(bufio.NewReader(r.file))
 	case "br":

@@ -45,11 +45,12 @@ type nopWriteCloser struct{ io.Writer }
 
 func (nopWriteCloser) Close() error { return nil }
 
-// encoders keeps zstd encoders for reuse: a new klauspost encoder
-// allocates its tables (megabytes) each time, which dominated copying
-// many small paths.
+// encoders keeps zstd encoders and decoders for reuse: a new klauspost
+// encoder allocates its tables (megabytes) each time, which dominated
+// copying many small paths.
 type encoders struct {
-	zstd sync.Pool // of *zstd.Encoder, for one level
+	zstd    sync.Pool // of *zstd.Encoder, for one level
+	zstdDec sync.Pool // of *zstd.Decoder
 }
 
 type pooledZstd struct {
