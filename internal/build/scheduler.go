@@ -100,6 +100,11 @@ type node struct {
 	err        error
 	failedDeps int
 	size       uint64 // kindFetch: NAR size
+	// kindFetch: position in a references-first order, and a channel
+	// closed when the node is finished (a copy waits on its references'
+	// before it commits).
+	order int
+	done  chan struct{}
 	// gaveUp: a substitution found no usable substitute (or an incomplete
 	// closure) without anything failing; the derivation is then built.
 	gaveUp bool
@@ -441,6 +446,7 @@ func (s *Scheduler) plan(ctx context.Context, drvPaths, paths []string, noSubst 
 		if replan {
 			continue
 		}
+		ordered := 0
 		var fetchNode func(q string) *node
 		fetchNode = func(q string) *node {
 			if validMemo[q] {
@@ -450,7 +456,7 @@ func (s *Scheduler) plan(ctx context.Context, drvPaths, paths []string, noSubst 
 				return n
 			}
 			f := found[q]
-			n := &node{path: q, kind: kindFetch, needed: true, size: f.Info.NarSize}
+			n := &node{path: q, kind: kindFetch, needed: true, size: f.Info.NarSize, done: make(chan struct{})}
 			p.fetch[q] = n
 			p.toFetch = append(p.toFetch, q)
 			p.download += f.DownloadSize()
@@ -462,6 +468,8 @@ func (s *Scheduler) plan(ctx context.Context, drvPaths, paths []string, noSubst 
 				}
 			}
 			n.waiting = len(n.deps)
+			n.order = ordered // after its references: references first
+			ordered++
 			return n
 		}
 		for _, op := range paths {
@@ -633,7 +641,7 @@ func (s *Scheduler) run(ctx context.Context, p *plan, requested []string) ([]str
 	enqueue := func(n *node) {
 		switch n.kind {
 		case kindFetch:
-			readyFetch = append(readyFetch, n)
+			// All copies are queued at the start (below).
 		case kindSubst:
 			// Its outputs were copied: nothing to run.
 			finishNode(n, nil)
@@ -647,6 +655,9 @@ func (s *Scheduler) run(ctx context.Context, p *plan, requested []string) ([]str
 			return
 		}
 		remaining--
+		if n.done != nil {
+			defer close(n.done)
+		}
 		if err == nil {
 			n.state = succeeded
 			if n.kind == kindFetch {
@@ -658,7 +669,8 @@ func (s *Scheduler) run(ctx context.Context, p *plan, requested []string) ([]str
 			}
 			for _, d := range n.dependents {
 				d.waiting--
-				if d.waiting == 0 && d.state == pending {
+				// Copies are all started at once, references first.
+				if d.waiting == 0 && d.state == pending && d.kind != kindFetch {
 					if d.failedDeps > 0 {
 						finishNode(d, &DependencyError{DrvPath: d.path, N: d.failedDeps})
 						continue
@@ -667,7 +679,6 @@ func (s *Scheduler) run(ctx context.Context, p *plan, requested []string) ([]str
 				}
 			}
 			sortNodes(ready)
-			sortNodes(readyFetch)
 			return
 		}
 		n.state = failed
@@ -753,10 +764,11 @@ func (s *Scheduler) run(ctx context.Context, p *plan, requested []string) ([]str
 	var initial []*node
 	for _, n := range p.fetch {
 		remaining++
-		if n.waiting == 0 {
-			initial = append(initial, n)
-		}
+		readyFetch = append(readyFetch, n)
 	}
+	// References first: a copy waits for its references' before it
+	// commits, so the queue must never put a path before what it needs.
+	sort.Slice(readyFetch, func(i, j int) bool { return readyFetch[i].order < readyFetch[j].order })
 	for _, n := range p.nodes {
 		if n.needed {
 			remaining++
@@ -825,7 +837,6 @@ func (s *Scheduler) run(ctx context.Context, p *plan, requested []string) ([]str
 		}
 	}
 	sortNodes(ready)
-	sortNodes(readyFetch)
 	mu.Unlock()
 	start := func(n *node, work func(context.Context, *node) error, counter *int) {
 		n.state = running
@@ -846,12 +857,18 @@ func (s *Scheduler) run(ctx context.Context, p *plan, requested []string) ([]str
 		for !stopping && activeFetch < fetchJobs && len(readyFetch) > 0 {
 			n := readyFetch[0]
 			readyFetch = readyFetch[1:]
-			start(n, s.fetchOne, &activeFetch)
+			if n.state != pending {
+				continue // failed before it could start
+			}
+			start(n, func(ctx context.Context, n *node) error { return s.fetchOne(ctx, n, &mu) }, &activeFetch)
 		}
 		for !stopping && active < jobs && len(ready) > 0 {
 			n := ready[0]
 			ready = ready[1:]
 			start(n, s.buildOne, &active)
+		}
+		for len(readyFetch) > 0 && readyFetch[0].state != pending {
+			readyFetch = readyFetch[1:]
 		}
 		done := active == 0 && activeFetch == 0 && (stopping || (len(ready) == 0 && len(readyFetch) == 0))
 		mu.Unlock()
@@ -901,9 +918,11 @@ func (s *Scheduler) run(ctx context.Context, p *plan, requested []string) ([]str
 
 func sortNodes(ns []*node) { sort.Slice(ns, func(i, j int) bool { return ns[i].path < ns[j].path }) }
 
-// fetchOne substitutes one path. The store takes the path's lock when
-// it installs the copy (and discards it if another process was faster).
-func (s *Scheduler) fetchOne(ctx context.Context, n *node) error {
+// fetchOne substitutes one path: it downloads and unpacks it at once,
+// then waits for the paths it refers to and commits it (the store takes
+// the path's lock when it installs the copy, and discards it if another
+// process was faster). mu guards the nodes' states.
+func (s *Scheduler) fetchOne(ctx context.Context, n *node, mu *sync.Mutex) error {
 	if err := s.Store.AddTempRoot(ctx, n.path); err != nil {
 		return err
 	}
@@ -911,7 +930,26 @@ func (s *Scheduler) fetchOne(ctx context.Context, n *node) error {
 	if se, ok := s.Events.(SubstEvents); ok {
 		prog = se
 	}
-	return s.Subst.Fetch(ctx, s.Store, n.path, prog)
+	pr, err := s.Subst.Prepare(ctx, s.Store, n.path, prog)
+	if err != nil || pr == nil {
+		return err
+	}
+	for _, d := range n.deps {
+		select {
+		case <-d.done:
+		case <-ctx.Done():
+			pr.Discard()
+			return ctx.Err()
+		}
+		mu.Lock()
+		ok := d.state == succeeded
+		mu.Unlock()
+		if !ok {
+			pr.Discard()
+			return fmt.Errorf("some references of path '%s' could not be realised", n.path)
+		}
+	}
+	return pr.Commit(ctx)
 }
 
 // buildOne builds one derivation under its output locks.

@@ -21,47 +21,95 @@ import (
 // valid. The NAR is consumed exactly; a hostile archive is refused by the
 // NAR reader before it can write outside the temporary directory.
 func (s *Store) AddNAR(ctx context.Context, info *store.PathInfo, r io.Reader) error {
-	if _, err := storepath.Parse(s.storeDir, info.Path); err != nil {
+	p, err := s.PrepareNAR(ctx, info, r)
+	if err != nil {
 		return err
 	}
+	return p.Commit(ctx)
+}
+
+// PreparedNAR is a NAR restored and checked under a temporary name in the
+// store, not yet in place nor registered (the first half of AddNAR). It
+// lets a caller download and unpack a path before the paths it refers to
+// are valid, and commit it once they are.
+type PreparedNAR struct {
+	s    *Store
+	info store.PathInfo
+	obj  string
+	drv  *derivation.Derivation
+	done bool
+}
+
+// PrepareNAR restores the NAR read from r under a temporary name and
+// checks it against info (NarHash, NarSize, content address, a .drv's
+// outputs) as AddNAR does. Commit or Discard the result.
+func (s *Store) PrepareNAR(ctx context.Context, info *store.PathInfo, r io.Reader) (*PreparedNAR, error) {
+	if _, err := storepath.Parse(s.storeDir, info.Path); err != nil {
+		return nil, err
+	}
 	if s.readOnly {
-		return fmt.Errorf("cannot add '%s': the store at '%s' is open read-only", info.Path, s.realStore)
+		return nil, fmt.Errorf("cannot add '%s': the store at '%s' is open read-only", info.Path, s.realStore)
 	}
 	obj := s.tempName("import")
-	defer deletePath(obj)
+	ok := false
+	defer func() {
+		if !ok {
+			deletePath(obj)
+		}
+	}()
 	h := sha256.New()
 	var size int64
 	tr := io.TeeReader(r, io.MultiWriter(h, &countWriter{n: &size}))
 	if err := nar.Restore(tr, obj); err != nil {
-		return fmt.Errorf("importing path '%s': %w", info.Path, err)
+		return nil, fmt.Errorf("importing path '%s': %w", info.Path, err)
 	}
 	got := hash.Hash{Algo: hash.SHA256, Digest: h.Sum(nil)}
 	if info.NarHash.Algo != 0 && !info.NarHash.Equal(got) {
-		return fmt.Errorf("hash mismatch importing path '%s';\n  specified: %s\n  got:       %s",
+		return nil, fmt.Errorf("hash mismatch importing path '%s';\n  specified: %s\n  got:       %s",
 			info.Path, info.NarHash.Encode(hash.Base32, true), got.Encode(hash.Base32, true))
 	}
 	if info.NarSize != 0 && info.NarSize != uint64(size) {
-		return fmt.Errorf("size mismatch importing path '%s';\n  specified: %d\n  got:       %d", info.Path, info.NarSize, size)
+		return nil, fmt.Errorf("size mismatch importing path '%s';\n  specified: %d\n  got:       %d", info.Path, info.NarSize, size)
 	}
 	in := *info
 	in.NarHash, in.NarSize = got, uint64(size)
 	in.References = sortedCopy(info.References)
 	if in.CA != "" {
 		if err := store.CheckCA(s.storeDir, in.Path, in.CA, in.References); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	var drv *derivation.Derivation
 	if storepath.IsStorePath(s.storeDir, in.Path) && bytes.HasSuffix([]byte(in.Path), []byte(".drv")) {
 		data, err := readFileLimited(obj)
 		if err != nil {
-			return fmt.Errorf("importing derivation '%s': %w", in.Path, err)
+			return nil, fmt.Errorf("importing derivation '%s': %w", in.Path, err)
 		}
 		if drv, err = derivation.ParseATerm(data); err != nil {
-			return fmt.Errorf("importing derivation '%s': %w", in.Path, err)
+			return nil, fmt.Errorf("importing derivation '%s': %w", in.Path, err)
 		}
 	}
-	return s.install(ctx, &in, obj, drv, false)
+	ok = true
+	return &PreparedNAR{s: s, info: in, obj: obj, drv: drv}, nil
+}
+
+// Commit moves the prepared path into place and registers it (unless it
+// became valid meanwhile); its references must be valid by now.
+func (p *PreparedNAR) Commit(ctx context.Context) error {
+	if p.done {
+		return fmt.Errorf("path '%s': prepared NAR committed or discarded twice", p.info.Path)
+	}
+	p.done = true
+	defer deletePath(p.obj)
+	return p.s.install(ctx, &p.info, p.obj, p.drv, false)
+}
+
+// Discard deletes a prepared path that will not be committed.
+func (p *PreparedNAR) Discard() {
+	if !p.done {
+		p.done = true
+		deletePath(p.obj)
+	}
 }
 
 // DumpPath writes the NAR serialisation of a valid path to w.

@@ -301,8 +301,20 @@ func (s *Set) usableFrom(ctx context.Context, p string, i int) (*Found, error) {
 // wraps ErrNoSubstituters if none failed, so the caller may build instead;
 // otherwise it is a *FetchError (Nix: "try '--fallback'").
 func (s *Set) Fetch(ctx context.Context, st *local.Store, p string, prog Progress) error {
-	if ok, err := st.IsValidPath(ctx, p); err != nil || ok {
+	pr, err := s.Prepare(ctx, st, p, prog)
+	if err != nil || pr == nil {
 		return err
+	}
+	return pr.Commit(ctx)
+}
+
+// Prepare is the first half of Fetch: it downloads, unpacks and checks p
+// under a temporary name (trying the substituters as Fetch does), without
+// needing p's references to be valid. Commit the result once they are
+// (or Discard it). It returns nil, nil when p is valid already.
+func (s *Set) Prepare(ctx context.Context, st *local.Store, p string, prog Progress) (*local.PreparedNAR, error) {
+	if ok, err := st.IsValidPath(ctx, p); err != nil || ok {
+		return nil, err
 	}
 	failed := false
 	f, err := s.Usable(ctx, p)
@@ -310,24 +322,24 @@ func (s *Set) Fetch(ctx context.Context, st *local.Store, p string, prog Progres
 		if prog != nil {
 			prog.Copying(p, f.Cache.URI())
 		}
-		cerr := copyPath(ctx, st, f)
+		pr, cerr := preparePath(ctx, st, f)
 		if cerr == nil {
-			return nil
+			return pr, nil
 		}
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return nil, ctx.Err()
 		}
 		s.warn("error: " + strings.ReplaceAll(cerr.Error(), "\n", "\n       "))
 		failed = true
 		f, err = s.usableFrom(ctx, p, slices.Index(s.caches, f.Cache)+1)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if failed {
-		return &FetchError{Path: p}
+		return nil, &FetchError{Path: p}
 	}
-	return fmt.Errorf("path '%s' is required, but there is no substituter that can build it: %w", p, ErrNoSubstituters)
+	return nil, fmt.Errorf("path '%s' is required, but there is no substituter that can build it: %w", p, ErrNoSubstituters)
 }
 
 // FetchError is a path whose every substitute failed.
@@ -349,26 +361,26 @@ func (s *Set) askMemo(ctx context.Context, c Cache, p string) (*Found, error) {
 	return s.ask(ctx, c, p)
 }
 
-// copyPath streams the NAR of f into st, which checks NarHash, NarSize
-// and the content address before registering anything.
-func copyPath(ctx context.Context, st *local.Store, f *Found) error {
+// preparePath streams the NAR of f into a temporary object in st, which
+// checks NarHash, NarSize and the content address.
+func preparePath(ctx context.Context, st *local.Store, f *Found) (*local.PreparedNAR, error) {
 	ni := f.Info
 	info := f.Cache.PathInfo(ni)
-	// The NarHash is the authority, checked by AddNAR before anything is
-	// registered; like Nix, do not fail earlier on the compressed file's
-	// FileHash, so that a corrupt NAR gets Nix's "hash mismatch importing
-	// path" error.
+	// The NarHash is the authority, checked before anything is registered;
+	// like Nix, do not fail earlier on the compressed file's FileHash, so
+	// that a corrupt NAR gets Nix's "hash mismatch importing path" error.
 	plain := *ni
 	plain.FileHash = hash.Hash{}
 	r, err := f.Cache.NAR(ctx, &plain)
 	if err != nil {
-		return fmt.Errorf("copying path '%s' from '%s': %w", ni.StorePath, f.Cache.URI(), err)
+		return nil, fmt.Errorf("copying path '%s' from '%s': %w", ni.StorePath, f.Cache.URI(), err)
 	}
-	// AddNAR's errors name the path (as Nix's "hash mismatch importing
+	// PrepareNAR's errors name the path (as Nix's "hash mismatch importing
 	// path '…'" does).
-	err = st.AddNAR(ctx, info, r)
-	if cerr := r.Close(); err == nil {
-		err = cerr
+	pr, err := st.PrepareNAR(ctx, info, r)
+	if cerr := r.Close(); err == nil && cerr != nil {
+		pr.Discard()
+		return nil, cerr
 	}
-	return err
+	return pr, err
 }
