@@ -130,6 +130,7 @@ func runServe(e *Env, o *ServeOptions) error {
 		Compression: o.Compression,
 		Priority:    o.Priority,
 		MaxStreams:  o.MaxStreams,
+		ErrorLog:    e.Stderr,
 	})
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"gonix/internal/format/hash"
@@ -46,6 +47,9 @@ type Options struct {
 	MaxStreams   int
 	QueueTimeout time.Duration
 	MaxWaiting   int
+	// ErrorLog receives the cause of every 500 answer (the client only
+	// hears "internal server error"); nil discards it.
+	ErrorLog io.Writer
 	// StallTimeout cuts a NAR download whose client has accepted no data
 	// for that long (default 60s). There is no limit on a download's
 	// total time.
@@ -67,6 +71,8 @@ type Handler struct {
 	encoders     *encoders
 	queueTimeout time.Duration
 	stallTimeout time.Duration
+	errorLog     io.Writer
+	logMu        sync.Mutex
 }
 
 // New checks opts and returns a Handler.
@@ -83,6 +89,7 @@ func New(opts Options) (*Handler, error) {
 		priority:     opts.Priority,
 		queueTimeout: opts.QueueTimeout,
 		stallTimeout: opts.StallTimeout,
+		errorLog:     opts.ErrorLog,
 	}
 	if h.compression == "" {
 		h.compression = "none"
@@ -142,6 +149,21 @@ func httpError(w http.ResponseWriter, code int, msg string) {
 	http.Error(w, msg, code)
 }
 
+// internalError answers 500 and logs why: store errors name files on the
+// server, which are no client's business.
+func (h *Handler) internalError(w http.ResponseWriter, r *http.Request, err error) {
+	h.logError(r, err)
+	httpError(w, http.StatusInternalServerError, "internal server error")
+}
+
+func (h *Handler) logError(r *http.Request, err error) {
+	if h.errorLog != nil {
+		h.logMu.Lock()
+		fmt.Fprintf(h.errorLog, "error: %s %s: %v\n", r.Method, r.URL.EscapedPath(), err)
+		h.logMu.Unlock()
+	}
+}
+
 // writeBody sends body with its length; for HEAD only the length.
 func writeBody(w http.ResponseWriter, r *http.Request, body []byte) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
@@ -184,7 +206,7 @@ func (h *Handler) serveNarInfo(w http.ResponseWriter, r *http.Request, hashPart 
 	}
 	info, err := h.lookup(r.Context(), hashPart)
 	if err != nil {
-		httpError(w, http.StatusInternalServerError, err.Error())
+		h.internalError(w, r, err)
 		return
 	}
 	if info == nil {
@@ -193,7 +215,7 @@ func (h *Handler) serveNarInfo(w http.ResponseWriter, r *http.Request, hashPart 
 	}
 	body, err := h.NarInfo(info)
 	if err != nil {
-		httpError(w, http.StatusInternalServerError, err.Error())
+		h.internalError(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/x-nix-narinfo")

@@ -35,7 +35,7 @@ func (h *Handler) serveLog(w http.ResponseWriter, r *http.Request, base string) 
 			httpError(w, http.StatusNotFound, "no build log")
 			return
 		} else if err != nil {
-			httpError(w, http.StatusInternalServerError, err.Error())
+			h.internalError(w, r, err)
 			return
 		}
 		drv = baseName(info.Deriver)
@@ -53,7 +53,7 @@ func (h *Handler) serveLog(w http.ResponseWriter, r *http.Request, base string) 
 			if errors.Is(err, fs.ErrNotExist) {
 				continue
 			} else if err != nil {
-				httpError(w, http.StatusInternalServerError, "cannot read the build log")
+				h.internalError(w, r, err)
 				return
 			}
 			defer f.Close()

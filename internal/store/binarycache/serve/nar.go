@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/andybalholm/brotli"
@@ -222,7 +224,7 @@ func (h *Handler) serveNAR(w http.ResponseWriter, r *http.Request, name string) 
 	ctx := r.Context()
 	info, err := h.lookup(ctx, hashPart)
 	if err != nil {
-		httpError(w, http.StatusInternalServerError, err.Error())
+		h.internalError(w, r, err)
 		return
 	}
 	if info == nil || !info.NarHash.Equal(narHash) {
@@ -267,7 +269,7 @@ func (h *Handler) serveNAR(w http.ResponseWriter, r *http.Request, name string) 
 	defer h.encoders.putBuffer(buf)
 	comp, reuse, err := h.encoders.get(h.compression, info.NarSize, buf)
 	if err != nil {
-		httpError(w, http.StatusInternalServerError, err.Error())
+		h.internalError(w, r, err)
 		return
 	}
 	var dst io.Writer = comp
@@ -285,7 +287,11 @@ func (h *Handler) serveNAR(w http.ResponseWriter, r *http.Request, name string) 
 	if err != nil {
 		// The status line is out; the only way left to tell the client
 		// is to break the connection, so it sees a short body. Nix then
-		// fails the download (or its NarHash check) and retries.
+		// fails the download (or its NarHash check) and retries. A
+		// client gone or stalled is no server error worth a log line.
+		if !errors.Is(err, syscall.EPIPE) && !errors.Is(err, syscall.ECONNRESET) && !errors.Is(err, os.ErrDeadlineExceeded) {
+			h.logError(r, err)
+		}
 		panic(http.ErrAbortHandler)
 	}
 	reuse()

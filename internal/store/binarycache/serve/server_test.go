@@ -305,3 +305,51 @@ func TestKeepAliveAfterNAR(t *testing.T) {
 		t.Errorf("%d connections; the test needs the second request on the first one", conns)
 	}
 }
+
+// brokenStore fails every lookup with a store error naming a file.
+type brokenStore struct{ fakeStore }
+
+func (*brokenStore) QueryPathFromHashPart(context.Context, string) (string, error) {
+	return "", fmt.Errorf("querying '/secret/nix/var/nix/db/db.sqlite': disk I/O error")
+}
+
+// TestInternalError: a store error is a 500 that tells the client
+// nothing about the server's files, and its cause goes to ErrorLog; a
+// NAR whose dump fails after the status line is cut and logged too.
+func TestInternalError(t *testing.T) {
+	var logBuf syncBuffer
+	h, err := New(Options{Store: &brokenStore{}, ErrorLog: &logBuf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := get(t, h, "GET", "/"+hashPart(mainPath)+".narinfo")
+	if w.Code != 500 || strings.Contains(w.Body.String(), "secret") {
+		t.Errorf("narinfo on a broken store: %d %q", w.Code, w.Body)
+	}
+	if !strings.Contains(logBuf.String(), "GET /"+hashPart(mainPath)+".narinfo: querying '/secret/") {
+		t.Errorf("error log: %q", logBuf.String())
+	}
+
+	var logBuf2 syncBuffer
+	fs := newFake(func(ctx context.Context, w io.Writer) error {
+		io.WriteString(w, "fa")
+		return fmt.Errorf("reading '/secret/file': input/output error")
+	})
+	h2, err := New(Options{Store: fs, ErrorLog: &logBuf2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h2)
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + fs.narURL())
+	if err == nil {
+		_, err = io.ReadAll(resp.Body)
+		resp.Body.Close()
+	}
+	if err == nil {
+		t.Error("a NAR whose dump failed arrived whole")
+	}
+	if !strings.Contains(logBuf2.String(), "reading '/secret/file'") {
+		t.Errorf("error log: %q", logBuf2.String())
+	}
+}
