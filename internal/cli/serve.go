@@ -216,6 +216,9 @@ Flags:
 
 Limits: request headers must arrive within 10s; idle keep-alive connections
 close after 120s; a download whose client reads nothing for 60s is cut (no
-limit on a download's total time). SIGINT/SIGTERM stop accepting and let
-running downloads finish for up to 10s.
+limit on a download's total time). Uncompressed NARs can be resumed
+(Accept-Ranges: bytes; Nix 2.8 resumes a cut download only then). Memory
+is per stream slot, not per closure: about 256 KiB, plus about 6 MiB with
+zstd or 10 MiB with xz. Errors from the store answer 500 and go to stderr.
+SIGINT/SIGTERM stop accepting and let running downloads finish for up to 10s.
 ` + "\n" + commonHelp
