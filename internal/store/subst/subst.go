@@ -1,6 +1,7 @@
 package subst
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -377,7 +378,9 @@ func preparePath(ctx context.Context, st *local.Store, f *Found) (*local.Prepare
 	}
 	// PrepareNAR's errors name the path (as Nix's "hash mismatch importing
 	// path '…'" does).
-	pr, err := st.PrepareNAR(ctx, info, r)
+	// The NAR reader reads its framing a few bytes at a time; serve those
+	// from a buffer, not from the decompressor.
+	pr, err := st.PrepareNAR(ctx, info, bufio.NewReaderSize(r, 64<<10))
 	if cerr := r.Close(); err == nil && cerr != nil {
 		pr.Discard()
 		return nil, cerr
