@@ -73,6 +73,8 @@ type Handler struct {
 	stallTimeout time.Duration
 	errorLog     io.Writer
 	logMu        sync.Mutex
+	sigMu        sync.Mutex
+	sigCache     map[string][]string // fingerprint → signatures by keys
 }
 
 // New checks opts and returns a Handler.
@@ -90,6 +92,7 @@ func New(opts Options) (*Handler, error) {
 		queueTimeout: opts.QueueTimeout,
 		stallTimeout: opts.StallTimeout,
 		errorLog:     opts.ErrorLog,
+		sigCache:     make(map[string][]string),
 	}
 	if h.compression == "" {
 		h.compression = "none"
@@ -251,10 +254,12 @@ func (h *Handler) NarInfo(info *store.PathInfo) ([]byte, error) {
 	if h.compression == "none" {
 		ni.FileHash, ni.FileSize = info.NarHash, info.NarSize
 	}
-	for _, k := range h.keys {
-		if err := ni.Sign(k); err != nil {
-			return nil, fmt.Errorf("serve: %w", err)
+	if len(h.keys) > 0 {
+		sigs, err := h.signatures(ni)
+		if err != nil {
+			return nil, err
 		}
+		ni.Sigs = append(ni.Sigs, sigs...)
 	}
 	text := ni.MarshalText()
 	if ni.FileHash.IsZero() {
@@ -262,6 +267,39 @@ func (h *Handler) NarInfo(info *store.PathInfo) ([]byte, error) {
 		text = []byte(strings.Replace(string(text), "\nFileSize: 0\n", "\n", 1))
 	}
 	return text, nil
+}
+
+// maxSigCache bounds the signatures kept; past it the cache starts over.
+const maxSigCache = 1 << 16
+
+// signatures returns the configured keys' signatures of ni's
+// fingerprint. Every client of a closure asks for the same narinfos, and
+// an Ed25519 signature costs more than the store lookup, so they are
+// kept by fingerprint (which names the path, its NAR hash and size and
+// its references: a path registered anew with other contents has
+// another).
+func (h *Handler) signatures(ni *narinfo.NarInfo) ([]string, error) {
+	fp, err := ni.Fingerprint()
+	if err != nil {
+		return nil, fmt.Errorf("serve: signing %s: %w", ni.StorePath, err)
+	}
+	h.sigMu.Lock()
+	sigs, ok := h.sigCache[fp]
+	h.sigMu.Unlock()
+	if ok {
+		return sigs, nil
+	}
+	sigs = make([]string, 0, len(h.keys))
+	for _, k := range h.keys {
+		sigs = append(sigs, k.Sign(fp))
+	}
+	h.sigMu.Lock()
+	if len(h.sigCache) >= maxSigCache {
+		clear(h.sigCache)
+	}
+	h.sigCache[fp] = sigs
+	h.sigMu.Unlock()
+	return sigs, nil
 }
 
 func baseName(p string) string {
