@@ -3,7 +3,6 @@ package binarycache
 import (
 	"bufio"
 	"bytes"
-	"compress/bzip2"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -17,6 +16,7 @@ import (
 	"sync"
 
 	"github.com/andybalholm/brotli"
+	dbzip2 "github.com/dsnet/compress/bzip2"
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
 
@@ -326,7 +326,13 @@ func (r *narReader) openDecompressor() error {
 			}
 		}
 	case "bzip2":
-		r.dec = bzip2.NewReader(bufio.NewReader(r.file))
+		// dsnet's reader: the standard library's decoded 4 MiB of mixed
+		// data at 2.7 MB/s in BenchmarkNARRead.
+		br, err := dbzip2.NewReader(bufio.NewReader(r.file), nil)
+		if err != nil {
+			return r.errorf("bzip2: %w", err)
+		}
+		r.dec, r.close = br, func() { br.Close() }
 	case "br":
 		r.dec = brotli.NewReader(r.file)
 	default:

@@ -26,7 +26,7 @@ type recordLog struct{ errs, infos []string }
 func (l *recordLog) Error(msg string) { l.errs = append(l.errs, msg) }
 func (l *recordLog) Info(msg string)  { l.infos = append(l.infos, msg) }
 
-func openStore(t *testing.T) *local.Store {
+func openStore(t testing.TB) *local.Store {
 	t.Helper()
 	s, err := local.Open(context.Background(), local.Options{Root: t.TempDir(), NoSync: true})
 	if err != nil {
