@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -74,7 +75,7 @@ type Handler struct {
 	errorLog     io.Writer
 	logMu        sync.Mutex
 	sigMu        sync.Mutex
-	sigCache     map[string][]string // fingerprint → signatures by keys
+	sigCache     map[[32]byte][]string // SHA-256 of a fingerprint → signatures by keys
 }
 
 // New checks opts and returns a Handler.
@@ -92,7 +93,7 @@ func New(opts Options) (*Handler, error) {
 		queueTimeout: opts.QueueTimeout,
 		stallTimeout: opts.StallTimeout,
 		errorLog:     opts.ErrorLog,
-		sigCache:     make(map[string][]string),
+		sigCache:     make(map[[32]byte][]string),
 	}
 	if h.compression == "" {
 		h.compression = "none"
@@ -269,8 +270,10 @@ func (h *Handler) NarInfo(info *store.PathInfo) ([]byte, error) {
 	return text, nil
 }
 
-// maxSigCache bounds the signatures kept; past it the cache starts over.
-const maxSigCache = 1 << 16
+// maxSigCache bounds the signatures kept (each entry about 150 bytes per
+// key, keyed by the fingerprint's SHA-256, so a few MiB at most); past it
+// the cache starts over.
+const maxSigCache = 1 << 14
 
 // signatures returns the configured keys' signatures of ni's
 // fingerprint. Every client of a closure asks for the same narinfos, and
@@ -283,8 +286,9 @@ func (h *Handler) signatures(ni *narinfo.NarInfo) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("serve: signing %s: %w", ni.StorePath, err)
 	}
+	id := sha256.Sum256([]byte(fp))
 	h.sigMu.Lock()
-	sigs, ok := h.sigCache[fp]
+	sigs, ok := h.sigCache[id]
 	h.sigMu.Unlock()
 	if ok {
 		return sigs, nil
@@ -297,7 +301,7 @@ func (h *Handler) signatures(ni *narinfo.NarInfo) ([]string, error) {
 	if len(h.sigCache) >= maxSigCache {
 		clear(h.sigCache)
 	}
-	h.sigCache[fp] = sigs
+	h.sigCache[id] = sigs
 	h.sigMu.Unlock()
 	return sigs, nil
 }
