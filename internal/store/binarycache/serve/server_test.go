@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"gonix/internal/format/hash"
+	"gonix/internal/format/narinfo"
 	"gonix/internal/store"
 )
 
@@ -351,5 +352,32 @@ func TestInternalError(t *testing.T) {
 	}
 	if !strings.Contains(logBuf2.String(), "reading '/secret/file'") {
 		t.Errorf("error log: %q", logBuf2.String())
+	}
+}
+
+// TestSignatureCacheFollowsRegistration: after the path is registered
+// anew with other contents, the narinfo carries a signature of the new
+// fingerprint, not the remembered one.
+func TestSignatureCacheFollowsRegistration(t *testing.T) {
+	fs := newFake(func(context.Context, io.Writer) error { return nil })
+	key, _, err := narinfo.GenerateKey("cache-1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := New(Options{Store: fs, Keys: []narinfo.SecretKey{key}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, content := range []string{"first", "second", "first"} {
+		sum := sha256.Sum256([]byte(content))
+		fs.info = &store.PathInfo{Path: mainPath, NarHash: hash.Hash{Algo: hash.SHA256, Digest: sum[:]}, NarSize: uint64(len(content))}
+		w := get(t, h, "GET", "/"+hashPart(mainPath)+".narinfo")
+		ni, err := narinfo.Parse("/nix/store", w.Body.Bytes())
+		if err != nil {
+			t.Fatalf("round %d: %v\n%s", i, err, w.Body)
+		}
+		if n, err := ni.CheckSignatures([]narinfo.PublicKey{key.Public()}); n != 1 || err != nil {
+			t.Errorf("round %d (%s): %d good signatures (%v)", i, content, n, err)
+		}
 	}
 }
