@@ -59,7 +59,7 @@ func parseServe(argv []string) (*ServeOptions, legacyAction, error) {
 			o.Compression = v[0]
 			return nil
 		}},
-		args.Flag{Names: []string{"--priority"}, Arity: 1, Legacy: true, Handle: intFlag(&o.Priority, 0)},
+		args.Flag{Names: []string{"--priority"}, Arity: 1, Legacy: true, Handle: intFlag(&o.Priority, 1)},
 		args.Flag{Names: []string{"--max-streams"}, Arity: 1, Legacy: true, Handle: intFlag(&o.MaxStreams, 1)},
 	)
 	p.Positional = func(arg string) error { return args.Usagef("unexpected argument '%s'", arg) }
@@ -205,8 +205,8 @@ Flags:
                                or on the fly (no FileHash/FileSize): zstd
                                (cheap), xz (dictionary up to 1 MiB; slow),
                                bzip2 or br (quality 6); Nix 2.8 reads all
-      --priority N             Priority in nix-cache-info (default 30; lower
-                               is preferred; cache.nixos.org has 40)
+      --priority N             Priority in nix-cache-info, 1 or more (default
+                               30; lower is preferred; cache.nixos.org has 40)
       --max-streams N          NARs sent at once (default 16); more wait up
                                to 60s, then get 503 (Nix retries)
       --quiet                  no access log (by default one line per

@@ -131,7 +131,7 @@ func TestServeFlags(t *testing.T) {
 		argv []string
 		want string
 	}{
-		{[]string{"--priority", "x"}, "error: flag '--priority' requires an integer of at least 0, not 'x'\nTry 'serve --help' for more information.\n"},
+		{[]string{"--priority", "0"}, "error: flag '--priority' requires an integer of at least 1, not '0'\nTry 'serve --help' for more information.\n"},
 		{[]string{"--max-streams", "0"}, "error: flag '--max-streams' requires an integer of at least 1, not '0'\nTry 'serve --help' for more information.\n"},
 		{[]string{"extra"}, "error: unexpected argument 'extra'\nTry 'serve --help' for more information.\n"},
 		{[]string{"--store", "/nonexistent-gonix-store", "--compression", "gzip"}, ""},
