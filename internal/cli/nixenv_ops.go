@@ -338,11 +338,22 @@ func (c *nixEnvCmd) opQuery() error {
 	defer u.Close()
 	var elems []envElem
 	var root *eval.Value
-	if available {
+	// -qa over channels answers from an index when it needs no more than
+	// names, attribute paths and systems (nixchannel_index.go).
+	indexed := false
+	index := ""
+	if available && !jsonOut && !outPath && !drvPath && !meta {
+		index = u.qaIndexPath()
+		elems, indexed = loadQAIndex(index)
+	}
+	if available && !indexed {
 		if root, _, err = u.loadSource(); err == nil {
 			elems, err = u.elemsOf(root, "")
 		}
-	} else {
+		if err == nil {
+			saveQAIndex(index, elems)
+		}
+	} else if !available {
 		elems, err = u.queryInstalled()
 	}
 	if err != nil {

@@ -196,7 +196,11 @@ func TestChannelSession(t *testing.T) {
 	out, _, first := s.run(`nix-env -qaP`)
 	mustMatch(t, "-qaP", out, `(?m)^gonixpkgs\.hello +hello-1\.0$`)
 	mustMatch(t, "-qaP", out, `(?m)^gonixpkgs\.figlet +figlet-2\.2\.5$`)
-	_, _, second := s.run(`nix-env -qaP`)
+	// Later runs answer from the index (nixchannel_index.go): the same text.
+	out2, _, second := s.run(`nix-env -qaP`)
+	if out2 != out {
+		t.Errorf("-qaP from the index:\n%s\nevaluated:\n%s", out2, out)
+	}
 	t.Logf("nix-env -qaP over the channel: first %v, then %v (each including unshare and mount)", first, second)
 
 	// A newer channel: --update, upgrade by substitution.
@@ -210,6 +214,10 @@ func TestChannelSession(t *testing.T) {
 	if out != "Hello, channel 2!\n\"hello-1.1\"\n" {
 		t.Errorf("after the upgrade: %q", out)
 	}
+	for range 2 { // evaluated, then indexed: a new channel generation is a new index
+		out, _, _ = s.run(`nix-env -qaP`)
+		mustMatch(t, "-qaP after --update", out, `(?m)^gonixpkgs\.hello +hello-1\.1$`)
+	}
 
 	// Both rollbacks restore the previous state.
 	_, errOut, _ = s.run(`nix-channel --rollback`)
@@ -219,6 +227,8 @@ func TestChannelSession(t *testing.T) {
 	if out != "Hello, world!\n\"hello-1.0\"\n" {
 		t.Errorf("after both rollbacks: %q", out)
 	}
+	out, _, _ = s.run(`nix-env -qaP`)
+	mustMatch(t, "-qaP after the rollback", out, `(?m)^gonixpkgs\.hello +hello-1\.0$`)
 
 	// --remove takes the channel out of the list and the profile.
 	s.run(`nix-channel --remove gonixpkgs`)
