@@ -53,7 +53,7 @@ func TestLibOracle(t *testing.T) {
 				}
 				status = ee.ExitCode()
 			}
-			got := normalise(stdout.String(), stderr.String(), status)
+			got := normalise(stdout.String(), stderr.String(), status, dir)
 			if got == c.want {
 				agree++
 			} else if !*update {

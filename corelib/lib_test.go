@@ -90,8 +90,13 @@ func parseCases(file, text string) corpusFile {
 }
 
 // normalise turns a command's result into the corpus form: trace lines,
-// then the JSON value or the error's first line.
-func normalise(stdout, stderr string, status int) string {
+// then the JSON value or the error's first line, with the test data
+// directory (dir, where the repository happens to be) written <testdata>.
+func normalise(stdout, stderr string, status int, dir string) string {
+	return strings.ReplaceAll(normaliseLines(stdout, stderr, status), dir, "<testdata>")
+}
+
+func normaliseLines(stdout, stderr string, status int) string {
 	var lines []string
 	var errLine string
 	for _, l := range strings.Split(stderr, "\n") {
@@ -126,7 +131,7 @@ func runGonix(t *testing.T, store, dir, expr string) string {
 		Dir:       dir,
 	}
 	st := cli.Run(e, []string{"nix-instantiate", "--store", store, "--eval", "--strict", "--json", "-E", wrap(expr)})
-	return normalise(stdout.String(), stderr.String(), st)
+	return normalise(stdout.String(), stderr.String(), st, dir)
 }
 
 func TestLib(t *testing.T) {
