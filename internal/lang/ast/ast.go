@@ -75,6 +75,7 @@ type Var struct {
 	FromWith bool // no lexical binding: look up in with frames
 	Up       int  // frames to walk out (to the binding, or to the innermost with)
 	Slot     int  // slot in that frame (lexical only)
+	Base     bool // bound in the base frame (a builtin)
 }
 
 // AttrName is one component of an attribute path: static (Expr == nil)

@@ -29,7 +29,7 @@ func (st *State) callFunction(fn *Value, args []*Value, pos ast.Pos) Value {
 		l := fn.p.(*ast.Lambda)
 		switch {
 		case len(args) == 1 && l.FrameSize == 1:
-			if lc := lambdaBody(l); lc.reuse && !st.showTrace {
+			if lc := st.lambdaBody(l); lc.reuse && !st.showTrace {
 				env2 := st.takeFrame(&st.frames1, fn.env, 1)
 				env2.vals[0] = args[0]
 				st.enter(pos)
@@ -43,7 +43,7 @@ func (st *State) callFunction(fn *Value, args []*Value, pos ast.Pos) Value {
 			return st.evalLambdaBody(l, env2, pos)
 		case len(args) == 2 && l.FrameSize == 2 && l.ChainPos == 0:
 			inner := l.Body.(*ast.Lambda)
-			if lc := lambdaBody(inner); lc.reuse && !st.showTrace {
+			if lc := st.lambdaBody(inner); lc.reuse && !st.showTrace {
 				env2 := st.takeFrame(&st.frames2, fn.env, 2)
 				env2.vals[0], env2.vals[1] = args[0], args[1]
 				st.enter(pos)
@@ -85,7 +85,7 @@ func (st *State) callWHNF(cur Value, args []*Value, pos ast.Pos) Value {
 					return Value{kind: KLambda, p: l.Body, env: env2}
 				}
 				if l.FrameSize == 2 && !st.showTrace {
-					if lc := lambdaBody(l); lc.reuse {
+					if lc := st.lambdaBody(l); lc.reuse {
 						// env2 was never seen by anything else: give it
 						// to the free list when the body is done
 						st.enter(pos)
@@ -195,7 +195,7 @@ func (st *State) evalLambdaBody(l *ast.Lambda, env2 *Env, pos ast.Pos) Value {
 		return st.evalBodyTraced(l, env2, pos)
 	}
 	st.enter(pos)
-	v := lambdaBody(l).body(st, env2)
+	v := st.lambdaBody(l).body(st, env2)
 	st.depth--
 	return v
 }
@@ -212,11 +212,11 @@ type lambdaCode struct {
 }
 
 // lambdaBody returns the compiled body of l.
-func lambdaBody(l *ast.Lambda) *lambdaCode {
+func (st *State) lambdaBody(l *ast.Lambda) *lambdaCode {
 	if c, ok := l.BodyCode.(*lambdaCode); ok {
 		return c
 	}
-	c := &lambdaCode{body: compile(l.Body), reuse: noCapture(l.Body)}
+	c := &lambdaCode{body: compile(l.Body), reuse: st.noCapture(l.Body)}
 	l.BodyCode = c
 	return c
 }
@@ -247,35 +247,39 @@ func (st *State) dropFrame(free *[]*Env, e *Env) {
 // Conservative: only variables, literals and strict operations on them,
 // and calls whose arguments are literals or lexical variables (so that
 // no argument needs a thunk, whatever the function turns out to be).
-func noCapture(e ast.Expr) bool {
+func (st *State) noCapture(e ast.Expr) bool {
 	switch e := e.(type) {
 	case *ast.Int, *ast.Float, *ast.String, *ast.Path, *ast.Var:
 		return true
 	case *ast.If:
-		return noCapture(e.Cond) && noCapture(e.Then) && noCapture(e.Else)
+		return st.noCapture(e.Cond) && st.noCapture(e.Then) && st.noCapture(e.Else)
 	case *ast.Assert:
-		return noCapture(e.Cond) && noCapture(e.Body)
+		return st.noCapture(e.Cond) && st.noCapture(e.Body)
 	case *ast.Not:
-		return noCapture(e.E)
+		return st.noCapture(e.E)
 	case *ast.BinOp:
-		return noCapture(e.A) && noCapture(e.B)
+		return st.noCapture(e.A) && st.noCapture(e.B)
 	case *ast.ConcatStrings:
 		for _, p := range e.Parts {
-			if !noCapture(p) {
+			if !st.noCapture(p) {
 				return false
 			}
 		}
 		return true
 	case *ast.Select:
-		if e.Default != nil && !noCapture(e.Default) {
+		if e.Default != nil && !st.noCapture(e.Default) {
 			return false
 		}
-		return noCapture(e.E) && pathNoCapture(e.Path)
+		return st.noCapture(e.E) && st.pathNoCapture(e.Path)
 	case *ast.HasAttr:
-		return noCapture(e.E) && pathNoCapture(e.Path)
+		return st.noCapture(e.E) && st.pathNoCapture(e.Path)
 	case *ast.Call:
-		if !noCapture(e.Fn) {
+		if !st.noCapture(e.Fn) {
 			return false
+		}
+		if st.fastBuiltin(e) {
+			// compileVarCall evaluates both operands strictly
+			return st.noCapture(e.Args[0]) && st.noCapture(e.Args[1])
 		}
 		for _, a := range e.Args {
 			if !lazySafe(a) {
@@ -287,13 +291,26 @@ func noCapture(e ast.Expr) bool {
 	return false
 }
 
-func pathNoCapture(path []ast.AttrName) bool {
+func (st *State) pathNoCapture(path []ast.AttrName) bool {
 	for _, a := range path {
-		if a.Expr != nil && !noCapture(a.Expr) {
+		if a.Expr != nil && !st.noCapture(a.Expr) {
 			return false
 		}
 	}
 	return true
+}
+
+// fastBuiltin reports whether e calls, with two arguments, a builtin
+// with an integer fast path named by a variable of the base frame (which
+// nothing can rebind): compileVarCall then evaluates the operands
+// strictly, never making thunks of them.
+func (st *State) fastBuiltin(e *ast.Call) bool {
+	v, ok := e.Fn.(*ast.Var)
+	if !ok || !v.Base || v.FromWith || len(e.Args) != 2 || v.Slot >= len(st.baseEnv.vals) {
+		return false
+	}
+	f := st.baseEnv.vals[v.Slot]
+	return f.kind == KPrimOp && f.p.(*PrimOp).fast != fastNone
 }
 
 // lazySafe reports whether st.lazy of e never makes a thunk.

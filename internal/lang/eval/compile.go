@@ -282,7 +282,7 @@ func (st *State) callSimple(l *ast.Lambda, cenv, env *Env, arg ast.Expr, thunk b
 	} else if thunk {
 		env2 = st.newEnv1Thunk(cenv, arg, env)
 	} else {
-		lc := lambdaBody(l)
+		lc := st.lambdaBody(l)
 		if lc.reuse {
 			// see lambdaCode.reuse
 			env2 = st.takeFrame(&st.frames1, cenv, 1)
@@ -297,7 +297,7 @@ func (st *State) callSimple(l *ast.Lambda, cenv, env *Env, arg ast.Expr, thunk b
 		env2.vals[0] = st.lazy(env, arg)
 	}
 	st.enter(pos)
-	v := lambdaBody(l).body(st, env2)
+	v := st.lambdaBody(l).body(st, env2)
 	st.depth--
 	return v
 }

@@ -67,6 +67,8 @@ var strictCases = []struct{ expr, want string }{
 	{`builtins.map (x: builtins.length (builtins.filter (y: y < x) [1 2 3 4])) [1 2 3]`, `[ 0 1 2 ]`},
 	{`builtins.genList (i: builtins.foldl' (a: b: a * 10 + b + i) 0 [1 2]) 3`, `[ 12 23 34 ]`},
 	{`builtins.sort (a: b: a > b) [3 1 2 5 4]`, `[ 5 4 3 2 1 ]`},
+	{`builtins.foldl' (acc: x: if x / 2 * 2 == x then acc + 1 else acc) 0 [1 2 3 4 5 6]`, `3`},
+	{`let __sub = a: b: 42; in builtins.map (x: x - (x - 1)) [5 6]`, `[ 42 42 ]`},
 	{`let f = x: x; in [f] == [f]`, `true`},
 	{`3 == 3.0`, `true`},
 	{`[1 2] < [1 2 0]`, `true`},

@@ -104,6 +104,7 @@ func (r *resolver) expr(e ast.Expr, s *Scope) {
 				}
 			} else if slot, ok := f.lookup(e.Name); ok {
 				e.FromWith, e.Up, e.Slot = false, up, slot
+				e.Base = f.Up == nil
 				return
 			}
 			up++
@@ -112,7 +113,7 @@ func (r *resolver) expr(e ast.Expr, s *Scope) {
 			r.fail(e.Pos, e.Name)
 			return
 		}
-		e.FromWith, e.Up, e.Slot = true, withUp, 0
+		e.FromWith, e.Up, e.Slot, e.Base = true, withUp, 0, false
 	case *ast.Select:
 		r.expr(e.E, s)
 		r.attrPath(e.Path, s)
