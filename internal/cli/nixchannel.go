@@ -53,6 +53,7 @@ type channelCmd struct {
 	list     string // ~/.nix-channels
 	defExpr  string // ~/.nix-defexpr
 	profile  string // the channels profile
+	chroot   bool   // the store is a chroot store
 }
 
 // mainChannel is the nix-channel command.
@@ -137,6 +138,7 @@ func (c *channelCmd) run(cmd string, rest []string) error {
 		return err
 	}
 	c.profile = filepath.Join(loc.root, loc.stateDir, "profiles/per-user", userName(c.e), "channels")
+	c.chroot = loc.root != ""
 	switch cmd {
 	case "":
 		return args.Usagef("no command specified")
@@ -376,7 +378,12 @@ func (c *channelCmd) update(names []string) error {
 	if err := c.nixEnv(envArgs, true); err != nil {
 		return err
 	}
-	// Make the channels appear in nix-env and <NAME>.
+	// Make the channels appear in nix-env and <NAME>. Not for a chroot
+	// store: its profile's links name /nix/store paths that the host's
+	// /nix/store does not hold (nix-env leaves ~/.nix-defexpr alone then too).
+	if c.chroot {
+		return nil
+	}
 	if st, err := os.Lstat(c.defExpr); err == nil && st.Mode()&os.ModeSymlink != 0 {
 		if err := os.Remove(c.defExpr); err != nil {
 			return fmt.Errorf("unlinking %s: %w", c.defExpr, err)
