@@ -85,11 +85,13 @@ const serveMemoryLimit = 96 << 20
 
 func runServe(e *Env, o *ServeOptions) error {
 	ctx := e.Ctx()
+	// Both are process-wide; put back when the server stops, so an
+	// in-process caller (the tests) keeps its own.
 	if e.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(serveMemoryLimit)
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(serveMemoryLimit))
 	}
 	if e.Getenv("GOGC") == "" {
-		debug.SetGCPercent(100)
+		defer debug.SetGCPercent(debug.SetGCPercent(100))
 	}
 	keyFiles := o.SecretKeyFiles
 	if len(keyFiles) == 0 {
