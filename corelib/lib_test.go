@@ -121,7 +121,9 @@ func wrap(expr string) string {
 
 func runGonix(t *testing.T, store, dir, expr string) string {
 	var stdout, stderr bytes.Buffer
-	env := map[string]string{"HOME": dir}
+	// Caches (e.g. the unpacked <gonixpkgs>) go to the temporary store
+	// directory, never into the repository.
+	env := map[string]string{"HOME": dir, "XDG_CACHE_HOME": filepath.Join(store, ".cache")}
 	e := &cli.Env{
 		Context:   context.Background(),
 		Stdin:     strings.NewReader(""),
