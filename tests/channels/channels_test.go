@@ -126,13 +126,11 @@ func mustNotMatch(t *testing.T, what, text, re string) {
 	}
 }
 
-// TestChannelSession pins the whole channel story: publish, --add,
-// --update, install by substitution, a newer channel, upgrade, and both
-// rollbacks.
-func TestChannelSession(t *testing.T) {
-	requirePrerequisites(t)
-	tmp := t.TempDir()
-	gonix := filepath.Join(binDir, "gonix")
+// publishTwo publishes the small collection twice with gonix mkchannel
+// (tmp/pub1: hello 1.0, tmp/pub2: hello 1.1, both with figlet) and returns
+// the public key of the caches.
+func publishTwo(t *testing.T, tmp, gonix string) []byte {
+	t.Helper()
 	for _, d := range []string{"src1", "src2", "pub1", "pub2", "home", "nix/store"} {
 		if err := os.MkdirAll(filepath.Join(tmp, d), 0o755); err != nil {
 			t.Fatal(err)
@@ -152,29 +150,47 @@ func TestChannelSession(t *testing.T) {
 		return string(out)
 	}
 	runGonix("nix-store", "--generate-binary-cache-key", "test-channel-1", "sk", "pk")
-	pub, _ := os.ReadFile(filepath.Join(tmp, "pk"))
 	for _, v := range []string{"1", "2"} {
 		out := runGonix("mkchannel", "--store", filepath.Join(tmp, "pubstore"), "--option", "sandbox-paths", "/bin/sh=/bin/busybox",
 			"--src", "src"+v, "--out", "pub"+v, "--secret-key-file", "sk", "-A", "hello", "-A", "figlet")
 		mustMatch(t, "mkchannel", out, `published 2 package`)
 	}
 
+	pub, err := os.ReadFile(filepath.Join(tmp, "pk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pub
+}
+
+// TestChannelSession pins the whole channel story: publish, --add,
+// --update, install by substitution, a newer channel, upgrade, and both
+// rollbacks.
+func TestChannelSession(t *testing.T) {
+	requirePrerequisites(t)
+	tmp := t.TempDir()
+	gonix := filepath.Join(binDir, "gonix")
+	pub := publishTwo(t, tmp, gonix)
+
 	// One URL serves the channel and its binary cache; "publishing" a new
 	// channel swaps the directory it serves.
 	var served atomic.Value
 	served.Store(filepath.Join(tmp, "pub1"))
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.StripPrefix("/gonixpkgs", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.FileServer(http.Dir(served.Load().(string))).ServeHTTP(w, r)
-	}))
+	})))
 	defer srv.Close()
+	// Nix 2.8 stores the download of the channel URL itself under the
+	// URL's base name, so the URL has a path (a bare host:port is refused).
+	url := srv.URL + "/gonixpkgs"
 
 	env := []string{"PATH=" + binDir + ":/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + filepath.Join(tmp, "home"),
-		"NIXDIR=" + filepath.Join(tmp, "nix"), "USER=root", "URL=" + srv.URL}
+		"NIXDIR=" + filepath.Join(tmp, "nix"), "USER=root", "URL=" + url}
 	s := &session{t: t, tmp: tmp, env: env,
-		flags: fmt.Sprintf("--option substituters %s --option trusted-public-keys %s", srv.URL, strings.TrimSpace(string(pub)))}
+		flags: fmt.Sprintf("--option substituters %s --option trusted-public-keys %s", url, strings.TrimSpace(string(pub)))}
 
 	out, _, _ := s.run(`nix-channel --add "$URL" gonixpkgs; nix-channel --list`)
-	if want := "gonixpkgs " + srv.URL + "\n"; out != want {
+	if want := "gonixpkgs " + url + "\n"; out != want {
 		t.Errorf("--list: got %q, want %q", out, want)
 	}
 	_, errOut, d := s.run(`nix-channel --update`)
@@ -184,7 +200,7 @@ func TestChannelSession(t *testing.T) {
 	// Installing from the channel substitutes: copying, no building.
 	_, errOut, d = s.run(`nix-env -iA gonixpkgs.hello ` + s.flags)
 	mustMatch(t, "install", errOut, `(?m)^installing 'hello-1\.0'$`)
-	mustMatch(t, "install", errOut, `(?m)^copying path '/nix/store/[0-9a-z]{32}-hello-1\.0' from '`+regexp.QuoteMeta(srv.URL)+`'\.\.\.$`)
+	mustMatch(t, "install", errOut, `(?m)^copying path '/nix/store/[0-9a-z]{32}-hello-1\.0' from '`+regexp.QuoteMeta(url)+`'\.\.\.$`)
 	mustNotMatch(t, "install", errOut, `building '/nix/store/[0-9a-z]{32}-hello-1\.0\.drv'`)
 	t.Logf("nix-env -iA gonixpkgs.hello (substituted): %v", d)
 	out, _, _ = s.run(`"$HOME/.nix-profile/bin/hello"`)
@@ -236,4 +252,34 @@ func TestChannelSession(t *testing.T) {
 	if out != "manifest.nix\n" {
 		t.Errorf("after --remove: %q", out)
 	}
+}
+
+// TestNixUsesGonixChannel is the interoperability check of the published
+// layout: Nix 2.8's own nix-channel subscribes to a channel gonix
+// mkchannel wrote, and Nix's nix-env installs from it by substitution from
+// the signed cache beside it.
+func TestNixUsesGonixChannel(t *testing.T) {
+	requirePrerequisites(t)
+	nixChannel := testutil.NixTool(t, "nix-channel")
+	tmp := t.TempDir()
+	pub := publishTwo(t, tmp, filepath.Join(binDir, "gonix"))
+	srv := httptest.NewServer(http.StripPrefix("/gonixpkgs", http.FileServer(http.Dir(filepath.Join(tmp, "pub1")))))
+	defer srv.Close()
+	url := srv.URL + "/gonixpkgs"
+	conf := fmt.Sprintf("sandbox = false\nsubstituters = %s\ntrusted-public-keys = %s\n", url, strings.TrimSpace(string(pub)))
+	if err := os.WriteFile(filepath.Join(tmp, "nix.conf"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Nix's commands first on PATH (nix-channel runs nix-env and nix-build
+	// from its own bin directory anyway).
+	s := &session{t: t, tmp: tmp, env: []string{"PATH=" + filepath.Dir(nixChannel) + ":/usr/sbin:/usr/bin:/sbin:/bin",
+		"HOME=" + filepath.Join(tmp, "home"), "NIXDIR=" + filepath.Join(tmp, "nix"), "USER=root", "URL=" + url,
+		"NIX_CONF_DIR=" + tmp}}
+	s.run(`nix-channel --add "$URL" gonixpkgs && nix-channel --update`)
+	_, errOut, _ := s.run(`nix-env -iA gonixpkgs.hello`)
+	mustMatch(t, "Nix installs", errOut, `(?m)^copying path '/nix/store/[0-9a-z]{32}-hello-1\.0' from '`+regexp.QuoteMeta(url)+`'`)
+	mustNotMatch(t, "Nix installs", errOut, `building '/nix/store/[0-9a-z]{32}-hello-1\.0\.drv'`)
+	out, _, _ := s.run(`"$HOME/.nix-profile/bin/hello"; nix-env -qaP`)
+	mustMatch(t, "Nix's hello", out, `(?m)^Hello, world!$`)
+	mustMatch(t, "Nix's -qaP", out, `(?m)^gonixpkgs\.figlet +figlet-2\.2\.5$`)
 }
