@@ -85,8 +85,9 @@ Publish a package collection as a Nix channel in DIR:
                          a binary cache holding the closures of the -A
                          packages, built from that tarball's tree in STORE and
                          signed with KEY (--compression xz|zstd|none)
-Serve DIR (e.g. gonix serve is for stores; any static web server will do) and
-subscribe with: nix-channel --add URL NAME; nix-channel --update; install with
+Serve DIR with any static web server under a URL with a path (Nix 2.8 needs
+one: http://host:port/gonixpkgs, not http://host:port), then subscribe with
+nix-channel --add URL NAME; nix-channel --update, and install with
 nix-env -iA NAME.ATTR --option substituters URL --option trusted-public-keys PUB.
 `
 
