@@ -274,8 +274,7 @@ func TestKeepAliveAfterNAR(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h)
-	defer srv.Close()
+	srv := httptest.NewUnstartedServer(h)
 	conns := 0
 	var mu sync.Mutex
 	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
@@ -285,6 +284,8 @@ func TestKeepAliveAfterNAR(t *testing.T) {
 			mu.Unlock()
 		}
 	}
+	srv.Start()
+	defer srv.Close()
 	cl := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
 	for i, p := range []string{fs.narURL(), "/nix-cache-info"} {
 		if i > 0 {
