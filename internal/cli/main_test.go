@@ -99,7 +99,7 @@ func TestCommandNames(t *testing.T) {
 	want := []string{"nix-instantiate", "nix-build", "nix-store", "nix-env", "nix-shell",
 		"nix-collect-garbage", "nix-channel", "nix-hash", "nix-copy-closure", "nix-daemon",
 		"nixos-rebuild", "nixos-option", "nixos-generate-config", "nixos-install", "nix",
-		"copy", "store", "serve"}
+		"copy", "store", "mkchannel", "serve"}
 	for _, name := range want {
 		if _, ok := lookupCommand(name); !ok {
 			t.Errorf("command %s missing", name)

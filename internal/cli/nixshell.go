@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"sort"
@@ -323,8 +324,27 @@ func runShell(e *Env, o *shellOptions) (int, error) {
 	if len(attrPaths) == 0 {
 		attrPaths = []string{""}
 	}
+	// A store derivation given by path is used as it is (2.8: a store
+	// path ending in .drv, possibly reached through a link).
+	var drvPaths []string
+	if !o.Exprs {
+		var rest []string
+		for _, f := range o.Files {
+			p := storeLinkTarget(absPathIn(e.Dir, f), ls.StoreDir())
+			if strings.HasPrefix(p, ls.StoreDir()+"/") && strings.HasSuffix(p, ".drv") {
+				drvPaths = append(drvPaths, p)
+			} else {
+				rest = append(rest, f)
+			}
+		}
+		o.Files = rest
+	}
 	var drvs []*eval.DrvInfo
-	for _, in := range exprInputs(st, e, &o.InstantiateOptions) {
+	inputs := exprInputs(st, e, &o.InstantiateOptions)
+	if len(drvPaths) > 0 && len(o.Files) == 0 && !o.FromStdin {
+		inputs = nil
+	}
+	for _, in := range inputs {
 		expr, err := in()
 		if err != nil {
 			return 1, err
@@ -348,11 +368,13 @@ func runShell(e *Env, o *shellOptions) (int, error) {
 			drvs = append(drvs, ds...)
 		}
 	}
-	if len(drvs) != 1 {
+	if len(drvs)+len(drvPaths) != 1 {
 		return 1, args.Usagef("nix-shell requires a single derivation")
 	}
-	drvPath, err := drvs[0].DrvPath()
-	if err != nil {
+	var drvPath string
+	if len(drvPaths) == 1 {
+		drvPath = drvPaths[0]
+	} else if drvPath, err = drvs[0].DrvPath(); err != nil {
 		return 1, err
 	}
 	drv, err := readDerivation(ls, drvPath)
@@ -492,4 +514,22 @@ func shellDerivation(st *eval.State, e *Env, es *evalStore, ls *local.Store) (st
 func isTerminalReader(r io.Reader) bool {
 	w, ok := r.(io.Writer)
 	return ok && isTerminal(w)
+}
+
+// storeLinkTarget follows p's symbolic links (a GC root from
+// nix-instantiate --add-root) until it names a path in storeDir, which
+// need not exist on the host with a chroot store; otherwise p.
+func storeLinkTarget(p, storeDir string) string {
+	cur := p
+	for range 40 {
+		if strings.HasPrefix(cur, storeDir+"/") {
+			return cur
+		}
+		t, err := os.Readlink(cur)
+		if err != nil {
+			return p
+		}
+		cur = absPathIn(filepath.Dir(cur), t)
+	}
+	return p
 }
