@@ -1,4 +1,5 @@
-# gonix lib: attribute set functions (lib.attrsets; nixpkgs 22.05 names).
+# gonix lib: attribute set functions (lib.attrsets; nixpkgs'
+# current names and behaviour).
 { lib }:
 let
   inherit (builtins) head tail length elemAt isAttrs attrNames attrValues
@@ -33,7 +34,7 @@ rec {
     atDepth 0;
 
   getAttrFromPath = attrPath:
-    attrByPath attrPath (abort ("cannot find attribute `" + builtins.concatStringsSep "." attrPath + "'"));
+    attrByPath attrPath (abort ("cannot find attribute '" + builtins.concatStringsSep "." attrPath + "'"));
 
   updateManyAttrsByPath =
     let
@@ -89,7 +90,7 @@ rec {
     else if isAttrs attrs then concatMap (collect pred) (attrValues attrs)
     else [ ];
 
-  cartesianProductOfSets = attrsOfLists:
+  cartesianProduct = attrsOfLists:
     foldl'
       (listOfAttrs: attrName:
         concatMap (attrs: map (v: attrs // { ${attrName} = v; }) attrsOfLists.${attrName}) listOfAttrs)
@@ -158,7 +159,7 @@ rec {
     builtins.all
       (n:
         let pat = pattern.${n}; in
-        builtins.hasAttr n attrs && (if isAttrs pat then isAttrs attrs.${n} && matchAttrs pat attrs.${n} else pat == attrs.${n}))
+        attrs ? ${n} && (if isAttrs pat then isAttrs attrs.${n} && matchAttrs pat attrs.${n} else pat == attrs.${n}))
       (attrNames pattern);
 
   overrideExisting = old: new: mapAttrs (name: value: new.${name} or value) old;
@@ -180,6 +181,53 @@ rec {
   recurseIntoAttrs = attrs: attrs // { recurseForDerivations = true; };
   dontRecurseIntoAttrs = attrs: attrs // { recurseForDerivations = false; };
 
-  zipWithNames = zipAttrsWithNames;
-  zip = builtins.trace "lib.zip is deprecated, use lib.zipAttrsWith instead" zipAttrsWith;
+
+  inherit (builtins) intersectAttrs removeAttrs;
+
+  attrsToList = mapAttrsToList nameValuePair;
+  mapCartesianProduct = f: attrsOfLists: map f (cartesianProduct attrsOfLists);
+  concatMapAttrs = f: v: foldl' lib.trivial.mergeAttrs { } (attrValues (mapAttrs f v));
+  foldlAttrs = f: init: set: foldl' (acc: name: f acc name set.${name}) init (attrNames set);
+  genAttrs' = xs: f: listToAttrs (map f xs);
+
+  getFirstOutput = candidates: pkg:
+    let outputs = filter (name: pkg ? ${name}) candidates; in
+    if pkg.outputSpecified or false || outputs == [ ] then pkg else pkg.${head outputs};
+  getInclude = getFirstOutput [ "include" "dev" "out" ];
+  getStatic = getFirstOutput [ "static" "lib" "out" ];
+
+  longestValidPathPrefix = attrPath: v:
+    let
+      n = length attrPath;
+      go = set: i:
+        if i == n then attrPath
+        else let a = elemAt attrPath i; in
+        if set ? ${a} then go set.${a} (i + 1) else lib.lists.take i attrPath;
+    in
+    go v 0;
+
+  mapAttrsToListRecursive = mapAttrsToListRecursiveCond (_: _: true);
+  mapAttrsToListRecursiveCond = pred: f: set:
+    let
+      one = path: value: if isAttrs value && pred path value then recurse path value else [ (f path value) ];
+      recurse = path: set: concatMap (name: one (path ++ [ name ]) set.${name}) (attrNames set);
+    in
+    recurse [ ] set;
+
+  # A balanced merge tree, as nixpkgs: the same result as folding //.
+  mergeAttrsList = list:
+    let
+      merge = start: end:
+        if end - start == 1 then elemAt list start
+        else merge start ((start + end) / 2) // merge ((start + end) / 2) end;
+    in
+    if list == [ ] then { } else merge 0 (length list);
+
+  unionOfDisjoint = x: y:
+    let
+      both = builtins.intersectAttrs x y;
+      collisions = builtins.concatStringsSep " " (attrNames both);
+      mask = mapAttrs (name: _: throw "unionOfDisjoint: collision on ${name}; complete list: ${collisions}") both;
+    in
+    (x // y) // mask;
 }

@@ -57,12 +57,12 @@ rec {
           loc = builtins.unsafeGetAttrPos arg fargs;
           loc' =
             if loc != null then loc.file + ":" + toString loc.line
-            else if !isFunction fn then toString fn + lib.strings.optionalString (lib.sources.pathIsDirectory fn) "/default.nix"
+            else if !isFunction fn then toString fn + lib.strings.optionalString (lib.filesystem.pathIsDirectory fn) "/default.nix"
             else "<unknown location>";
         in
-        "Function called without required argument \"${arg}\" at ${loc'}${prettySuggestions (getSuggestions arg)}";
+        "lib.customisation.callPackageWith: Function called without required argument \"${arg}\" at ${loc'}${prettySuggestions (getSuggestions arg)}";
     in
-    if missingArgs == [ ] then makeOverridable f allArgs else throw (errorForArg (builtins.head missingArgs));
+    if missingArgs == [ ] then makeOverridable f allArgs else abort (errorForArg (builtins.head missingArgs));
 
   callPackagesWith = autoArgs: fn: args:
     let
@@ -125,13 +125,9 @@ rec {
 
   makeScope = newScope: f:
     let
-      self = f self // {
+      self = { callPackage = self.newScope { }; } // f self // {
         newScope = scope: newScope (self // scope);
-        callPackage = self.newScope { };
-        overrideScope = g: lib.trivial.warn
-          "`overrideScope` (from `lib.makeScope`) is deprecated. Do `overrideScope' (self: super: { … })` instead of `overrideScope (super: self: { … })`. All other overrides have the parameters in that order, including other definitions of `overrideScope`. This was the only definition violating the pattern."
-          (makeScope newScope (lib.fixedPoints.extends (lib.trivial.flip g) f));
-        overrideScope' = g: makeScope newScope (lib.fixedPoints.extends g f);
+        overrideScope = g: makeScope newScope (lib.fixedPoints.extends g f);
         packages = f;
       };
     in

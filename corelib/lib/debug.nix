@@ -6,6 +6,29 @@ let
     trace ("Warning: `${name}` is deprecated and will be removed in the next release. " + advice);
 in
 rec {
+  inherit (builtins) trace addErrorContext unsafeGetAttrPos;
+
+  # Traces each failure of runTests, then throws a summary (null when
+  # there is none).
+  throwTestFailures = { failures, description ? "tests", ... }:
+    if failures == [ ] then null
+    else
+      let
+        pretty = value: builtins.unsafeDiscardStringContext (lib.generators.toPretty { allowPrettyValues = true; } value);
+        show = failure: ''
+          FAIL ${pretty failure.name}:
+          Expected:
+          ${pretty failure.expected}
+          Result:
+          ${pretty failure.result}
+        '';
+        traced = builtins.foldl' (_: failure: traceVal (show failure)) null failures;
+      in
+      throw (builtins.seq traced (
+        "${toString (builtins.length failures)} ${description} failed:\n- "
+        + concatStringsSep "\n- " (map (failure: failure.name) failures)
+        + "\n\n" + builtins.toJSON failures));
+
   traceIf = pred: msg: x: if pred then trace msg x else x;
   traceValFn = f: x: trace (f x) x;
   traceVal = traceValFn (x: x);
@@ -51,55 +74,4 @@ rec {
         if failing name test then [ { inherit name; expected = test.expected; result = test.expr; } ] else [ ])
       (attrNames tests);
   testAllTrue = expr: { inherit expr; expected = map (x: true) expr; };
-
-  traceShowVal = x: trace (showVal x) x;
-  traceShowValMarked = str: x: trace (str + showVal x) x;
-
-  attrNamesToStr = a:
-    trace ("Warning: `attrNamesToStr` is deprecated and will be removed in the next release. "
-      + "Please use more specific concatenation for your uses (`lib.concat(Map)StringsSep`).")
-      (concatStringsSep "; " (map (x: "${x}=") (attrNames a)));
-
-  showVal =
-    trace "Warning: `showVal` is deprecated and will be removed in the next release, please use `traceSeqN`"
-      (let
-        modify = v:
-          let pr = f: { __pretty = f; val = v; }; in
-          if lib.attrsets.isDerivation v then pr (drv: "<δ:${drv.name}:${concatStringsSep "," (attrNames drv)}>")
-          else if [ ] == v then pr (_: "[]")
-          else if isList v then pr (l: "[ ${go (builtins.head l)}, … ]")
-          else if isAttrs v then pr (a: "{ ${concatStringsSep ", " (attrNames a)} }")
-          else v;
-        go = x: lib.generators.toPretty { allowPrettyValues = true; } (modify x);
-      in
-      go);
-
-  traceXMLVal = x:
-    deprecated "traceXMLVal" "Please use `traceValFn builtins.toXML`." (trace (builtins.toXML x) x);
-  traceXMLValMarked = str: x:
-    deprecated "traceXMLValMarked" "Please use `traceValFn (x: str + builtins.toXML x)`." (trace (str + builtins.toXML x) x);
-
-  traceCall = n: f: a:
-    let t = n2: x: traceShowValMarked "${n} ${n2}:" x; in t "result" (f (t "arg 1" a));
-  traceCall2 = n: f: a: b:
-    let t = n2: x: traceShowValMarked "${n} ${n2}:" x; in t "result" (f (t "arg 1" a) (t "arg 2" b));
-  traceCall3 = n: f: a: b: c:
-    let t = n2: x: traceShowValMarked "${n} ${n2}:" x; in t "result" (f (t "arg 1" a) (t "arg 2" b) (t "arg 3" c));
-
-  traceValIfNot = c: x:
-    deprecated "traceValIfNot" "Please use `if/then/else` and `traceValSeq 1`."
-      (if c x then true else traceSeq (showVal x) false);
-
-  addErrorContextToAttrs = attrs:
-    deprecated "addErrorContextToAttrs" "Please use `builtins.addErrorContext` directly."
-      (mapAttrs (a: v: builtins.addErrorContext "while evaluating ${a}" v) attrs);
-
-  traceCallXml = a:
-    deprecated "traceCallXml" "Please complain if you use the function regularly."
-      (if !builtins.isInt a then traceCallXml 1 "calling ${a}\n"
-      else
-        str: expr:
-          if lib.trivial.isFunction expr
-          then arg: traceCallXml (a + 1) "${str}\n arg ${toString a} is \n ${builtins.toXML (builtins.seq arg arg)}" (expr arg)
-          else let r = builtins.seq expr expr; in trace "${str}\n result:\n${builtins.toXML r}" r);
 }

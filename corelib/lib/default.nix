@@ -1,10 +1,14 @@
 # gonix lib: the library NixOS modules are written against, with the names
-# and behaviour of nixpkgs' lib (22.05). `import <gonix/lib>` gives this
+# and behaviour of nixpkgs' current lib (master of mid-2026, run on Nix 2.8). `import <gonix/lib>` gives this
 # set; its sub-libraries see the final set (lib.extend works as in nixpkgs).
 let
-  inherit (import ./fixed-points.nix { inherit lib; }) makeExtensible;
+  # As nixpkgs: the top-level set has `extend` but no `__unfix__`; an
+  # extended lib is an ordinary makeExtensible set.
+  makeExtensible' = rattrs:
+    let self = rattrs self // { extend = f: lib.makeExtensible (lib.extends f rattrs); }; in
+    self;
 
-  lib = makeExtensible (self:
+  lib = makeExtensible' (self:
     let callLibs = file: import file { lib = self; }; in
     {
       trivial = callLibs ./trivial.nix;
@@ -64,8 +68,8 @@ let
         genAttrs isDerivation toDerivation optionalAttrs
         zipAttrsWithNames zipAttrsWith zipAttrs recursiveUpdateUntil
         recursiveUpdate matchAttrs overrideExisting showAttrPath getOutput getBin
-        getLib getDev getMan chooseDevOutputs zipWithNames zip
-        recurseIntoAttrs dontRecurseIntoAttrs cartesianProductOfSets
+        getLib getDev getMan chooseDevOutputs
+        recurseIntoAttrs dontRecurseIntoAttrs
         updateManyAttrsByPath;
       inherit (self.lists) singleton forEach foldr fold foldl foldl' imap0 imap1
         concatMap flatten remove findSingle findFirst any all count
@@ -79,13 +83,13 @@ let
         makeLibraryPath makeBinPath optionalString
         hasInfix hasPrefix hasSuffix stringToCharacters stringAsChars escape
         escapeShellArg escapeShellArgs isValidPosixName toShellVar toShellVars
-        escapeRegex escapeXML replaceChars lowerChars
+        escapeRegex escapeXML lowerChars
         upperChars toLower toUpper addContextFrom splitString
         removePrefix removeSuffix versionOlder versionAtLeast
         getName getVersion
         nameFromURL enableFeature enableFeatureAs withFeature
         withFeatureAs fixedWidthString fixedWidthNumber isStorePath
-        toInt readPathsFromFile fileContents;
+        toInt fileContents;
       inherit (self.stringsWithDeps) textClosureList textClosureMap
         noDepEntry fullDepEntry packEntry stringAfter;
       inherit (self.customisation) overrideDerivation makeOverridable
@@ -94,10 +98,11 @@ let
       inherit (self.meta) addMetaAttrs dontDistribute setName updateName
         appendToName mapDerivationAttrset setPrio lowPrio lowPrioSet hiPrio
         hiPrioSet getLicenseFromSpdxId getExe;
-      inherit (self.sources) pathType pathIsDirectory cleanSourceFilter
+      inherit (self.filesystem) pathType pathIsDirectory pathIsRegularFile;
+      inherit (self.sources) cleanSourceFilter
         cleanSource sourceByRegex sourceFilesBySuffices
         commitIdFromGitRepo cleanSourceWith pathHasContext
-        canCleanSource pathIsRegularFile pathIsGitRepo;
+        canCleanSource pathIsGitRepo;
       inherit (self.modules) evalModules setDefaultModuleLocation
         unifyModuleSyntax applyModuleArgsIfFunction mergeModules
         mergeModules' mergeOptionDecls evalOptionValue mergeDefinitions
@@ -113,29 +118,50 @@ let
         mergeDefaultOption mergeOneOption mergeEqualOption mergeUniqueOption
         getValues getFiles
         optionAttrSetToDocList optionAttrSetToDocList'
-        scrubOptionValue literalExpression literalExample literalDocBook
+        scrubOptionValue literalExpression
         showOption showFiles unknownModule mkOption mkPackageOption;
       inherit (self.options) literalMD showOptionWithDefLocs mdDoc mkPackageOptionMD;
       inherit (self.modules) mkDefinition mkAliasOptionModuleMD;
       inherit (self.types) isType setType defaultTypeMerge defaultFunctor
         isOptionType mkOptionType;
       inherit (self.asserts) assertMsg assertOneOf;
-      inherit (self.debug) addErrorContextToAttrs traceIf traceVal traceValFn
-        traceXMLVal traceXMLValMarked traceSeq traceSeqN traceValSeq
-        traceValSeqFn traceValSeqN traceValSeqNFn traceFnSeqN traceShowVal
-        traceShowValMarked showVal traceCall traceCall2 traceCall3
-        traceValIfNot runTests testAllTrue traceCallXml attrNamesToStr;
+      inherit (self.debug) traceIf traceVal traceValFn traceSeq traceSeqN
+        traceValSeq traceValSeqFn traceValSeqN traceValSeqNFn traceFnSeqN
+        runTests testAllTrue;
       inherit (self.misc) maybeEnv defaultMergeArg defaultMerge foldArgs
         maybeAttrNullable maybeAttr ifEnable checkFlag getValue
         checkReqs uniqList uniqListExt condConcat lazyGenericClosure
         innerModifySumArgs modifySumArgs innerClosePropagation
-        closePropagation mapAttrsFlatten nvs setAttr setAttrMerge
+        closePropagation nvs setAttr setAttrMerge
         mergeAttrsWithFunc mergeAttrsConcatenateValues
         mergeAttrsNoOverride mergeAttrByFunc mergeAttrsByFuncDefaults
         mergeAttrsByFuncDefaultsClean mergeAttrBy
         fakeHash fakeSha256 fakeSha512
         nixType imap;
       inherit (self.versions) splitVersion;
+
+      # Names nixpkgs' lib gained after 22.05.
+      inherit (builtins) getContext hasContext convertHash hashString hashFile
+        parseDrvName placeholder fromJSON fromTOML toFile toJSON toString toXML
+        tryEval baseNameOf dirOf map match split typeOf readDir readFileType
+        filterSource path unsafeDiscardStringContext unsafeDiscardOutputDependency
+        unsafeGetAttrPos appendContext isPath addDrvOutputDependencies;
+      inherit (self.trivial) mul div xor boolToYesNo defaultTo
+        oldestSupportedReleaseIsAtLeast mirrorFunctionArgs fromHexString
+        inPureEvalMode ceil floor;
+      inherit (self.fixedPoints) toExtension;
+      inherit (self.attrsets) attrsToList cartesianProduct mapCartesianProduct
+        concatMapAttrs foldlAttrs genAttrs' getFirstOutput getInclude getStatic
+        intersectAttrs removeAttrs mapAttrsToListRecursive
+        mapAttrsToListRecursiveCond mergeAttrsList;
+      inherit (self.lists) allUnique uniqueStrings concatAttrValues dropEnd
+        takeEnd replicate ifilter0 replaceElemAt sortOn;
+      inherit (self.strings) join concatLines concatMapAttrsStringSep
+        replaceString makeIncludePath isStringLike escapeURL trim trimWith
+        splitStringBy toSentenceCase toCamelCase toIntBase10 cmakeOptionType
+        cmakeBool cmakeFeature mesonOption mesonBool mesonEnable compareVersions;
+      inherit (self.meta) getExe' getLicenseFromSpdxIdOr licensesSpdx;
+      inherit (self.generators) mkLuaInline;
     });
 in
 lib

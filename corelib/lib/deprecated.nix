@@ -105,7 +105,6 @@ rec {
         });
   closePropagation = list: uniqList { inputList = innerClosePropagation [ ] list; };
 
-  mapAttrsFlatten = f: r: map (attr: f attr r.${attr}) (attrNames r);
   nvs = name: value: { ${name} = value; };
   setAttr = set: name: v: set // { ${name} = v; };
   setAttrMerge = name: default: attrs: f: setAttr attrs name (f (maybeAttr name default attrs));

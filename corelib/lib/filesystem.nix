@@ -1,6 +1,13 @@
 # gonix lib: evaluation-time directory walks (lib.filesystem).
 { lib }:
 {
+  inherit (builtins) baseNameOf dirOf hashFile isPath readDir readFileType;
+
+  # builtins.readFileType, as nixpkgs (missing on Nix 2.8: selecting it
+  # fails there too).
+  pathType = builtins.readFileType;
+  pathIsDirectory = path: builtins.pathExists path && lib.filesystem.pathType path == "directory";
+  pathIsRegularFile = path: builtins.pathExists path && lib.filesystem.pathType path == "regular";
   # Subdirectories of root that hold a <name>.cabal file, by name.
   haskellPathsInDir = root:
     let

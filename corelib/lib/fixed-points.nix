@@ -18,4 +18,9 @@ rec {
     fix' rattrs // {
       ${extenderName} = f: makeExtensibleWithCustomName extenderName (extends f rattrs);
     };
+  # An overlay from a function of prev, of final and prev, or a plain set.
+  toExtension = f:
+    if lib.trivial.isFunction f then
+      final: prev: let fPrev = f prev; in if lib.trivial.isFunction fPrev then f final prev else fPrev
+    else final: prev: f;
 }

@@ -4,7 +4,8 @@
 { lib }:
 let
   inherit (builtins) isInt isFloat isString isList isAttrs isBool
-    attrNames concatStringsSep concatMap length head tail filter typeOf mapAttrs;
+    attrNames concatStringsSep concatMap length head tail filter typeOf mapAttrs
+    replaceStrings;
   inherit (lib.strings) escape escapeNixIdentifier floatToString;
   inherit (lib.attrsets) mapAttrsToList isDerivation;
   inherit (lib.trivial) isFunction functionArgs;
@@ -52,28 +53,35 @@ rec {
 
   # git-config(1): nested sets become "section.sub.key"; a section name with
   # dots becomes [section "sub.sub"]; list values repeat the key.
-  toGitINI = attrs:
+  # git-config(1) syntax: "a.b" section names become [a "b"], strings are
+  # quoted and escaped, lists repeat the key; only sections whose values
+  # hold further (non-derivation) sets are flattened, as in nixpkgs.
+  toGitINI =
     let
       mkSectionName = name:
-        let
-          sections = lib.strings.splitString "." name;
-          subsections = tail sections;
-        in
-        if lib.strings.hasInfix "\"" name || subsections == [ ] then name
-        else "${head sections} \"${concatStringsSep "." subsections}\"";
+        let sections = lib.strings.splitString "." name; in
+        if lib.strings.hasInfix "\"" name || length sections == 1 then name
+        else "${head sections} \"${concatStringsSep "." (tail sections)}\"";
+      gitEscape = replaceStrings [ "\n" "\t" "\"" "\\" ] [ "\\n" "\\t" "\\\"" "\\\\" ];
+      mkValueString = v: mkValueStringDefault { } (if isString v then "\"${gitEscape v}\"" else v);
+      kv = mkKeyValueDefault { inherit mkValueString; } " = ";
       mkKeyValue = k: v:
-        let kv = mkKeyValueDefault { } " = " k; in
-        concatStringsSep "\n" (map (x: "\t" + kv x) (lib.lists.toList v));
+        if isList v then concatStringsSep "\n" (map (x: "\t" + kv k x) v) else "\t" + kv k v;
+      isNonDrvAttrs = value: isAttrs value && !isDerivation value;
       recurse = path: value:
-        if isAttrs value && !isDerivation value then
-          mapAttrsToList (name: value: recurse ([ name ] ++ path) value) value
+        if isNonDrvAttrs value then
+          builtins.concatMap (name: recurse ([ name ] ++ path) value.${name}) (attrNames value)
         else if length path > 1 then
-          { ${concatStringsSep "." (lib.lists.reverseList (tail path))}.${head path} = value; }
-        else
-          { ${head path} = value; };
-      flat = lib.lists.foldl lib.attrsets.recursiveUpdate { } (lib.lists.flatten (recurse [ ] attrs));
+          [ { ${concatStringsSep "." (lib.lists.reverseList (tail path))}.${head path} = value; } ]
+        else [ { ${head path} = value; } ];
+      flatten = attrs:
+        let
+          rewrite = filter (name: isAttrs attrs.${name} && builtins.any isNonDrvAttrs (builtins.attrValues attrs.${name})) (attrNames attrs);
+        in
+        removeAttrs attrs rewrite
+        // lib.lists.foldl lib.attrsets.recursiveUpdate { } (recurse [ ] (lib.attrsets.genAttrs rewrite (name: attrs.${name})));
     in
-    toINI { inherit mkKeyValue mkSectionName; } flat;
+    attrs: toINI { inherit mkKeyValue mkSectionName; } (flatten attrs);
 
   toJSON = { }: builtins.toJSON;
   # YAML is a superset of JSON.
@@ -100,7 +108,7 @@ rec {
 
   # Nix-like rendering of any value; `__pretty`/`val` pairs print through
   # their function when allowPrettyValues is set.
-  toPretty = { allowPrettyValues ? false, multiline ? true }:
+  toPretty = { allowPrettyValues ? false, multiline ? true, indent ? "" }:
     let
       go = indent: v:
         let
@@ -108,17 +116,19 @@ rec {
           outroSpace = if multiline then "\n${indent}" else " ";
         in
         if isInt v then toString v
-        else if isFloat v then "~${toString v}"
+        else if isFloat v then builtins.toJSON v
         else if isString v then
           let
             lines = filter (x: !isList x) (builtins.split "\n" v);
-            n = length lines;
+            escapeSingleline = escape [ "\\" "\"" "\${" ];
+            escapeMultiline = replaceStrings [ "\${" "''" ] [ "''\${" "'''" ];
+            escaped = map escapeMultiline lines;
+            lastLine = lib.lists.last escaped;
           in
-          if multiline && n > 1 then
-            (if builtins.elemAt lines (n - 1) == ""
-            then "''" + introSpace + concatStringsSep introSpace (lib.lists.init lines) + outroSpace + "''"
-            else "''" + introSpace + concatStringsSep introSpace lines + "''")
-          else "\"" + escape [ "\"" ] (concatStringsSep "\\n" lines) + "\""
+          if multiline && length lines > 1 then
+            "''" + introSpace + concatStringsSep introSpace (lib.lists.init escaped)
+            + (if lastLine == "" then outroSpace else introSpace + lastLine) + "''"
+          else "\"" + concatStringsSep "\\n" (map escapeSingleline lines) + "\""
         else if true == v then "true"
         else if false == v then "false"
         else if null == v then "null"
@@ -133,33 +143,38 @@ rec {
           in
           if fna == { } then "<function>" else "<function, args: {${showFnas}}>"
         else if isAttrs v then
-          if attrNames v == [ "__pretty" "val" ] && allowPrettyValues then v.__pretty v.val
+          if allowPrettyValues && v ? __pretty && v ? val then v.__pretty v.val
           else if v == { } then "{ }"
-          else if v ? type && v.type == "derivation" then "<derivation ${v.drvPath or "???"}>"
+          else if v ? type && v.type == "derivation" then "<derivation ${v.name or "???"}>"
           else "{" + introSpace
-            + concatStringsSep introSpace (mapAttrsToList (name: value: "${escapeNixIdentifier name} = ${go (indent + "  ") value};") v)
+            + concatStringsSep introSpace (mapAttrsToList (name: value:
+                "${escapeNixIdentifier name} = ${builtins.addErrorContext "while evaluating an attribute `${name}`" (go (indent + "  ") value)};") v)
             + outroSpace + "}"
         else abort "generators.toPretty: should never happen (v = ${v})";
     in
-    go "";
+    go indent;
 
-  toPlist = { }: v:
+  toPlist = { escape ? false }: v:
     let
       expr = ind: x:
         if x == null then ""
         else if isBool x then ind + (if x then "<true/>" else "<false/>")
         else if isInt x then ind + "<integer>${toString x}</integer>"
-        else if isString x then ind + "<string>${x}</string>"
+        else if isString x then ind + "<string>${maybeEscapeXML x}</string>"
         else if isList x then concatStringsSep "\n" [ (ind + "<array>") (concatStringsSep "\n" (map (expr "\t${ind}") x)) (ind + "</array>") ]
         else if isAttrs x then concatStringsSep "\n" [ (ind + "<dict>") (attr ind x) (ind + "</dict>") ]
+        else if typeOf x == "path" then ind + "<string>${maybeEscapeXML (toString x)}</string>"
         else if isFloat x then ind + "<real>${toString x}</real>"
         else abort "generators.toPlist: should never happen (v = ${v})";
+      maybeEscapeXML = if escape then lib.strings.escapeXML else x: x;
       attr = ind: x:
         concatStringsSep "\n" (concatMap
           (name: let value = x.${name}; in
-            if name != "_module" && value != null then [ "\t${ind}<key>${name}</key>" (expr "\t${ind}" value) ] else [ ])
+            if name != "_module" && value != null then [ "\t${ind}<key>${maybeEscapeXML name}</key>" (expr "\t${ind}" value) ] else [ ])
           (attrNames x));
     in
+    lib.trivial.warnIf (!escape && lib.trivial.oldestSupportedReleaseIsAtLeast 2505)
+      "Using `lib.generators.toPlist` without `escape = true` is deprecated"
     ''<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE plist PUBLIC "-//Apple Computer//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
 <plist version="1.0">

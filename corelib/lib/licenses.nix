@@ -3,7 +3,7 @@
 { lib }:
 let
   mk = name: attrs:
-    { shortName = name; free = true; redistributable = attrs.free or true; deprecated = false; }
+    { shortName = name; free = true; redistributable = attrs.free or true; deprecated = false; licenseType = "simple"; }
     // (if attrs ? spdxId then { url = "https://spdx.org/licenses/${attrs.spdxId}.html"; } else { })
     // attrs;
 in

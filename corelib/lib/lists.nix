@@ -1,4 +1,5 @@
-# gonix lib: list functions (lib.lists; nixpkgs 22.05 names).
+# gonix lib: list functions (lib.lists; nixpkgs' current names and
+# behaviour).
 { lib }:
 let
   inherit (builtins) head tail length elemAt genList filter elem concatLists
@@ -18,7 +19,7 @@ rec {
       go = n: if n == len then nul else op (elemAt list n) (go (n + 1));
     in
     go 0;
-  fold = foldr;
+  fold = lib.trivial.warn "fold has been deprecated, use foldr instead" foldr;
 
   # foldl op nul [ x1 x2 ] = op (op nul x1) x2; lazy in the accumulator
   # (foldl' is the strict one).
@@ -118,8 +119,7 @@ rec {
     assert lib.asserts.assertMsg (list != [ ]) "lists.init: list must not be empty!";
     take (length list - 1) list;
 
-  crossLists = builtins.trace "lib.crossLists is deprecated, use lib.cartesianProductOfSets instead"
-    (f: foldl (fs: args: concatMap (f: map f args) fs) [ f ]);
+  crossLists = f: foldl (fs: args: concatMap (f: map f args) fs) [ f ];
 
   # Keeps the first occurrence of each element. Lists of only strings or
   # only integers go through genericClosure (one ordered-set pass);
@@ -134,4 +134,39 @@ rec {
   intersectLists = e: filter (x: elem x e);
   subtractLists = e: filter (x: !(elem x e));
   mutuallyExclusive = a: b: length a == 0 || !(builtins.any (x: elem x a) b);
+
+  allUnique = list: length (unique list) == length list;
+  uniqueStrings = list: builtins.attrNames (builtins.groupBy (x: x) list);
+  concatAttrValues = set: concatLists (builtins.attrValues set);
+  dropEnd = n: xs: take (lib.trivial.max 0 (length xs - n)) xs;
+  takeEnd = n: xs: drop (lib.trivial.max 0 (length xs - n)) xs;
+  replicate = n: elem: genList (_: elem) n;
+
+  # The index of the first element satisfying pred, or default; like
+  # nixpkgs, pred is called on elements up to the first match only.
+  findFirstIndex = pred: default: list:
+    let
+      r = foldl' (index: el: if index < 0 then (if pred el then -index - 1 else index - 1) else index) (-1) list;
+    in
+    if r < 0 then default else r;
+
+  commonPrefix = list1: list2:
+    take (findFirstIndex (x: x) (length (zipListsWith (a: b: a != b) list1 list2))
+      (zipListsWith (a: b: a != b) list1 list2)) list1;
+
+  hasPrefix = list1: list2: take (length list1) list2 == list1;
+  removePrefix = list1: list2:
+    if hasPrefix list1 list2 then drop (length list1) list2
+    else throw "lib.lists.removePrefix: First argument is not a list prefix of the second argument";
+
+  ifilter0 = ipred: input:
+    map (idx: elemAt input idx) (filter (idx: ipred idx (elemAt input idx)) (genList (x: x) (length input)));
+
+  replaceElemAt = list: idx: newElem:
+    assert lib.asserts.assertMsg (idx >= 0 && idx < length list)
+      "'lists.replaceElemAt' called with index ${toString idx} on a list of size ${toString (length list)}";
+    genList (i: if i == idx then newElem else elemAt list i) (length list);
+
+  sortOn = f: list:
+    map (x: elemAt x 1) (builtins.sort (a: b: head a < head b) (map (x: [ (f x) x ]) list));
 }

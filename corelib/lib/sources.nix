@@ -4,9 +4,9 @@ let
   inherit (builtins) match readDir split tryEval pathExists readFile isString filter;
   inherit (lib.strings) hasPrefix hasSuffix removePrefix removeSuffix fileContents;
 
-  pathType = path: builtins.getAttr (baseNameOf path) (readDir (dirOf path));
-  pathIsDirectory = path: if pathExists path then pathType path == "directory" else false;
-  pathIsRegularFile = path: if pathExists path then pathType path == "regular" else false;
+  # lib.filesystem's, on builtins.readFileType (missing on Nix 2.8, so the
+  # git helpers fail there as nixpkgs' do).
+  inherit (lib.filesystem) pathIsRegularFile;
 
   # Drops version-control directories, editor backups, objects, result
   # links and special files.
@@ -119,7 +119,7 @@ let
   };
 in
 {
-  inherit pathType pathIsDirectory pathIsRegularFile pathIsGitRepo
+  inherit pathIsGitRepo
     commitIdFromGitRepo cleanSource cleanSourceWith cleanSourceFilter
     pathHasContext canCleanSource sourceByRegex sourceFilesBySuffices trace;
 }

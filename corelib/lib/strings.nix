@@ -1,15 +1,23 @@
-# gonix lib: string functions (lib.strings; nixpkgs 22.05 names).
+# gonix lib: string functions (lib.strings; nixpkgs' current names
+# and behaviour).
 { lib }:
 let
   inherit (builtins) length stringLength substring replaceStrings match
     genList elemAt isString isList isAttrs isInt typeOf elem concatStringsSep
     unsafeDiscardStringContext;
+
+  # ASCII code of the characters nixpkgs' ascii-table.nix knows: tab, LF,
+  # CR and the printable ones.
+  asciiTable =
+    let printable = " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~"; in
+    builtins.listToAttrs (genList (i: { name = substring i 1 printable; value = i + 32; }) (stringLength printable))
+    // { "\t" = 9; "\n" = 10; "\r" = 13; };
 in
 rec {
   inherit (builtins) compareVersions elem elemAt filter fromJSON head isInt
     isList isAttrs isString match parseDrvName readFile replaceStrings split
     storeDir stringLength substring tail toJSON typeOf unsafeDiscardStringContext
-    concatStringsSep;
+    concatStringsSep appendContext genList isPath;
 
   concatStrings = concatStringsSep "";
   concatMapStrings = f: list: concatStringsSep "" (map f list);
@@ -46,13 +54,18 @@ rec {
   stringAsChars = f: s: concatStringsSep "" (map f (stringToCharacters s));
 
   escape = list: replaceStrings list (map (c: "\\${c}") list);
-  escapeShellArg = arg: "'${replaceStrings [ "'" ] [ "'\\''" ] (toString arg)}'";
+  # Quoted only when it holds a character outside [[:alnum:],._+:@%/-].
+  escapeShellArg = arg:
+    let string = toString arg; in
+    if match "[[:alnum:],._+:@%/-]+" string == null
+    then "'${replaceStrings [ "'" ] [ "'\\''" ] string}'"
+    else string;
   escapeShellArgs = concatMapStringsSep " " escapeShellArg;
   isValidPosixName = name: match "[a-zA-Z_][a-zA-Z0-9_]*" name != null;
 
   toShellVar = name: value:
     lib.trivial.throwIfNot (isValidPosixName name) "toShellVar: ${name} is not a valid shell variable name" (
-      if isAttrs value && !isCoercibleToString value then
+      if isAttrs value && !isStringLike value then
         "declare -A ${name}=(${concatStringsSep " " (lib.attrsets.mapAttrsToList (n: v: "[${escapeShellArg n}]=${escapeShellArg v}") value)})"
       else if isList value then
         "declare -a ${name}=(${escapeShellArgs value})"
@@ -66,7 +79,6 @@ rec {
   escapeNixIdentifier = s: if match "[a-zA-Z_][a-zA-Z0-9_'-]*" s != null then s else escapeNixString s;
   escapeXML = replaceStrings [ "\"" "'" "<" ">" "&" ] [ "&quot;" "&apos;" "&lt;" "&gt;" "&amp;" ];
 
-  replaceChars = replaceStrings;
   lowerChars = stringToCharacters "abcdefghijklmnopqrstuvwxyz";
   upperChars = stringToCharacters "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
   toLower = replaceStrings upperChars lowerChars;
@@ -137,29 +149,24 @@ rec {
     in
     lib.trivial.warnIf (!precise) "Imprecise conversion from float to string ${result}" result;
 
-  isCoercibleToString = x:
-    elem (typeOf x) [ "path" "string" "null" "int" "float" "bool" ]
-    || (isList x && builtins.all isCoercibleToString x)
-    || x ? outPath
-    || x ? __toString;
 
   isStorePath = x:
-    if !(isList x) && isCoercibleToString x then
+    if isStringLike x then
       let str = toString x; in
-      substring 0 1 str == "/" && dirOf str == builtins.storeDir
+      substring 0 1 str == "/" && (dirOf str == builtins.storeDir || match "/[0-9a-z]{52}" str != null)
     else false;
 
   toInt = str:
-    let may_be_int = fromJSON str; in
-    if isInt may_be_int then may_be_int else throw "Could not convert ${str} to int.";
-
-  readPathsFromFile = lib.trivial.warn "lib.readPathsFromFile is deprecated, use a list instead"
-    (rootPath: file:
-      let
-        lines = splitString "\n" (readFile file);
-        relativePaths = builtins.filter (line: line != "" && !(hasPrefix "#" line)) lines;
-      in
-      map (path: rootPath + "/${path}") relativePaths);
+    let
+      stripped = match "[[:space:]]*(-?[[:digit:]]+)[[:space:]]*" str;
+      parsed = builtins.fromJSON (builtins.head stripped);
+      err = "toInt: Could not convert ${escapeNixString str} to int.";
+    in
+    if stripped == null then throw err
+    else if match "0[[:digit:]]+" (builtins.head stripped) == [ ] then
+      throw "toInt: Ambiguity in interpretation of ${escapeNixString str} between octal and zero padded integer."
+    else if !isInt parsed then throw err
+    else parsed;
 
   fileContents = file: removeSuffix "\n" (readFile file);
 
@@ -246,4 +253,116 @@ rec {
           else levenshtein ainfix binfix <= k;
       in
       f;
+
+  charToInt = c: builtins.getAttr c asciiTable;
+
+  join = concatStringsSep;
+  concatLines = lines: optionalString (lines != [ ]) (concatStringsSep "\n" lines + "\n");
+  concatMapAttrsStringSep = sep: f: attrs: concatStringsSep sep (builtins.attrValues (builtins.mapAttrs f attrs));
+  replaceString = from: to: replaceStrings [ from ] [ to ];
+  replicate = n: s: concatStrings (lib.lists.replicate n s);
+  makeIncludePath = makeSearchPathOutput "dev" "include";
+
+  isStringLike = x: isString x || isPath x || x ? outPath || x ? __toString;
+  isConvertibleWithToString = x:
+    isStringLike x || elem (typeOf x) [ "null" "int" "float" "bool" ] || (isList x && builtins.all isConvertibleWithToString x);
+
+  escapeC = list: replaceStrings list
+    (map (c: "\\x${fixedWidthString 2 "0" (toLower (lib.trivial.toHexString (charToInt c)))}") list);
+  escapeURL =
+    let
+      unreserved = stringToCharacters "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~";
+      toEscape = removeAttrs asciiTable unreserved;
+    in
+    replaceStrings (builtins.attrNames toEscape)
+      (lib.attrsets.mapAttrsToList (_: c: "%${fixedWidthString 2 "0" (lib.trivial.toHexString c)}") toEscape);
+
+  trim = trimWith { start = true; end = true; };
+  trimWith = { start ? false, end ? false }:
+    let
+      chars = " \t\r\n";
+      regex =
+        if start && end then "[${chars}]*(.*[^${chars}])[${chars}]*"
+        else if start then "[${chars}]*(.*)"
+        else if end then "(.*[^${chars}])[${chars}]*"
+        else "(.*)";
+    in
+    s: let res = match regex s; in optionalString (res != null) (builtins.head res);
+
+  normalizePath = s:
+    lib.trivial.warnIf (isPath s)
+      ''
+        lib.strings.normalizePath: The argument (${toString s}) is a path value, but only strings are supported.
+            Path values are always normalised in Nix, so there's no need to call this function on them.
+            This function also copies the path to the Nix store and returns the store path, the same as "''${path}" will, which may not be what you want.
+            This behavior is deprecated and will throw an error in the future.''
+      (builtins.foldl' (x: y: if y == "/" && hasSuffix "/" x then x else x + y) "" (stringToCharacters s));
+
+  # Splits where predicate prev cur holds (keepSplit keeps the character
+  # at which it splits); the parts keep the string's context.
+  splitStringBy = predicate: keepSplit: str:
+    let
+      len = stringLength str;
+      go = pos: part: result:
+        if pos == len then result ++ [ part ]
+        else
+          let
+            cur = substring pos 1 str;
+            prev = if pos > 0 then substring (pos - 1) 1 str else "";
+          in
+          if predicate prev cur
+          then go (pos + 1) (if keepSplit then cur else "") (result ++ [ part ])
+          else go (pos + 1) (part + cur) result;
+    in
+    if len == 0 then [ (addContextFrom str "") ] else map (addContextFrom str) (go 0 "" [ ]);
+
+  toSentenceCase = str:
+    lib.trivial.throwIfNot (isString str) "toSentenceCase does only accepts string values, but got ${typeOf str}"
+      (addContextFrom str (toUpper (substring 0 1 str) + toLower (substring 1 (stringLength str) str)));
+  toCamelCase = str:
+    lib.trivial.throwIfNot (isString str) "toCamelCase does only accepts string values, but got ${typeOf str}" (
+      let
+        separators = splitStringBy (prev: curr: elem curr [ "-" "_" " " ]) false str;
+        parts = lib.lists.flatten (map (splitStringBy (prev: curr: match "[a-z]" prev != null && match "[A-Z]" curr != null) true) separators);
+        first = if length parts > 0 then toLower (builtins.head parts) else "";
+        rest = if length parts > 1 then map toSentenceCase (builtins.tail parts) else [ ];
+      in
+      concatStrings (map (addContextFrom str) ([ first ] ++ rest)));
+
+  cmakeOptionType = type: feature: value:
+    assert (elem (toUpper type) [ "BOOL" "FILEPATH" "PATH" "STRING" "INTERNAL" "LIST" ]);
+    assert (isString feature);
+    assert (isString value);
+    "-D${feature}:${toUpper type}=${value}";
+  cmakeBool = condition: flag:
+    assert (isString condition);
+    assert (builtins.isBool flag);
+    cmakeOptionType "bool" condition (toUpper (lib.trivial.boolToString flag));
+  cmakeFeature = feature: value:
+    assert (isString feature);
+    assert (isString value);
+    cmakeOptionType "string" feature value;
+  mesonOption = feature: value:
+    assert (isString feature);
+    assert (isString value);
+    "-D${feature}=${value}";
+  mesonBool = condition: flag:
+    assert (isString condition);
+    assert (builtins.isBool flag);
+    mesonOption condition (lib.trivial.boolToString flag);
+  mesonEnable = feature: flag:
+    assert (isString feature);
+    assert (builtins.isBool flag);
+    mesonOption feature (if flag then "enabled" else "disabled");
+
+  toIntBase10 = str:
+    let
+      stripped = match "[[:space:]]*0*(-?[[:digit:]]+)[[:space:]]*" str;
+      parsed = builtins.fromJSON (builtins.head stripped);
+      err = "toIntBase10: Could not convert ${escapeNixString str} to int.";
+    in
+    if stripped == null then throw err
+    else if match "0+" (builtins.head stripped) == [ ] then 0
+    else if !isInt parsed then throw err
+    else parsed;
 }

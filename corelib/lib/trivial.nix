@@ -1,19 +1,22 @@
 # gonix lib: basic combinators, operators as functions, release information,
-# warnings and function annotations (lib.trivial; nixpkgs 22.05 names).
+# warnings and function annotations (lib.trivial; the names and behaviour of
+# nixpkgs' current lib, run on Nix 2.8).
 { lib }:
 let
   inherit (builtins) trace getEnv;
 
   hexDigits = [ "0" "1" "2" "3" "4" "5" "6" "7" "8" "9" "A" "B" "C" "D" "E" "F" ];
 
-  # Bold red "warning:", as nixpkgs prints it (Nix strips the escapes when
-  # stderr is not a terminal). Nix strings have no \e: JSON spells ESC.
+  # "evaluation warning:" in magenta (red when the warning aborts), as
+  # nixpkgs prints it where Nix has no builtins.warn (Nix strips the escapes
+  # when stderr is not a terminal). Nix strings have no \e: JSON spells ESC.
   esc = builtins.fromJSON ''"\u001b"'';
-  warnPrefix = msg: "${esc}[1;31mwarning: ${msg}${esc}[0m";
+  warnPrefix = colour: msg: "${esc}[${colour}mevaluation warning:${esc}[0m ${msg}";
 in
 rec {
-  inherit (builtins) pathExists readFile isBool isInt isFloat add sub lessThan
-    seq deepSeq genericClosure;
+  # ceil and floor are missing on Nix 2.8: selecting them fails as in nixpkgs.
+  inherit (builtins) pathExists readFile isBool isInt isFloat add sub mul div
+    lessThan seq deepSeq genericClosure ceil floor;
 
   id = x: x;
   const = x: _: x;
@@ -29,16 +32,24 @@ rec {
   mergeAttrs = x: y: x // y;
   flip = f: a: b: f b a;
   mapNullable = f: a: if a == null then a else f a;
+  boolToYesNo = b: if b then "yes" else "no";
+  defaultTo = default: maybeValue: if maybeValue != null then maybeValue else default;
+  xor = x: y: (!x) != (!y);
 
-  # Release information: gonix's lib follows the nixpkgs 22.05 API.
-  release = "22.05";
+  # Release information: gonix's lib follows the nixpkgs lib of the
+  # reference (master, mid-2026).
+  release = "26.11";
   versionSuffix = "pre-git";
   version = release + versionSuffix;
-  codeName = "Quokka";
-  oldestSupportedRelease = 2111;
-  isInOldestRelease = release: release <= oldestSupportedRelease;
+  codeName = "Zokor";
+  oldestSupportedRelease = 2511;
+  oldestSupportedReleaseIsAtLeast = release: release <= oldestSupportedRelease;
+  isInOldestRelease = warnIf (oldestSupportedReleaseIsAtLeast 2411)
+    "lib.isInOldestRelease is deprecated. Use lib.oldestSupportedReleaseIsAtLeast instead."
+    oldestSupportedReleaseIsAtLeast;
   revisionWithDefault = default: default;
-  nixpkgsVersion = trace "`lib.nixpkgsVersion` is deprecated, use `lib.version` instead!" version;
+  nixpkgsVersion = warn "lib.nixpkgsVersion is a deprecated alias of lib.version." version;
+  inPureEvalMode = !builtins ? currentSystem;
 
   inNixShell = getEnv "IN_NIX_SHELL" != "";
 
@@ -57,15 +68,15 @@ rec {
   # NIX_ABORT_ON_WARN turns every warning into an abort, as in nixpkgs.
   warn =
     if builtins.elem (getEnv "NIX_ABORT_ON_WARN") [ "1" "true" "yes" ]
-    then msg: trace (warnPrefix msg) (abort "NIX_ABORT_ON_WARN=true; warnings are treated as unrecoverable errors.")
-    else msg: trace (warnPrefix msg);
+    then msg: _: assert builtins.isString msg; trace (warnPrefix "1;31" msg) (abort "NIX_ABORT_ON_WARN=true; warnings are treated as unrecoverable errors.")
+    else msg: v: assert builtins.isString msg; trace (warnPrefix "1;35" msg) v;
   warnIf = cond: msg: if cond then warn msg else x: x;
   warnIfNot = cond: msg: if cond then x: x else warn msg;
   throwIf = cond: msg: if cond then throw msg else x: x;
   throwIfNot = cond: msg: if cond then x: x else throw msg;
   checkListOfEnum = msg: valid: given:
     let
-      unexpected = builtins.filter (x: !(builtins.elem x valid)) given;
+      unexpected = lib.lists.subtractLists valid given;
       show = l: builtins.concatStringsSep ", " (builtins.map builtins.toString l);
     in
     throwIfNot (unexpected == [ ]) "${msg}: ${show unexpected} unexpected; valid ones: ${show valid}";
@@ -79,6 +90,14 @@ rec {
     else builtins.functionArgs f;
   isFunction = f: builtins.isFunction f || (f ? __functor && isFunction (f.__functor f));
   toFunction = v: if isFunction v then v else _: v;
+  mirrorFunctionArgs = f: let fArgs = functionArgs f; in g: { __functor = self: g; __functionArgs = fArgs; };
+
+  fromHexString = str:
+    let m = builtins.match "(0x)?([0-7]?[0-9A-Fa-f]{1,15})" str; in
+    if m != null then (builtins.fromTOML "v=0x${builtins.elemAt m 1}").v
+    else
+      assert warn "fromHexString: ${lib.generators.toPretty { } str} is not a valid input and will be rejected in 26.05" true;
+      (builtins.fromTOML "v=0x${lib.strings.removePrefix "0x" (lib.strings.toLower str)}").v;
 
   toHexString = i: builtins.concatStringsSep "" (builtins.map (d: builtins.elemAt hexDigits d) (toBaseDigits 16 i));
   toBaseDigits = base: i:
