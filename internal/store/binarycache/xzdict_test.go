@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ulikunitz/xz"
+	xz2 "github.com/xi2/xz"
 )
 
 func xzBytes(t *testing.T, data []byte) []byte {
@@ -43,6 +44,7 @@ func TestXZSmallDict(t *testing.T) {
 		if changed := !bytes.Equal(got, comp); changed != c.changed || len(got) != len(comp) {
 			t.Errorf("narSize %d: changed %v, want %v", c.narSize, changed, c.changed)
 		}
+		// Both decoders take the rewritten stream.
 		r, err := xz.NewReader(bufio.NewReader(bytes.NewReader(got)))
 		if err != nil {
 			t.Fatalf("narSize %d: %v", c.narSize, err)
@@ -50,6 +52,14 @@ func TestXZSmallDict(t *testing.T) {
 		out, err := io.ReadAll(r)
 		if err != nil || !bytes.Equal(out, data) {
 			t.Errorf("narSize %d: decoded %d bytes, %v", c.narSize, len(out), err)
+		}
+		r2, err := xz2.NewReader(bytes.NewReader(got), 0)
+		if err != nil {
+			t.Fatalf("narSize %d: %v", c.narSize, err)
+		}
+		out, err = io.ReadAll(r2)
+		if err != nil || !bytes.Equal(out, data) {
+			t.Errorf("narSize %d: xi2 decoded %d bytes, %v", c.narSize, len(out), err)
 		}
 	}
 	// A block header whose CRC does not match, or a short stream, passes
