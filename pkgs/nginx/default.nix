@@ -8,6 +8,10 @@ let
     buildInputs = [ pcre2 zlib ];
     configureFlags = [ "--with-pcre" "--with-http_gzip_static_module" ];
     enableParallelBuilding = true;
+    # nginx's configure runs its feature tests with a literal /bin/sh.
+    postPatch = ''
+      for f in $(grep -rl /bin/sh auto); do sed -i "s|/bin/sh|$SHELL|g" $f; done
+    '';
 
     # nginx -t on a generated configuration.
     passthru.tests.config = stdenv.runCommand "nginx-test-config" { } ''
@@ -21,7 +25,7 @@ let
         server { listen 127.0.0.1:8080; location ~ ^/gonix/(\d+)$ { return 200 "$1"; } }
       }
       C
-      ${nginx}/bin/nginx -t -p "$PWD/" -c nginx.conf -e stderr 2>&1 | tee $out
+      ${nginx}/sbin/nginx -t -p "$PWD/" -c nginx.conf -e stderr 2>&1 | tee $out
       grep -q "test is successful" $out
     '';
   };

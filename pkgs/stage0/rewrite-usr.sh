@@ -15,7 +15,8 @@ if [[ -n ${rewriteDirs:-} ]]; then
             [[ $magic == $'\x7fELF' ]] && continue
             # m4's frozen files count their strings' lengths: left alone.
             [[ $f == *.m4f ]] && continue
-            sed -i -E -e "s@(^|[^A-Za-z0-9_.-])/usr/(share|bin)/@\\1$out/usr/\\2/@g" \
+            sed -i -E -e "1s@^#! ?/usr/bin/env (ba)?sh( |\$)@#!$wrapperShell\\2@" \
+                -e "s@(^|[^A-Za-z0-9_.-])/usr/(share|bin)/@\\1$out/usr/\\2/@g" \
                 -e "s@$out/usr/bin/perl([^0-9A-Za-z_.-]|\$)@$perl\\1@g" \
                 -e "1s@^#! ?/bin/(ba)?sh@#!$wrapperShell@" "$f"
         done < <(find "$out/$d" -type f -print0)
