@@ -103,7 +103,7 @@ func mainChannel(e *Env, program string, argv []string) int {
 			fmt.Fprintf(e.Stderr, "error: %s\nTry '%s --help' for more information.\n", ue.Msg, program)
 		case errors.As(err, &f):
 		default:
-			fmt.Fprintf(e.Stderr, "error: %s\n", err)
+			fmt.Fprintf(e.Stderr, "error: %s\n", strings.ReplaceAll(err.Error(), "\n", "\n       "))
 		}
 		return 1
 	}
@@ -277,14 +277,29 @@ func (c *channelCmd) commonArgs() []string {
 }
 
 // nixEnv runs gonix's nix-env in-process as Nix runs its nix-env binary;
-// quietOut drops its standard output.
+// quietOut drops its standard output. With --quiet among envArgs, the
+// informational lines of building (the plan, "building '…'...", "copying
+// path") are dropped as Nix's nix-env drops them at that verbosity.
 func (c *channelCmd) nixEnv(envArgs []string, quietOut bool) error {
 	e := *c.e
 	if quietOut {
 		e.Stdout = io.Discard
 	}
+	for _, a := range envArgs {
+		if a == "--quiet" {
+			qw := &quietWriter{w: c.e.Stderr}
+			defer qw.flush()
+			e.Stderr = qw
+		}
+	}
 	argv := append(c.commonArgs(), envArgs...)
+	// Nix's store creates the per-user profile directory when it opens.
+	if err := os.MkdirAll(filepath.Dir(c.profile), 0o755); err != nil {
+		return fmt.Errorf("creating the profile directory: %w", err)
+	}
 	if status := mainNixEnv(&e, "nix-env", argv); status != 0 {
+		// Nix runs the nix-env program and reports its failure so.
+		fmt.Fprintf(c.e.Stderr, "error: program 'nix-env' failed with exit code %d\n", status)
 		return &build.Failure{}
 	}
 	return nil
@@ -450,4 +465,37 @@ func (d *dispatchRunner) unpackChannel(job *build.Job) error {
 		return &build.BuilderError{DrvPath: job.DrvPath, ExitCode: 1}
 	}
 	return nil
+}
+
+// infoLine matches what Nix prints at the info level while building.
+var infoLine = regexp.MustCompile(`^(this derivation will be built:|these \d+ derivations will be built:|this path will be fetched|these \d+ paths will be fetched|  /|building '|copying path '|copying \d+ paths)`)
+
+// quietWriter passes on whole lines that are not infoLines.
+type quietWriter struct {
+	w   io.Writer
+	buf []byte
+}
+
+func (q *quietWriter) Write(p []byte) (int, error) {
+	q.buf = append(q.buf, p...)
+	for {
+		i := strings.IndexByte(string(q.buf), '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		line := q.buf[:i+1]
+		if !infoLine.Match(line) {
+			if _, err := q.w.Write(line); err != nil {
+				return 0, err
+			}
+		}
+		q.buf = q.buf[i+1:]
+	}
+}
+
+func (q *quietWriter) flush() {
+	if len(q.buf) > 0 && !infoLine.Match(q.buf) {
+		q.w.Write(q.buf)
+	}
+	q.buf = nil
 }

@@ -283,3 +283,39 @@ func TestNixUsesGonixChannel(t *testing.T) {
 	mustMatch(t, "Nix's hello", out, `(?m)^Hello, world!$`)
 	mustMatch(t, "Nix's -qaP", out, `(?m)^gonixpkgs\.figlet +figlet-2\.2\.5$`)
 }
+
+// TestChannelMessagesMatchNix runs the same nix-channel session with Nix
+// 2.8's commands and with gonix's, each in a fresh /nix, and compares what
+// they print (Nix names its nix-env by its full path).
+func TestChannelMessagesMatchNix(t *testing.T) {
+	requirePrerequisites(t)
+	nixChannel := testutil.NixTool(t, "nix-channel")
+	tmp := t.TempDir()
+	publishTwo(t, tmp, filepath.Join(binDir, "gonix"))
+	srv := httptest.NewServer(http.StripPrefix("/gonixpkgs", http.FileServer(http.Dir(filepath.Join(tmp, "pub1")))))
+	defer srv.Close()
+	os.WriteFile(filepath.Join(tmp, "nix.conf"), []byte("sandbox = false\nsubstituters =\n"), 0o644)
+	script := `nix-channel --add "$URL" gonixpkgs; nix-channel --list; nix-channel --update; echo "== again"; nix-channel --update
+echo "== rollback"; nix-channel --rollback || echo "exit $?"; echo "== remove"; nix-channel --remove gonixpkgs; nix-channel --list
+echo "== errors"; nix-channel --update nosuch; nix-channel --rollback 1 2 || echo "exit $?"; echo "== end"`
+	outputs := map[string]string{}
+	for _, who := range []string{"nix", "gonix"} {
+		bin := filepath.Dir(nixChannel)
+		if who == "gonix" {
+			bin = binDir
+		}
+		root := filepath.Join(tmp, who)
+		os.MkdirAll(filepath.Join(root, "nix/store"), 0o755)
+		os.MkdirAll(filepath.Join(root, "home"), 0o755)
+		s := &session{t: t, tmp: tmp, env: []string{"PATH=" + bin + ":/usr/sbin:/usr/bin:/sbin:/bin",
+			"HOME=" + filepath.Join(root, "home"), "NIXDIR=" + filepath.Join(root, "nix"), "USER=root",
+			"URL=" + srv.URL + "/gonixpkgs", "NIX_CONF_DIR=" + tmp}}
+		out, errOut, _ := s.run("exec 2>&1; " + script)
+		text := strings.ReplaceAll(out+errOut, "'"+filepath.Dir(nixChannel)+"/nix-env'", "'nix-env'")
+		outputs[who] = regexp.MustCompile(`/nix/store/[0-9a-z]{32}-`).ReplaceAllString(text, "/nix/store/HASH-")
+	}
+	t.Logf("Nix 2.8's nix-channel session:\n%s", outputs["nix"])
+	if outputs["nix"] != outputs["gonix"] {
+		t.Errorf("nix-channel session, Nix 2.8:\n%s\ngonix:\n%s", outputs["nix"], outputs["gonix"])
+	}
+}
