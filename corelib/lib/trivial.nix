@@ -3,7 +3,7 @@
 # nixpkgs' current lib, run on Nix 2.8).
 { lib }:
 let
-  inherit (builtins) trace getEnv;
+  inherit (builtins) trace getEnv isString;
 
   hexDigits = [ "0" "1" "2" "3" "4" "5" "6" "7" "8" "9" "A" "B" "C" "D" "E" "F" ];
 
@@ -68,8 +68,8 @@ rec {
   # NIX_ABORT_ON_WARN turns every warning into an abort, as in nixpkgs.
   warn =
     if builtins.elem (getEnv "NIX_ABORT_ON_WARN") [ "1" "true" "yes" ]
-    then msg: _: assert builtins.isString msg; trace (warnPrefix "1;31" msg) (abort "NIX_ABORT_ON_WARN=true; warnings are treated as unrecoverable errors.")
-    else msg: v: assert builtins.isString msg; trace (warnPrefix "1;35" msg) v;
+    then msg: _: assert isString msg; trace (warnPrefix "1;31" msg) (abort "NIX_ABORT_ON_WARN=true; warnings are treated as unrecoverable errors.")
+    else msg: v: assert isString msg; trace (warnPrefix "1;35" msg) v;
   warnIf = cond: msg: if cond then warn msg else x: x;
   warnIfNot = cond: msg: if cond then x: x else warn msg;
   throwIf = cond: msg: if cond then throw msg else x: x;
