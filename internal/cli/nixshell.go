@@ -274,7 +274,27 @@ func hasNixpkgs(st *eval.State, dir string) bool {
 	return err == nil
 }
 
-func runShell(e *Env, o *shellOptions) (int, error) {
+func runShell(e0 *Env, o *shellOptions) (int, error) {
+	// Nix sets IN_NIX_SHELL before evaluating: expressions may read it
+	// with builtins.getEnv (nixpkgs' lib.inNixShell does).
+	e := *e0
+	inShell := "impure"
+	if o.pure {
+		inShell = "pure"
+	}
+	e.LookupEnv = func(name string) (string, bool) {
+		if name == "IN_NIX_SHELL" {
+			return inShell, true
+		}
+		if e0.LookupEnv == nil {
+			return "", false
+		}
+		return e0.LookupEnv(name)
+	}
+	return runShellIn(&e, o)
+}
+
+func runShellIn(e *Env, o *shellOptions) (int, error) {
 	ls, err := openLocalStore(e, &o.Settings, false)
 	if err != nil {
 		return 1, err

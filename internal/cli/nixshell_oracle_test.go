@@ -32,7 +32,7 @@ func TestShellMatchesNix(t *testing.T) {
 		testutil.Missing(t, "bash", err)
 	}
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "e.nix"), []byte(`{ greeting ? "hi" }: derivation { name = "e"; system = "x86_64-linux"; builder = "/bin/sh"; FOO = "bar"; GREETING = greeting; passAsFile = [ "big" ]; big = "lots"; }`), 0o644)
+	os.WriteFile(filepath.Join(dir, "e.nix"), []byte(`{ greeting ? "hi" }: derivation { name = "e"; system = "x86_64-linux"; builder = "/bin/sh"; FOO = "bar"; GREETING = greeting; SAW = builtins.getEnv "IN_NIX_SHELL"; passAsFile = [ "big" ]; big = "lots"; }`), 0o644)
 	show := `/usr/bin/env | /usr/bin/sort; echo; /bin/cat "$bigPath"`
 	volatile := regexp.MustCompile(`(?m)^(_|PWD|SHLVL|OLDPWD)=.*\n|nix-shell-[0-9-]+|nix-shell-[0-9]+`)
 	tryLine := regexp.MustCompile(`Try '[^']*nix-shell --help'`)
