@@ -161,7 +161,6 @@ let
         splitStringBy toSentenceCase toCamelCase toIntBase10 cmakeOptionType
         cmakeBool cmakeFeature mesonOption mesonBool mesonEnable compareVersions;
       inherit (self.meta) getExe' getLicenseFromSpdxIdOr licensesSpdx;
-      inherit (self.generators) mkLuaInline;
     });
 in
 lib

@@ -31,7 +31,7 @@ let
     unsafeGetAttrPos
     zipAttrsWith
     ;
-  u = import ./module-util.nix;
+  u = import ./module-util.nix { inherit lib; };
   inherit (u)
     showOption
     showFiles
@@ -53,24 +53,9 @@ let
   defaultOverridePriority = 100;
   defaultOrderPriority = 1000;
 
-  # lib.warn as nixpkgs has it on a Nix without builtins.warn (spec §1.8),
-  # without the colour codes.
-  warn =
-    msg: x:
-    if builtins ? warn then
-      builtins.warn msg x
-    else if
-      builtins.elem (builtins.getEnv "NIX_ABORT_ON_WARN") [
-        "1"
-        "true"
-        "yes"
-      ]
-    then
-      builtins.trace "evaluation warning: ${msg}" (
-        abort "NIX_ABORT_ON_WARN=true; warnings are treated as unrecoverable errors."
-      )
-    else
-      builtins.trace "evaluation warning: ${msg}" x;
+  # lib.warn: nixpkgs' trace-based warning on a Nix without builtins.warn
+  # (spec §1.8); Nix drops its colour codes off a terminal.
+  inherit (lib.trivial) warn;
 
   esc = builtins.fromJSON "\"\\u001b\"";
   ansiWarn = s: "${esc}[1;35m${s}${esc}[0m";

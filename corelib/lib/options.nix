@@ -19,7 +19,7 @@ let
     mapAttrs
     tail
     ;
-  u = import ./module-util.nix;
+  u = import ./module-util.nix { inherit lib; };
   inherit (u) showOption showFiles showDefs;
 
   prioritySuggestion = "Use `lib.mkForce value` or `lib.mkDefault value` to change the priority on any of these definitions.\n";

@@ -76,7 +76,11 @@ rec {
 
   escapeNixString = s: escape [ "$" ] (builtins.toJSON s);
   escapeRegex = escape (stringToCharacters "\\[{()^$?*+|.");
-  escapeNixIdentifier = s: if match "[a-zA-Z_][a-zA-Z0-9_'-]*" s != null then s else escapeNixString s;
+  # Keywords are quoted too ({ "if" = 1; }), as in nixpkgs' current lib.
+  escapeNixIdentifier = s:
+    if match "[a-zA-Z_][a-zA-Z0-9_'-]*" s != null
+      && !(elem s [ "assert" "else" "if" "in" "inherit" "let" "or" "rec" "then" "with" ])
+    then s else escapeNixString s;
   escapeXML = replaceStrings [ "\"" "'" "<" ">" "&" ] [ "&quot;" "&apos;" "&lt;" "&gt;" "&amp;" ];
 
   lowerChars = stringToCharacters "abcdefghijklmnopqrstuvwxyz";

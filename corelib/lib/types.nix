@@ -26,7 +26,7 @@ let
     typeOf
     zipAttrsWith
     ;
-  u = import ./module-util.nix;
+  u = import ./module-util.nix { inherit lib; };
   inherit (u)
     showOption
     showFiles
