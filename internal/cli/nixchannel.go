@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path"
 	"path/filepath"
@@ -349,6 +350,9 @@ func (c *channelCmd) update(names []string) error {
 				nixQuote(cname), nixQuote(path.Dir(link))))
 			continue
 		}
+		// Nix downloads the URL itself first and goes on from where its
+		// redirects led (a channel URL usually redirects to a release).
+		url = c.effectiveURL(url)
 		var src string
 		if channelTarball.MatchString(url) {
 			src, err = c.download(ls, url, path.Base(url), tmp)
@@ -410,6 +414,30 @@ func (c *channelCmd) update(names []string) error {
 		return fmt.Errorf("creating %s: %w", c.defExpr, err)
 	}
 	return profile.SwitchLink(filepath.Join(c.defExpr, "channels"), c.profile)
+}
+
+// effectiveURL is where an http(s) URL's redirects lead (trailing slashes
+// dropped), or url itself when it does not redirect or cannot be reached
+// (the tarball download that follows then reports the error).
+func (c *channelCmd) effectiveURL(url string) string {
+	if !strings.HasPrefix(url, "http://") && !strings.HasPrefix(url, "https://") {
+		return url
+	}
+	client, closeClient := filetransfer.NewClient(nil)
+	defer closeClient()
+	req, err := http.NewRequestWithContext(c.e.Ctx(), http.MethodHead, url, nil)
+	if err != nil {
+		return url
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return url
+	}
+	resp.Body.Close()
+	if eff := resp.Request.URL.String(); eff != url {
+		return strings.TrimRight(eff, "/")
+	}
+	return url
 }
 
 // download fetches url into the store as the flat sha256 fixed-output

@@ -319,3 +319,22 @@ echo "== errors"; nix-channel --update nosuch; nix-channel --rollback 1 2 || ech
 		t.Errorf("nix-channel session, Nix 2.8:\n%s\ngonix:\n%s", outputs["nix"], outputs["gonix"])
 	}
 }
+
+// TestChannelRedirect subscribes to a URL that redirects to the channel,
+// as release channels do: the tarball is fetched from where it leads.
+func TestChannelRedirect(t *testing.T) {
+	requirePrerequisites(t)
+	tmp := t.TempDir()
+	publishTwo(t, tmp, filepath.Join(binDir, "gonix"))
+	mux := http.NewServeMux()
+	mux.Handle("/releases/gonixpkgs-1.1/", http.StripPrefix("/releases/gonixpkgs-1.1", http.FileServer(http.Dir(filepath.Join(tmp, "pub2")))))
+	mux.Handle("/channels/gonixpkgs", http.RedirectHandler("/releases/gonixpkgs-1.1/", http.StatusFound))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	s := &session{t: t, tmp: tmp, env: []string{"PATH=" + binDir + ":/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + filepath.Join(tmp, "home"),
+		"NIXDIR=" + filepath.Join(tmp, "nix"), "USER=root", "URL=" + srv.URL + "/channels/gonixpkgs"}}
+	out, _, _ := s.run(`nix-channel --add "$URL" && nix-channel --update && nix-instantiate --eval -E '(import <gonixpkgs> { }).hello.name'`)
+	if out != "\"hello-1.1\"\n" {
+		t.Errorf("through the redirect: %q", out)
+	}
+}
