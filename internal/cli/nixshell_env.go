@@ -169,7 +169,14 @@ func enterShell(e *Env, o *shellOptions, s shellSession) (int, error) {
 		if err != nil {
 			return 1, fmt.Errorf("nix-shell: finding gonix's own executable: %w", err)
 		}
-		cmd = exec.Command(self, append([]string{shellChildArg, s.realStoreDir, s.storeDir, s.shell}, argv...)...)
+		// An empty directory the child may build a root in, when the
+		// logical store directory does not exist on the host.
+		rootDir, err := os.MkdirTemp(base, "nix-shell-root-")
+		if err != nil {
+			return 1, fmt.Errorf("nix-shell: creating a temporary directory: %w", err)
+		}
+		defer os.Remove(rootDir)
+		cmd = exec.Command(self, append([]string{shellChildArg, s.realStoreDir, s.storeDir, rootDir, s.shell}, argv...)...)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNS}
 		if uid, gid := os.Geteuid(), os.Getegid(); uid != 0 {
 			cmd.SysProcAttr.Cloneflags |= syscall.CLONE_NEWUSER
@@ -238,13 +245,17 @@ const shellChildArg = "__gonix-shell-chroot"
 
 // ShellChildMain binds the chroot store's real directory onto its logical
 // one in this process's (new, private) mount namespace, then becomes the
-// shell. args: real store dir, store dir, shell, shell's argv.
+// shell. When the logical directory does not exist on the host (no /nix),
+// it builds a root instead, as Nix's "nix run" does for chroot stores: a
+// tmpfs on rootDir holding bind mounts of every directory of / (and copies
+// of its links) plus the store, and chroots into it. args: real store dir,
+// store dir, rootDir, shell, shell's argv.
 func ShellChildMain(args []string) int {
-	if len(args) < 4 {
+	if len(args) < 5 {
 		fmt.Fprintln(os.Stderr, "error: gonix: bad nix-shell namespace arguments")
 		return 1
 	}
-	real, storeDir, shell, argv := args[0], args[1], args[2], args[3:]
+	real, storeDir, rootDir, shell, argv := args[0], args[1], args[2], args[3], args[4:]
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(os.Stderr, "error: "+format+"\n", a...)
 		return 1
@@ -252,8 +263,12 @@ func ShellChildMain(args []string) int {
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fail("making the mount namespace private: %v", err)
 	}
-	if err := unix.Mount(real, storeDir, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-		return fail("binding the chroot store '%s' onto '%s' for the shell (the directory must exist): %v", real, storeDir, err)
+	if st, err := os.Stat(storeDir); err == nil && st.IsDir() {
+		if err := unix.Mount(real, storeDir, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+			return fail("binding the chroot store '%s' onto '%s' for the shell: %v", real, storeDir, err)
+		}
+	} else if err := chrootWithStore(real, storeDir, rootDir); err != nil {
+		return fail("nix-shell: a root with the store at '%s': %v", storeDir, err)
 	}
 	if !strings.Contains(shell, "/") {
 		p, err := lookPathIn(shell, os.Getenv("PATH"))
@@ -264,4 +279,51 @@ func ShellChildMain(args []string) int {
 	}
 	err := unix.Exec(shell, argv, os.Environ())
 	return fail("executing shell '%s': %v", shell, err)
+}
+
+// chrootWithStore makes rootDir a copy of / by bind mounts, with real
+// mounted at storeDir, and changes root to it (keeping the directory).
+func chrootWithStore(real, storeDir, rootDir string) error {
+	cwd, _ := os.Getwd()
+	if err := unix.Mount("tmpfs", rootDir, "tmpfs", 0, "mode=0755"); err != nil {
+		return fmt.Errorf("mounting a tmpfs on '%s': %w", rootDir, err)
+	}
+	ents, err := os.ReadDir("/")
+	if err != nil {
+		return err
+	}
+	for _, ent := range ents {
+		src, dst := "/"+ent.Name(), filepath.Join(rootDir, ent.Name())
+		st, err := os.Lstat(src)
+		if err != nil {
+			continue
+		}
+		switch {
+		case st.Mode()&os.ModeSymlink != 0:
+			if t, err := os.Readlink(src); err == nil {
+				os.Symlink(t, dst)
+			}
+		case st.IsDir():
+			if err := os.Mkdir(dst, 0o755); err != nil {
+				return err
+			}
+			if err := unix.Mount(src, dst, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+				return fmt.Errorf("binding '%s': %w", src, err)
+			}
+		}
+	}
+	target := filepath.Join(rootDir, storeDir)
+	if err := os.MkdirAll(target, 0o755); err != nil {
+		return err
+	}
+	if err := unix.Mount(real, target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("binding the store: %w", err)
+	}
+	if err := unix.Chroot(rootDir); err != nil {
+		return fmt.Errorf("chroot: %w", err)
+	}
+	if cwd == "" || unix.Chdir(cwd) != nil {
+		return unix.Chdir("/")
+	}
+	return nil
 }
