@@ -2,8 +2,8 @@
 // binary cache into a fresh chroot store: gonix against Nix 2.8.
 //
 // Setup (untimed): an export stream of -paths input-addressed paths
-// totalling about -size bytes (each path refers to the one before it and
-// to one further down, so the last one's closure is all of them) is
+// totalling about -size bytes, shaped by -shape so that one path's closure
+// is all of them, is
 // imported into a source store by Nix 2.8, which then writes a signed
 // binary cache with `nix copy --to file://C?compression=zstd`. The cache is
 // served by a static HTTP server in this process on 127.0.0.1.
@@ -49,6 +49,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	paths := fl.Int("paths", 1000, "paths in the closure")
 	size := fl.Int64("size", 1<<30, "total NAR bytes of the closure (about)")
 	comp := fl.String("compression", "zstd", "the cache's compression (xz, zstd, none, ...)")
+	shape := fl.String("shape", "tree", "the closure's shape: tree (binary tree, depth log2 paths) or chain (each path needs the one before)")
 	maxRatio := fl.Float64("max", 0.5, "largest acceptable wall ratio gonix/nix")
 	quiet := fl.Bool("q", false, "no per-run progress lines")
 	timeout := fl.Duration("timeout", 30*time.Minute, "limit for one run")
@@ -74,7 +75,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if b, err := os.ReadFile(filepath.Join(dir, "top")); err == nil && *keep != "" {
 		top = strings.TrimSpace(string(b))
 	} else {
-		top, err = makeCache(ctx, dir, env, *paths, *size, *comp, stderr)
+		top, err = makeCache(ctx, dir, env, *paths, *size, *comp, *shape, stderr)
 		if err != nil {
 			fmt.Fprintln(stderr, "setup:", err)
 			return 1
@@ -117,8 +118,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return timing.Measure(ctx, dir, *timeout, argv, env)
 	})
-	fmt.Fprintf(stdout, "Substituting a closure of %d paths (%.0f MiB of NARs, %s-compressed) from a loopback HTTP cache into a fresh store:\n\n",
-		*paths, float64(*size)/(1<<20), *comp)
+	fmt.Fprintf(stdout, "Substituting a closure of %d paths (%s, %.0f MiB of NARs, %s-compressed) from a loopback HTTP cache into a fresh store:\n\n",
+		*paths, *shape, float64(*size)/(1<<20), *comp)
 	if !timing.Report(stdout, g, n, *maxRatio, "same path printed; ") {
 		return 1
 	}
@@ -127,7 +128,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // makeCache imports the closure into dir/src with Nix 2.8 and copies it to
 // dir/cache, signed with a fresh key (dir/pk). It returns the top path.
-func makeCache(ctx context.Context, dir string, env []string, paths int, size int64, comp string, stderr io.Writer) (string, error) {
+func makeCache(ctx context.Context, dir string, env []string, paths int, size int64, comp, shape string, stderr io.Writer) (string, error) {
 	start := time.Now()
 	sh := func(stdin io.Reader, argv ...string) error {
 		cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
@@ -146,7 +147,7 @@ func makeCache(ctx context.Context, dir string, env []string, paths int, size in
 	var top string
 	go func() {
 		var err error
-		top, err = writeClosure(pw, paths, size)
+		top, err = writeClosure(pw, paths, size, shape)
 		pw.CloseWithError(err)
 	}()
 	src := filepath.Join(dir, "src")
@@ -164,8 +165,12 @@ func makeCache(ctx context.Context, dir string, env []string, paths int, size in
 
 // writeClosure writes the export stream: path i holds a file of about
 // size/paths bytes of half-compressible data (random words from a small
-// vocabulary, as binaries and text compress about 3:1) and its references.
-func writeClosure(w io.Writer, paths int, size int64) (string, error) {
+// vocabulary, as binaries and text compress about 3:1) and its references:
+// shape "tree" (a binary tree of depth log2(paths), closures as wide as
+// real ones) or "chain" (i refers to i-1 and i/2: every path waits for the
+// one before it, the worst case for parallel copying). An export stream
+// must list references first, so paths are written in that order.
+func writeClosure(w io.Writer, paths int, size int64, shape string) (string, error) {
 	names := make([]string, paths)
 	for i := range names {
 		sum := sha256.Sum256([]byte(fmt.Sprintf("gonix-bench-subst-%d", i)))
@@ -183,17 +188,37 @@ func writeClosure(w io.Writer, paths int, size int64) (string, error) {
 	per := int(size / int64(paths))
 	ew := export.NewWriter(w, "/nix/store")
 	var buf bytes.Buffer
-	for i, p := range names {
+	order := make([]int, paths)
+	for i := range order {
+		order[i] = i
+		if shape != "chain" {
+			order[i] = paths - 1 - i
+		}
+	}
+	for _, i := range order {
+		p := names[i]
 		var refs []string
 		buf.Reset()
 		fmt.Fprintf(&buf, "path %d\n", i)
-		if i > 0 {
-			refs = append(refs, names[i-1])
-			fmt.Fprintln(&buf, names[i-1])
+		var ref []int
+		switch shape {
+		case "chain":
+			if i > 0 {
+				ref = append(ref, i-1)
+			}
+			if i > 1 {
+				ref = append(ref, i/2)
+			}
+		default: // tree: i refers to 2i+1 and 2i+2
+			for _, j := range []int{2*i + 1, 2*i + 2} {
+				if j < paths {
+					ref = append(ref, j)
+				}
+			}
 		}
-		if i > 1 {
-			refs = append(refs, names[i/2])
-			fmt.Fprintln(&buf, names[i/2])
+		for _, j := range ref {
+			refs = append(refs, names[j])
+			fmt.Fprintln(&buf, names[j])
 		}
 		for buf.Len() < per {
 			buf.WriteString(vocab[rng.IntN(len(vocab))])
@@ -207,5 +232,8 @@ func writeClosure(w io.Writer, paths int, size int64) (string, error) {
 			return "", err
 		}
 	}
-	return names[len(names)-1], ew.Close()
+	if shape == "chain" {
+		return names[len(names)-1], ew.Close()
+	}
+	return names[0], ew.Close()
 }
