@@ -102,7 +102,7 @@ let
       inherit (self.sources) cleanSourceFilter
         cleanSource sourceByRegex sourceFilesBySuffices
         commitIdFromGitRepo cleanSourceWith pathHasContext
-        canCleanSource pathIsGitRepo;
+        canCleanSource pathIsGitRepo revOrTag repoRevToName;
       inherit (self.modules) evalModules setDefaultModuleLocation
         unifyModuleSyntax applyModuleArgsIfFunction mergeModules
         mergeModules' mergeOptionDecls evalOptionValue mergeDefinitions

@@ -103,7 +103,19 @@ rec {
           inputList = (y.propagatedBuildInputs or [ ]) ++ (y.propagatedNativeBuildInputs or [ ]) ++ ys;
           acc = acc';
         });
-  closePropagation = list: uniqList { inputList = innerClosePropagation [ ] list; };
+  closePropagationSlow = list: uniqList { inputList = innerClosePropagation [ ] list; };
+  # By outPath, through propagatedBuildInputs and propagatedNativeBuildInputs
+  # (nixpkgs picks this one whenever builtins.genericClosure exists).
+  closePropagationFast = list:
+    let entry = x: { key = x.outPath; val = x; }; in
+    map (x: x.val) (builtins.genericClosure {
+      startSet = map entry (builtins.filter (x: x != null) list);
+      operator = item:
+        if !builtins.isAttrs item.val then [ ]
+        else builtins.concatMap (x: if x != null then [ (entry x) ] else [ ])
+          ((item.val.propagatedBuildInputs or [ ]) ++ (item.val.propagatedNativeBuildInputs or [ ]));
+    });
+  closePropagation = if builtins ? genericClosure then closePropagationFast else closePropagationSlow;
 
   nvs = name: value: { ${name} = value; };
   setAttr = set: name: v: set // { ${name} = v; };

@@ -8,6 +8,12 @@
   pathType = builtins.readFileType;
   pathIsDirectory = path: builtins.pathExists path && lib.filesystem.pathType path == "directory";
   pathIsRegularFile = path: builtins.pathExists path && lib.filesystem.pathType path == "regular";
+
+  # A directory (or a string ending in "/") names its default.nix.
+  resolveDefaultNix = v:
+    if lib.filesystem.pathIsDirectory v then v + "/default.nix"
+    else if builtins.isString v && lib.strings.hasSuffix "/" v then v + "default.nix"
+    else v;
   # Subdirectories of root that hold a <name>.cabal file, by name.
   haskellPathsInDir = root:
     let

@@ -117,9 +117,42 @@ let
     inherit origSrc filter name;
     outPath = builtins.path { inherit filter name; path = origSrc; };
   };
+  # The name part of a repository URL: the last path component without
+  # one .git/archive extension at a time.
+  urlToName = url:
+    let
+      base = baseNameOf (removeSuffix "/" (lib.lists.last (lib.strings.splitString ":" (toString url))));
+      removeExt = name:
+        let m = match "(.*)\\.(git|tar|zip|gz|tgz|bz|tbz|bz2|tbz2|lzma|txz|xz|zstd)$" name; in
+        if m != null then builtins.head m else name;
+      shrink = f: x: let v = f x; in if builtins.stringLength v < builtins.stringLength x then shrink f v else x;
+    in
+    shrink removeExt base;
+
+  # "refs/tags/v12.0" -> "12.0", a commit hash -> its first 7 characters.
+  shortRev = rev:
+    let
+      baseRev = baseNameOf (toString rev);
+      matchHash = match "[a-f0-9]+" baseRev;
+      matchVer = match "([A-Za-z]+[-_. ]?)*(v)?([0-9.]+.*)" baseRev;
+    in
+    if matchHash != null then builtins.substring 0 7 baseRev
+    else if matchVer != null then lib.lists.last matchVer
+    else baseRev;
+
+  revOrTag = rev: tag: if tag != null then tag else if rev != null then rev else "HEAD";
+
+  repoRevToNameFull = repo_: rev_: suffix_:
+    "${urlToName repo_}${if rev_ != null then "-${shortRev rev_}" else ""}${if suffix_ != null then "-${suffix_}" else ""}-source";
+  repoRevToName = kind:
+    if kind == "source" then (repo: rev: suffix: "source")
+    else if kind == "versioned" then (repo: rev: suffix: repoRevToNameFull repo rev null)
+    else if kind == "full" then repoRevToNameFull
+    else throw "repoRevToName: invalid kind";
 in
 {
-  inherit pathIsGitRepo
+  inherit (builtins) filterSource;
+  inherit shortRev revOrTag repoRevToName pathIsGitRepo
     commitIdFromGitRepo cleanSource cleanSourceWith cleanSourceFilter
     pathHasContext canCleanSource sourceByRegex sourceFilesBySuffices trace;
 }
