@@ -161,6 +161,7 @@ let
         splitStringBy toSentenceCase toCamelCase toIntBase10 cmakeOptionType
         cmakeBool cmakeFeature mesonOption mesonBool mesonEnable compareVersions;
       inherit (self.meta) getExe' getLicenseFromSpdxIdOr licensesSpdx;
+      inherit (self.generators) mkLuaInline;
     });
 in
 lib

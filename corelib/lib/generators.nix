@@ -190,4 +190,34 @@ ${expr "" v}
     else if isFunction v then abort "generators.toDhall: cannot convert a function to Dhall"
     else if v == null then abort "generators.toDhall: cannot convert a null to Dhall"
     else builtins.toJSON v;
+
+  # Lua source for a value: tables for lists and sets (["key"] = value),
+  # JSON-quoted scalars, nil for null; mkLuaInline passes an expression
+  # through, asBindings renders a set as `name = value` lines.
+  toLua = { multiline ? true, indent ? "", asBindings ? false }@args: v:
+    let
+      innerIndent = "${indent}  ";
+      introSpace = if multiline then "\n${innerIndent}" else " ";
+      outroSpace = if multiline then "\n${indent}" else " ";
+      innerArgs = args // { indent = if asBindings then indent else innerIndent; asBindings = false; };
+      concatItems = concatStringsSep ",${introSpace}";
+      isLuaInline = { _type ? null, ... }: _type == "lua-inline";
+      badVarNames = filter (name: builtins.match "[[:alpha:]_][[:alnum:]_]*(\\.[[:alpha:]_][[:alnum:]_]*)*" name == null) (attrNames v);
+      generatedBindings =
+        assert lib.asserts.assertMsg (badVarNames == [ ]) "Bad Lua var names: ${toPretty { } badVarNames}";
+        builtins.concatStringsSep "" (mapAttrsToList (key: value: "${indent}${key} = ${toLua innerArgs value}\n") v);
+    in
+    if asBindings then generatedBindings
+    else if v == null then "nil"
+    else if isInt v || isFloat v || isString v || isBool v then builtins.toJSON v
+    else if typeOf v == "path" || isDerivation v then builtins.toJSON "${v}"
+    else if isList v then
+      (if v == [ ] then "{}" else "{${introSpace}${concatItems (map (value: "${toLua innerArgs value}") v)}${outroSpace}}")
+    else if isAttrs v then
+      (if isLuaInline v then "(${v.expr})"
+      else if v == { } then "{}"
+      else "{${introSpace}${concatItems (mapAttrsToList (key: value: "[${builtins.toJSON key}] = ${toLua innerArgs value}") v)}${outroSpace}}")
+    else abort "generators.toLua: type ${typeOf v} is unsupported";
+
+  mkLuaInline = expr: { _type = "lua-inline"; inherit expr; };
 }
