@@ -134,6 +134,10 @@ rec {
     self;
 
   makeScopeWithSplicing = splicePackages: newScope: otherSplices: keep: extra: f:
+    makeScopeWithSplicing' { inherit splicePackages newScope; } { inherit otherSplices keep extra f; };
+
+  makeScopeWithSplicing' = { splicePackages, newScope }:
+    { otherSplices, keep ? (_self: { }), extra ? (_spliced0: { }), f }:
     let
       spliced0 = splicePackages {
         pkgsBuildBuild = otherSplices.selfBuildBuild;
@@ -147,9 +151,58 @@ rec {
       self = f self // {
         newScope = scope: newScope (spliced // scope);
         callPackage = newScope spliced;
-        overrideScope = g: makeScopeWithSplicing splicePackages newScope otherSplices keep extra (lib.fixedPoints.extends g f);
+        overrideScope = g: makeScopeWithSplicing' { inherit splicePackages newScope; }
+          { inherit otherSplices keep extra; f = lib.fixedPoints.extends g f; };
         packages = f;
       };
     in
     self;
+
+  # A derivation constructor (mkDerivation-like, taking a set or a
+  # fixed-point function final: { … }) whose arguments extendDrvArgs
+  # final previous extends; functionArgs merges both signatures.
+  extendMkDerivation =
+    { constructDrv
+    , excludeDrvArgNames ? [ ]
+    , excludeFunctionArgNames ? [ ]
+    , extendDrvArgs
+    , inheritFunctionArgs ? true
+    , transformDrv ? (x: x)
+    }:
+    {
+      __functor = self: fpargs:
+        transformDrv (constructDrv (final:
+          let previous = if lib.trivial.isFunction fpargs then fpargs final else fpargs; in
+          removeAttrs previous excludeDrvArgNames // extendDrvArgs final previous));
+      __functionArgs = removeAttrs
+        (lib.attrsets.optionalAttrs inheritFunctionArgs (removeAttrs (lib.trivial.functionArgs constructDrv) excludeDrvArgNames)
+          // lib.trivial.functionArgs (extendDrvArgs { }))
+        excludeFunctionArgNames;
+      inherit constructDrv excludeDrvArgNames extendDrvArgs transformDrv;
+    };
+
+  mapCrossIndex = f: { buildBuild, buildHost, buildTarget, hostHost, hostTarget, targetTarget }: {
+    buildBuild = f buildBuild;
+    buildHost = f buildHost;
+    buildTarget = f buildTarget;
+    hostHost = f hostHost;
+    hostTarget = f hostTarget;
+    targetTarget = f targetTarget;
+  };
+  renameCrossIndexFrom = prefix: x: {
+    buildBuild = x."${prefix}BuildBuild";
+    buildHost = x."${prefix}BuildHost";
+    buildTarget = x."${prefix}BuildTarget";
+    hostHost = x."${prefix}HostHost";
+    hostTarget = x."${prefix}HostTarget";
+    targetTarget = x."${prefix}TargetTarget";
+  };
+  renameCrossIndexTo = prefix: x: {
+    "${prefix}BuildBuild" = x.buildBuild;
+    "${prefix}BuildHost" = x.buildHost;
+    "${prefix}BuildTarget" = x.buildTarget;
+    "${prefix}HostHost" = x.hostHost;
+    "${prefix}HostTarget" = x.hostTarget;
+    "${prefix}TargetTarget" = x.targetTarget;
+  };
 }

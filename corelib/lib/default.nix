@@ -162,6 +162,8 @@ let
         cmakeBool cmakeFeature mesonOption mesonBool mesonEnable compareVersions;
       inherit (self.meta) getExe' getLicenseFromSpdxIdOr licensesSpdx;
       inherit (self.generators) mkLuaInline;
+      inherit (self.customisation) extendMkDerivation makeScopeWithSplicing'
+        mapCrossIndex renameCrossIndexFrom renameCrossIndexTo;
     });
 in
 lib
