@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 func vectorsDir(t testing.TB) string {
@@ -540,5 +541,18 @@ func TestHashPathLarge(t *testing.T) {
 	// Errors midway stop the hasher cleanly.
 	if _, _, err := HashPath(filepath.Join(dir, "missing"), nil); err == nil {
 		t.Error("HashPath of a missing path succeeded")
+	}
+}
+
+// TestInputErrorNotHidden: an input that fails (a decompressor's error)
+// is reported as itself, not as "doesn't look like a Nix archive".
+func TestInputErrorNotHidden(t *testing.T) {
+	boom := errors.New("zstd: corrupt block")
+	for _, prefix := range [][]byte{nil, {13, 0, 0, 0, 0, 0, 0, 0}} {
+		r := io.MultiReader(bytes.NewReader(prefix), iotest.ErrReader(boom))
+		_, err := NewReader(r).Next()
+		if !errors.Is(err, boom) {
+			t.Errorf("after %d header bytes: Next() = %v, want the input's error", len(prefix), err)
+		}
 	}
 }

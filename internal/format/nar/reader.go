@@ -147,12 +147,20 @@ func (r *Reader) Next() (*Header, error) {
 func (r *Reader) next() (*Header, error) {
 	if !r.started {
 		r.started = true
+		// A failing input (a decompressor's error, a network error) is
+		// reported as itself; only a short or wrong header is "not a NAR".
+		var fe *FormatError
 		n, err := r.u64()
+		if err != nil && !errors.As(err, &fe) {
+			return nil, err
+		}
 		if err != nil || n != uint64(len(magic)) {
 			return nil, r.bad("bad archive: input doesn't look like a Nix archive")
 		}
 		b := r.scratch[8 : 8+len(magic)]
-		if err := r.readFull(b); err != nil || string(b) != magic {
+		if err := r.readFull(b); err != nil && !errors.As(err, &fe) {
+			return nil, err
+		} else if err != nil || string(b) != magic {
 			return nil, r.bad("bad archive: input doesn't look like a Nix archive")
 		}
 		if err := r.padding(uint64(len(magic))); err != nil {
