@@ -152,7 +152,7 @@ let
 in
 {
   inherit (builtins) filterSource;
-  inherit shortRev revOrTag repoRevToName pathIsGitRepo
+  inherit urlToName shortRev revOrTag repoRevToName pathIsGitRepo
     commitIdFromGitRepo cleanSource cleanSourceWith cleanSourceFilter
     pathHasContext canCleanSource sourceByRegex sourceFilesBySuffices trace;
 }
