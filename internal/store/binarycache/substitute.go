@@ -1,11 +1,13 @@
 package binarycache
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"sort"
 
+	"gonix/internal/format/hash"
 	"gonix/internal/format/narinfo"
 	"gonix/internal/store"
 	"gonix/internal/store/local"
@@ -16,8 +18,8 @@ import (
 // (or be verifiably content-addressed), as Nix 2.8's LocalStore::addToStore
 // demands of a substituter that is not trusted. The path's references must
 // already be valid in st (SubstituteClosure sees to that). The NAR is
-// streamed into st.AddNAR, which checks NarHash and NarSize; the compressed
-// file is checked against FileHash and FileSize on the way. Nothing is
+// streamed into the store (PrepareNAR), which checks NarHash and NarSize
+// before anything is registered. Nothing is
 // registered unless every check passes.
 func Substitute(ctx context.Context, c *Cache, st *local.Store, path string, trusted []narinfo.PublicKey, requireSigs bool) error {
 	if st.StoreDir() != c.storeDir {
@@ -54,19 +56,8 @@ func substitute(ctx context.Context, c *Cache, st *local.Store, ni *narinfo.NarI
 			return fmt.Errorf("cannot add path '%s' because it lacks a valid signature (substituter '%s'; check trusted-public-keys)", path, c.URI())
 		}
 	}
-	info := &store.PathInfo{
-		Path:    path,
-		NarHash: ni.NarHash,
-		NarSize: ni.NarSize,
-		Sigs:    append([]string(nil), ni.Sigs...),
-		CA:      ni.CA,
-	}
-	if ni.Deriver != "" {
-		info.Deriver = c.storeDir + "/" + ni.Deriver
-	}
 	for _, ref := range ni.References {
 		full := c.storeDir + "/" + ref
-		info.References = append(info.References, full)
 		if full == path {
 			continue
 		}
@@ -78,19 +69,36 @@ func substitute(ctx context.Context, c *Cache, st *local.Store, ni *narinfo.NarI
 			return fmt.Errorf("cannot substitute '%s' from '%s': its reference '%s' is not valid; substitute its closure first: %w", path, c.URI(), full, store.ErrNotValid)
 		}
 	}
-	sort.Strings(info.References)
-	r, err := c.NAR(ctx, ni)
-	if err != nil {
-		return err
-	}
-	err = st.AddNAR(ctx, info, r)
-	if cerr := r.Close(); err == nil {
-		err = cerr
+	pr, err := c.PrepareNAR(ctx, st, ni)
+	if err == nil {
+		err = pr.Commit(ctx)
 	}
 	if err != nil {
 		return fmt.Errorf("substituting '%s' from '%s': %w", path, c.URI(), err)
 	}
 	return nil
+}
+
+// PrepareNAR streams the NAR of ni into a temporary object of st
+// (local.Store.PrepareNAR, which checks NarHash, NarSize and the content
+// address); Commit it once the paths ni refers to are valid. Like Nix, the
+// NarHash decides: the compressed file's FileHash is not checked, so a
+// corrupt NAR reads "hash mismatch importing path '…'".
+func (c *Cache) PrepareNAR(ctx context.Context, st *local.Store, ni *narinfo.NarInfo) (*local.PreparedNAR, error) {
+	plain := *ni
+	plain.FileHash = hash.Hash{}
+	r, err := c.NAR(ctx, &plain)
+	if err != nil {
+		return nil, err
+	}
+	// The NAR reader reads its framing a few bytes at a time; serve those
+	// from a buffer, not from the decompressor.
+	pr, err := st.PrepareNAR(ctx, c.PathInfo(ni), bufio.NewReaderSize(r, 64<<10))
+	if cerr := r.Close(); err == nil && cerr != nil {
+		pr.Discard()
+		return nil, cerr
+	}
+	return pr, err
 }
 
 // SubstituteClosure substitutes paths and everything they refer to, as

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,7 +15,6 @@ import (
 
 	"gonix/internal/format/hash"
 	"gonix/internal/format/narinfo"
-	"gonix/internal/store"
 	"gonix/internal/store/binarycache"
 )
 
@@ -271,8 +269,3 @@ func (c *diskCached) QueryPathInfo(ctx context.Context, storePath string) (*nari
 	return ni, err
 }
 
-func (c *diskCached) NAR(ctx context.Context, ni *narinfo.NarInfo) (io.ReadCloser, error) {
-	return c.Cache.NAR(ctx, ni)
-}
-
-func (c *diskCached) PathInfo(ni *narinfo.NarInfo) *store.PathInfo { return c.Cache.PathInfo(ni) }

@@ -1,19 +1,15 @@
 package subst
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
 
-	"gonix/internal/format/hash"
 	"gonix/internal/format/narinfo"
-	"gonix/internal/store"
 	"gonix/internal/store/binarycache"
 	"gonix/internal/store/local"
 )
@@ -27,11 +23,9 @@ type Cache interface {
 	// QueryPathInfo returns the narinfo of a path; a path the cache does
 	// not hold is an error wrapping binarycache.ErrNotFound.
 	QueryPathInfo(ctx context.Context, storePath string) (*narinfo.NarInfo, error)
-	// NAR streams the (decompressed) NAR of ni, checking FileHash and
-	// FileSize on the way.
-	NAR(ctx context.Context, ni *narinfo.NarInfo) (io.ReadCloser, error)
-	// PathInfo is the store.PathInfo a narinfo describes.
-	PathInfo(ni *narinfo.NarInfo) *store.PathInfo
+	// PrepareNAR downloads the NAR of ni into a temporary object of st,
+	// checked against ni (binarycache.Cache.PrepareNAR).
+	PrepareNAR(ctx context.Context, st *local.Store, ni *narinfo.NarInfo) (*local.PreparedNAR, error)
 }
 
 var _ Cache = (*binarycache.Cache)(nil)
@@ -363,27 +357,8 @@ func (s *Set) askMemo(ctx context.Context, c Cache, p string) (*Found, error) {
 }
 
 // preparePath streams the NAR of f into a temporary object in st, which
-// checks NarHash, NarSize and the content address.
+// checks NarHash, NarSize and the content address. Its errors name the
+// path (as Nix's "hash mismatch importing path '…'" does).
 func preparePath(ctx context.Context, st *local.Store, f *Found) (*local.PreparedNAR, error) {
-	ni := f.Info
-	info := f.Cache.PathInfo(ni)
-	// The NarHash is the authority, checked before anything is registered;
-	// like Nix, do not fail earlier on the compressed file's FileHash, so
-	// that a corrupt NAR gets Nix's "hash mismatch importing path" error.
-	plain := *ni
-	plain.FileHash = hash.Hash{}
-	r, err := f.Cache.NAR(ctx, &plain)
-	if err != nil {
-		return nil, fmt.Errorf("copying path '%s' from '%s': %w", ni.StorePath, f.Cache.URI(), err)
-	}
-	// PrepareNAR's errors name the path (as Nix's "hash mismatch importing
-	// path '…'" does).
-	// The NAR reader reads its framing a few bytes at a time; serve those
-	// from a buffer, not from the decompressor.
-	pr, err := st.PrepareNAR(ctx, info, bufio.NewReaderSize(r, 64<<10))
-	if cerr := r.Close(); err == nil && cerr != nil {
-		pr.Discard()
-		return nil, cerr
-	}
-	return pr, err
+	return f.Cache.PrepareNAR(ctx, st, f.Info)
 }
