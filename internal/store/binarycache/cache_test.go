@@ -148,7 +148,7 @@ func TestRoundTrip(t *testing.T) {
 				}
 				pi, _ := src.QueryPathInfo(ctx, p)
 				if ni.Compression != want || !strings.HasPrefix(ni.URL, "nar/"+ni.FileHash.Base32()+".nar") ||
-					ni.URL != "nar/"+ni.FileHash.Base32()+".nar"+extension(want) || ni.NarSize != pi.NarSize ||
+					ni.URL != "nar/"+ni.FileHash.Base32()+".nar"+Extension(want) || ni.NarSize != pi.NarSize ||
 					len(ni.Sigs) != 1 || !strings.HasPrefix(ni.Sigs[0], "gonix-test-1:") {
 					t.Errorf("narinfo of %s:\n%s", p, ni.MarshalText())
 				}

@@ -11,10 +11,10 @@ import (
 	"github.com/ulikunitz/xz"
 )
 
-// extension is the NAR file suffix Nix 2.8 gives a compression method
+// Extension is the NAR file suffix Nix 2.8 gives a compression method
 // (binary-cache-store.cc, addToStoreCommon); every other method, gzip and
 // none included, gets none.
-func extension(compression string) string {
+func Extension(compression string) string {
 	switch compression {
 	case "xz":
 		return ".xz"
@@ -32,8 +32,9 @@ func extension(compression string) string {
 	return ""
 }
 
-// writableCompression reports whether compressor supports method.
-func writableCompression(method string) bool {
+// WritableCompression reports whether gonix can write method (none, xz,
+// zstd, bzip2, br).
+func WritableCompression(method string) bool {
 	switch method {
 	case "none", "xz", "zstd", "bzip2", "br":
 		return true

@@ -123,7 +123,7 @@ func (c *Cache) setParams(params url.Values, o *options) error {
 		v := vals[len(vals)-1]
 		switch name {
 		case "compression":
-			if !writableCompression(v) {
+			if !WritableCompression(v) {
 				return fmt.Errorf("compression method '%s' is not supported (use xz, zstd, bzip2, br or none)", v)
 			}
 			c.compression = v

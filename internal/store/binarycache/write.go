@@ -111,7 +111,7 @@ func (c *Cache) AddPath(ctx context.Context, src Source, path string, compressio
 		Sigs:        append([]string(nil), info.Sigs...),
 		CA:          info.CA,
 	}
-	ni.URL = "nar/" + ni.FileHash.Base32() + ".nar" + extension(compression)
+	ni.URL = "nar/" + ni.FileHash.Base32() + ".nar" + Extension(compression)
 	if err := c.backend.commit(ctx, ni.URL, tmpName, typeNAR); err != nil {
 		return err
 	}

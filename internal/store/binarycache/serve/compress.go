@@ -11,19 +11,6 @@ import (
 	"github.com/ulikunitz/xz"
 )
 
-// extensions are the NAR URL suffixes of the compressions the server can
-// produce on the fly, as Nix 2.8 names them (spec/store.md §5.4).
-//
-// binarycache has the same encoders behind an unexported method of its
-// Cache; when it exports one, this file should use it instead.
-var extensions = map[string]string{
-	"none":  "",
-	"xz":    ".xz",
-	"zstd":  ".zst",
-	"bzip2": ".bz2",
-	"br":    ".br",
-}
-
 type nopWriteCloser struct{ io.Writer }
 
 func (nopWriteCloser) Close() error { return nil }

@@ -16,6 +16,7 @@ import (
 	"gonix/internal/format/narinfo"
 	"gonix/internal/format/nixbase32"
 	"gonix/internal/store"
+	"gonix/internal/store/binarycache"
 )
 
 // Store is what the server reads of a store. *local.Store has it; the
@@ -98,8 +99,8 @@ func New(opts Options) (*Handler, error) {
 	if h.compression == "" {
 		h.compression = "none"
 	}
-	ext, ok := extensions[h.compression]
-	if !ok {
+	ext := binarycache.Extension(h.compression)
+	if !binarycache.WritableCompression(h.compression) {
 		return nil, fmt.Errorf("serve: compression method '%s' is not supported (use none, xz, zstd, bzip2 or br)", h.compression)
 	}
 	h.ext = ext
