@@ -202,6 +202,12 @@ let
   types = rec {
     inherit isType setType isOptionType mkOptionType;
 
+    # Imported by documentation generators: option values are not checked.
+    noCheckForDocsModule = {
+      config._module.check = lib.mkForce false;
+      _file = "<built-in module that disables checks for the purpose of documentation generation>";
+    };
+
     raw = mkOptionType {
       name = "raw";
       description = "raw value";
@@ -935,6 +941,15 @@ let
         deprecationMessage = "Mixing lists with attribute values is no longer possible; please use `types.attrsOf` instead. See https://github.com/NixOS/nixpkgs/issues/1800 for the motivation.";
         nestedTypes.elemType = elemType;
       };
+
+    # A lib.generators.mkLuaInline value (equal definitions merge).
+    luaInline = mkOptionType {
+      name = "luaInline";
+      description = "inline lua";
+      descriptionClass = "noun";
+      check = x: x._type or null == "lua-inline";
+      merge = mergeEqualOption;
+    };
 
     uniq = unique { message = ""; };
 
