@@ -22,8 +22,8 @@ import (
 //
 // GONIX_TEST_GONIXPKGS_STORE names a chroot store to reuse between runs
 // (tests/bootstrap's builds, or a previous run's); without it a fresh one
-// in a temporary directory is used. GONIX_TEST_GONIXPKGS_JQ=0 leaves the
-// jq script out (jq needs perl and oniguruma built first).
+// in a temporary directory is used. GONIX_TEST_GONIXPKGS_JQ=1 adds the
+// #! nix-shell -p jq script (jq's oniguruma does not build yet).
 func gonixpkgsStore(t *testing.T) string {
 	t.Helper()
 	if os.Getenv("GONIX_TEST_GONIXPKGS") != "1" {
@@ -92,7 +92,16 @@ func TestGonixpkgsShells(t *testing.T) {
 		t.Errorf("mkShell with zlib: cc and the program said %q", out)
 	}
 
-	if os.Getenv("GONIX_TEST_GONIXPKGS_JQ") != "0" {
+	// A #! script with a package of the collection (always hello; jq
+	// when GONIX_TEST_GONIXPKGS_JQ=1: it needs oniguruma, which does not
+	// build yet).
+	script := filepath.Join(dir, "hello.sh")
+	os.WriteFile(script, []byte("#! /usr/bin/env nix-shell\n#! nix-shell -i bash -p hello\nhello -g \"$1\"\necho \"args: $*\"\n"), 0o755)
+	out, _ = gonixCmd(t, dir, []string{"NIX_REMOTE=" + store}, "nix-shell", script, "from a script", "y")
+	if out != "from a script\nargs: from a script y\n" {
+		t.Errorf("#! nix-shell -i bash -p hello script: %q", out)
+	}
+	if os.Getenv("GONIX_TEST_GONIXPKGS_JQ") == "1" {
 		script := filepath.Join(dir, "jq.sh")
 		os.WriteFile(script, []byte("#! /usr/bin/env nix-shell\n#! nix-shell -i bash -p jq\necho '{\"a\":[1,2,3]}' | jq -c '.a | map(. * 2)'\necho \"args: $*\"\n"), 0o755)
 		out, _ = gonixCmd(t, dir, []string{"NIX_REMOTE=" + store}, "nix-shell", script, "x", "y z")
