@@ -13,12 +13,12 @@ import (
 
 // printEvalError renders an evaluation error as Nix 2.8 does
 // (spec/language.md §6.1) and returns the exit status. Like Nix's logger,
-// every line it logs goes through filterANSIEscapes: on a non-terminal the
+// every line it logs goes through eval.FilterANSIEscapes: on a non-terminal the
 // colour codes are dropped, and tabs become spaces up to the next multiple
 // of 8 columns everywhere.
 func printEvalError(w io.Writer, err error, showTrace bool, program string) int {
 	tty := isTerminal(w)
-	logLine := func(s string) { fmt.Fprintln(w, filterANSIEscapes(s, !tty)) }
+	logLine := func(s string) { fmt.Fprintln(w, eval.FilterANSIEscapes(s, !tty)) }
 	var e *eval.Error
 	if !errors.As(err, &e) {
 		logLine("error: " + err.Error())
@@ -55,78 +55,6 @@ func printEvalError(w io.Writer, err error, showTrace bool, program string) int 
 		logLine("(use '--show-trace' to show detailed location information)")
 	}
 	return 1
-}
-
-// filterANSIEscapes is Nix 2.8's filterANSIEscapes (libutil/util.cc) with
-// no width limit, applied by its logger to each message: escape sequences
-// are dropped (with filterAll, as on a non-terminal) or only SGR colour
-// sequences kept (on a terminal); a tab becomes spaces up to the next
-// multiple of 8 columns, counted from the start of the message (a newline
-// does not reset the column, as in Nix); CR and BEL are dropped. A UTF-8
-// sequence counts as one column.
-func filterANSIEscapes(s string, filterAll bool) string {
-	if !strings.ContainsAny(s, "\x1b\t\r\a") {
-		return s
-	}
-	var t strings.Builder
-	t.Grow(len(s))
-	w := 0
-	for i := 0; i < len(s); {
-		switch c := s[i]; {
-		case c == 0x1b:
-			start := i
-			i++
-			var last byte
-			if i < len(s) && s[i] == '[' {
-				i++
-				for i < len(s) && s[i] >= 0x30 && s[i] <= 0x3f {
-					i++
-				}
-				for i < len(s) && s[i] >= 0x20 && s[i] <= 0x2f {
-					i++
-				}
-				if i < len(s) && s[i] >= 0x40 && s[i] <= 0x7e {
-					last = s[i]
-					i++
-				}
-			} else if i < len(s) && s[i] >= 0x40 && s[i] <= 0x5f {
-				i++
-			}
-			if !filterAll && last == 'm' {
-				t.WriteString(s[start:i])
-			}
-		case c == '\t':
-			i++
-			t.WriteByte(' ')
-			w++
-			for w%8 != 0 {
-				t.WriteByte(' ')
-				w++
-			}
-		case c == '\r' || c == '\a':
-			i++
-		default:
-			w++
-			// one UTF-8 character: the lead byte and the continuation
-			// bytes its form announces
-			n := 0
-			switch {
-			case c&0xe0 == 0xc0:
-				n = 1
-			case c&0xf0 == 0xe0:
-				n = 2
-			case c&0xf8 == 0xf0:
-				n = 3
-			}
-			t.WriteByte(c)
-			i++
-			for ; n > 0 && i < len(s) && s[i]&0xc0 == 0x80; n-- {
-				t.WriteByte(s[i])
-				i++
-			}
-		}
-	}
-	return t.String()
 }
 
 func writePos(b *strings.Builder, p ast.Pos) {

@@ -32,10 +32,10 @@ func TestFilterANSIEscapes(t *testing.T) {
 		{"CR and BEL dropped", "a\rb\ac", "abc", "abc"},
 	}
 	for _, tt := range tests {
-		if got := filterANSIEscapes(tt.in, true); got != tt.plain {
+		if got := eval.FilterANSIEscapes(tt.in, true); got != tt.plain {
 			t.Errorf("%s: filterANSIEscapes(%q, true) = %q, want %q", tt.name, tt.in, got, tt.plain)
 		}
-		if got := filterANSIEscapes(tt.in, false); got != tt.tty {
+		if got := eval.FilterANSIEscapes(tt.in, false); got != tt.tty {
 			t.Errorf("%s: filterANSIEscapes(%q, false) = %q, want %q", tt.name, tt.in, got, tt.tty)
 		}
 	}

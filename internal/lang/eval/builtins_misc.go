@@ -201,7 +201,7 @@ func primTrace(st *State, pos ast.Pos, args []*Value) Value {
 	} else {
 		msg = st.PrintString(args[0])
 	}
-	line := filterANSIEscapes("trace: "+msg) + "\n"
+	line := FilterANSIEscapes("trace: "+msg, true) + "\n"
 	if st.stderr != nil {
 		_, _ = st.stderr.Write([]byte(line))
 	}
@@ -209,22 +209,26 @@ func primTrace(st *State, pos ast.Pos, args []*Value) Value {
 	return *args[1]
 }
 
-// filterANSIEscapes is Nix 2.8's filterANSIEscapes(s, filterAll=true)
-// with unlimited width.
-func filterANSIEscapes(s string) string {
+// FilterANSIEscapes is Nix 2.8's filterANSIEscapes (libutil/util.cc) with
+// no width limit, applied by its logger to each message: escape sequences
+// are dropped (with filterAll, as on a non-terminal) or only SGR colour
+// sequences kept (on a terminal); a tab becomes spaces up to the next
+// multiple of 8 columns, counted from the start of the message (a newline
+// does not reset the column, as in Nix); CR and BEL are dropped. A UTF-8
+// sequence counts as one column.
+func FilterANSIEscapes(s string, filterAll bool) string {
 	if !strings.ContainsAny(s, "\x1b\t\r\a") {
 		return s
 	}
 	var t strings.Builder
 	t.Grow(len(s))
 	w := 0
-	i := 0
-	cont := func() bool { return i < len(s) && s[i]&0xc0 == 0x80 }
-	for i < len(s) {
-		c := s[i]
-		switch {
+	for i := 0; i < len(s); {
+		switch c := s[i]; {
 		case c == 0x1b:
+			start := i
 			i++
+			var last byte
 			if i < len(s) && s[i] == '[' {
 				i++
 				for i < len(s) && s[i] >= 0x30 && s[i] <= 0x3f {
@@ -234,10 +238,14 @@ func filterANSIEscapes(s string) string {
 					i++
 				}
 				if i < len(s) && s[i] >= 0x40 && s[i] <= 0x7e {
+					last = s[i]
 					i++
 				}
 			} else if i < len(s) && s[i] >= 0x40 && s[i] <= 0x5f {
 				i++
+			}
+			if !filterAll && last == 'm' {
+				t.WriteString(s[start:i])
 			}
 		case c == '\t':
 			i++
@@ -251,6 +259,8 @@ func filterANSIEscapes(s string) string {
 			i++
 		default:
 			w++
+			// one UTF-8 character: the lead byte and the continuation
+			// bytes its form announces
 			n := 0
 			switch {
 			case c&0xe0 == 0xc0:
@@ -262,7 +272,7 @@ func filterANSIEscapes(s string) string {
 			}
 			t.WriteByte(c)
 			i++
-			for ; n > 0 && cont(); n-- {
+			for ; n > 0 && i < len(s) && s[i]&0xc0 == 0x80; n-- {
 				t.WriteByte(s[i])
 				i++
 			}

@@ -149,7 +149,7 @@ func TestFilterANSIEscapes(t *testing.T) {
 		{"\x1b", ""},
 		{"\xe2\x82", "\xe2\x82"},
 	} {
-		if got := filterANSIEscapes(c.in); got != c.want {
+		if got := FilterANSIEscapes(c.in, true); got != c.want {
 			t.Errorf("filterANSIEscapes(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}
