@@ -309,6 +309,9 @@ func (r *narReader) openDecompressor() error {
 		}
 		r.dec = xr
 	case "zstd":
+		if r.ni.NarSize > 0 && r.ni.NarSize <= wholeZstdLimit && r.ni.FileSize <= wholeZstdLimit {
+			return r.decodeWholeZstd()
+		}
 		// Decoders are reused: a new one allocates its window buffers.
 		zr, ok := r.pool.zstdDec.Get().(*zstd.Decoder)
 		var err error
@@ -340,6 +343,38 @@ func (r *narReader) openDecompressor() error {
 		r.dec = brotli.NewReader(r.file)
 	default:
 		return r.errorf("compression method '%s' is not supported", r.ni.Compression)
+	}
+	return nil
+}
+
+// decodeWholeZstd reads the whole (small) compressed file and decodes it
+// in one call into a buffer of NarSize bytes; the usual checks (NarSize,
+// FileSize, FileHash) still apply as the result is read.
+func (r *narReader) decodeWholeZstd() error {
+	dec, err := r.pool.zstdAllDecoder()
+	if err != nil {
+		return r.errorf("zstd: %w", err)
+	}
+	src, err := io.ReadAll(io.LimitReader(r.file, wholeZstdLimit+1))
+	if err != nil {
+		return r.errorf("%w", err)
+	}
+	bp, _ := r.pool.zstdOut.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	if uint64(cap(*bp)) < r.ni.NarSize {
+		*bp = make([]byte, 0, r.ni.NarSize)
+	}
+	out, err := dec.DecodeAll(src, (*bp)[:0])
+	if err != nil {
+		r.pool.zstdOut.Put(bp)
+		return r.errorf("zstd: %w", err)
+	}
+	r.dec = bytes.NewReader(out)
+	r.close = func() {
+		*bp = out[:0]
+		r.pool.zstdOut.Put(bp)
 	}
 	return nil
 }

@@ -52,6 +52,25 @@ func (nopWriteCloser) Close() error { return nil }
 type encoders struct {
 	zstd    sync.Pool // of *zstd.Encoder, for one level
 	zstdDec sync.Pool // of *zstd.Decoder
+	// zstdAll decodes small NARs whole (DecodeAll, safe for concurrent
+	// use; output beyond wholeZstdLimit is refused, so a hostile frame
+	// cannot make it allocate more); zstdOut holds their output buffers.
+	zstdAllOnce sync.Once
+	zstdAll     *zstd.Decoder
+	zstdAllErr  error
+	zstdOut     sync.Pool // of *[]byte
+}
+
+// wholeZstdLimit is the largest NAR decoded in one piece: decoding a
+// whole frame into its final buffer skips the streaming decoder's copy
+// through its history window (about a quarter of the decoding CPU).
+const wholeZstdLimit = 16 << 20
+
+func (e *encoders) zstdAllDecoder() (*zstd.Decoder, error) {
+	e.zstdAllOnce.Do(func() {
+		e.zstdAll, e.zstdAllErr = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(wholeZstdLimit+1))
+	})
+	return e.zstdAll, e.zstdAllErr
 }
 
 type pooledZstd struct {
