@@ -268,4 +268,3 @@ func (c *diskCached) QueryPathInfo(ctx context.Context, storePath string) (*nari
 	}
 	return ni, err
 }
-
