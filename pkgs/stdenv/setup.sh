@@ -13,6 +13,9 @@ export SHELL=$shell CONFIG_SHELL=$shell
 : "${outputs:=out}"
 : "${prefix:=$out}"
 export NIX_CFLAGS_COMPILE=${NIX_CFLAGS_COMPILE:-} NIX_LDFLAGS=${NIX_LDFLAGS:-}
+# Programs find the package's own libraries (fixup drops the entry again
+# when nothing needs it), unless NIX_NO_SELF_RPATH is set.
+[ -n "${NIX_NO_SELF_RPATH:-}" ] || NIX_LDFLAGS="-Wl,-rpath,$out/lib $NIX_LDFLAGS"
 
 # ---- hooks ---------------------------------------------------------------
 
@@ -259,7 +262,9 @@ shrinkRpaths() {
     while IFS= read -r -d '' f; do
         isELF "$f" || continue
         patchelf --print-rpath "$f" > /dev/null 2>&1 || continue
-        patchelf --shrink-rpath "$f" 2> /dev/null || true
+        # Only store directories may stay: libtool leaves /build/…/.libs,
+        # which would shadow $out/lib (shrinking keeps the first match).
+        patchelf --shrink-rpath --allowed-rpath-prefixes "${NIX_STORE:-/nix/store}" "$f" 2> /dev/null || true
     done < <(find "$1" -type f \( -perm -0100 -o -name '*.so*' \) -print0)
 }
 
