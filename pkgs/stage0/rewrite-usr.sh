@@ -5,7 +5,8 @@
 #   perl         the perl they are to run
 #   wrapperShell the shell for their #!/bin/sh
 # /usr paths are pointed into $out, perl to $perl, /bin/sh to
-# $wrapperShell; usr/bin/* is linked into bin (with the names Debian's
+# $wrapperShell, libtoolize's default /bin/sed and /bin/grep to the ones
+# on PATH; usr/bin/* is linked into bin (with the names Debian's
 # update-alternatives would add).
 if [[ -n ${rewriteDirs:-} ]]; then
     for d in $rewriteDirs; do
@@ -18,7 +19,8 @@ if [[ -n ${rewriteDirs:-} ]]; then
             sed -i -E -e "1s@^#! ?/usr/bin/env (ba)?sh( |\$)@#!$wrapperShell\\2@" \
                 -e "s@(^|[^A-Za-z0-9_.-])/usr/(share|bin)/@\\1$out/usr/\\2/@g" \
                 -e "s@$out/usr/bin/perl([^0-9A-Za-z_.-]|\$)@$perl\\1@g" \
-                -e "1s@^#! ?/bin/(ba)?sh@#!$wrapperShell@" "$f"
+                -e "1s@^#! ?/bin/(ba)?sh@#!$wrapperShell@" \
+                -e 's@^: \$\{(E|F)?(GREP|SED)="/bin/@: ${\1\2="@' "$f"
         done < <(find "$out/$d" -type f -print0)
         echo "fixup: /usr paths in $d point into the store"
     done
