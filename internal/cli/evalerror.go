@@ -57,6 +57,12 @@ func printEvalError(w io.Writer, err error, showTrace bool, program string) int 
 	return 1
 }
 
+// logError prints "error: msg" as Nix's logger prints any error: through
+// filterANSIEscapes, keeping colour codes only when w is a terminal.
+func logError(w io.Writer, msg string) {
+	fmt.Fprintln(w, eval.FilterANSIEscapes("error: "+msg, !isTerminal(w)))
+}
+
 func writePos(b *strings.Builder, p ast.Pos) {
 	if !p.IsValid() {
 		return

@@ -2,7 +2,11 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -59,5 +63,34 @@ func TestPrintEvalErrorFiltersANSI(t *testing.T) {
 	printEvalError(&b, errors.New("bad \x1b[31mthing\x1b[0m"), false, "nix-instantiate")
 	if got, want := b.String(), "error: bad thing\n"; got != want {
 		t.Errorf("non-eval error: got %q, want %q", got, want)
+	}
+}
+
+// nix-env prints its errors through the same filter (Nix's logger does for
+// every message): no escape codes and expanded tabs in a pipe. Nix 2.8's
+// nix-env -f on this file prints "error: bold     x" too.
+func TestNixEnvErrorFiltersANSI(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	expr := filepath.Join(dir, "d.nix")
+	src := `throw (builtins.fromJSON "\"\\u001b[1mbold\\u001b[0m\\tx\"")`
+	if err := os.WriteFile(expr, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	env := map[string]string{"HOME": dir}
+	e := &Env{
+		Context:   context.Background(),
+		Stdin:     strings.NewReader(""),
+		Stdout:    &stdout,
+		Stderr:    &stderr,
+		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+		Dir:       dir,
+	}
+	if st := Run(e, []string{"nix-env", "--store", filepath.Join(dir, "store"), "-f", expr, "-qa"}); st == 0 {
+		t.Fatalf("nix-env -qa over a throwing file succeeded: %q", stdout.String())
+	}
+	if got, want := stderr.String(), "error: bold     x\n"; !strings.Contains(got, want) || strings.Contains(got, "\x1b") {
+		t.Errorf("nix-env error: got %q, want it to contain %q and no escape", got, want)
 	}
 }

@@ -47,7 +47,7 @@ func finishParse(e *Env, program string, s *args.Settings, err error) (status in
 	case errors.As(err, &usage):
 		fmt.Fprintf(e.Stderr, "error: %s\nTry '%s --help' for more information.\n", usage.Msg, program)
 	default:
-		fmt.Fprintf(e.Stderr, "error: %s\n", err)
+		logError(e.Stderr, err.Error())
 	}
 	return 1, true
 }
@@ -102,7 +102,7 @@ func legacyMain(e *Env, program, name string, s *args.Settings, act legacyAction
 		if errors.As(err, &usage) {
 			fmt.Fprintf(e.Stderr, "error: %s\nTry '%s --help' for more information.\n", usage.Msg, program)
 		} else {
-			fmt.Fprintf(e.Stderr, "error: %s\n", err)
+			logError(e.Stderr, err.Error())
 		}
 		return 1
 	}

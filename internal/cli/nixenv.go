@@ -151,7 +151,7 @@ func mainNixEnv(e *Env, program string, argv []string) int {
 	case errors.As(err, &pusage):
 		fmt.Fprintf(e.Stderr, "error: %s\nTry '%s --help' for more information.\n", pusage.Msg, program)
 	default:
-		fmt.Fprintf(e.Stderr, "error: %s\n", err)
+		logError(e.Stderr, err.Error())
 	}
 	return 1
 }
