@@ -175,6 +175,14 @@ func (e *DependencyError) Error() string {
 	return fmt.Sprintf("%d dependencies of derivation '%s' failed to build", e.N, e.DrvPath)
 }
 
+// incompleteError is a path not substituted because a path it refers to
+// was not (Nix's "some references ... could not be realised").
+type incompleteError struct{ path string }
+
+func (e *incompleteError) Error() string {
+	return fmt.Sprintf("some references of path '%s' could not be realised", e.path)
+}
+
 // SubstitutionError is a derivation whose outputs could not be
 // substituted, without --fallback.
 type SubstitutionError struct{ DrvPath string }
@@ -684,10 +692,17 @@ func (s *Scheduler) run(ctx context.Context, p *plan, requested []string) ([]str
 		n.state = failed
 		switch {
 		case n.kind == kindFetch:
-			// A substitution goal's error is only logged at debug level;
-			// Fetch already printed what went wrong.
+			// A substitution goal's error is only logged at debug level
+			// (Fetch already printed what went wrong with a substitute);
+			// anything else, say the store failing to register the copy,
+			// is printed here.
 			n.gaveUp = errors.Is(err, subst.ErrNoSubstituters) || n.gaveUp
 			n.err = err
+			var fe *subst.FetchError
+			var ie *incompleteError
+			if !n.gaveUp && !errors.As(err, &fe) && !errors.As(err, &ie) && !errors.Is(err, context.Canceled) && s.Events != nil {
+				s.Events.Failed(n.path, err)
+			}
 		case n.kind == kindSubst && !n.retry:
 			n.retry = n.gaveUp || s.Fallback
 			if !n.retry {
@@ -712,7 +727,7 @@ func (s *Scheduler) run(ctx context.Context, p *plan, requested []string) ([]str
 				}
 				if d.state == pending && (d.waiting == 0 || d.kind != kindBuild) {
 					if d.kind == kindFetch {
-						finishNode(d, fmt.Errorf("some references of path '%s' could not be realised", d.path))
+						finishNode(d, &incompleteError{d.path})
 					} else {
 						finishNode(d, &DependencyError{DrvPath: d.path, N: d.failedDeps})
 					}
@@ -946,7 +961,7 @@ func (s *Scheduler) fetchOne(ctx context.Context, n *node, mu *sync.Mutex) error
 		mu.Unlock()
 		if !ok {
 			pr.Discard()
-			return fmt.Errorf("some references of path '%s' could not be realised", n.path)
+			return &incompleteError{n.path}
 		}
 	}
 	return pr.Commit(ctx)
