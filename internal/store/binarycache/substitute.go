@@ -3,9 +3,7 @@ package binarycache
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
-	"sort"
 
 	"gonix/internal/format/hash"
 	"gonix/internal/format/narinfo"
@@ -102,57 +100,21 @@ func (c *Cache) PrepareNAR(ctx context.Context, st *local.Store, ni *narinfo.Nar
 }
 
 // SubstituteClosure substitutes paths and everything they refer to, as
-// the cache's narinfos describe it, references before referrers (what
-// Nix's scheduler does with one substitution goal per path). Paths already
-// valid in st are taken as complete and not descended into.
+// the cache's narinfos describe it (ClosureInfos), references before
+// referrers; paths already valid in st are left alone.
 func SubstituteClosure(ctx context.Context, c *Cache, st *local.Store, paths []string, trusted []narinfo.PublicKey, requireSigs bool) error {
-	const (
-		visiting = 1
-		done     = 2
-	)
-	state := map[string]int{}
-	var order []*narinfo.NarInfo
-	var visit func(p, from string) error
-	visit = func(p, from string) error {
-		switch state[p] {
-		case done:
-			return nil
-		case visiting:
-			return fmt.Errorf("binary cache %s: reference cycle: '%s' refers back to '%s'", c.URI(), from, p)
-		}
-		state[p] = visiting
-		valid, err := st.IsValidPath(ctx, p)
+	infos, err := c.ClosureInfos(ctx, paths)
+	if err != nil {
+		return err
+	}
+	for _, ni := range infos {
+		valid, err := st.IsValidPath(ctx, ni.StorePath)
 		if err != nil {
 			return err
 		}
-		if !valid {
-			ni, err := c.QueryPathInfo(ctx, p)
-			if err != nil {
-				if from != "" && errors.Is(err, ErrNotFound) {
-					return fmt.Errorf("%w (needed by '%s')", err, from)
-				}
-				return err
-			}
-			for _, ref := range ni.References {
-				if full := c.storeDir + "/" + ref; full != p {
-					if err := visit(full, p); err != nil {
-						return err
-					}
-				}
-			}
-			order = append(order, ni)
+		if valid {
+			continue
 		}
-		state[p] = done
-		return nil
-	}
-	sorted := append([]string(nil), paths...)
-	sort.Strings(sorted)
-	for _, p := range sorted {
-		if err := visit(p, ""); err != nil {
-			return err
-		}
-	}
-	for _, ni := range order {
 		if err := substitute(ctx, c, st, ni, trusted, requireSigs); err != nil {
 			return err
 		}
