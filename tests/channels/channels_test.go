@@ -86,7 +86,6 @@ in {
 type session struct {
 	t     *testing.T
 	tmp   string
-	nix   string // the directory bound onto /nix in every step
 	env   []string
 	flags string // substituter flags for nix-env
 }

@@ -108,20 +108,6 @@ func (st *State) lookupVar(env *Env, x *ast.Var) *Value {
 	}
 }
 
-// evalOperand evaluates an argument of a strict builtin as forcing its
-// cell would: a variable's cell is forced in place with the call's
-// position (so errors such as infinite recursion point where Nix points).
-func (st *State) evalOperand(env *Env, e ast.Expr, pos ast.Pos) Value {
-	if x, ok := e.(*ast.Var); ok {
-		v := st.lookupVar(env, x)
-		if v.kind >= KThunk {
-			st.force(v, pos)
-		}
-		return *v
-	}
-	return st.eval(env, e)
-}
-
 // force evaluates v to weak head normal form in place.
 func (st *State) force(v *Value, pos ast.Pos) {
 	switch v.kind {

@@ -34,7 +34,6 @@ type fixture struct {
 	root    string
 	st      *local.Store
 	dep     string
-	main    string
 	mainNAR []byte
 	other   narinfo.SecretKey // signed main in the store
 	key     narinfo.SecretKey // the server's key
