@@ -23,8 +23,8 @@ const (
 )
 
 // readDerivation is Nix's derivationFromPath: the path must be valid (Nix's
-// ensurePath would try to substitute it first; gonix has no substituters
-// here).
+// ensurePath would first try to substitute a missing .drv; gonix does not
+// substitute derivations here, only build outputs and plain paths).
 func (c *nixStoreCmd) readDerivation(drvPath string) (*derivation.Derivation, error) {
 	st, err := c.store()
 	if err != nil {
