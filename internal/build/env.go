@@ -11,9 +11,11 @@ import (
 	"strconv"
 	"strings"
 
+	"gonix/internal/format/derivation"
 	"gonix/internal/format/nixbase32"
 	"gonix/internal/format/storepath"
 	"gonix/internal/store"
+	"gonix/internal/store/local"
 )
 
 // rewrites are Nix's inputRewrites: (from, to) pairs applied one after
@@ -311,4 +313,54 @@ func validGraphFileName(s string) bool {
 		}
 	}
 	return true
+}
+
+// ShellStructuredAttrs prepares a __structuredAttrs derivation for
+// nix-shell as Nix 2.8's nix-build.cc does: .attrs.json and .attrs.sh in
+// dir (outputs as their hash placeholders; exportReferencesGraph over the
+// closure of the input derivations' wanted outputs), NIX_ATTRS_SH_FILE and
+// NIX_ATTRS_JSON_FILE in env. It returns the shell text, which nix-shell
+// also puts in its rcfile, or "" for a derivation without structured
+// attributes.
+func ShellStructuredAttrs(ctx context.Context, s *local.Store, drvPath string, drv *derivation.Derivation, dir string, env map[string]string) (string, error) {
+	j, ok := drv.Env["__json"]
+	if !ok {
+		return "", nil
+	}
+	attrs := &drvAttrs{drvPath: drvPath, env: drv.Env}
+	var err error
+	if attrs.structured, err = parseStructuredAttrs(drvPath, j); err != nil {
+		return "", err
+	}
+	var outs []string
+	for in, names := range drv.InputDrvs {
+		d, err := readDerivation(s, in)
+		if err != nil {
+			return "", err
+		}
+		for _, n := range names {
+			if o, ok := d.Outputs[n]; ok && o.Path != "" {
+				outs = append(outs, o.Path)
+			}
+		}
+	}
+	inputs := map[string]bool{}
+	if len(outs) > 0 {
+		closure, err := store.ComputeClosure(ctx, s, outs, false, false, false)
+		if err != nil {
+			return "", err
+		}
+		for _, c := range closure {
+			inputs[c] = true
+		}
+	}
+	p := &prep{s: s, drvPath: drvPath, drv: drv, attrs: attrs, inputs: inputs, buildDir: dir}
+	if err := p.writeStructuredAttrs(ctx, env); err != nil {
+		return "", err
+	}
+	sh, err := os.ReadFile(env["NIX_ATTRS_SH_FILE"])
+	if err != nil {
+		return "", fmt.Errorf("nix-shell: %w", err)
+	}
+	return string(sh), nil
 }

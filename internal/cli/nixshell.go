@@ -470,7 +470,7 @@ func runShellIn(e *Env, o *shellOptions) (int, error) {
 		}
 	}
 	return enterShell(e, o, shellSession{
-		drv: drv, shell: shell, storeDir: ls.StoreDir(), realStoreDir: ls.RealStoreDir(), cores: cores,
+		drvPath: drvPath, drv: drv, store: ls, shell: shell, storeDir: ls.StoreDir(), realStoreDir: ls.RealStoreDir(), cores: cores,
 	})
 }
 

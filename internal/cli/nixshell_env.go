@@ -13,12 +13,16 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"gonix/internal/build"
 	"gonix/internal/format/derivation"
+	"gonix/internal/store/local"
 )
 
 // shellSession is what nix-shell has once the inputs are realised.
 type shellSession struct {
+	drvPath                string
 	drv                    *derivation.Derivation
+	store                  *local.Store
 	shell                  string // absolute, or a name looked up on PATH
 	storeDir, realStoreDir string
 	cores                  int
@@ -28,8 +32,9 @@ type shellSession struct {
 // (only the kept variables with --pure), the temporary directories, then
 // the derivation's variables (passAsFile ones as files in tmpDir). It
 // reports whether tmpDir holds files the shell needs (then the rcfile
-// removes it at exit, not at start).
-func shellEnviron(e *Env, o *shellOptions, s shellSession, environ []string, tmpDir string) (map[string]string, bool, error) {
+// removes it at exit, not at start) and, for a derivation with structured
+// attributes, the .attrs.sh text the rcfile sources as Nix's does.
+func shellEnviron(e *Env, o *shellOptions, s shellSession, environ []string, tmpDir string) (map[string]string, bool, string, error) {
 	env := map[string]string{}
 	for _, kv := range environ {
 		k, v, ok := strings.Cut(kv, "=")
@@ -74,11 +79,21 @@ func shellEnviron(e *Env, o *shellOptions, s shellSession, environ []string, tmp
 		p := filepath.Join(tmpDir, ".attr-"+strconv.Itoa(fileNr))
 		fileNr++
 		if err := os.WriteFile(p, []byte(v), 0o600); err != nil {
-			return nil, false, fmt.Errorf("nix-shell: writing '%s': %w", p, err)
+			return nil, false, "", fmt.Errorf("nix-shell: writing '%s': %w", p, err)
 		}
 		env[k+"Path"] = p
 	}
-	return env, keepTmp, nil
+	var attrsRC string
+	if s.store != nil {
+		rc, err := build.ShellStructuredAttrs(e.Ctx(), s.store, s.drvPath, s.drv, tmpDir, env)
+		if err != nil {
+			return nil, false, "", err
+		}
+		if rc != "" {
+			attrsRC, keepTmp = rc, true
+		}
+	}
+	return env, keepTmp, attrsRC, nil
 }
 
 // shellRC is the rcfile 2.8 writes: clean up tmpDir, keep the caller's
@@ -89,7 +104,7 @@ func shellEnviron(e *Env, o *shellOptions, s shellSession, environ []string, tmp
 // and the strict modes it turns on (-u, pipefail) are turned off again;
 // and the caller's PATH is kept in __nix_shell_p, not Nix's p, which
 // gonixpkgs' setup uses as a loop variable.
-func shellRC(o *shellOptions, shell, tmpDir string, keepTmp bool, tz string, hasTZ bool) string {
+func shellRC(o *shellOptions, shell, tmpDir string, keepTmp bool, attrsRC, tz string, hasTZ bool) string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "_nix_shell_clean_tmpdir() { command rm -rf %s; }; ", shellEscape(tmpDir))
 	if keepTmp {
@@ -102,6 +117,7 @@ func shellRC(o *shellOptions, shell, tmpDir string, keepTmp bool, tz string, has
 		sb.WriteString("__nix_shell_p=$PATH; ")
 	}
 	sb.WriteString("unset PATH;dontAddDisableDepTrack=1;\n")
+	sb.WriteString(attrsRC)
 	sb.WriteString("\n[ -e $stdenv/setup ] && source $stdenv/setup; ")
 	sb.WriteString(`if [ ! -e "$stdenv/setup" ] && [ -n "$stdenvSetup" ] && [ -e "$stdenvSetup" ]; then source "$stdenvSetup"; set +u +o pipefail; fi; `)
 	if !o.pure {
@@ -140,14 +156,14 @@ func enterShell(e *Env, o *shellOptions, s shellSession) (int, error) {
 	if e.LookupEnv != nil {
 		environ = environOf(e, environ)
 	}
-	env, keepTmp, err := shellEnviron(e, o, s, environ, tmpDir)
+	env, keepTmp, attrsRC, err := shellEnviron(e, o, s, environ, tmpDir)
 	if err != nil {
 		os.RemoveAll(tmpDir)
 		return 1, err
 	}
 	tz, hasTZ := e.LookupEnv("TZ")
 	rc := filepath.Join(tmpDir, "rc")
-	if err := os.WriteFile(rc, []byte(shellRC(o, s.shell, tmpDir, keepTmp, tz, hasTZ)), 0o600); err != nil {
+	if err := os.WriteFile(rc, []byte(shellRC(o, s.shell, tmpDir, keepTmp, attrsRC, tz, hasTZ)), 0o600); err != nil {
 		os.RemoveAll(tmpDir)
 		return 1, fmt.Errorf("nix-shell: writing the rcfile: %w", err)
 	}

@@ -33,6 +33,9 @@ func TestShellMatchesNix(t *testing.T) {
 	}
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "e.nix"), []byte(`{ greeting ? "hi" }: derivation { name = "e"; system = "x86_64-linux"; builder = "/bin/sh"; FOO = "bar"; GREETING = greeting; SAW = builtins.getEnv "IN_NIX_SHELL"; passAsFile = [ "big" ]; big = "lots"; }`), 0o644)
+	// Structured attributes: .attrs.json and .attrs.sh, sourced by the rcfile.
+	os.WriteFile(filepath.Join(dir, "s.nix"), []byte(`derivation { name = "s"; system = "x86_64-linux"; builder = "/bin/sh"; __structuredAttrs = true; foo = "bar"; n = 3; list = [ 1 "two" ]; nested = { a = true; }; outputs = [ "out" "dev" ]; }`), 0o644)
+	showAttrs := `/usr/bin/env | /usr/bin/sort; echo; /bin/cat "$NIX_ATTRS_JSON_FILE"; echo; /bin/cat "$NIX_ATTRS_SH_FILE"; declare -p foo n list out`
 	show := `/usr/bin/env | /usr/bin/sort; echo; /bin/cat "$bigPath"`
 	volatile := regexp.MustCompile(`(?m)^(_|PWD|SHLVL|OLDPWD)=.*\n|nix-shell-[0-9-]+|nix-shell-[0-9]+`)
 	tryLine := regexp.MustCompile(`Try '[^']*nix-shell --help'`)
@@ -57,6 +60,7 @@ func TestShellMatchesNix(t *testing.T) {
 		{"e.nix", "--pure", "--keep", "KEEPME", "--run", show},
 		{"e.nix", "--argstr", "greeting", "hey", "--run", show},
 		{"e.nix", "--run", "exit 3"},
+		{"s.nix", "--run", showAttrs},
 		{"e.nix", "--run"},
 		{"-p", "x", "-E", "y"},
 		{"--frob"},
