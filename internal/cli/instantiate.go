@@ -59,32 +59,26 @@ type InstantiateOptions struct {
 func parseInstantiate(argv []string) (*InstantiateOptions, legacyAction, error) {
 	o := &InstantiateOptions{Settings: args.NewSettings()}
 	act := actionRun
-	set := func(b *bool) func(string, []string) error {
-		return func(string, []string) error { *b = true; return nil }
-	}
 	var p args.Parser
 	p.Add(args.CommonFlags(&o.Settings, "nix-instantiate")...)
 	p.Add(args.EvalFlags(&o.EvalArgs)...)
 	p.Add(legacyFlags(&act)...)
 	p.Add(
-		args.Flag{Names: []string{"-"}, Legacy: true, Handle: set(&o.FromStdin)},
-		args.Flag{Names: []string{"--expr", "-E"}, Legacy: true, Handle: set(&o.Exprs)},
-		args.Flag{Names: []string{"--eval", "--eval-only"}, Legacy: true, Handle: set(&o.Eval)},
-		args.Flag{Names: []string{"--read-write-mode"}, Legacy: true, Handle: set(&o.ReadWriteMode)},
+		args.Flag{Names: []string{"-"}, Legacy: true, Handle: args.SetTrue(&o.FromStdin)},
+		args.Flag{Names: []string{"--expr", "-E"}, Legacy: true, Handle: args.SetTrue(&o.Exprs)},
+		args.Flag{Names: []string{"--eval", "--eval-only"}, Legacy: true, Handle: args.SetTrue(&o.Eval)},
+		args.Flag{Names: []string{"--read-write-mode"}, Legacy: true, Handle: args.SetTrue(&o.ReadWriteMode)},
 		args.Flag{Names: []string{"--parse", "--parse-only"}, Legacy: true, Handle: func(string, []string) error {
 			o.Parse, o.Eval = true, true
 			return nil
 		}},
-		args.Flag{Names: []string{"--find-file"}, Legacy: true, Handle: set(&o.FindFile)},
-		args.Flag{Names: []string{"--attr", "-A"}, Arity: 1, Legacy: true, Handle: func(_ string, v []string) error {
-			o.AttrPaths = append(o.AttrPaths, v[0])
-			return nil
-		}},
+		args.Flag{Names: []string{"--find-file"}, Legacy: true, Handle: args.SetTrue(&o.FindFile)},
+		args.Flag{Names: []string{"--attr", "-A"}, Arity: 1, Legacy: true, Handle: args.AppendArg(&o.AttrPaths)},
 		args.Flag{Names: []string{"--add-root"}, Arity: 1, Legacy: true, Handle: func(_ string, v []string) error {
 			o.AddRoot = v[0]
 			return nil
 		}},
-		args.Flag{Names: []string{"--indirect"}, Legacy: true, Handle: set(&o.Indirect)},
+		args.Flag{Names: []string{"--indirect"}, Legacy: true, Handle: args.SetTrue(&o.Indirect)},
 		args.Flag{Names: []string{"--xml"}, Legacy: true, Handle: func(string, []string) error {
 			o.XML, o.JSON = true, false
 			return nil
@@ -93,9 +87,9 @@ func parseInstantiate(argv []string) (*InstantiateOptions, legacyAction, error) 
 			o.JSON, o.XML = true, false
 			return nil
 		}},
-		args.Flag{Names: []string{"--no-location"}, Legacy: true, Handle: set(&o.NoLocation)},
-		args.Flag{Names: []string{"--strict"}, Legacy: true, Handle: set(&o.Strict)},
-		args.Flag{Names: []string{"--repair"}, Legacy: true, Handle: set(&o.Repair)},
+		args.Flag{Names: []string{"--no-location"}, Legacy: true, Handle: args.SetTrue(&o.NoLocation)},
+		args.Flag{Names: []string{"--strict"}, Legacy: true, Handle: args.SetTrue(&o.Strict)},
+		args.Flag{Names: []string{"--repair"}, Legacy: true, Handle: args.SetTrue(&o.Repair)},
 		args.Flag{Names: []string{"--dry-run"}, Legacy: true, Handle: func(string, []string) error {
 			o.DryRun, o.ReadOnlyMode = true, true
 			return nil

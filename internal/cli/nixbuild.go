@@ -31,33 +31,27 @@ type BuildOptions struct {
 func parseBuild(argv []string) (*BuildOptions, legacyAction, error) {
 	o := &BuildOptions{InstantiateOptions: InstantiateOptions{Settings: args.NewSettings()}, OutLink: "result"}
 	act := actionRun
-	set := func(b *bool) func(string, []string) error {
-		return func(string, []string) error { *b = true; return nil }
-	}
 	var p args.Parser
 	p.Add(args.CommonFlags(&o.Settings, "nix-build")...)
 	p.Add(args.EvalFlags(&o.EvalArgs)...)
 	p.Add(legacyFlags(&act)...)
 	p.Add(
-		args.Flag{Names: []string{"-"}, Legacy: true, Handle: set(&o.FromStdin)},
-		args.Flag{Names: []string{"--expr", "-E"}, Legacy: true, Handle: set(&o.Exprs)},
-		args.Flag{Names: []string{"--attr", "-A"}, Arity: 1, Legacy: true, Handle: func(_ string, v []string) error {
-			o.AttrPaths = append(o.AttrPaths, v[0])
-			return nil
-		}},
+		args.Flag{Names: []string{"-"}, Legacy: true, Handle: args.SetTrue(&o.FromStdin)},
+		args.Flag{Names: []string{"--expr", "-E"}, Legacy: true, Handle: args.SetTrue(&o.Exprs)},
+		args.Flag{Names: []string{"--attr", "-A"}, Arity: 1, Legacy: true, Handle: args.AppendArg(&o.AttrPaths)},
 		args.Flag{Names: []string{"--out-link", "-o"}, Arity: 1, Legacy: true, Handle: func(_ string, v []string) error {
 			o.OutLink = v[0]
 			return nil
 		}},
-		args.Flag{Names: []string{"--no-out-link", "--no-link"}, Legacy: true, Handle: set(&o.NoOutLink)},
+		args.Flag{Names: []string{"--no-out-link", "--no-link"}, Legacy: true, Handle: args.SetTrue(&o.NoOutLink)},
 		args.Flag{Names: []string{"--add-root"}, Arity: 1, Legacy: true, Handle: func(_ string, v []string) error {
 			o.OutLink = v[0]
 			return nil
 		}},
-		args.Flag{Names: []string{"--indirect"}, Legacy: true, Handle: set(&o.Indirect)},
-		args.Flag{Names: []string{"--dry-run"}, Legacy: true, Handle: set(&o.DryRun)},
-		args.Flag{Names: []string{"--check"}, Legacy: true, Handle: set(&o.Check)},
-		args.Flag{Names: []string{"--repair"}, Legacy: true, Handle: set(&o.Repair)},
+		args.Flag{Names: []string{"--indirect"}, Legacy: true, Handle: args.SetTrue(&o.Indirect)},
+		args.Flag{Names: []string{"--dry-run"}, Legacy: true, Handle: args.SetTrue(&o.DryRun)},
+		args.Flag{Names: []string{"--check"}, Legacy: true, Handle: args.SetTrue(&o.Check)},
+		args.Flag{Names: []string{"--repair"}, Legacy: true, Handle: args.SetTrue(&o.Repair)},
 	)
 	p.Positional = func(arg string) error {
 		o.Files = append(o.Files, arg)

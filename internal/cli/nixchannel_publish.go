@@ -51,10 +51,7 @@ func mainMkchannel(e *Env, program string, argv []string) int {
 		args.Flag{Names: []string{"--name"}, Arity: 1, Handle: str(&o.name)},
 		args.Flag{Names: []string{"--secret-key-file"}, Arity: 1, Handle: str(&o.key)},
 		args.Flag{Names: []string{"--compression"}, Arity: 1, Handle: str(&o.compress)},
-		args.Flag{Names: []string{"--attr", "-A"}, Arity: 1, Handle: func(_ string, v []string) error {
-			o.attrs = append(o.attrs, v[0])
-			return nil
-		}},
+		args.Flag{Names: []string{"--attr", "-A"}, Arity: 1, Handle: args.AppendArg(&o.attrs)},
 	)
 	p.Positional = func(arg string) error { return args.Usagef("unexpected argument '%s'", arg) }
 	err := p.Parse(argv)

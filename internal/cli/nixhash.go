@@ -49,9 +49,6 @@ type NixHashOptions struct {
 func parseNixHash(argv []string) (*NixHashOptions, legacyAction, error) {
 	o := &NixHashOptions{Settings: args.NewSettings(), Algo: hash.MD5}
 	act := actionRun
-	set := func(b *bool) func(string, []string) error {
-		return func(string, []string) error { *b = true; return nil }
-	}
 	op := func(v nixHashOp) func(string, []string) error {
 		return func(string, []string) error { o.Op = v; return nil }
 	}
@@ -59,9 +56,9 @@ func parseNixHash(argv []string) (*NixHashOptions, legacyAction, error) {
 	p.Add(args.CommonFlags(&o.Settings, "nix-hash")...)
 	p.Add(legacyFlags(&act)...)
 	p.Add(
-		args.Flag{Names: []string{"--flat"}, Legacy: true, Handle: set(&o.Flat)},
-		args.Flag{Names: []string{"--base32"}, Legacy: true, Handle: set(&o.Base32)},
-		args.Flag{Names: []string{"--truncate"}, Legacy: true, Handle: set(&o.Truncate)},
+		args.Flag{Names: []string{"--flat"}, Legacy: true, Handle: args.SetTrue(&o.Flat)},
+		args.Flag{Names: []string{"--base32"}, Legacy: true, Handle: args.SetTrue(&o.Base32)},
+		args.Flag{Names: []string{"--truncate"}, Legacy: true, Handle: args.SetTrue(&o.Truncate)},
 		args.Flag{Names: []string{"--type"}, Arity: 1, Legacy: true, Handle: func(_ string, v []string) error {
 			// Nix's parseHashType throws a UsageError, so the
 			// message gets the "Try --help" hint.

@@ -115,25 +115,19 @@ func parseShell(e *Env, argv []string) (*shellOptions, legacyAction, error) {
 		argv = words
 	}
 	act := actionRun
-	set := func(b *bool) func(string, []string) error {
-		return func(string, []string) error { *b = true; return nil }
-	}
 	ignore := func(string, []string) error { return nil }
 	var p args.Parser
 	p.Add(args.CommonFlags(&o.Settings, "nix-shell")...)
 	p.Add(args.EvalFlags(&o.EvalArgs)...)
 	p.Add(legacyFlags(&act)...)
 	p.Add(
-		args.Flag{Names: []string{"-"}, Legacy: true, Handle: set(&o.FromStdin)},
-		args.Flag{Names: []string{"--expr", "-E"}, Legacy: true, Handle: set(&o.Exprs)},
-		args.Flag{Names: []string{"--attr", "-A"}, Arity: 1, Legacy: true, Handle: func(_ string, v []string) error {
-			o.attrPaths = append(o.attrPaths, v[0])
-			return nil
-		}},
+		args.Flag{Names: []string{"-"}, Legacy: true, Handle: args.SetTrue(&o.FromStdin)},
+		args.Flag{Names: []string{"--expr", "-E"}, Legacy: true, Handle: args.SetTrue(&o.Exprs)},
+		args.Flag{Names: []string{"--attr", "-A"}, Arity: 1, Legacy: true, Handle: args.AppendArg(&o.attrPaths)},
 		args.Flag{Names: []string{"--add-drv-link", "--indirect", "--no-out-link", "--no-link", "--run-env"}, Legacy: true, Handle: ignore},
 		args.Flag{Names: []string{"--drv-link", "--out-link", "-o", "--add-root"}, Arity: 1, Legacy: true, Handle: ignore},
-		args.Flag{Names: []string{"--dry-run"}, Legacy: true, Handle: set(&o.DryRun)},
-		args.Flag{Names: []string{"--repair"}, Legacy: true, Handle: set(&o.Repair)},
+		args.Flag{Names: []string{"--dry-run"}, Legacy: true, Handle: args.SetTrue(&o.DryRun)},
+		args.Flag{Names: []string{"--repair"}, Legacy: true, Handle: args.SetTrue(&o.Repair)},
 		args.Flag{Names: []string{"--check"}, Legacy: true, Handle: ignore},
 		args.Flag{Names: []string{"--command", "--run"}, Arity: 1, Legacy: true, Handle: func(name string, v []string) error {
 			if name == "--run" {
@@ -142,13 +136,10 @@ func parseShell(e *Env, argv []string) (*shellOptions, legacyAction, error) {
 			o.envCommand = v[0] + "\nexit"
 			return nil
 		}},
-		args.Flag{Names: []string{"--exclude"}, Arity: 1, Legacy: true, Handle: func(_ string, v []string) error {
-			o.exclude = append(o.exclude, v[0])
-			return nil
-		}},
+		args.Flag{Names: []string{"--exclude"}, Arity: 1, Legacy: true, Handle: args.AppendArg(&o.exclude)},
 		args.Flag{Names: []string{"--pure"}, Legacy: true, Handle: func(string, []string) error { o.pure = true; return nil }},
 		args.Flag{Names: []string{"--impure"}, Legacy: true, Handle: func(string, []string) error { o.pure = false; return nil }},
-		args.Flag{Names: []string{"--packages", "-p"}, Legacy: true, Handle: set(&o.packages)},
+		args.Flag{Names: []string{"--packages", "-p"}, Legacy: true, Handle: args.SetTrue(&o.packages)},
 		args.Flag{Names: []string{"--keep"}, Arity: 1, Legacy: true, Handle: func(_ string, v []string) error {
 			o.keep[v[0]] = true
 			return nil

@@ -51,10 +51,7 @@ func parseServe(argv []string) (*ServeOptions, legacyAction, error) {
 			o.Listen = v[0]
 			return nil
 		}},
-		args.Flag{Names: []string{"--secret-key-file"}, Arity: 1, Legacy: true, Handle: func(_ string, v []string) error {
-			o.SecretKeyFiles = append(o.SecretKeyFiles, v[0])
-			return nil
-		}},
+		args.Flag{Names: []string{"--secret-key-file"}, Arity: 1, Legacy: true, Handle: args.AppendArg(&o.SecretKeyFiles)},
 		args.Flag{Names: []string{"--compression"}, Arity: 1, Legacy: true, Handle: func(_ string, v []string) error {
 			o.Compression = v[0]
 			return nil

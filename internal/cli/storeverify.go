@@ -40,10 +40,7 @@ func parseStoreVerify(argv []string) (*StoreVerifyOptions, legacyAction, error) 
 	p.Add(
 		args.Flag{Names: []string{"--no-contents"}, Handle: set(&o.NoContents)},
 		args.Flag{Names: []string{"--no-trust"}, Handle: set(&o.NoTrust)},
-		args.Flag{Names: []string{"--substituter", "-s"}, Arity: 1, Handle: func(_ string, v []string) error {
-			o.Substituters = append(o.Substituters, v[0])
-			return nil
-		}},
+		args.Flag{Names: []string{"--substituter", "-s"}, Arity: 1, Handle: args.AppendArg(&o.Substituters)},
 		args.Flag{Names: []string{"--sigs-needed", "-n"}, Arity: 1, Handle: func(name string, v []string) error {
 			n, err := strconv.Atoi(v[0])
 			if err != nil || n < 0 {

@@ -26,6 +26,17 @@ type Flag struct {
 	Handle func(name string, vals []string) error
 }
 
+// SetTrue is a Handle that sets *b (a switch such as --dry-run).
+func SetTrue(b *bool) func(string, []string) error {
+	return func(string, []string) error { *b = true; return nil }
+}
+
+// AppendArg is a Handle that appends the flag's argument to *l (a
+// repeatable one-argument flag such as -A).
+func AppendArg(l *[]string) func(string, []string) error {
+	return func(_ string, v []string) error { *l = append(*l, v[0]); return nil }
+}
+
 // ErrStop is returned by a Handle function (and passed on by Parse) when the
 // flag ends the command line without an error, as --version and --help do.
 var ErrStop = errors.New("args: stop")
