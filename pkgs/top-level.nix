@@ -35,4 +35,5 @@ in {
   perl = callPackage ./perl { };
   oniguruma = callPackage ./oniguruma { };
   jq = callPackage ./jq { };
+  gnumake = callPackage ./gnumake { };
 }
