@@ -92,6 +92,7 @@ type prep struct {
 	buildDir   string          // on the host
 	buildDirIn string          // as the builder sees it
 	rewrites   rewrites
+	job        *Job // once made
 }
 
 // PrepareJob does what Nix 2.8's LocalDerivationGoal does before the
@@ -201,6 +202,7 @@ func PrepareJob(ctx context.Context, s *local.Store, drvPath string, drv *deriva
 	for name, o := range drv.Outputs {
 		job.Outputs[name] = o.Path
 	}
+	p.job = job
 	return job, cleanup, nil
 }
 
@@ -235,7 +237,8 @@ func (p *prep) checkPlatform() error {
 
 // cleanup is Nix's deleteTmpDir: a failed build's directory is kept with
 // keep-failed (never a builtin's, which may hold private data such as a
-// netrc). The build failed when some output is not valid.
+// netrc). The build failed when some output is not valid, or, for a
+// --check build, when its outputs were not found equal to the valid ones.
 func (p *prep) cleanup(ctx context.Context) {
 	failed := false
 	for _, o := range p.drv.Outputs {
@@ -243,6 +246,9 @@ func (p *prep) cleanup(ctx context.Context) {
 			failed = true
 			break
 		}
+	}
+	if p.job != nil && p.job.Check && !p.job.checked {
+		failed = true
 	}
 	if failed && p.set.KeepFailed && !p.drv.IsBuiltin() {
 		fmt.Fprintf(p.set.messages(), "note: keeping build directory '%s'\n", p.buildDir)

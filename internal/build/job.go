@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"gonix/internal/format/derivation"
 )
@@ -48,6 +49,29 @@ type Job struct {
 	// Log receives the builder's output (stdout and stderr, through a
 	// pseudo-terminal in raw mode, as Nix reads it).
 	Log io.Writer
+
+	// Check is --check: the outputs are valid already and the build is
+	// run again to compare. A Runner then leaves each output at
+	// RealOutput (the real path plus ".check"), never at its real path.
+	Check bool
+	// checked: FinishBuild found every output of a Check build equal to
+	// the valid one (the build directory is then not kept).
+	checked bool
+}
+
+// CheckSuffix is appended to an output's real path when a --check build
+// leaves its result beside the valid output (Nix's checkSuffix).
+const CheckSuffix = ".check"
+
+// RealOutput is the host path where the Runner must leave the output
+// with logical path out: its real store path, plus CheckSuffix for a
+// Check build.
+func (j *Job) RealOutput(out string) string {
+	p := j.RealStoreDir + strings.TrimPrefix(out, j.StoreDir)
+	if j.Check {
+		p += CheckSuffix
+	}
+	return p
 }
 
 // SandboxPath is one sandbox-paths entry: Target inside, Source on the host.

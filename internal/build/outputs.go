@@ -37,6 +37,95 @@ func (e *HashMismatchError) Error() string {
 		e.DrvPath, e.Specified.SRI(), e.Got.SRI())
 }
 
+// NotDeterministicError is a --check build whose output differs from the
+// valid one (Nix's NotDeterministic; exit status 104). Kept is where the
+// new output was kept (with keep-failed), or "".
+type NotDeterministicError struct {
+	DrvPath string
+	Path    string // the real path of the valid output
+	Kept    string
+}
+
+func (e *NotDeterministicError) Error() string {
+	if e.Kept != "" {
+		return fmt.Sprintf("derivation '%s' may not be deterministic: output '%s' differs from '%s'", e.DrvPath, e.Path, e.Kept)
+	}
+	return fmt.Sprintf("derivation '%s' may not be deterministic: output '%s' differs", e.DrvPath, e.Path)
+}
+
+// finishCheck is registerOutputs in Nix's check mode: each output the
+// build left beside a valid one (job.RealOutput) is canonicalised and
+// its NAR hash compared with the valid path's. The first that differs is
+// a *NotDeterministicError; with keep-failed it stays at <path>.check,
+// otherwise it is deleted, as is every output that matched. A path found
+// equal becomes ultimately trusted. Outputs that are not valid are
+// skipped, as Nix does.
+func finishCheck(ctx context.Context, s *local.Store, job *Job, set Settings) ([]*store.PathInfo, error) {
+	drv, drvPath := job.Drv, job.DrvPath
+	var result []*store.PathInfo
+	var firstErr error
+	for _, name := range drv.OutputNames() {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		logical := drv.Outputs[name].Path
+		chk := job.RealOutput(logical)
+		ok, err := s.IsValidPath(ctx, logical)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			removeAll(chk)
+			continue
+		}
+		if _, err := os.Lstat(chk); errors.Is(err, fs.ErrNotExist) {
+			if firstErr == nil {
+				firstErr = fmt.Errorf("builder for '%s' failed to produce output path for output '%s' at '%s'", drvPath, name, s.RealPath(logical))
+			}
+			continue
+		} else if err != nil {
+			return nil, fmt.Errorf("getting attributes of path '%s': %w", chk, err)
+		}
+		info, err := s.QueryPathInfo(ctx, logical)
+		if err != nil {
+			return nil, err
+		}
+		if err := local.Canonicalise(chk); err != nil {
+			return nil, err
+		}
+		sum, _, err := nar.HashPath(chk, nil)
+		if err != nil {
+			return nil, fmt.Errorf("hashing '%s': %w", chk, err)
+		}
+		got := hash.Hash{Algo: hash.SHA256, Digest: sum}
+		if !got.Equal(info.NarHash) {
+			e := &NotDeterministicError{DrvPath: drvPath, Path: s.RealPath(logical)}
+			if set.KeepFailed {
+				e.Kept = chk
+			} else {
+				removeAll(chk)
+			}
+			if firstErr == nil {
+				firstErr = e
+			}
+			continue
+		}
+		removeAll(chk)
+		if !info.Ultimate {
+			info.Ultimate = true
+			if err := s.RegisterValidPaths(ctx, []*store.PathInfo{info}); err != nil {
+				return nil, err
+			}
+		}
+		result = append(result, info)
+	}
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	job.checked = true
+	return result, nil
+}
+
 // scanned is one output after canonicalisation and the reference scan.
 type scanned struct {
 	name    string
@@ -64,7 +153,13 @@ type scanned struct {
 // outputs stay on disk as invalid paths.
 //
 // The caller holds the locks of the output paths.
+//
+// For a Check build it compares instead (finishCheck) and registers
+// nothing new.
 func FinishBuild(ctx context.Context, s *local.Store, job *Job, set Settings) ([]*store.PathInfo, error) {
+	if job.Check {
+		return finishCheck(ctx, s, job, set)
+	}
 	drv, drvPath := job.Drv, job.DrvPath
 	storeDir := s.StoreDir()
 	attrs := &drvAttrs{drvPath: drvPath, env: drv.Env}

@@ -42,6 +42,11 @@ type Scheduler struct {
 	Fallback bool
 	// AlwaysAllowSubstitutes ignores allowSubstitutes = false.
 	AlwaysAllowSubstitutes bool
+	// Check is --check: the requested derivations, whose outputs must be
+	// valid already, are built again and their outputs compared with the
+	// valid ones (a difference is a *NotDeterministicError). What they
+	// depend on is realised as usual, never checked.
+	Check bool
 }
 
 // Events is what a scheduler reports, in the order things happen.
@@ -68,6 +73,13 @@ type SubstEvents interface {
 	// Copied reports a path that became valid by substitution, with its
 	// NAR size.
 	Copied(path string, narSize uint64)
+}
+
+// CheckEvents is what an Events may also hear about --check builds.
+type CheckEvents interface {
+	// CheckStarted is Started for a build that checks valid outputs
+	// (Nix's "checking outputs of '…'").
+	CheckStarted(drvPath string) io.Writer
 }
 
 // UnknownPathsError is returned by RealisePaths when some requested store
@@ -111,6 +123,8 @@ type node struct {
 	// retry: a derivation to build in another round (its substitution
 	// gave up, or failed with Fallback); dependents wait for that round.
 	retry bool
+	// check: a requested derivation to build again and compare (--check).
+	check bool
 }
 
 type nodeState uint8
@@ -133,8 +147,10 @@ type Failure struct {
 	// HashMismatch is set when a fixed-output derivation produced another
 	// hash (Nix's exit status 102 instead of 100).
 	HashMismatch bool
-	// NoBuildFailed: nothing failed but substitutions (Nix's exit status 1).
+	// NoBuildFailed: no build failed (only substitutions, or checks).
 	NoBuildFailed bool
+	// CheckMismatch: a --check build differed from the valid outputs.
+	CheckMismatch bool
 }
 
 // FailedTarget is a requested derivation (or store path) that was not
@@ -153,16 +169,25 @@ func (f *Failure) Error() string {
 	return fmt.Sprintf("%d derivations failed to build", len(f.Failed))
 }
 
-// ExitStatus is Nix's status for a failed build: 100, plus 2 after a
-// fixed-output hash mismatch, and 1 when only substitutions failed.
+// ExitStatus is Nix's status for a failed build (Worker::exitStatus):
+// 0x60 with bits for a failed build (4), a fixed-output hash mismatch
+// (2, with 4) and a --check difference (8) — 100, 102, 104, 108 — and 1
+// when only substitutions failed.
 func (f *Failure) ExitStatus() int {
-	switch {
-	case f.HashMismatch:
-		return 102
-	case f.NoBuildFailed:
+	mask := 0
+	if !f.NoBuildFailed || f.HashMismatch {
+		mask |= 0x04
+	}
+	if f.HashMismatch {
+		mask |= 0x02
+	}
+	if f.CheckMismatch {
+		mask |= 0x08
+	}
+	if mask == 0 {
 		return 1
 	}
-	return 100
+	return mask | 0x60
 }
 
 // DependencyError is a derivation not built because inputs failed.
@@ -183,6 +208,14 @@ func (e *incompleteError) Error() string {
 	return fmt.Sprintf("some references of path '%s' could not be realised", e.path)
 }
 
+// checkInvalidError is a --check of a derivation whose outputs are not
+// all valid.
+type checkInvalidError struct{ drvPath string }
+
+func (e *checkInvalidError) Error() string {
+	return fmt.Sprintf("some outputs of '%s' are not valid, so checking is not possible", e.drvPath)
+}
+
 // SubstitutionError is a derivation whose outputs could not be
 // substituted, without --fallback.
 type SubstitutionError struct{ DrvPath string }
@@ -201,8 +234,9 @@ func (s *Scheduler) Realise(ctx context.Context, drvPaths []string) error {
 // which must be valid or substitutable (else *UnknownPathsError).
 func (s *Scheduler) RealisePaths(ctx context.Context, drvPaths, paths []string) error {
 	noSubst := map[string]bool{}
+	check := s.checkSet(drvPaths)
 	for round := 0; ; round++ {
-		p, err := s.plan(ctx, drvPaths, paths, noSubst)
+		p, err := s.plan(ctx, drvPaths, paths, noSubst, check)
 		if err != nil {
 			return err
 		}
@@ -212,10 +246,16 @@ func (s *Scheduler) RealisePaths(ctx context.Context, drvPaths, paths []string) 
 		if len(p.unknown) > 0 {
 			return &UnknownPathsError{Paths: p.unknown}
 		}
-		if len(p.toBuild) == 0 && len(p.toFetch) == 0 {
+		if len(p.toBuild) == 0 && len(p.toFetch) == 0 && p.checks == 0 {
 			return nil
 		}
 		retry, err := s.run(ctx, p, append(append([]string(nil), drvPaths...), paths...))
+		// A derivation is checked once, whatever another round does.
+		for _, n := range p.nodes {
+			if n.check && n.state == succeeded {
+				delete(check, n.path)
+			}
+		}
 		if len(retry) == 0 || ctx.Err() != nil {
 			return err
 		}
@@ -234,7 +274,7 @@ func (s *Scheduler) Plan(ctx context.Context, drvPaths []string) error {
 // PlanPaths is Plan for derivations and plain store paths; unknown paths
 // are an *UnknownPathsError.
 func (s *Scheduler) PlanPaths(ctx context.Context, drvPaths, paths []string) error {
-	p, err := s.plan(ctx, drvPaths, paths, map[string]bool{})
+	p, err := s.plan(ctx, drvPaths, paths, map[string]bool{}, s.checkSet(drvPaths))
 	if err != nil {
 		return err
 	}
@@ -243,6 +283,18 @@ func (s *Scheduler) PlanPaths(ctx context.Context, drvPaths, paths []string) err
 		return &UnknownPathsError{Paths: p.unknown}
 	}
 	return nil
+}
+
+// checkSet is the set of derivations to check: the requested ones with
+// Check, none without.
+func (s *Scheduler) checkSet(drvPaths []string) map[string]bool {
+	check := map[string]bool{}
+	if s.Check {
+		for _, d := range drvPaths {
+			check[d] = true
+		}
+	}
+	return check
 }
 
 func (s *Scheduler) announce(p *plan) {
@@ -261,7 +313,8 @@ func (s *Scheduler) announce(p *plan) {
 type plan struct {
 	nodes   map[string]*node // derivations by .drv path
 	fetch   map[string]*node // substitutions by store path
-	toBuild []string         // dependencies first
+	toBuild []string         // dependencies first; not checks of valid outputs
+	checks  int              // builds that check valid outputs
 	toFetch []string         // sorted
 	unknown []string
 	// download and narSize total the substitutions' sizes.
@@ -271,8 +324,10 @@ type plan struct {
 // plan loads the derivation graph below drvPaths, as Nix's queryMissing
 // does: a derivation whose missing outputs the substituters all have (with
 // their closures) is substituted, any other is built and its inputs looked
-// at in turn. noSubst names derivations that must be built.
-func (s *Scheduler) plan(ctx context.Context, drvPaths, paths []string, noSubst map[string]bool) (*plan, error) {
+// at in turn. noSubst names derivations that must be built, check those
+// to build again and compare (as Nix, a check of outputs that are not all
+// valid fails when it would start).
+func (s *Scheduler) plan(ctx context.Context, drvPaths, paths []string, noSubst, check map[string]bool) (*plan, error) {
 	useSubst := !s.Subst.Empty()
 	validMemo := map[string]bool{}
 	isValid := func(p string) (bool, error) {
@@ -316,7 +371,7 @@ func (s *Scheduler) plan(ctx context.Context, drvPaths, paths []string, noSubst 
 				if err != nil {
 					return nil, err
 				}
-				n := &node{path: dp, drv: drv}
+				n := &node{path: dp, drv: drv, check: check[dp]}
 				p.nodes[dp] = n
 				known := true
 				for _, name := range drv.OutputNames() {
@@ -333,13 +388,13 @@ func (s *Scheduler) plan(ctx context.Context, drvPaths, paths []string, noSubst 
 						n.invalid = append(n.invalid, op)
 					}
 				}
-				if known && len(n.invalid) == 0 {
+				if known && len(n.invalid) == 0 && !n.check {
 					n.state = succeeded
 					continue
 				}
 				n.needed = true
 				loaded = append(loaded, n)
-				if known && useSubst && !noSubst[dp] && (s.AlwaysAllowSubstitutes || substitutesAllowed(dp, drv)) {
+				if known && len(n.invalid) > 0 && useSubst && !noSubst[dp] && (s.AlwaysAllowSubstitutes || substitutesAllowed(dp, drv)) {
 					candidate[n] = true
 					for _, op := range n.invalid {
 						if _, ok := found[op]; !ok {
@@ -504,7 +559,11 @@ func (s *Scheduler) plan(ctx context.Context, drvPaths, paths []string, noSubst 
 					}
 				}
 			case kindBuild:
-				builds = append(builds, dp)
+				if n.check && len(n.invalid) == 0 {
+					p.checks++
+				} else {
+					builds = append(builds, dp)
+				}
 				for in := range n.drv.InputDrvs {
 					if d := p.nodes[in]; d != nil && d.needed {
 						n.deps = append(n.deps, d)
@@ -635,6 +694,7 @@ func (s *Scheduler) run(ctx context.Context, p *plan, requested []string) ([]str
 		retry       []string
 		realFailure bool
 		buildFailed bool
+		checkFailed bool
 		wake        = make(chan struct{}, 1)
 		wg          sync.WaitGroup
 	)
@@ -737,7 +797,13 @@ func (s *Scheduler) run(ctx context.Context, p *plan, requested []string) ([]str
 		}
 		realFailure = true
 		var de *DependencyError
-		if n.kind == kindBuild && !errors.As(err, &de) && !errors.Is(err, context.Canceled) {
+		var nd *NotDeterministicError
+		switch {
+		case errors.As(err, &nd):
+			checkFailed = true
+		case errors.As(err, new(*checkInvalidError)):
+			// Nix throws this out of the goal: exit status 1.
+		case n.kind == kindBuild && !errors.As(err, &de) && !errors.Is(err, context.Canceled):
 			buildFailed = true
 		}
 		var hm *HashMismatchError
@@ -902,7 +968,7 @@ func (s *Scheduler) run(ctx context.Context, p *plan, requested []string) ([]str
 		sort.Strings(retry)
 		return retry, nil
 	}
-	f := &Failure{HashMismatch: mismatch, NoBuildFailed: !buildFailed}
+	f := &Failure{HashMismatch: mismatch, NoBuildFailed: !buildFailed, CheckMismatch: checkFailed}
 	seen := map[string]bool{}
 	for _, q := range requested {
 		n := p.nodes[q]
@@ -987,15 +1053,22 @@ func (s *Scheduler) buildOne(ctx context.Context, n *node) error {
 		return err
 	}
 	defer locks.Unlock(true)
-	// Another process may have built it while we waited for the locks.
-	if ok, err := s.outputsValid(ctx, n.drv); err != nil || ok {
+	ok, err := s.outputsValid(ctx, n.drv)
+	switch {
+	case err != nil:
 		return err
+	case n.check && !ok:
+		return &checkInvalidError{n.path}
+	case ok && !n.check:
+		// Another process built it while we waited for the locks.
+		return nil
 	}
 	for _, name := range n.drv.OutputNames() {
-		if p := n.drv.Outputs[name].Path; p != "" {
-			if err := s.Store.DeleteInvalid(ctx, p); err != nil {
-				return err
-			}
+		p := n.drv.Outputs[name].Path
+		if n.check {
+			removeAll(s.Store.RealPath(p) + CheckSuffix)
+		} else if err := s.Store.DeleteInvalid(ctx, p); err != nil {
+			return err
 		}
 	}
 	job, cleanup, err := s.Prepare(ctx, n.path, n.drv)
@@ -1003,8 +1076,13 @@ func (s *Scheduler) buildOne(ctx context.Context, n *node) error {
 		return err
 	}
 	defer cleanup()
+	job.Check = n.check
 	if s.Events != nil {
-		if w := s.Events.Started(n.path); w != nil {
+		started := s.Events.Started
+		if ce, ok := s.Events.(CheckEvents); ok && n.check {
+			started = ce.CheckStarted
+		}
+		if w := started(n.path); w != nil {
 			if job.Log != nil {
 				w = io.MultiWriter(job.Log, w)
 			}
@@ -1015,6 +1093,13 @@ func (s *Scheduler) buildOne(ctx context.Context, n *node) error {
 		job.Log = io.Discard
 	}
 	if err := s.Runner.Run(ctx, job); err != nil {
+		if n.check {
+			// What a failed check left is no use to anyone (Nix's stays
+			// in the sandbox root, which is deleted).
+			for _, p := range job.Outputs {
+				removeAll(job.RealOutput(p))
+			}
+		}
 		return err
 	}
 	return s.Finish(ctx, job)

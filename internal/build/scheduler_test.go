@@ -290,3 +290,23 @@ func TestSchedulerTwoProcesses(t *testing.T) {
 		}
 	}
 }
+
+// TestFailureExitStatus: Nix 2.8's Worker::exitStatus bits.
+func TestFailureExitStatus(t *testing.T) {
+	for _, c := range []struct {
+		f    Failure
+		want int
+	}{
+		{Failure{}, 100},
+		{Failure{NoBuildFailed: true}, 1},
+		{Failure{HashMismatch: true}, 102},
+		{Failure{HashMismatch: true, NoBuildFailed: true}, 102},
+		{Failure{CheckMismatch: true, NoBuildFailed: true}, 104},
+		{Failure{CheckMismatch: true}, 108},
+		{Failure{CheckMismatch: true, HashMismatch: true}, 110},
+	} {
+		if got := c.f.ExitStatus(); got != c.want {
+			t.Errorf("%+v: exit status %d, want %d", c.f, got, c.want)
+		}
+	}
+}

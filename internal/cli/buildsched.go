@@ -135,8 +135,7 @@ func (d *dispatchRunner) Run(ctx context.Context, job *build.Job) error {
 			k, v, _ := strings.Cut(kv, "=")
 			env[k] = v
 		}
-		out := job.Outputs["out"]
-		real := job.RealStoreDir + strings.TrimPrefix(out, job.StoreDir)
+		real := job.RealOutput(job.Outputs["out"])
 		if err := builtins.FetchURL(ctx, env, real, builtins.Options{Mirrors: d.mirrors.Lookup}); err != nil {
 			fmt.Fprintf(job.Log, "error: %s\n", err)
 			return &build.BuilderError{DrvPath: job.DrvPath, ExitCode: 1}
@@ -148,7 +147,7 @@ func (d *dispatchRunner) Run(ctx context.Context, job *build.Job) error {
 			k, v, _ := strings.Cut(kv, "=")
 			env[k] = v
 		}
-		real := job.RealStoreDir + strings.TrimPrefix(job.Outputs["out"], job.StoreDir)
+		real := job.RealOutput(job.Outputs["out"])
 		warn := func(msg string) { fmt.Fprintf(d.stderr, "warning: %s\n", msg) }
 		if err := builtins.BuildEnv(env, real, job.StoreDir, job.RealStoreDir, warn); err != nil {
 			fmt.Fprintf(job.Log, "error: %s\n", err)
@@ -163,7 +162,7 @@ func (d *dispatchRunner) Run(ctx context.Context, job *build.Job) error {
 			k, v, _ := strings.Cut(kv, "=")
 			env[k] = v
 		}
-		real := job.RealStoreDir + strings.TrimPrefix(job.Outputs["out"], job.StoreDir)
+		real := job.RealOutput(job.Outputs["out"])
 		if err := builtins.UnpackDeb(env, real, job.StoreDir, job.RealStoreDir); err != nil {
 			fmt.Fprintf(job.Log, "error: %s\n", err)
 			return &build.BuilderError{DrvPath: job.DrvPath, ExitCode: 1}

@@ -24,7 +24,8 @@ type BuildOptions struct {
 	// OutLink is -o/--out-link (default "result"); NoOutLink is --no-out-link.
 	OutLink   string
 	NoOutLink bool
-	// Check is --check: rebuild and compare (not supported yet).
+	// Check is --check: build the requested derivations again and compare
+	// the results with their valid outputs.
 	Check bool
 }
 
@@ -93,6 +94,8 @@ Flags:
   -o, --out-link NAME    name the result links NAME instead of result
       --no-out-link      make no result links
       --dry-run          show what would be built
+      --check            build the derivations again and compare the
+                         outputs with the valid ones (exit 104 if not equal)
   -j, --max-jobs N       run up to N builders at once
       --cores N          NIX_BUILD_CORES for builders
   -k, --keep-going       build what does not depend on a failure
@@ -109,10 +112,6 @@ type buildTarget struct {
 
 func runBuild(e *Env, o *BuildOptions) int {
 	fail := func(err error) int { return printEvalError(e.Stderr, err, o.ShowTrace, "nix-build") }
-	if o.Check {
-		fmt.Fprintln(e.Stderr, "error: 'nix-build --check' is not implemented in gonix yet")
-		return 1
-	}
 	ls, err := openLocalStore(e, &o.Settings, false)
 	if err != nil {
 		return fail(err)
@@ -174,6 +173,7 @@ func runBuild(e *Env, o *BuildOptions) int {
 	if err != nil {
 		return fail(err)
 	}
+	sched.Check = o.Check
 	if o.DryRun {
 		// Show what would be built, build nothing.
 		sched.Runner = nil
@@ -381,10 +381,19 @@ func (b *buildEvents) Copied(_ string, size uint64) {
 }
 
 func (b *buildEvents) Started(drv string) io.Writer {
+	return b.started(drv, "building '%s'...\n")
+}
+
+// CheckStarted is Started for a --check build.
+func (b *buildEvents) CheckStarted(drv string) io.Writer {
+	return b.started(drv, "checking outputs of '%s'...\n")
+}
+
+func (b *buildEvents) started(drv, format string) io.Writer {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.running = append(b.running, drvName(drv))
-	b.emitLocked(fmt.Sprintf("building '%s'...\n", drv))
+	b.emitLocked(fmt.Sprintf(format, drv))
 	t := &tailWriter{ev: b, max: b.logLines, name: drvName(drv)}
 	b.tails[drv] = t
 	return t

@@ -487,7 +487,7 @@ func (d *dispatchRunner) unpackChannel(job *build.Job) error {
 		k, v, _ := strings.Cut(kv, "=")
 		env[k] = v
 	}
-	real := job.RealStoreDir + strings.TrimPrefix(job.Outputs["out"], job.StoreDir)
+	real := job.RealOutput(job.Outputs["out"])
 	if err := builtins.UnpackChannel(env, real, job.StoreDir, job.RealStoreDir); err != nil {
 		fmt.Fprintf(job.Log, "error: %s\n", err)
 		return &build.BuilderError{DrvPath: job.DrvPath, ExitCode: 1}

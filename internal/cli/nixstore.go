@@ -363,7 +363,7 @@ Manipulate or query the Nix store. Exactly one operation:
       --init               create the store if it does not exist
 
 Not implemented yet in gonix: --register-validity, --repair-path, --serve,
--q --force-realise, --realise --check/--repair.
+-q --force-realise, --realise --repair.
 
 Flags of every operation:
       --add-root PATH      register results as GC roots at PATH

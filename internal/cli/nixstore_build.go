@@ -15,14 +15,16 @@ import (
 // check that the given store paths are valid) and print the outputs,
 // making GC roots with --add-root.
 func (c *nixStoreCmd) opRealise() error {
-	dryRun, ignoreUnknown := false, false
+	dryRun, ignoreUnknown, check := false, false, false
 	for _, f := range c.opFlags {
 		switch f {
 		case "--dry-run":
 			dryRun = true
 		case "--ignore-unknown":
 			ignoreUnknown = true
-		case "--repair", "--check":
+		case "--check":
+			check = true
+		case "--repair":
 			return fmt.Errorf("'nix-store --realise %s' is not implemented in gonix yet", f)
 		default:
 			return args.Usagef("unknown flag '%s'", f)
@@ -61,6 +63,7 @@ func (c *nixStoreCmd) opRealise() error {
 	if err != nil {
 		return err
 	}
+	sched.Check = check
 	if ignoreUnknown && len(opaque) > 0 {
 		// Only paths that can be substituted are kept.
 		found, err := sched.Subst.Query(c.e.Ctx(), opaque)

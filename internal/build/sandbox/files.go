@@ -147,8 +147,9 @@ func removeTree(p string) error {
 }
 
 // moveOutputs moves every output the builder made in the chroot's store to
-// its real store path (also after a failure: Nix leaves them there as
-// invalid paths for inspection). It never replaces an existing path.
+// its real store path, or beside it for a --check build (job.RealOutput),
+// also after a failure: Nix leaves them there as invalid paths for
+// inspection. It never replaces an existing path.
 func moveOutputs(job *build.Job, root string) error {
 	var errs []error
 	for name, out := range job.Outputs {
@@ -159,7 +160,7 @@ func moveOutputs(job *build.Job, root string) error {
 			}
 			continue
 		}
-		dst := realPath(job, out)
+		dst := job.RealOutput(out)
 		if err := unix.Renameat2(unix.AT_FDCWD, src, unix.AT_FDCWD, dst, unix.RENAME_NOREPLACE); err != nil {
 			errs = append(errs, fmt.Errorf("moving output '%s' out of the sandbox to '%s': %w", name, dst, err))
 		}

@@ -181,6 +181,11 @@ func (p *Plain) Run(ctx context.Context, job *build.Job) error {
 	if err := checkJob(job); err != nil {
 		return err
 	}
+	if job.Check {
+		// Nix rebuilds at a temporary path and rewrites hashes; gonix
+		// checks only in the sandbox, where the chroot has a store of its own.
+		return fmt.Errorf("checking the outputs of '%s' needs the build sandbox (sandbox = true)", job.DrvPath)
+	}
 	if filepath.Clean(job.StoreDir) != filepath.Clean(job.RealStoreDir) {
 		return fmt.Errorf("building '%s': building without a sandbox needs the store at its logical location; a chroot store (--store DIR) needs the sandbox", job.DrvPath)
 	}
