@@ -36,4 +36,6 @@ in {
   oniguruma = callPackage ./oniguruma { };
   jq = callPackage ./jq { };
   gnumake = callPackage ./gnumake { };
+  tcl = callPackage ./tcl { };
+  sqlite = callPackage ./sqlite { };
 }
