@@ -37,6 +37,7 @@ type hashSink struct {
 	free  chan []byte   // hashed buffers, back from the hasher
 	done  chan struct{} // closed when the hasher has finished
 	bufs  int           // big buffers allocated
+	arena *bufArena     // where the big buffers live
 }
 
 func newHashSink() *hashSink {
@@ -62,8 +63,11 @@ func (s *hashSink) ship() {
 	}
 	s.full <- s.cur
 	if s.bufs < maxBigBufs {
+		if s.arena == nil {
+			s.arena = newBufArena(maxBigBufs * bigBufSize)
+		}
+		s.cur = s.arena.slice(s.bufs*bigBufSize, bigBufSize)
 		s.bufs++
-		s.cur = make([]byte, 0, bigBufSize)
 		return
 	}
 	s.cur = <-s.free
@@ -115,6 +119,7 @@ func (s *hashSink) finish() ([]byte, int64) {
 		}
 		close(s.full)
 		<-s.done
+		s.arena.free()
 	} else {
 		s.h.Write(s.cur)
 	}

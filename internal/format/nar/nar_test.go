@@ -515,12 +515,13 @@ func FuzzReader(f *testing.F) {
 	})
 }
 
-// TestHashPathLarge exercises the concurrent hashing path: several
-// buffers' worth of data in files of assorted sizes.
+// TestHashPathLarge exercises the concurrent hashing path: more than all
+// the hashing buffers' worth of data (so buffers are reused) in files of
+// assorted sizes.
 func TestHashPathLarge(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "big")
 	os.Mkdir(dir, 0o777)
-	for i, size := range []int{0, 1, 7, 65536, 65537, 3 << 20, 1 << 20, 12345} {
+	for i, size := range []int{0, 1, 7, 65536, 65537, 3 << 20, 1 << 20, 12345, maxBigBufs*bigBufSize + 5<<20} {
 		data := make([]byte, size)
 		for j := range data {
 			data[j] = byte(j*31 + i)
