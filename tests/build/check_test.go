@@ -10,7 +10,10 @@ import (
 )
 
 // checkNix has a deterministic derivation, one whose output changes at
-// every build, and one never built before the check.
+// every build, and one never built before the check. No builder here may
+// fail after creating $out: Nix 2.8 moves a failed build's outputs out of
+// its sandbox to the logical path, i.e. into the machine's /nix/store,
+// even with a chroot store (seen 2026-11-22).
 var checkNix = fmt.Sprintf(`{ salt ? "" }:
 let
   %s
