@@ -32,6 +32,7 @@ in {
   nginx = callPackage ./nginx { };
   curl = callPackage ./curl { };
   openssh = callPackage ./openssh { };
+  openssl = callPackage ./openssl { };
   perl = callPackage ./perl { };
   oniguruma = callPackage ./oniguruma { };
   jq = callPackage ./jq { };
