@@ -959,6 +959,14 @@ func (s *Scheduler) run(ctx context.Context, p *plan, requested []string) ([]str
 		<-wake
 	}
 	wg.Wait()
+	// The Runner's background work (sandbox children started ahead,
+	// sandbox roots being deleted) ends with the round.
+	var waitErr error
+	if w, ok := s.Runner.(interface{ Wait() error }); ok {
+		if err := w.Wait(); err != nil {
+			waitErr = fmt.Errorf("cleaning up after the builds: %w", err)
+		}
+	}
 	for _, q := range requested {
 		if n := p.fetch[q]; n != nil && n.state == failed {
 			realFailure = true
@@ -994,7 +1002,7 @@ func (s *Scheduler) run(ctx context.Context, p *plan, requested []string) ([]str
 	if remaining > 0 {
 		return nil, fmt.Errorf("%d derivations were not built", remaining)
 	}
-	return nil, nil
+	return nil, waitErr
 }
 
 func sortNodes(ns []*node) { sort.Slice(ns, func(i, j int) bool { return ns[i].path < ns[j].path }) }

@@ -90,7 +90,7 @@ func newScheduler(e *Env, settings *args.Settings, ls *local.Store) (*build.Sche
 			substJobs = n
 		}
 	}
-	runner := &dispatchRunner{sandbox: &sandbox.Runner{Disable: !sandboxed}, stderr: e.Stderr, mirrors: builtins.MirrorConfig{Getenv: e.Getenv}}
+	runner := &dispatchRunner{sandbox: &sandbox.Runner{Disable: !sandboxed, Warm: true}, stderr: e.Stderr, mirrors: builtins.MirrorConfig{Getenv: e.Getenv}}
 	return &build.Scheduler{
 		Store:                  ls,
 		Runner:                 runner,
@@ -126,6 +126,9 @@ type dispatchRunner struct {
 	stderr  io.Writer
 	mirrors builtins.MirrorConfig // mirror:// bases for builtin:fetchurl
 }
+
+// Wait ends the sandbox's background work (sandbox.Runner.Wait).
+func (d *dispatchRunner) Wait() error { return d.sandbox.Wait() }
 
 func (d *dispatchRunner) Run(ctx context.Context, job *build.Job) error {
 	switch job.Builder {

@@ -2,14 +2,12 @@ package sandbox
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -40,9 +38,31 @@ type Runner struct {
 	// NoBuildUsers keeps a root caller's builders running as root mapped
 	// to uid 1000 instead of as a build user (nixbld).
 	NoBuildUsers bool
+	// Warm starts each build's sandbox child ahead, while the build before
+	// it runs (a child holds a build user while it waits). Call Wait when
+	// done building.
+	Warm bool
 
 	mu      sync.Mutex
-	cleaned map[int]bool // build users whose leftover processes were killed
+	cleaned map[int]bool           // build users whose leftover processes were killed
+	warm    map[warmKey]*warmChild // children started ahead, one per kind
+	bg      sync.WaitGroup         // children being started, roots being deleted
+	bgErr   error                  // what background work could not do
+}
+
+// warmKey is what a child must have been started with to serve a build:
+// its namespaces (a fixed-output build keeps the host's network) and
+// where its build user comes from.
+type warmKey struct {
+	fixed    bool
+	stateDir string
+	diverted bool // a chroot store: build users of its own
+}
+
+// warmChild is a child started ahead, with the build user it maps to.
+type warmChild struct {
+	c  *child
+	bu *buildUser
 }
 
 var _ build.Runner = (*Runner)(nil)
@@ -67,7 +87,7 @@ func (r *Runner) Run(ctx context.Context, job *build.Job) (err error) {
 		return fmt.Errorf("removing the stale sandbox root: %w", err)
 	}
 	defer func() {
-		if rerr := removeChroot(root); rerr != nil && err == nil {
+		if rerr := r.removeLater(root); rerr != nil && err == nil {
 			err = rerr
 		}
 	}()
@@ -75,33 +95,39 @@ func (r *Runner) Run(ctx context.Context, job *build.Job) (err error) {
 	if shm == "" {
 		shm = "50%"
 	}
-	uid, gid := os.Geteuid(), os.Getegid()
-	// As root, the builder runs as a build user; otherwise as the caller.
+	uid := os.Geteuid()
+	key := warmKey{fixed: job.FixedOutput, stateDir: filepath.Join(filepath.Dir(job.RealStoreDir), "var/nix"), diverted: job.RealStoreDir != job.StoreDir}
+	exe := exeOf(r.Exe)
+	// A child started ahead comes with its build user; the next one is
+	// started now, while this build runs.
+	var w *warmChild
+	if r.Warm {
+		w = r.takeWarm(key)
+		r.startWarm(key, exe)
+	}
 	var bu *buildUser
-	if uid == 0 && !r.NoBuildUsers {
-		stateDir := filepath.Join(filepath.Dir(job.RealStoreDir), "var/nix")
-		if bu, err = allocBuildUser(ctx, stateDir, job.RealStoreDir != job.StoreDir); err != nil {
+	switch {
+	case w != nil:
+		bu = w.bu
+	case uid == 0 && !r.NoBuildUsers:
+		if bu, err = r.buildUser(ctx, key); err != nil {
 			return err
 		}
+	}
+	if bu != nil {
 		defer bu.release()
-		if r.cleaned == nil {
-			r.cleaned = map[int]bool{}
-		}
-		r.mu.Lock()
-		first := !r.cleaned[bu.uid]
-		r.cleaned[bu.uid] = true
-		r.mu.Unlock()
-		if first {
-			if err := killUser(bu.uid); err != nil {
-				return err
-			}
-		}
 		if err := chownTree(job.BuildDir, bu.uid, bu.gid); err != nil {
+			if w != nil {
+				w.c.discard()
+			}
 			return err
 		}
 	}
 	c, err := assemble(job, root, shm, bu)
 	if err != nil {
+		if w != nil {
+			w.c.discard()
+		}
 		return fmt.Errorf("setting up the build sandbox in '%s': %w", root, err)
 	}
 
@@ -120,35 +146,19 @@ func (r *Runner) Run(ctx context.Context, job *build.Job) (err error) {
 			DropGroups: uid == 0,
 		},
 	}
-	flags := uintptr(syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS)
-	if !job.FixedOutput {
-		flags |= syscall.CLONE_NEWNET
-	}
-	uidMap := []syscall.SysProcIDMap{{ContainerID: sandboxUID, HostID: uid, Size: 1}}
-	gidMap := []syscall.SysProcIDMap{{ContainerID: sandboxGID, HostID: gid, Size: 1}}
 	if bu != nil {
-		// Root stays root in the namespace (0 → 0) for the setup, which
-		// then switches to 1000/100, the build user on the host.
-		uidMap = []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1}, {ContainerID: sandboxUID, HostID: bu.uid, Size: 1}}
-		gidMap = []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1}, {ContainerID: sandboxGID, HostID: bu.gid, Size: 1}}
 		spec.Sandbox.SwitchUser = true
-	}
-	attr := &syscall.SysProcAttr{
-		Cloneflags:                 flags,
-		UidMappings:                uidMap,
-		GidMappings:                gidMap,
-		GidMappingsEnableSetgroups: uid == 0,
-		// uid 1000 is not root in the namespace: without ambient
-		// capabilities the re-executed child could not mount anything.
-		// It clears them before executing the builder.
-		AmbientCaps: []uintptr{unix.CAP_SYS_ADMIN, unix.CAP_NET_ADMIN, unix.CAP_SETGID},
-		Setsid:      true,
-		Pdeathsig:   syscall.SIGKILL,
 	}
 	// The child is PID 1 of its namespace: killing it kills every process
 	// the builder started.
 	kill := func(pid int) { syscall.Kill(pid, syscall.SIGKILL) }
-	status, err := supervise(ctx, exeOf(r.Exe), spec, attr, logOf(job), kill)
+	var status syscall.WaitStatus
+	if w != nil {
+		status, err = w.c.run(ctx, spec, logOf(job), kill)
+	}
+	if w == nil || errors.Is(err, errSpecRefused) {
+		status, err = supervise(ctx, exe, spec, childAttr(key.fixed, bu), logOf(job), kill)
+	}
 	if err != nil {
 		if isNamespaceError(err) {
 			return noUserNamespaces(err)
@@ -163,6 +173,181 @@ func (r *Runner) Run(ctx context.Context, job *build.Job) (err error) {
 		return fmt.Errorf("building '%s': %w", job.DrvPath, moveErr)
 	}
 	return nil
+}
+
+// childAttr is how a sandbox child is started: in new namespaces, as
+// root of its user namespace mapped to the build user bu (0 → 0 for the
+// setup, 1000/100 → bu), or, without one, as the caller mapped to
+// 1000/100; fixed-output builds keep the host's network.
+func childAttr(fixed bool, bu *buildUser) *syscall.SysProcAttr {
+	uid, gid := os.Geteuid(), os.Getegid()
+	flags := uintptr(syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS)
+	if !fixed {
+		flags |= syscall.CLONE_NEWNET
+	}
+	uidMap := []syscall.SysProcIDMap{{ContainerID: sandboxUID, HostID: uid, Size: 1}}
+	gidMap := []syscall.SysProcIDMap{{ContainerID: sandboxGID, HostID: gid, Size: 1}}
+	if bu != nil {
+		uidMap = []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1}, {ContainerID: sandboxUID, HostID: bu.uid, Size: 1}}
+		gidMap = []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1}, {ContainerID: sandboxGID, HostID: bu.gid, Size: 1}}
+	}
+	return &syscall.SysProcAttr{
+		Cloneflags:                 flags,
+		UidMappings:                uidMap,
+		GidMappings:                gidMap,
+		GidMappingsEnableSetgroups: uid == 0,
+		// uid 1000 is not root in the namespace: without ambient
+		// capabilities the re-executed child could not mount anything.
+		// It clears them before executing the builder.
+		AmbientCaps: []uintptr{unix.CAP_SYS_ADMIN, unix.CAP_NET_ADMIN, unix.CAP_SETGID},
+		Setsid:      true,
+		Pdeathsig:   syscall.SIGKILL,
+	}
+}
+
+// buildUser takes a free build user for key (waiting for one as long as
+// ctx allows) and, the first time this Runner meets it, kills what that
+// uid left running.
+func (r *Runner) buildUser(ctx context.Context, key warmKey) (*buildUser, error) {
+	bu, err := allocBuildUser(ctx, key.stateDir, key.diverted)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	if r.cleaned == nil {
+		r.cleaned = map[int]bool{}
+	}
+	first := !r.cleaned[bu.uid]
+	r.cleaned[bu.uid] = true
+	r.mu.Unlock()
+	if first {
+		if err := killUser(bu.uid); err != nil {
+			bu.release()
+			return nil, err
+		}
+	}
+	return bu, nil
+}
+
+// takeWarm returns the child started ahead for key, or nil.
+func (r *Runner) takeWarm(key warmKey) *warmChild {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	w := r.warm[key]
+	if w != nil {
+		delete(r.warm, key)
+	}
+	return w
+}
+
+// startWarm starts a child for key in the background unless one is
+// there; with build users it holds one (only if one is free at once).
+// Failures are not reported: the build that finds no warm child starts
+// its own and reports them.
+func (r *Runner) startWarm(key warmKey, exe string) {
+	r.mu.Lock()
+	if _, ok := r.warm[key]; ok {
+		r.mu.Unlock()
+		return
+	}
+	if r.warm == nil {
+		r.warm = map[warmKey]*warmChild{}
+	}
+	r.warm[key] = nil // being started
+	r.mu.Unlock()
+	r.bg.Add(1)
+	go func() {
+		defer r.bg.Done()
+		var w *warmChild
+		defer func() {
+			r.mu.Lock()
+			old, marked := r.warm[key]
+			switch {
+			case w == nil && marked && old == nil:
+				delete(r.warm, key)
+			case w != nil && marked && old == nil:
+				r.warm[key] = w
+				w = nil
+			}
+			r.mu.Unlock()
+			if w != nil {
+				// Another took its place (Wait ran meanwhile, say).
+				w.discard()
+			}
+		}()
+		var bu *buildUser
+		if os.Geteuid() == 0 && !r.NoBuildUsers {
+			now, cancel := context.WithCancel(context.Background())
+			cancel() // one pass over the pool, no waiting
+			var err error
+			if bu, err = r.buildUser(now, key); err != nil {
+				return
+			}
+		}
+		c, err := startChild(exe, childAttr(key.fixed, bu))
+		if err != nil {
+			if bu != nil {
+				bu.release()
+			}
+			return
+		}
+		w = &warmChild{c: c, bu: bu}
+	}()
+}
+
+// removeLater moves a used sandbox root out of the way and deletes it in
+// the background, off the build's critical path.
+func (r *Runner) removeLater(root string) error {
+	if _, err := os.Lstat(root); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if mounts, err := mountsUnder(root); err != nil {
+		return err
+	} else if len(mounts) > 0 {
+		return fmt.Errorf("not deleting the sandbox root '%s': %s is mounted there", root, mounts[0])
+	}
+	dead := fmt.Sprintf("%s.del-%d", root, time.Now().UnixNano())
+	if err := os.Rename(root, dead); err != nil {
+		return fmt.Errorf("moving the sandbox root '%s' out of the way: %w", root, err)
+	}
+	r.bg.Add(1)
+	go func() {
+		defer r.bg.Done()
+		if err := removeTree(dead); err != nil {
+			r.mu.Lock()
+			r.bgErr = errors.Join(r.bgErr, err)
+			r.mu.Unlock()
+		}
+	}()
+	return nil
+}
+
+// Wait ends the Runner's background work: it waits until every used
+// sandbox root is deleted, stops the children started ahead (releasing
+// their build users) and reports what could not be deleted. The Runner
+// can be used again afterwards.
+func (r *Runner) Wait() error {
+	r.bg.Wait()
+	r.mu.Lock()
+	warm := r.warm
+	r.warm = nil
+	err := r.bgErr
+	r.bgErr = nil
+	r.mu.Unlock()
+	for _, w := range warm {
+		if w != nil {
+			w.discard()
+		}
+	}
+	return err
+}
+
+// discard stops a child started ahead and releases its build user.
+func (w *warmChild) discard() {
+	w.c.discard()
+	if w.bu != nil {
+		w.bu.release()
+	}
 }
 
 // Plain runs builders without a sandbox (sandbox = false): in the host's
@@ -288,142 +473,6 @@ type startError struct{ err error }
 func (e *startError) Error() string { return "starting the build process: " + e.err.Error() }
 func (e *startError) Unwrap() error { return e.err }
 
-// supervise starts the child (exe ChildArg) with spec, copies its terminal
-// to log until every holder of the terminal has closed it, then kills
-// whatever is left (kill gets the child's pid) and returns the child's
-// status. A failure of the child before it executed the builder is an
-// error.
-func supervise(ctx context.Context, exe string, spec *childSpec, attr *syscall.SysProcAttr, log io.Writer, kill func(pid int)) (syscall.WaitStatus, error) {
-	master, slave, err := openPty()
-	if err != nil {
-		return 0, err
-	}
-	defer master.Close()
-	specFile, err := specMemfd(spec)
-	if err != nil {
-		slave.Close()
-		return 0, err
-	}
-	defer specFile.Close()
-	devNull, err := os.Open(os.DevNull)
-	if err != nil {
-		slave.Close()
-		return 0, fmt.Errorf("opening %s: %w", os.DevNull, err)
-	}
-	defer devNull.Close()
-	errR, errW, err := os.Pipe()
-	if err != nil {
-		slave.Close()
-		return 0, fmt.Errorf("creating the error pipe: %w", err)
-	}
-	defer errR.Close()
-
-	// argv[0] stays ours: a multi-call main (or testscript's) dispatches
-	// on it before it sees ChildArg.
-	argv0 := exe
-	if len(os.Args) > 0 && os.Args[0] != "" {
-		argv0 = os.Args[0]
-	}
-	cmd := &exec.Cmd{
-		Path:        exe,
-		Args:        []string{argv0, ChildArg},
-		Env:         []string{childEnv + "=1"},
-		Stdin:       devNull,
-		Stdout:      slave,
-		Stderr:      slave,
-		ExtraFiles:  []*os.File{specFile, errW}, // specFD, errorFD
-		SysProcAttr: attr,
-	}
-	// The child dies with the thread that started it (Pdeathsig), and Go
-	// ends a thread when a goroutine exits locked to it: start the child
-	// from a thread of our own, kept until the child is reaped.
-	started := make(chan error)
-	reap := make(chan struct{})
-	reaped := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		err := cmd.Start()
-		started <- err
-		if err != nil {
-			return
-		}
-		<-reap
-		reaped <- cmd.Wait()
-	}()
-	startErr := <-started
-	// Our copies must go: the terminal's EOF and the pipe's EOF mean that
-	// no one else holds them.
-	slave.Close()
-	errW.Close()
-	if startErr != nil {
-		return 0, &startError{startErr}
-	}
-	pid := cmd.Process.Pid
-
-	copied := make(chan error, 1)
-	go func() { copied <- copyLog(log, master) }()
-	done := make(chan struct{})
-	watched := make(chan struct{})
-	go func() {
-		defer close(watched)
-		select {
-		case <-ctx.Done():
-			kill(pid)
-			// Something outside the process group (Plain) may still hold
-			// the terminal: give up on it soon after.
-			master.SetReadDeadline(time.Now().Add(time.Second))
-		case <-done:
-		}
-	}()
-
-	report, readErr := io.ReadAll(errR)
-	hello := len(report) > 0 && report[0] == childHello
-	if hello {
-		report = report[1:]
-	}
-	logErr := <-copied
-	// Every kill happens before Wait reaps the child: until then its pid
-	// (and its process group's) cannot name another process.
-	close(done)
-	<-watched
-	kill(pid)
-	close(reap)
-	waitErr := <-reaped
-
-	if len(report) > 0 {
-		var f childFailure
-		if err := json.Unmarshal(report, &f); err != nil {
-			return 0, fmt.Errorf("setting up the build environment: %s", report)
-		}
-		what := "setting up the build environment"
-		if spec.Sandbox != nil {
-			what = "setting up the build sandbox"
-		}
-		return 0, fmt.Errorf("%s: %w", what, f.err())
-	}
-	if readErr != nil {
-		return 0, fmt.Errorf("reading the build process's error pipe: %w", readErr)
-	}
-	if !hello {
-		if err := ctx.Err(); err != nil {
-			return 0, err
-		}
-		return 0, fmt.Errorf("'%s' did not run as the build sandbox's child: a program that runs builds must call sandbox.ChildMain when its first argument is %s", exe, ChildArg)
-	}
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
-	ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
-	if !ok {
-		return 0, fmt.Errorf("waiting for the builder: %w", waitErr)
-	}
-	if logErr != nil {
-		return 0, fmt.Errorf("writing the build log: %w", logErr)
-	}
-	return ws, nil
-}
-
 // copyLog copies the terminal to log until the last slave is closed (the
 // master then reads EIO) or a deadline passes.
 func copyLog(log io.Writer, master *os.File) error {
@@ -443,28 +492,6 @@ func copyLog(log io.Writer, master *os.File) error {
 			return err
 		}
 	}
-}
-
-// specMemfd writes spec as JSON into an anonymous file, rewound.
-func specMemfd(spec *childSpec) (*os.File, error) {
-	b, err := json.Marshal(spec)
-	if err != nil {
-		return nil, fmt.Errorf("encoding the sandbox spec: %w", err)
-	}
-	fd, err := unix.MemfdCreate("gonix-sandbox-spec", unix.MFD_CLOEXEC)
-	if err != nil {
-		return nil, fmt.Errorf("creating the sandbox spec file: %w", err)
-	}
-	f := os.NewFile(uintptr(fd), "sandbox spec")
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("writing the sandbox spec: %w", err)
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("writing the sandbox spec: %w", err)
-	}
-	return f, nil
 }
 
 // builderError turns the builder's status into Nix's failure, or nil.

@@ -135,6 +135,11 @@ func (fx *fixture) run(t *testing.T, r build.Runner, job *build.Job) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	err := r.Run(ctx, job)
+	if w, ok := r.(interface{ Wait() error }); ok {
+		if werr := w.Wait(); werr != nil {
+			t.Errorf("Wait: %v", werr)
+		}
+	}
 	fx.checkClean(t)
 	return err
 }
@@ -148,7 +153,7 @@ func (fx *fixture) checkClean(t *testing.T) {
 	if bytes.Contains(mi, []byte(fx.dir)) {
 		t.Errorf("the sandbox left mounts on the host:\n%s", mi)
 	}
-	chroots, _ := filepath.Glob(filepath.Join(fx.realStore, "*.chroot"))
+	chroots, _ := filepath.Glob(filepath.Join(fx.realStore, "*.chroot*"))
 	if len(chroots) > 0 {
 		t.Errorf("the sandbox root was not removed: %v", chroots)
 	}
@@ -357,10 +362,12 @@ func TestCancel(t *testing.T) {
 	fx := newFixture(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
-	err := (&Runner{}).Run(ctx, fx.job("sleep 60", nil))
+	r := &Runner{}
+	err := r.Run(ctx, fx.job("sleep 60", nil))
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("err = %v, want the context's error", err)
 	}
+	r.Wait()
 	fx.checkClean(t)
 }
 
@@ -628,4 +635,67 @@ func TestInputKinds(t *testing.T) {
 	if diff := cmp.Diff(want, log.String()); diff != "" {
 		t.Errorf("log (-want +got):\n%s", diff)
 	}
+}
+
+// TestWarm: with Warm, each build's child is started ahead while the
+// build before it runs; builds still do what they should, one after
+// another, and Wait leaves no child behind. Not parallel: it counts this
+// process's sandbox children.
+func TestWarm(t *testing.T) {
+	fx := newFixture(t)
+	r := &Runner{Warm: true}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for i := range 3 {
+		var log bytes.Buffer
+		job := fx.job(fmt.Sprintf("echo build %d; echo %d > $out", i, i), &log)
+		if err := r.Run(ctx, job); err != nil {
+			t.Fatalf("build %d: %v\n%s", i, err, log.String())
+		}
+		b, err := os.ReadFile(fx.real(fx.out))
+		if err != nil || string(b) != fmt.Sprintf("%d\n", i) || log.String() != fmt.Sprintf("build %d\n", i) {
+			t.Errorf("build %d: output %q, %v; log %q", i, b, err, log.String())
+		}
+		if err := os.Remove(fx.real(fx.out)); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			// The next child is started in the background: give it time.
+			deadline := time.Now().Add(10 * time.Second)
+			for len(sandboxChildren(t)) == 0 && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if len(sandboxChildren(t)) == 0 {
+				t.Errorf("no child was started ahead after the first build")
+			}
+		}
+	}
+	if err := r.Wait(); err != nil {
+		t.Errorf("Wait: %v", err)
+	}
+	if kids := sandboxChildren(t); len(kids) > 0 {
+		t.Errorf("sandbox children left after Wait: %v", kids)
+	}
+	fx.checkClean(t)
+}
+
+// sandboxChildren lists this process's children that are sandbox
+// children (by their command line).
+func sandboxChildren(t *testing.T) []string {
+	t.Helper()
+	tasks, err := filepath.Glob("/proc/self/task/*/children")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kids []string
+	for _, f := range tasks {
+		b, _ := os.ReadFile(f)
+		for _, pid := range strings.Fields(string(b)) {
+			cmd, _ := os.ReadFile("/proc/" + pid + "/cmdline")
+			if bytes.Contains(cmd, []byte(ChildArg)) {
+				kids = append(kids, pid)
+			}
+		}
+	}
+	return kids
 }
