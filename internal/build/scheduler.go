@@ -683,12 +683,16 @@ func (s *Scheduler) run(ctx context.Context, p *plan, requested []string) ([]str
 		fetchJobs = 16
 	}
 	se, _ := s.Events.(SubstEvents)
+	commits := newCommitter(ctx)
 	var (
 		mu          sync.Mutex
 		ready       []*node // builds
 		readyFetch  []*node
 		active      int
 		activeFetch int
+		// unpacked: copies past their download and unpacking, waiting
+		// for their references or committing; they hold no copy slot.
+		unpacked    int
 		stopping    bool
 		mismatch    bool
 		retry       []string
@@ -933,6 +937,37 @@ func (s *Scheduler) run(ctx context.Context, p *plan, requested []string) ([]str
 			signal()
 		}()
 	}
+	// A copy holds one of the fetchJobs slots while it downloads and
+	// unpacks (the CPU and memory of a copy); it gives the slot up once
+	// its temporary object is ready, so copies waiting for their
+	// references to be committed do not keep the next ones from starting.
+	startFetch := func(n *node) {
+		n.state = running
+		activeFetch++
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			released := false
+			release := func() {
+				mu.Lock()
+				activeFetch--
+				unpacked++
+				mu.Unlock()
+				released = true
+				signal()
+			}
+			err := s.fetchOne(ctx, n, &mu, commits, release)
+			mu.Lock()
+			if released {
+				unpacked--
+			} else {
+				activeFetch--
+			}
+			finishNode(n, err)
+			mu.Unlock()
+			signal()
+		}()
+	}
 	for {
 		mu.Lock()
 		for !stopping && activeFetch < fetchJobs && len(readyFetch) > 0 {
@@ -941,7 +976,7 @@ func (s *Scheduler) run(ctx context.Context, p *plan, requested []string) ([]str
 			if n.state != pending {
 				continue // failed before it could start
 			}
-			start(n, func(ctx context.Context, n *node) error { return s.fetchOne(ctx, n, &mu) }, &activeFetch)
+			startFetch(n)
 		}
 		for !stopping && active < jobs && len(ready) > 0 {
 			n := ready[0]
@@ -951,7 +986,7 @@ func (s *Scheduler) run(ctx context.Context, p *plan, requested []string) ([]str
 		for len(readyFetch) > 0 && readyFetch[0].state != pending {
 			readyFetch = readyFetch[1:]
 		}
-		done := active == 0 && activeFetch == 0 && (stopping || (len(ready) == 0 && len(readyFetch) == 0))
+		done := active == 0 && activeFetch == 0 && unpacked == 0 && (stopping || (len(ready) == 0 && len(readyFetch) == 0))
 		mu.Unlock()
 		if done {
 			break
@@ -959,6 +994,7 @@ func (s *Scheduler) run(ctx context.Context, p *plan, requested []string) ([]str
 		<-wake
 	}
 	wg.Wait()
+	commits.stop()
 	// The Runner's background work (sandbox children started ahead,
 	// sandbox roots being deleted) ends with the round.
 	var waitErr error
@@ -1007,11 +1043,13 @@ func (s *Scheduler) run(ctx context.Context, p *plan, requested []string) ([]str
 
 func sortNodes(ns []*node) { sort.Slice(ns, func(i, j int) bool { return ns[i].path < ns[j].path }) }
 
-// fetchOne substitutes one path: it downloads and unpacks it at once,
-// then waits for the paths it refers to and commits it (the store takes
-// the path's lock when it installs the copy, and discards it if another
-// process was faster). mu guards the nodes' states.
-func (s *Scheduler) fetchOne(ctx context.Context, n *node, mu *sync.Mutex) error {
+// fetchOne substitutes one path: it downloads and unpacks it at once and
+// calls unpacked (the copy slot is free again), then waits for the paths
+// it refers to and hands it to commits, which commits it with the other
+// copies ready at the same time (the store takes the path's lock when it
+// installs the copy, and leaves it alone if another process was faster).
+// mu guards the nodes' states.
+func (s *Scheduler) fetchOne(ctx context.Context, n *node, mu *sync.Mutex, commits *committer, unpacked func()) error {
 	if err := s.Store.AddTempRoot(ctx, n.path); err != nil {
 		return err
 	}
@@ -1023,6 +1061,7 @@ func (s *Scheduler) fetchOne(ctx context.Context, n *node, mu *sync.Mutex) error
 	if err != nil || pr == nil {
 		return err
 	}
+	unpacked()
 	for _, d := range n.deps {
 		select {
 		case <-d.done:
@@ -1038,7 +1077,73 @@ func (s *Scheduler) fetchOne(ctx context.Context, n *node, mu *sync.Mutex) error
 			return &incompleteError{n.path}
 		}
 	}
-	return pr.Commit(ctx)
+	return commits.commit(pr)
+}
+
+// committer commits prepared copies in groups (group commit) on a
+// goroutine of its own: the copies that become ready while it commits one
+// group are committed together next, with one sync and one transaction
+// (local.CommitAll). A copy is handed over only once its references are
+// valid, so no group holds a path before what it needs.
+type committer struct {
+	mu    sync.Mutex
+	queue []*commitReq
+	wake  chan struct{}
+	done  chan struct{}
+}
+
+type commitReq struct {
+	pr   *local.PreparedNAR
+	done chan error
+}
+
+// newCommitter starts the committer; stop it once nothing more can be
+// committed.
+func newCommitter(ctx context.Context) *committer {
+	c := &committer{wake: make(chan struct{}, 1), done: make(chan struct{})}
+	go c.loop(ctx)
+	return c
+}
+
+func (c *committer) loop(ctx context.Context) {
+	defer close(c.done)
+	for range c.wake {
+		for {
+			c.mu.Lock()
+			batch := c.queue
+			c.queue = nil
+			c.mu.Unlock()
+			if len(batch) == 0 {
+				break
+			}
+			prs := make([]*local.PreparedNAR, len(batch))
+			for i, r := range batch {
+				prs[i] = r.pr
+			}
+			for i, err := range local.CommitAll(ctx, prs) {
+				batch[i].done <- err
+			}
+		}
+	}
+}
+
+// commit commits pr with the next group and returns its result.
+func (c *committer) commit(pr *local.PreparedNAR) error {
+	req := &commitReq{pr: pr, done: make(chan error, 1)}
+	c.mu.Lock()
+	c.queue = append(c.queue, req)
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+	return <-req.done
+}
+
+// stop ends the committer's goroutine; no commit may be running or come.
+func (c *committer) stop() {
+	close(c.wake)
+	<-c.done
 }
 
 // buildOne builds one derivation under its output locks.

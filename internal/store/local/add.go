@@ -167,45 +167,55 @@ func (s *Store) finishAdd(ctx context.Context, name, obj string, method store.Me
 // (deferred) with the next batch, holding the path's lock until then so
 // that no other process replaces the object meanwhile.
 func (s *Store) install(ctx context.Context, info *store.PathInfo, obj string, drv *derivation.Derivation, deferred bool) error {
-	if err := s.AddTempRoot(ctx, info.Path); err != nil {
+	e, err := s.place(ctx, info, obj, drv)
+	if err != nil || e == nil {
 		return err
 	}
+	if deferred {
+		return s.enqueue(ctx, *e, "")
+	}
+	s.pendMu.Lock()
+	s.pending = append(s.pending, *e)
+	s.pendMu.Unlock()
+	return s.Flush(ctx)
+}
+
+// place moves the object at obj into place at info.Path under the path's
+// lock and returns its registration, still to be done, with the lock held;
+// nil when the path is valid (or waiting in a batch) already.
+func (s *Store) place(ctx context.Context, info *store.PathInfo, obj string, drv *derivation.Derivation) (*pendingEntry, error) {
+	if err := s.AddTempRoot(ctx, info.Path); err != nil {
+		return nil, err
+	}
 	if ok, err := s.isValidOrPending(ctx, info.Path); err != nil || ok {
-		return err
+		return nil, err
 	}
 	real := s.RealPath(info.Path)
 	lock, err := LockPaths(ctx, []string{real})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if ok, err := s.isValidOrPending(ctx, info.Path); err != nil || ok {
 		lock.Unlock(true)
-		return err
+		return nil, err
 	}
 	if err := canonicalise(obj); err != nil {
 		lock.Unlock(true)
-		return err
+		return nil, err
 	}
 	if err := deletePath(real); err != nil {
 		lock.Unlock(true)
-		return err
+		return nil, err
 	}
 	if err := os.Rename(obj, real); err != nil {
 		lock.Unlock(true)
-		return fmt.Errorf("moving '%s' into the store: %w", info.Path, err)
+		return nil, fmt.Errorf("moving '%s' into the store: %w", info.Path, err)
 	}
 	if err := s.optimiseNew(ctx, real); err != nil {
 		lock.Unlock(true)
-		return err
+		return nil, err
 	}
-	e := pendingEntry{regEntry: regEntry{info: info, drv: drv, checkOutputs: drv != nil}, lock: lock}
-	if deferred {
-		return s.enqueue(ctx, e, "")
-	}
-	s.pendMu.Lock()
-	s.pending = append(s.pending, e)
-	s.pendMu.Unlock()
-	return s.Flush(ctx)
+	return &pendingEntry{regEntry: regEntry{info: info, drv: drv, checkOutputs: drv != nil}, lock: lock}, nil
 }
 
 // pendingEntry is a path in place on disk whose registration waits for the

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"sort"
 
 	"gonix/internal/format/derivation"
 	"gonix/internal/format/hash"
@@ -102,6 +103,68 @@ func (p *PreparedNAR) Commit(ctx context.Context) error {
 	p.done = true
 	defer deletePath(p.obj)
 	return p.s.install(ctx, &p.info, p.obj, p.drv, false)
+}
+
+// CommitAll commits prepared paths of one store together: each is moved
+// into place under its lock as Commit does, then one sync and one
+// transaction register them all (a path already valid is left alone), so
+// that a batch costs one flush, not one per path. Every path's references
+// must be valid or among ps: the transaction makes them valid together. It
+// returns one error per path, nil for those now valid.
+func CommitAll(ctx context.Context, ps []*PreparedNAR) []error {
+	errs := make([]error, len(ps))
+	if len(ps) == 0 {
+		return errs
+	}
+	s := ps[0].s
+	var (
+		entries []regEntry
+		locks   []*PathLocks
+		placed  []int
+	)
+	// The locks are taken in order of path and all held until the
+	// registration, so two processes committing overlapping batches
+	// cannot each hold a lock the other waits for.
+	order := make([]int, len(ps))
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(a, b int) bool { return ps[order[a]].info.Path < ps[order[b]].info.Path })
+	for _, i := range order {
+		p := ps[i]
+		switch {
+		case p.s != s:
+			errs[i] = fmt.Errorf("path '%s': prepared for another store", p.info.Path)
+			continue
+		case p.done:
+			errs[i] = fmt.Errorf("path '%s': prepared NAR committed or discarded twice", p.info.Path)
+			continue
+		}
+		p.done = true
+		e, err := s.place(ctx, &p.info, p.obj, p.drv)
+		deletePath(p.obj)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		if e != nil {
+			entries = append(entries, e.regEntry)
+			locks = append(locks, e.lock)
+			placed = append(placed, i)
+		}
+	}
+	if len(entries) > 0 {
+		err := s.register(ctx, entries)
+		for _, l := range locks {
+			l.Unlock(true)
+		}
+		if err != nil {
+			for _, i := range placed {
+				errs[i] = err
+			}
+		}
+	}
+	return errs
 }
 
 // Discard deletes a prepared path that will not be committed.

@@ -1,0 +1,99 @@
+package local
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gonix/internal/format/hash"
+	"gonix/internal/store"
+)
+
+// TestCommitAll prepares a path and the one it refers to, commits them in
+// one group (the referrer first in the slice: the transaction makes them
+// valid together), then checks what a group refuses: a path committed
+// twice, and a referrer whose reference is neither valid nor in the group,
+// which leaves nothing valid and nothing on disk but the good paths.
+func TestCommitAll(t *testing.T) {
+	ctx := context.Background()
+	src := makeTrees(t)
+	a := openTest(t, t.TempDir())
+	tree, err := a.AddToStore(ctx, "tree", filepath.Join(src, "tree"), store.Recursive, hash.SHA256, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := a.AddText(ctx, "ref", "uses "+tree, []string{tree})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tiny, err := a.AddToStore(ctx, "tiny", filepath.Join(src, "tiny"), store.Recursive, hash.SHA256, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := openTest(t, t.TempDir())
+	prepare := func(p string) *PreparedNAR {
+		t.Helper()
+		info, err := a.QueryPathInfo(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := a.DumpPath(ctx, p, &buf); err != nil {
+			t.Fatal(err)
+		}
+		pr, err := b.PrepareNAR(ctx, info, &buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pr
+	}
+
+	prRef, prTree := prepare(ref), prepare(tree)
+	for i, err := range CommitAll(ctx, []*PreparedNAR{prRef, prTree}) {
+		if err != nil {
+			t.Fatalf("CommitAll, path %d: %v", i, err)
+		}
+	}
+	for _, p := range []string{tree, ref} {
+		if ok, err := b.IsValidPath(ctx, p); !ok || err != nil {
+			t.Errorf("%s valid = %v, %v after CommitAll", p, ok, err)
+		}
+	}
+	info, err := b.QueryPathInfo(ctx, ref)
+	if err != nil || len(info.References) != 1 || info.References[0] != tree {
+		t.Errorf("committed %s: %+v, %v", ref, info, err)
+	}
+	if got, _ := os.ReadFile(b.RealPath(ref)); string(got) != "uses "+tree {
+		t.Errorf("%s holds %q", ref, got)
+	}
+	if errs := CommitAll(ctx, []*PreparedNAR{prRef}); errs[0] == nil || !strings.Contains(errs[0].Error(), "twice") {
+		t.Errorf("committing %s again: %v", ref, errs[0])
+	}
+	// Already valid: nothing to do, no error.
+	if errs := CommitAll(ctx, []*PreparedNAR{prepare(tree)}); errs[0] != nil {
+		t.Errorf("committing valid %s: %v", tree, errs[0])
+	}
+
+	// A group whose referrer lacks its reference fails as a whole.
+	c := openTest(t, t.TempDir())
+	b = c
+	prRef, prTiny := prepare(ref), prepare(tiny)
+	errs := CommitAll(ctx, []*PreparedNAR{prRef, prTiny})
+	if errs[0] == nil || !strings.Contains(errs[0].Error(), "is not valid") {
+		t.Errorf("committing %s without %s: %v", ref, tree, errs[0])
+	}
+	for _, p := range []string{ref, tiny} {
+		if ok, _ := c.IsValidPath(ctx, p); ok {
+			t.Errorf("%s became valid in a failed group", p)
+		}
+	}
+	ents, _ := os.ReadDir(c.RealStoreDir())
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".tmp-") || strings.HasSuffix(e.Name(), ".lock") {
+			t.Errorf("a failed group left %s", e.Name())
+		}
+	}
+}
