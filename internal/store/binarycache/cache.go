@@ -293,6 +293,8 @@ type narReader struct {
 	pool  *encoders
 	n     uint64
 	err   error // sticky: the stream is over (io.EOF) or bad
+	// inMemory: dec reads a NAR decoded whole (small reads are cheap).
+	inMemory bool
 }
 
 func (r *narReader) openDecompressor() error {
@@ -355,7 +357,16 @@ func (r *narReader) decodeWholeZstd() error {
 	if err != nil {
 		return r.errorf("zstd: %w", err)
 	}
-	src, err := io.ReadAll(io.LimitReader(r.file, wholeZstdLimit+1))
+	// The compressed file is read into a pooled buffer of its size (from
+	// FileSize when the narinfo says it): io.ReadAll's growing and
+	// zeroing of fresh buffers cost a tenth of the decoding.
+	sp, _ := r.pool.zstdIn.Get().(*[]byte)
+	if sp == nil {
+		sp = new([]byte)
+	}
+	defer r.pool.zstdIn.Put(sp)
+	src, err := readAllInto((*sp)[:0], io.LimitReader(r.file, wholeZstdLimit+1), r.ni.FileSize)
+	*sp = src[:0]
 	if err != nil {
 		return r.errorf("%w", err)
 	}
@@ -372,11 +383,33 @@ func (r *narReader) decodeWholeZstd() error {
 		return r.errorf("zstd: %w", err)
 	}
 	r.dec = bytes.NewReader(out)
+	r.inMemory = true
 	r.close = func() {
 		*bp = out[:0]
 		r.pool.zstdOut.Put(bp)
 	}
 	return nil
+}
+
+// readAllInto appends everything r holds to buf and returns it; size is
+// the expected length (0 if unknown), so that one buffer fits it.
+func readAllInto(buf []byte, r io.Reader, size uint64) ([]byte, error) {
+	if want := int(size) + 1; size > 0 && size < wholeZstdLimit && cap(buf) < want {
+		buf = make([]byte, 0, want)
+	}
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }
 
 func (r *narReader) errorf(format string, args ...any) error {

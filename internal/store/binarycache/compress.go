@@ -59,6 +59,7 @@ type encoders struct {
 	zstdAll     *zstd.Decoder
 	zstdAllErr  error
 	zstdOut     sync.Pool // of *[]byte
+	zstdIn      sync.Pool // of *[]byte: the compressed files
 }
 
 // wholeZstdLimit is the largest NAR decoded in one piece: decoding a
