@@ -40,6 +40,11 @@ var ErrNoSubstituters = errors.New("no substituter can provide the path")
 type Found struct {
 	Info  *narinfo.NarInfo
 	Cache Cache
+
+	// signed: Info carries a signature by a trusted key, when sigsDone
+	// (the queries check it as the narinfos arrive, concurrently, so
+	// that Usable need not check a whole closure's one by one).
+	sigsDone, signed bool
 }
 
 // DownloadSize is the compressed size (0 when the cache does not say).
@@ -194,7 +199,17 @@ func (s *Set) ask(ctx context.Context, c Cache, p string) (*Found, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Found{Info: ni, Cache: c}, nil
+	f := &Found{Info: ni, Cache: c}
+	if s.requireSigs {
+		f.signed, f.sigsDone = s.trustedSig(ni), true
+	}
+	return f, nil
+}
+
+// trustedSig reports whether ni has a good signature by a trusted key.
+func (s *Set) trustedSig(ni *narinfo.NarInfo) bool {
+	n, err := ni.CheckSignatures(s.trusted)
+	return err == nil && n >= 1
 }
 
 func storeDirOf(p string) string {
@@ -276,8 +291,11 @@ func (s *Set) usableFrom(ctx context.Context, p string, i int) (*Found, error) {
 			continue
 		}
 		if s.requireSigs {
-			n, err := f.Info.CheckSignatures(s.trusted)
-			if err != nil || n < 1 {
+			signed := f.signed
+			if !f.sigsDone {
+				signed = s.trustedSig(f.Info)
+			}
+			if !signed {
 				s.warn(fmt.Sprintf("warning: the substitute for '%s' from '%s' is not signed by any of the keys in 'trusted-public-keys'", p, c.URI()))
 				continue
 			}
