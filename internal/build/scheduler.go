@@ -112,11 +112,16 @@ type node struct {
 	err        error
 	failedDeps int
 	size       uint64 // kindFetch: NAR size
-	// kindFetch: position in a references-first order, and a channel
-	// closed when the node is finished (a copy waits on its references'
-	// before it commits).
-	order int
-	done  chan struct{}
+	// kindFetch: position in a references-first order, a channel closed
+	// when the node is finished, and one closed (with handed set, under
+	// the run's lock) as soon as the copy is handed to the committer or
+	// finished: a copy waits on its references' before it is handed over
+	// itself, so it is committed in the same group as they are or a later
+	// one.
+	order  int
+	done   chan struct{}
+	queued chan struct{}
+	handed bool
 	// gaveUp: a substitution found no usable substitute (or an incomplete
 	// closure) without anything failing; the derivation is then built.
 	gaveUp bool
@@ -519,7 +524,7 @@ func (s *Scheduler) plan(ctx context.Context, drvPaths, paths []string, noSubst,
 				return n
 			}
 			f := found[q]
-			n := &node{path: q, kind: kindFetch, needed: true, size: f.Info.NarSize, done: make(chan struct{})}
+			n := &node{path: q, kind: kindFetch, needed: true, size: f.Info.NarSize, done: make(chan struct{}), queued: make(chan struct{})}
 			p.fetch[q] = n
 			p.toFetch = append(p.toFetch, q)
 			p.download += f.DownloadSize()
@@ -729,6 +734,10 @@ func (s *Scheduler) run(ctx context.Context, p *plan, requested []string) ([]str
 		remaining--
 		if n.done != nil {
 			defer close(n.done)
+		}
+		if n.queued != nil && !n.handed {
+			n.handed = true
+			close(n.queued)
 		}
 		if err == nil {
 			n.state = succeeded
@@ -1044,11 +1053,12 @@ func (s *Scheduler) run(ctx context.Context, p *plan, requested []string) ([]str
 func sortNodes(ns []*node) { sort.Slice(ns, func(i, j int) bool { return ns[i].path < ns[j].path }) }
 
 // fetchOne substitutes one path: it downloads and unpacks it at once and
-// calls unpacked (the copy slot is free again), then waits for the paths
-// it refers to and hands it to commits, which commits it with the other
-// copies ready at the same time (the store takes the path's lock when it
-// installs the copy, and leaves it alone if another process was faster).
-// mu guards the nodes' states.
+// calls unpacked (the copy slot is free again), then waits until the paths
+// it refers to are handed to commits (or valid) and hands it over too:
+// commits commits it with the other copies ready at the same time, in the
+// group of its references or a later one (the store takes the path's lock
+// when it installs the copy, and leaves it alone if another process was
+// faster). mu guards the nodes' states.
 func (s *Scheduler) fetchOne(ctx context.Context, n *node, mu *sync.Mutex, commits *committer, unpacked func()) error {
 	if err := s.Store.AddTempRoot(ctx, n.path); err != nil {
 		return err
@@ -1064,27 +1074,36 @@ func (s *Scheduler) fetchOne(ctx context.Context, n *node, mu *sync.Mutex, commi
 	unpacked()
 	for _, d := range n.deps {
 		select {
-		case <-d.done:
+		case <-d.queued:
 		case <-ctx.Done():
 			pr.Discard()
 			return ctx.Err()
 		}
 		mu.Lock()
-		ok := d.state == succeeded
+		ok := d.state != failed
 		mu.Unlock()
 		if !ok {
 			pr.Discard()
 			return &incompleteError{n.path}
 		}
 	}
-	return commits.commit(pr)
+	// Queued before its referrers learn it is: they join its group or a
+	// later one.
+	req := commits.enqueue(pr)
+	mu.Lock()
+	n.handed = true
+	close(n.queued)
+	mu.Unlock()
+	return <-req.done
 }
 
 // committer commits prepared copies in groups (group commit) on a
-// goroutine of its own: the copies that become ready while it commits one
-// group are committed together next, with one sync and one transaction
-// (local.CommitAll). A copy is handed over only once its references are
-// valid, so no group holds a path before what it needs.
+// goroutine of its own: the copies queued while it commits one group are
+// committed together next, with one sync and one transaction
+// (local.CommitAll), in the order they were queued. A copy is queued only
+// after its references (fetchOne), so each is in its references' group or
+// a later one: no path becomes valid before what it refers to, and the
+// top of a closure does not wait for one group per level.
 type committer struct {
 	mu    sync.Mutex
 	queue []*commitReq
@@ -1127,8 +1146,9 @@ func (c *committer) loop(ctx context.Context) {
 	}
 }
 
-// commit commits pr with the next group and returns its result.
-func (c *committer) commit(pr *local.PreparedNAR) error {
+// enqueue queues pr for the next group; its result arrives on the
+// request's done channel.
+func (c *committer) enqueue(pr *local.PreparedNAR) *commitReq {
 	req := &commitReq{pr: pr, done: make(chan error, 1)}
 	c.mu.Lock()
 	c.queue = append(c.queue, req)
@@ -1137,7 +1157,7 @@ func (c *committer) commit(pr *local.PreparedNAR) error {
 	case c.wake <- struct{}{}:
 	default:
 	}
-	return <-req.done
+	return req
 }
 
 // stop ends the committer's goroutine; no commit may be running or come.
