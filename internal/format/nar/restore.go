@@ -28,8 +28,37 @@ var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b
 // every entry is created relative to a descriptor of its parent directory
 // with O_EXCL/O_NOFOLLOW semantics, so a symlink in the archive is never
 // followed. It reads exactly the archive from r (see Reader).
-func Restore(r io.Reader, target string) (err error) {
-	nr := NewReader(r)
+func Restore(r io.Reader, target string) error {
+	return restore(NewReader(r), target)
+}
+
+// RestoreBytes is Restore for an archive held in memory (a NAR decoded
+// whole): each file's contents are written from data in one call, without
+// a copy through a buffer. It returns the archive's length; data may go on
+// after it.
+func RestoreBytes(data []byte, target string) (int, error) {
+	m := &memSource{b: data}
+	err := restore(NewReader(m), target)
+	return m.off, err
+}
+
+// memSource is the Reader's input in RestoreBytes; writeContents takes
+// file contents from it directly.
+type memSource struct {
+	b   []byte
+	off int
+}
+
+func (m *memSource) Read(p []byte) (int, error) {
+	if m.off >= len(m.b) {
+		return 0, io.EOF
+	}
+	n := copy(p, m.b[m.off:])
+	m.off += n
+	return n, nil
+}
+
+func restore(nr *Reader, target string) (err error) {
 	rs := restorer{target: target}
 	defer func() {
 		if cerr := rs.closeAll(); err == nil {
@@ -196,6 +225,17 @@ func writeContents(f *os.File, h *Header, nr *Reader, buf []byte) error {
 		if err := unix.Fchmod(int(f.Fd()), (st.Mode&0o7777)|0o111); err != nil {
 			return fmt.Errorf("fchmod '%s': %w", f.Name(), err)
 		}
+	}
+	if m, ok := nr.r.(*memSource); ok && nr.inFile && nr.err == nil && nr.remaining <= uint64(len(m.b)-m.off) {
+		// In memory: the contents go to the file as they are (the
+		// Reader's state moves on as if they had been read).
+		data := m.b[m.off : m.off+int(nr.remaining)]
+		m.off += len(data)
+		nr.remaining = 0
+		if _, err := f.Write(data); err != nil {
+			return fmt.Errorf("writing file '%s': %w", f.Name(), err)
+		}
+		return nil
 	}
 	n, err := io.CopyBuffer(onlyWriter{f}, nr, buf)
 	if err != nil {

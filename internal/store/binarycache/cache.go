@@ -293,8 +293,8 @@ type narReader struct {
 	pool  *encoders
 	n     uint64
 	err   error // sticky: the stream is over (io.EOF) or bad
-	// inMemory: dec reads a NAR decoded whole (small reads are cheap).
-	inMemory bool
+	// mem is the NAR when it was decoded whole (dec reads it).
+	mem []byte
 }
 
 func (r *narReader) openDecompressor() error {
@@ -383,7 +383,7 @@ func (r *narReader) decodeWholeZstd() error {
 		return r.errorf("zstd: %w", err)
 	}
 	r.dec = bytes.NewReader(out)
-	r.inMemory = true
+	r.mem = out
 	r.close = func() {
 		*bp = out[:0]
 		r.pool.zstdOut.Put(bp)
@@ -448,6 +448,19 @@ func (r *narReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// whole returns the NAR decoded whole (mem) after checking the stored
+// file (FileSize, FileHash); it is valid until Close. Its NarHash and
+// NarSize are the consumer's to check, hash first, as Nix does.
+func (r *narReader) whole() ([]byte, error) {
+	if err := r.ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := r.checkFile(); err != nil {
+		return nil, err
+	}
+	return r.mem, nil
+}
+
 // finish checks that the decompressed stream ends here and that the stored
 // file matches FileSize and FileHash; it returns io.EOF when all is well.
 func (r *narReader) finish() error {
@@ -464,6 +477,15 @@ func (r *narReader) finish() error {
 			return r.errorf("%w", err)
 		}
 	}
+	if err := r.checkFile(); err != nil {
+		return err
+	}
+	return io.EOF
+}
+
+// checkFile reads the stored file to its end and checks FileSize and
+// FileHash.
+func (r *narReader) checkFile() error {
 	// Trailing bytes after the compressed stream are part of the file too.
 	if _, err := io.Copy(io.Discard, r.file); err != nil {
 		return r.errorf("%w", err)
@@ -478,7 +500,7 @@ func (r *narReader) finish() error {
 				r.ni.FileHash.Encode(nixhash.Base32, true), got.Encode(nixhash.Base32, true))
 		}
 	}
-	return io.EOF
+	return nil
 }
 
 func (r *narReader) Close() error {

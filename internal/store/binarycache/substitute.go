@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"io"
 
 	"gonix/internal/format/hash"
 	"gonix/internal/format/narinfo"
@@ -90,14 +89,23 @@ func (c *Cache) PrepareNAR(ctx context.Context, st *local.Store, ni *narinfo.Nar
 	if err != nil {
 		return nil, err
 	}
-	// The NAR reader reads its framing a few bytes at a time; serve those
-	// from a buffer, not from the decompressor (unless the NAR was
-	// decoded whole into memory already).
-	var src io.Reader = r
-	if nr, ok := r.(*narReader); !ok || !nr.inMemory {
-		src = bufio.NewReaderSize(r, 64<<10)
+	var pr *local.PreparedNAR
+	if nr, ok := r.(*narReader); ok && nr.mem != nil {
+		// Decoded whole: hashed and checked before anything is written,
+		// then restored from memory.
+		data, err := nr.whole()
+		if err == nil {
+			pr, err = st.PrepareNARBytes(ctx, c.PathInfo(ni), data)
+		}
+		if err != nil {
+			r.Close()
+			return nil, err
+		}
+	} else {
+		// The NAR reader reads its framing a few bytes at a time; serve
+		// those from a buffer, not from the decompressor.
+		pr, err = st.PrepareNAR(ctx, c.PathInfo(ni), bufio.NewReaderSize(r, 64<<10))
 	}
-	pr, err := st.PrepareNAR(ctx, c.PathInfo(ni), src)
 	if cerr := r.Close(); err == nil && cerr != nil {
 		pr.Discard()
 		return nil, cerr

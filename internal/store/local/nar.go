@@ -45,6 +45,54 @@ type PreparedNAR struct {
 // checks it against info (NarHash, NarSize, content address, a .drv's
 // outputs) as AddNAR does. Commit or Discard the result.
 func (s *Store) PrepareNAR(ctx context.Context, info *store.PathInfo, r io.Reader) (*PreparedNAR, error) {
+	return s.prepare(info, func(obj string) (hash.Hash, int64, error) {
+		h := sha256.New()
+		var size int64
+		tr := io.TeeReader(r, io.MultiWriter(h, &countWriter{n: &size}))
+		if err := nar.Restore(tr, obj); err != nil {
+			return hash.Hash{}, 0, fmt.Errorf("importing path '%s': %w", info.Path, err)
+		}
+		return hash.Hash{Algo: hash.SHA256, Digest: h.Sum(nil)}, size, nil
+	})
+}
+
+// PrepareNARBytes is PrepareNAR for a NAR held in memory: it is hashed
+// before anything is written (a NAR that does not match info is refused
+// without touching the disk), and restored without copies.
+func (s *Store) PrepareNARBytes(ctx context.Context, info *store.PathInfo, data []byte) (*PreparedNAR, error) {
+	return s.prepare(info, func(obj string) (hash.Hash, int64, error) {
+		sum := sha256.Sum256(data)
+		got := hash.Hash{Algo: hash.SHA256, Digest: sum[:]}
+		if err := checkNAR(info, got, int64(len(data))); err != nil {
+			return hash.Hash{}, 0, err
+		}
+		n, err := nar.RestoreBytes(data, obj)
+		if err != nil {
+			return hash.Hash{}, 0, fmt.Errorf("importing path '%s': %w", info.Path, err)
+		}
+		if n != len(data) {
+			return hash.Hash{}, 0, fmt.Errorf("importing path '%s': %d bytes after the end of the archive", info.Path, len(data)-n)
+		}
+		return got, int64(n), nil
+	})
+}
+
+// checkNAR compares a NAR's hash and size with what info says (Nix's
+// wording).
+func checkNAR(info *store.PathInfo, got hash.Hash, size int64) error {
+	if info.NarHash.Algo != 0 && !info.NarHash.Equal(got) {
+		return fmt.Errorf("hash mismatch importing path '%s';\n  specified: %s\n  got:       %s",
+			info.Path, info.NarHash.Encode(hash.Base32, true), got.Encode(hash.Base32, true))
+	}
+	if info.NarSize != 0 && info.NarSize != uint64(size) {
+		return fmt.Errorf("size mismatch importing path '%s';\n  specified: %d\n  got:       %d", info.Path, info.NarSize, size)
+	}
+	return nil
+}
+
+// prepare restores a NAR under a temporary name with restore, which
+// returns the NAR's hash and size, and checks it against info.
+func (s *Store) prepare(info *store.PathInfo, restore func(obj string) (hash.Hash, int64, error)) (*PreparedNAR, error) {
 	if _, err := storepath.Parse(s.storeDir, info.Path); err != nil {
 		return nil, err
 	}
@@ -58,19 +106,12 @@ func (s *Store) PrepareNAR(ctx context.Context, info *store.PathInfo, r io.Reade
 			deletePath(obj)
 		}
 	}()
-	h := sha256.New()
-	var size int64
-	tr := io.TeeReader(r, io.MultiWriter(h, &countWriter{n: &size}))
-	if err := nar.Restore(tr, obj); err != nil {
-		return nil, fmt.Errorf("importing path '%s': %w", info.Path, err)
+	got, size, err := restore(obj)
+	if err != nil {
+		return nil, err
 	}
-	got := hash.Hash{Algo: hash.SHA256, Digest: h.Sum(nil)}
-	if info.NarHash.Algo != 0 && !info.NarHash.Equal(got) {
-		return nil, fmt.Errorf("hash mismatch importing path '%s';\n  specified: %s\n  got:       %s",
-			info.Path, info.NarHash.Encode(hash.Base32, true), got.Encode(hash.Base32, true))
-	}
-	if info.NarSize != 0 && info.NarSize != uint64(size) {
-		return nil, fmt.Errorf("size mismatch importing path '%s';\n  specified: %d\n  got:       %d", info.Path, info.NarSize, size)
+	if err := checkNAR(info, got, size); err != nil {
+		return nil, err
 	}
 	in := *info
 	in.NarHash, in.NarSize = got, uint64(size)

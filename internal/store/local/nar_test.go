@@ -97,3 +97,76 @@ func TestCommitAll(t *testing.T) {
 		}
 	}
 }
+
+// TestPrepareNARBytes: a NAR in memory is prepared and committed like a
+// streamed one; a wrong NarHash or NarSize, or data after the archive, is
+// refused with nothing left in the store.
+func TestPrepareNARBytes(t *testing.T) {
+	ctx := context.Background()
+	src := makeTrees(t)
+	a := openTest(t, t.TempDir())
+	tree, err := a.AddToStore(ctx, "tree", filepath.Join(src, "tree"), store.Recursive, hash.SHA256, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := a.QueryPathInfo(ctx, tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := a.DumpPath(ctx, tree, &buf); err != nil {
+		t.Fatal(err)
+	}
+	data := buf.Bytes()
+
+	b := openTest(t, t.TempDir())
+	badHash, badSize := *info, *info
+	badHash.NarHash = hash.Sum(hash.SHA256, []byte("other"))
+	badSize.NarSize++
+	noSize := *info
+	noSize.NarSize = 0
+	for _, c := range []struct {
+		name string
+		info *store.PathInfo
+		data []byte
+		want string
+	}{
+		{"hash", &badHash, data, "hash mismatch importing path"},
+		{"size", &badSize, data, "size mismatch importing path"},
+		{"trailing", &noSize, append(append([]byte(nil), data...), 0), "hash mismatch importing path"},
+	} {
+		if _, err := b.PrepareNARBytes(ctx, c.info, c.data); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
+	}
+	// The NarHash of the data with a byte after the archive, to reach the
+	// check that the archive ends where the data does.
+	trailing := append(append([]byte(nil), data...), 0)
+	withTrailing := noSize
+	withTrailing.NarHash = hash.Sum(hash.SHA256, trailing)
+	if _, err := b.PrepareNARBytes(ctx, &withTrailing, trailing); err == nil || !strings.Contains(err.Error(), "after the end of the archive") {
+		t.Errorf("trailing data: %v", err)
+	}
+	ents, _ := os.ReadDir(b.RealStoreDir())
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".tmp-") {
+			t.Errorf("a refused NAR left %s", e.Name())
+		}
+	}
+
+	pr, err := b.PrepareNARBytes(ctx, info, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pr.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.QueryPathInfo(ctx, tree)
+	if err != nil || !got.NarHash.Equal(info.NarHash) || got.NarSize != info.NarSize {
+		t.Fatalf("committed %s: %+v, %v", tree, got, err)
+	}
+	buf.Reset()
+	if err := b.DumpPath(ctx, tree, &buf); err != nil || !bytes.Equal(buf.Bytes(), data) {
+		t.Errorf("committed %s dumps differently (%v)", tree, err)
+	}
+}
