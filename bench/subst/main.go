@@ -44,6 +44,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("subst", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	gonix := fl.String("gonix", "gonix", "the gonix binary")
+	old := fl.String("a", "", "an older gonix binary to race as well (A/B: its runs alternate with the others')")
 	runs := fl.Int("n", 3, "timed runs of each tool")
 	warmup := fl.Int("warmup", 0, "untimed runs of each tool first")
 	paths := fl.Int("paths", 1000, "paths in the closure")
@@ -105,9 +106,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	g := &timing.Side{Label: "gonix", Argv: cmd(*gonix)}
 	n := &timing.Side{Label: "nix", Argv: cmd()}
+	sides := []*timing.Side{g, n}
+	var a *timing.Side
+	if *old != "" {
+		a = &timing.Side{Label: "old", Argv: cmd(*old)}
+		sides = []*timing.Side{a, g, n}
+	}
 	race := &timing.Race{Runs: *runs, Warmup: *warmup, Printed: "printed", Quiet: *quiet, Stderr: stderr,
 		Workload: fmt.Sprintf("%d paths", *paths)}
-	race.Run(ctx, []*timing.Side{g, n}, func(ctx context.Context, s *timing.Side, i int) (timing.Sample, []byte, error) {
+	race.Run(ctx, sides, func(ctx context.Context, s *timing.Side, i int) (timing.Sample, []byte, error) {
 		store := filepath.Join(dir, fmt.Sprintf("dst-%d", i))
 		defer timing.RemoveAll(store)
 		argv := append([]string(nil), s.Argv...)
@@ -120,6 +127,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	})
 	fmt.Fprintf(stdout, "Substituting a closure of %d paths (%s, %.0f MiB of NARs, %s-compressed) from a loopback HTTP cache into a fresh store:\n\n",
 		*paths, *shape, float64(*size)/(1<<20), *comp)
+	if a != nil {
+		// The old binary against the new one first, then the verdict.
+		timing.Report(stdout, g, a, 1e9, "")
+		fmt.Fprintln(stdout)
+	}
 	if !timing.Report(stdout, g, n, *maxRatio, "same path printed; ") {
 		return 1
 	}
