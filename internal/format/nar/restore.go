@@ -16,10 +16,16 @@ import (
 // their entries continue.
 const maxOpenDirs = 64
 
+// writeChunk is how much of a file one write(2) writes. Larger writes
+// cost the kernel more per byte: writing 500 files of 1 MiB on ext4 took
+// 0.3 s of system time in 32-128 KiB writes, 0.35-0.4 s in 256 KiB
+// writes and 0.7-0.77 s in 1 MiB writes.
+const writeChunk = 128 << 10
+
 // copyBufs holds Restore's copy buffers: a substitution restores
-// thousands of NARs, and a fresh 256 KiB buffer each (zeroed, then
-// collected) cost about 5% of its CPU time.
-var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+// thousands of NARs, and a fresh buffer each (zeroed, then collected)
+// cost about 5% of its CPU time.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, writeChunk); return &b }}
 
 // Restore unpacks the archive read from r into target, which must not
 // exist (spec/store.md §4.4). Like Nix it creates directories with mode
@@ -33,8 +39,8 @@ func Restore(r io.Reader, target string) error {
 }
 
 // RestoreBytes is Restore for an archive held in memory (a NAR decoded
-// whole): each file's contents are written from data in one call, without
-// a copy through a buffer. It returns the archive's length; data may go on
+// whole): each file's contents are written from data, without a copy
+// through a buffer. It returns the archive's length; data may go on
 // after it.
 func RestoreBytes(data []byte, target string) (int, error) {
 	m := &memSource{b: data}
@@ -232,8 +238,12 @@ func writeContents(f *os.File, h *Header, nr *Reader, buf []byte) error {
 		data := m.b[m.off : m.off+int(nr.remaining)]
 		m.off += len(data)
 		nr.remaining = 0
-		if _, err := f.Write(data); err != nil {
-			return fmt.Errorf("writing file '%s': %w", f.Name(), err)
+		for len(data) > 0 {
+			k := min(len(data), writeChunk)
+			if _, err := f.Write(data[:k]); err != nil {
+				return fmt.Errorf("writing file '%s': %w", f.Name(), err)
+			}
+			data = data[k:]
 		}
 		return nil
 	}
