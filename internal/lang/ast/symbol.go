@@ -1,5 +1,7 @@
 package ast
 
+import "hash/maphash"
+
 // Symbol is an interned name. Its numeric value is the order in which the
 // name was first interned; Nix 2.8 keeps attribute sets sorted by symbol
 // identity and that order leaks (deep forcing, ==, --parse), so the
@@ -12,31 +14,107 @@ const NoSymbol Symbol = -1
 
 // Symbols interns names. It is owned by one evaluator; it is not safe for
 // concurrent use.
+//
+// The index is an open-addressing hash table of its own rather than a Go
+// map: interning is hot (listToAttrs, fromJSON, dynamic attribute names
+// intern hundreds of thousands of fresh strings), and a slot that holds
+// the hash and the first 15 bytes of its name inline settles most
+// lookups with one cache miss, where a map also reads the key's string.
 type Symbols struct {
 	names []string
-	index map[string]Symbol
+	seed  maphash.Seed
+	slots []symSlot // length a power of two, at most 3/4 full
+}
+
+// symSlot is one entry of the index: sym1 is the symbol plus one (0: an
+// empty slot), key the packed name (see packName).
+type symSlot struct {
+	hash uint32
+	sym1 uint32
+	key  [2]uint64
 }
 
 // NewSymbols returns an empty table.
 func NewSymbols() *Symbols {
-	return &Symbols{index: make(map[string]Symbol, 1024)}
+	return &Symbols{seed: maphash.MakeSeed(), slots: make([]symSlot, 2048)}
+}
+
+// packName packs the first 15 bytes of name and its length (0xff when
+// longer than 15 bytes: the name must then be compared in full).
+func packName(name string) (k [2]uint64, full bool) {
+	n := len(name)
+	m := min(n, 15)
+	for i := 0; i < m && i < 8; i++ {
+		k[0] |= uint64(name[i]) << (8 * i)
+	}
+	for i := 8; i < m; i++ {
+		k[1] |= uint64(name[i]) << (8 * (i - 8))
+	}
+	if n > 15 {
+		k[1] |= 0xff << 56
+		return k, false
+	}
+	k[1] |= uint64(n) << 56
+	return k, true
+}
+
+// find returns the slot index holding name, or the empty slot where it
+// would go.
+func (t *Symbols) find(name string, h uint32, k [2]uint64, full bool) int {
+	mask := len(t.slots) - 1
+	for i := int(h) & mask; ; i = (i + 1) & mask {
+		s := &t.slots[i]
+		if s.sym1 == 0 {
+			return i
+		}
+		if s.hash == h && s.key == k && (full || t.names[s.sym1-1] == name) {
+			return i
+		}
+	}
 }
 
 // Intern returns the symbol of name, creating it if needed.
 func (t *Symbols) Intern(name string) Symbol {
-	if s, ok := t.index[name]; ok {
-		return s
+	h := uint32(maphash.String(t.seed, name))
+	k, full := packName(name)
+	i := t.find(name, h, k, full)
+	if s := t.slots[i].sym1; s != 0 {
+		return Symbol(s - 1)
 	}
-	s := Symbol(len(t.names))
+	sym := Symbol(len(t.names))
 	t.names = append(t.names, name)
-	t.index[name] = s
-	return s
+	t.slots[i] = symSlot{hash: h, sym1: uint32(sym) + 1, key: k}
+	if 4*len(t.names) > 3*len(t.slots) {
+		t.grow()
+	}
+	return sym
+}
+
+// grow doubles the index (hashes are kept, names are not read again).
+func (t *Symbols) grow() {
+	old := t.slots
+	t.slots = make([]symSlot, 2*len(old))
+	mask := len(t.slots) - 1
+	for _, s := range old {
+		if s.sym1 == 0 {
+			continue
+		}
+		i := int(s.hash) & mask
+		for t.slots[i].sym1 != 0 {
+			i = (i + 1) & mask
+		}
+		t.slots[i] = s
+	}
 }
 
 // Lookup returns the symbol of name if it was interned.
 func (t *Symbols) Lookup(name string) (Symbol, bool) {
-	s, ok := t.index[name]
-	return s, ok
+	h := uint32(maphash.String(t.seed, name))
+	k, full := packName(name)
+	if s := t.slots[t.find(name, h, k, full)].sym1; s != 0 {
+		return Symbol(s - 1), true
+	}
+	return 0, false
 }
 
 // Name returns the text of s.

@@ -34,6 +34,22 @@ func (st *State) newEnv1Thunk(up *Env, e ast.Expr, tenv *Env) *Env {
 	return &x.e
 }
 
+// envValue is a one-slot frame and the cell its slot points to.
+type envValue struct {
+	e Env
+	t Value
+}
+
+// newEnv1Value is newEnv1Thunk for an argument whose value is known.
+func newEnv1Value(up *Env, v Value) *Env {
+	x := &envValue{}
+	x.t = v
+	x.e.up = up
+	x.e.inline[0] = &x.t
+	x.e.vals = x.e.inline[:1]
+	return &x.e
+}
+
 // newBindings returns a set's storage with n attributes (zero) and room
 // for c; for small sets the storage and its attributes are one
 // allocation.
@@ -81,16 +97,40 @@ const (
 	fastDiv
 	fastLess
 	fastAdd
+	// the bit operations force and check their first operand before
+	// evaluating the second (Nix's forceInt), see fast2
+	fastBitAnd
+	fastBitOr
+	fastBitXor
 )
 
 // fastOps are the builtins with an integer fast path.
 var fastOps = map[string]fastOp{
 	"sub": fastSub, "mul": fastMul, "div": fastDiv, "lessThan": fastLess, "add": fastAdd,
+	"bitAnd": fastBitAnd, "bitOr": fastBitOr, "bitXor": fastBitXor,
 }
 
 // intOp computes op on two integers; ok=false leaves the case (division
 // by 0, or by -1 which may overflow) to the builtin's general code.
 func intOp(op fastOp, a, b int64) (r Value, ok bool) {
+	// the commonest two first, small enough to be inlined
+	if op == fastSub {
+		return Value{kind: KInt, n: a - b}, true
+	}
+	if op == fastLess {
+		return Value{kind: KBool, n: b2i(a < b)}, true
+	}
+	return intOpRest(op, a, b)
+}
+
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func intOpRest(op fastOp, a, b int64) (r Value, ok bool) {
 	switch op {
 	case fastSub:
 		return Value{kind: KInt, n: a - b}, true
@@ -103,6 +143,12 @@ func intOp(op fastOp, a, b int64) (r Value, ok bool) {
 		return Value{kind: KBool}, true
 	case fastMul:
 		return Value{kind: KInt, n: a * b}, true
+	case fastBitAnd:
+		return Value{kind: KInt, n: a & b}, true
+	case fastBitOr:
+		return Value{kind: KInt, n: a | b}, true
+	case fastBitXor:
+		return Value{kind: KInt, n: a ^ b}, true
 	case fastDiv:
 		if b != 0 && b != -1 {
 			return Value{kind: KInt, n: a / b}, true

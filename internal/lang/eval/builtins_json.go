@@ -20,8 +20,12 @@ var jsonBuiltins = []builtinDef{
 
 func primToJSON(st *State, pos ast.Pos, args []*Value) Value {
 	var b strings.Builder
+	// the size of the last result is a good guess (documents of one
+	// shape are serialised again and again), and saves regrowing
+	b.Grow(st.jsonSizeHint)
 	var ctx contextBuilder
 	st.writeJSON(&b, args[0], true, &ctx, pos)
+	st.jsonSizeHint = min(b.Len(), 64<<20)
 	return StringValue(b.String(), ctx.result())
 }
 
@@ -100,26 +104,44 @@ func (st *State) jsonToValue(j *jsonparse.Value) Value {
 	case jsonparse.String:
 		return StringValue(j.Str, nil)
 	case jsonparse.Array:
+		// the elements' cells are one allocation (the list keeps them
+		// all alive anyway)
 		elems := make([]*Value, len(j.Arr))
+		cells := make([]Value, len(j.Arr))
 		for i := range j.Arr {
-			elems[i] = cell(st.jsonToValue(&j.Arr[i]))
+			cells[i] = st.jsonToValue(&j.Arr[i])
+			elems[i] = &cells[i]
 		}
 		return ListValue(elems)
 	case jsonparse.Object:
 		attrs := make([]Attr, 0, len(j.Obj))
+		cells := make([]Value, len(j.Obj))
+		// a repeated key keeps its first place and takes the last value;
+		// small objects are searched, large ones indexed
 		var index map[ast.Symbol]int
+		if len(j.Obj) > 16 {
+			index = make(map[ast.Symbol]int, len(j.Obj))
+		}
+	members:
 		for i := range j.Obj {
 			m := &j.Obj[i]
 			sym := st.syms.Intern(m.Key)
-			v := cell(st.jsonToValue(&m.Val))
-			if index == nil {
-				index = make(map[ast.Symbol]int, len(j.Obj))
+			cells[i] = st.jsonToValue(&m.Val)
+			v := &cells[i]
+			if index != nil {
+				if k, ok := index[sym]; ok {
+					attrs[k].Val = v
+					continue
+				}
+				index[sym] = len(attrs)
+			} else {
+				for k := range attrs {
+					if attrs[k].Name == sym {
+						attrs[k].Val = v
+						continue members
+					}
+				}
 			}
-			if k, ok := index[sym]; ok {
-				attrs[k].Val = v
-				continue
-			}
-			index[sym] = len(attrs)
 			attrs = append(attrs, Attr{Name: sym, Val: v})
 		}
 		return mkAttrs(attrs)

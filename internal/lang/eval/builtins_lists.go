@@ -162,6 +162,38 @@ func primFoldl(st *State, pos ast.Pos, args []*Value) Value {
 	acc := args[1]
 	var r Value
 	last := len(elems) - 1
+	if lc := st.reusable2(args[0]); lc != nil {
+		// `acc: x: …` whose body never keeps its frame: one frame
+		// serves every step (see lambdaCode.reuse), and one cell every
+		// accumulator when the body never keeps the accumulator's cell
+		// (lambdaCode.keeps0)
+		env2 := st.takeFrame(&st.frames2, args[0].env, 2)
+		var own *Value
+		for i, x := range elems {
+			env2.vals[0], env2.vals[1] = acc, x
+			st.enter(pos)
+			r = lc.body(st, env2)
+			st.depth--
+			if env2.pinned {
+				// a thunk keeps the frame, and with it the cell of acc
+				env2 = st.takeFrame(&st.frames2, args[0].env, 2)
+				own = nil
+			}
+			if i < last {
+				if lc.keeps0 {
+					acc = cell(r)
+				} else {
+					if own == nil {
+						own = new(Value)
+					}
+					*own = r
+					acc = own
+				}
+			}
+		}
+		st.dropFrame(&st.frames2, env2)
+		elems = nil
+	}
 	for i, x := range elems {
 		r = st.call2(args[0], acc, x, &buf, pos)
 		if i < last {
@@ -209,15 +241,13 @@ func primGenList(st *State, pos ast.Pos, args []*Value) Value {
 	if n == 0 {
 		return ListValue(nil)
 	}
-	ints := make([]Value, n)
+	// element i is the pending application `f i` (a genApp and i in n),
+	// its argument a shared cell of the State's (see intCells)
+	g := &genApp{fn: args[0], ints: st.intCells(int(n))}
 	cells := make([]Value, n)
-	apps := make([]pendingApp, n)
 	out := make([]*Value, n)
-	f := args[0]
 	for i := range out {
-		ints[i] = Value{kind: KInt, n: int64(i)}
-		apps[i] = pendingApp{fn: f, args: [1]*Value{&ints[i]}}
-		cells[i] = Value{kind: KApp, p: &apps[i]}
+		cells[i] = Value{kind: KApp, n: int64(i), p: g}
 		out[i] = &cells[i]
 	}
 	return ListValue(out)
@@ -470,4 +500,26 @@ func (s *sorter) mergeAdaptive(a []*Value, mid int, buf []*Value) {
 			j--
 		}
 	}
+}
+
+// intCells returns cells holding 0 … n-1, shared by every genList of the
+// State: a cell that is not a thunk is never written, so the arguments
+// of `f i` need not be made again for each list.
+func (st *State) intCells(n int) []Value {
+	if n > 1<<20 {
+		// not kept: the State would hold it for the rest of its life
+		ints := make([]Value, n)
+		for i := range ints {
+			ints[i] = Value{kind: KInt, n: int64(i)}
+		}
+		return ints
+	}
+	if n > len(st.ints) {
+		ints := make([]Value, max(n, min(2*len(st.ints), 1<<16)))
+		for i := range ints {
+			ints[i] = Value{kind: KInt, n: int64(i)}
+		}
+		st.ints = ints
+	}
+	return st.ints[:n:n]
 }

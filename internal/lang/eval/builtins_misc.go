@@ -67,6 +67,9 @@ func determinePos(v *Value, fallback ast.Pos) ast.Pos {
 	case KLambda:
 		return v.p.(*ast.Lambda).Pos
 	case KApp:
+		if g, ok := v.p.(*genApp); ok {
+			return determinePos(g.fn, fallback)
+		}
 		return determinePos(v.p.(*pendingApp).fn, fallback)
 	}
 	return fallback

@@ -209,6 +209,11 @@ type lambdaCode struct {
 	// given back when the body has returned normally (never when it
 	// panics: an error being raised may still show the frame).
 	reuse bool
+	// keeps0, for a reusable body, says that the body may keep the
+	// cell in slot 0 of its frame itself, not just its value (see
+	// keepsCell); when false a builtin may pass the same cell, written
+	// again, to every call (foldl's accumulator).
+	keeps0 bool
 }
 
 // lambdaBody returns the compiled body of l.
@@ -217,6 +222,9 @@ func (st *State) lambdaBody(l *ast.Lambda) *lambdaCode {
 		return c
 	}
 	c := &lambdaCode{body: compile(l.Body), reuse: st.noCapture(l.Body)}
+	if c.reuse {
+		c.keeps0 = st.keepsCell(l.Body, 0)
+	}
 	l.BodyCode = c
 	return c
 }
@@ -233,9 +241,33 @@ func (st *State) takeFrame(free *[]*Env, up *Env, n int) *Env {
 	return newEnv(up, n)
 }
 
+// reusable2 returns the body code of fn, a forced function value, when
+// fn is `a: b: …` taking two arguments into one frame that its body
+// never keeps (see lambdaCode.reuse); nil otherwise.
+func (st *State) reusable2(fn *Value) *lambdaCode {
+	if fn.kind != KLambda || st.showTrace {
+		return nil
+	}
+	l := fn.p.(*ast.Lambda)
+	if l.FrameSize != 2 || l.ChainPos != 0 {
+		return nil
+	}
+	if lc := st.lambdaBody(l.Body.(*ast.Lambda)); lc.reuse {
+		return lc
+	}
+	return nil
+}
+
 // dropFrame clears e and puts it on the free list (kept short).
 func (st *State) dropFrame(free *[]*Env, e *Env) {
-	clear(e.vals)
+	if e.pinned {
+		return
+	}
+	// (slot by slot: clear() of a pointer slice takes the bulk write
+	// barrier path while the collector runs)
+	for i := range e.vals {
+		e.vals[i] = nil
+	}
 	e.up = nil
 	if len(*free) < 64 {
 		*free = append(*free, e)
@@ -281,12 +313,74 @@ func (st *State) noCapture(e ast.Expr) bool {
 			// compileVarCall evaluates both operands strictly
 			return st.noCapture(e.Args[0]) && st.noCapture(e.Args[1])
 		}
+		if len(e.Args) == 1 && !lazySafe(e.Args[0]) && compileSpec(e.Args[0]) != nil {
+			// `f (n - 1)`: computed before the call, or else made a
+			// thunk after pinning the frame (see compileCall)
+			return true
+		}
 		for _, a := range e.Args {
 			if !lazySafe(a) {
 				return false
 			}
 		}
 		return true
+	}
+	return false
+}
+
+// keepsCell reports whether evaluating e, a body for which noCapture
+// holds, may keep a reference to the cell in slot of its own frame:
+// only an argument of a call (which is passed as the cell, not its
+// value) can. Everything else noCapture allows reads the value.
+func (st *State) keepsCell(e ast.Expr, slot int) bool {
+	switch e := e.(type) {
+	case *ast.Int, *ast.Float, *ast.String, *ast.Path, *ast.Var:
+		return false
+	case *ast.If:
+		return st.keepsCell(e.Cond, slot) || st.keepsCell(e.Then, slot) || st.keepsCell(e.Else, slot)
+	case *ast.Assert:
+		return st.keepsCell(e.Cond, slot) || st.keepsCell(e.Body, slot)
+	case *ast.Not:
+		return st.keepsCell(e.E, slot)
+	case *ast.BinOp:
+		return st.keepsCell(e.A, slot) || st.keepsCell(e.B, slot)
+	case *ast.ConcatStrings:
+		for _, p := range e.Parts {
+			if st.keepsCell(p, slot) {
+				return true
+			}
+		}
+		return false
+	case *ast.Select:
+		if e.Default != nil && st.keepsCell(e.Default, slot) {
+			return true
+		}
+		return st.keepsCell(e.E, slot) || st.pathKeepsCell(e.Path, slot)
+	case *ast.HasAttr:
+		return st.keepsCell(e.E, slot) || st.pathKeepsCell(e.Path, slot)
+	case *ast.Call:
+		if st.keepsCell(e.Fn, slot) {
+			return true
+		}
+		strict := st.fastBuiltin(e)
+		for _, a := range e.Args {
+			if v, ok := a.(*ast.Var); ok && !strict && !v.FromWith && v.Up == 0 && v.Slot == slot {
+				return true
+			}
+			if st.keepsCell(a, slot) {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
+
+func (st *State) pathKeepsCell(path []ast.AttrName, slot int) bool {
+	for _, a := range path {
+		if a.Expr != nil && st.keepsCell(a.Expr, slot) {
+			return true
+		}
 	}
 	return false
 }
@@ -304,13 +398,34 @@ func (st *State) pathNoCapture(path []ast.AttrName) bool {
 // with an integer fast path named by a variable of the base frame (which
 // nothing can rebind): compileVarCall then evaluates the operands
 // strictly, never making thunks of them.
+//
+// `builtins.NAME` counts too: the builtins set of the base frame never
+// changes, and compileCall evaluates the operands of a call of a fast
+// builtin strictly whatever the function expression is.
 func (st *State) fastBuiltin(e *ast.Call) bool {
-	v, ok := e.Fn.(*ast.Var)
-	if !ok || !v.Base || v.FromWith || len(e.Args) != 2 || v.Slot >= len(st.baseEnv.vals) {
+	if len(e.Args) != 2 {
 		return false
 	}
-	f := st.baseEnv.vals[v.Slot]
-	return f.kind == KPrimOp && f.p.(*PrimOp).fast != fastNone
+	var f *Value
+	switch fn := e.Fn.(type) {
+	case *ast.Var:
+		if !fn.Base || fn.FromWith || fn.Slot >= len(st.baseEnv.vals) {
+			return false
+		}
+		f = st.baseEnv.vals[fn.Slot]
+	case *ast.Select:
+		v, ok := fn.E.(*ast.Var)
+		if !ok || !v.Base || v.FromWith || fn.Default != nil || len(fn.Path) != 1 ||
+			fn.Path[0].Expr != nil || v.Slot >= len(st.baseEnv.vals) {
+			return false
+		}
+		if b := st.baseEnv.vals[v.Slot]; b.kind == KAttrs {
+			if a := b.Attrs().Get(fn.Path[0].Sym); a != nil {
+				f = a.Val
+			}
+		}
+	}
+	return f != nil && f.kind == KPrimOp && f.p.(*PrimOp).fast != fastNone
 }
 
 // lazySafe reports whether st.lazy of e never makes a thunk.

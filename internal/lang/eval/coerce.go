@@ -185,7 +185,11 @@ func (st *State) evalConcatFrom(env *Env, e *ast.ConcatStrings, pre *[2]Value, n
 	var n int64
 	var nf float64
 	var ctx contextBuilder
-	var sb strings.Builder
+	// the strings are collected and joined once at the end, so the
+	// result is one allocation of its exact size
+	var small [8]string
+	strs := small[:0]
+	total := 0
 	for i, part := range e.Parts {
 		ppos := e.Pos
 		if i < len(e.PartPos) {
@@ -221,13 +225,16 @@ func (st *State) evalConcatFrom(env *Env, e *ast.ConcatStrings, pre *[2]Value, n
 				st.fail(ppos, "cannot add %s to a float", showType(&v))
 			}
 		default:
+			var str string
 			if i == 0 && firstKind == KPath && v.kind == KPath {
 				// the prefix of an interpolated path keeps its trailing
 				// slash: Nix does not canonicalise the first part
-				sb.WriteString(v.StrS())
+				str = v.StrS()
 			} else {
-				sb.WriteString(st.coerceToString(ppos, &v, &ctx, false, firstKind == KString))
+				str = st.coerceToString(ppos, &v, &ctx, false, firstKind == KString)
 			}
+			strs = append(strs, str)
+			total += len(str)
 		}
 		first = false
 	}
@@ -236,6 +243,13 @@ func (st *State) evalConcatFrom(env *Env, e *ast.ConcatStrings, pre *[2]Value, n
 		return IntValue(n)
 	case KFloat:
 		return FloatValue(nf)
+	}
+	var sb strings.Builder
+	sb.Grow(total)
+	for _, str := range strs {
+		sb.WriteString(str)
+	}
+	switch firstKind {
 	case KPath:
 		if len(ctx.result()) > 0 {
 			st.fail(e.Pos, "a string that refers to a store path cannot be appended to a path")

@@ -108,6 +108,16 @@ func compileVar(e *ast.Var, pos ast.Pos) code {
 		}
 	}
 	slot := e.Slot
+	if e.Base {
+		// the base frame ends every chain: read it without the walk
+		return func(st *State, env *Env) Value {
+			v := st.baseEnv.vals[slot]
+			if v.kind >= KThunk {
+				st.force(v, pos)
+			}
+			return *v
+		}
+	}
 	switch e.Up {
 	case 0:
 		return func(st *State, env *Env) Value {
@@ -174,12 +184,24 @@ func compileCall(e *ast.Call) code {
 	case 1:
 		arg := e.Args[0]
 		thunk := needsThunk(arg)
+		spec := compileSpec(arg)
 		return func(st *State, env *Env) Value {
 			fn := fnc(st, env)
 			if fn.kind == KLambda && !st.showTrace {
 				if l := fn.p.(*ast.Lambda); !l.HasFormals {
+					if spec != nil && l.FrameSize == 1 {
+						if x, ok := spec(st, env); ok {
+							return st.callValue1(l, fn.env, x, e.Pos)
+						}
+					}
+					if spec != nil {
+						env.pinned = true // see noCapture
+					}
 					return st.callSimple(l, fn.env, env, arg, thunk, e.Pos)
 				}
+			}
+			if spec != nil {
+				env.pinned = true
 			}
 			return st.callArgs(env, e, fn)
 		}
@@ -189,7 +211,7 @@ func compileCall(e *ast.Call) code {
 			fn := fnc(st, env)
 			if fn.kind == KPrimOp {
 				if op := fn.p.(*PrimOp); op.fast != fastNone {
-					return st.callFast(op, a(st, env), b(st, env), e.Pos)
+					return st.fast2(op, a, b, env, e.Pos)
 				}
 			}
 			return st.callArgs(env, e, fn)
@@ -203,23 +225,31 @@ func compileCall(e *ast.Call) code {
 // is not copied) and, for a strict binary builtin with an integer
 // literal as second operand, the literal is used directly.
 func compileVarCall(e *ast.Call, fnv *ast.Var) code {
-	up, slot, vpos := fnv.Up, fnv.Slot, fnv.Pos
+	up, slot, vpos, base := fnv.Up, fnv.Slot, fnv.Pos, fnv.Base
 	if len(e.Args) == 1 {
 		arg := e.Args[0]
 		thunk := needsThunk(arg)
+		spec := compileSpec(arg)
 		return func(st *State, env *Env) Value {
-			f := env
-			for l := up; l > 0; l-- {
-				f = f.up
-			}
-			fv := f.vals[slot]
+			fv := varCell(st, env, up, slot, base)
 			if fv.kind >= KThunk {
 				st.force(fv, vpos)
 			}
 			if fv.kind == KLambda && !st.showTrace {
 				if l := fv.p.(*ast.Lambda); !l.HasFormals {
+					if spec != nil && l.FrameSize == 1 {
+						if x, ok := spec(st, env); ok {
+							return st.callValue1(l, fv.env, x, e.Pos)
+						}
+					}
+					if spec != nil {
+						env.pinned = true // see noCapture
+					}
 					return st.callSimple(l, fv.env, env, arg, thunk, e.Pos)
 				}
+			}
+			if spec != nil {
+				env.pinned = true
 			}
 			return st.callArgs(env, e, *fv)
 		}
@@ -228,11 +258,7 @@ func compileVarCall(e *ast.Call, fnv *ast.Var) code {
 	if k, ok := e.Args[1].(*ast.Int); ok {
 		kv := Value{kind: KInt, n: k.Val}
 		return func(st *State, env *Env) Value {
-			f := env
-			for l := up; l > 0; l-- {
-				f = f.up
-			}
-			fv := f.vals[slot]
+			fv := varCell(st, env, up, slot, base)
 			if fv.kind >= KThunk {
 				st.force(fv, vpos)
 			}
@@ -240,7 +266,20 @@ func compileVarCall(e *ast.Call, fnv *ast.Var) code {
 				if op := fv.p.(*PrimOp); op.fast != fastNone {
 					x := a(st, env)
 					if x.kind == KInt {
-						if r, ok := intOp(op.fast, x.n, kv.n); ok {
+						// (intOp written out: it is too big to inline)
+						switch op.fast {
+						case fastSub:
+							return Value{kind: KInt, n: x.n - kv.n}
+						case fastAdd:
+							return Value{kind: KInt, n: x.n + kv.n}
+						case fastMul:
+							return Value{kind: KInt, n: x.n * kv.n}
+						case fastLess:
+							return Value{kind: KBool, n: b2i(x.n < kv.n)}
+						case fastBitAnd:
+							return Value{kind: KInt, n: x.n & kv.n}
+						}
+						if r, ok := intOpRest(op.fast, x.n, kv.n); ok {
 							return r
 						}
 					}
@@ -252,17 +291,13 @@ func compileVarCall(e *ast.Call, fnv *ast.Var) code {
 	}
 	b := compileOperand(e.Args[1], e.Pos)
 	return func(st *State, env *Env) Value {
-		f := env
-		for l := up; l > 0; l-- {
-			f = f.up
-		}
-		fv := f.vals[slot]
+		fv := varCell(st, env, up, slot, base)
 		if fv.kind >= KThunk {
 			st.force(fv, vpos)
 		}
 		if fv.kind == KPrimOp {
 			if op := fv.p.(*PrimOp); op.fast != fastNone {
-				return st.callFast(op, a(st, env), b(st, env), e.Pos)
+				return st.fast2(op, a, b, env, e.Pos)
 			}
 		}
 		return st.callArgs(env, e, *fv)
@@ -302,12 +337,37 @@ func (st *State) callSimple(l *ast.Lambda, cenv, env *Env, arg ast.Expr, thunk b
 	return v
 }
 
+// fast2 evaluates the operands a and b of a call of op, a builtin with
+// an integer fast path, strictly and in order, and applies op.
+func (st *State) fast2(op *PrimOp, a, b code, env *Env, pos ast.Pos) Value {
+	x := a(st, env)
+	if x.kind != KInt && op.fast >= fastBitAnd {
+		// Nix's forceInt of the first operand fails before the second
+		// is evaluated
+		st.typeError(cell(x), "an integer", pos)
+	}
+	return st.callFast(op, x, b(st, env), pos)
+}
+
 // callFast applies a strict binary builtin with an integer fast path to
 // two evaluated operands (the operands of the desugared - * / < need no
 // cells then).
 func (st *State) callFast(op *PrimOp, x, y Value, pos ast.Pos) Value {
 	if x.kind == KInt && y.kind == KInt {
-		if r, ok := intOp(op.fast, x.n, y.n); ok {
+		// (intOp written out: it is too big to inline)
+		switch op.fast {
+		case fastSub:
+			return Value{kind: KInt, n: x.n - y.n}
+		case fastAdd:
+			return Value{kind: KInt, n: x.n + y.n}
+		case fastMul:
+			return Value{kind: KInt, n: x.n * y.n}
+		case fastLess:
+			return Value{kind: KBool, n: b2i(x.n < y.n)}
+		case fastBitAnd:
+			return Value{kind: KInt, n: x.n & y.n}
+		}
+		if r, ok := intOpRest(op.fast, x.n, y.n); ok {
 			return r
 		}
 	}
@@ -386,4 +446,146 @@ func compileLet(e *ast.Let) code {
 		}
 		return body(st, env2)
 	}
+}
+
+// varCell returns the cell of the lexical variable at (up, slot), or of
+// the base frame's slot when base is set.
+func varCell(st *State, env *Env, up, slot int, base bool) *Value {
+	if base {
+		return st.baseEnv.vals[slot]
+	}
+	for l := up; l > 0; l-- {
+		env = env.up
+	}
+	return env.vals[slot]
+}
+
+// specCode computes an argument expression now, instead of making a
+// thunk of it, when that is sure to give the value forcing the thunk
+// would, cannot fail and costs less than the thunk; ok=false otherwise.
+type specCode func(st *State, env *Env) (v Value, ok bool)
+
+// compileSpec returns the specCode of e, or nil: e must be a call of a
+// base-frame builtin with an integer fast path (`n - 1`, `i * 3`, `a < b`)
+// whose operands are integer literals or lexical variables. At run time
+// the operands' cells must already hold integers (a variable still a
+// thunk is never forced: that could fail or diverge where the lazy
+// argument would not), and the fast path must apply (not division by 0).
+func compileSpec(e ast.Expr) specCode {
+	c, ok := e.(*ast.Call)
+	if !ok || len(c.Args) != 2 {
+		return nil
+	}
+	fv, ok := c.Fn.(*ast.Var)
+	if !ok || !fv.Base || fv.FromWith {
+		return nil
+	}
+	slot := fv.Slot
+	if v, ok := c.Args[0].(*ast.Var); ok && !v.FromWith && !v.Base {
+		if k, ok := c.Args[1].(*ast.Int); ok {
+			// `n - 1`: the commonest shape, without the operands' closures
+			up, vslot, kn := v.Up, v.Slot, k.Val
+			return func(st *State, env *Env) (Value, bool) {
+				for l := up; l > 0; l-- {
+					env = env.up
+				}
+				x := env.vals[vslot]
+				if x.kind != KInt || slot >= len(st.baseEnv.vals) {
+					return Value{}, false
+				}
+				f := st.baseEnv.vals[slot]
+				if f.kind != KPrimOp {
+					return Value{}, false
+				}
+				return intOp(f.p.(*PrimOp).fast, x.n, kn)
+			}
+		}
+	}
+	a, b := peekInt(c.Args[0]), peekInt(c.Args[1])
+	if a == nil || b == nil {
+		return nil
+	}
+	return func(st *State, env *Env) (Value, bool) {
+		if slot >= len(st.baseEnv.vals) {
+			return Value{}, false
+		}
+		f := st.baseEnv.vals[slot]
+		if f.kind != KPrimOp {
+			return Value{}, false
+		}
+		op := f.p.(*PrimOp).fast
+		if op == fastNone {
+			return Value{}, false
+		}
+		x, ok := a(env)
+		if !ok {
+			return Value{}, false
+		}
+		y, ok := b(env)
+		if !ok {
+			return Value{}, false
+		}
+		return intOp(op, x, y)
+	}
+}
+
+// peekInt returns code that reads an integer literal, or a lexical
+// variable whose cell already holds an integer, without forcing
+// anything; nil for other expressions.
+func peekInt(e ast.Expr) func(env *Env) (int64, bool) {
+	switch x := e.(type) {
+	case *ast.Int:
+		n := x.Val
+		return func(*Env) (int64, bool) { return n, true }
+	case *ast.Var:
+		if x.FromWith || x.Base {
+			return nil
+		}
+		up, slot := x.Up, x.Slot
+		return func(env *Env) (int64, bool) {
+			for l := up; l > 0; l-- {
+				env = env.up
+			}
+			v := env.vals[slot]
+			return v.n, v.kind == KInt
+		}
+	}
+	return nil
+}
+
+// callValue1 calls l, a lambda with a simple argument and a frame of its
+// own (FrameSize 1), closed over cenv, with the argument's value x
+// already computed (see compileSpec): frame and cell are one allocation.
+//
+// When the body never keeps its frame nor its argument's cell (reuse
+// and not keeps0), frame and cell come from a free list and go back to
+// it unless the frame was pinned.
+func (st *State) callValue1(l *ast.Lambda, cenv *Env, x Value, pos ast.Pos) Value {
+	if lc := st.lambdaBody(l); lc.reuse && !lc.keeps0 {
+		var f *envValue
+		if k := len(st.framesV); k > 0 {
+			f = st.framesV[k-1]
+			st.framesV = st.framesV[:k-1]
+		} else {
+			f = new(envValue)
+			f.e.vals = f.e.inline[:1]
+		}
+		f.e.up, f.t = cenv, x
+		f.e.inline[0] = &f.t
+		st.enter(pos)
+		v := lc.body(st, &f.e)
+		st.depth--
+		if !f.e.pinned {
+			f.e.up, f.t, f.e.inline[0] = nil, Value{}, nil
+			if len(st.framesV) < 64 {
+				st.framesV = append(st.framesV, f)
+			}
+		}
+		return v
+	}
+	env2 := newEnv1Value(cenv, x)
+	st.enter(pos)
+	v := st.lambdaBody(l).body(st, env2)
+	st.depth--
+	return v
 }

@@ -149,6 +149,10 @@ func (st *State) forceThunk(v *Value, pos ast.Pos) {
 func (st *State) forceApp(v *Value, pos ast.Pos) {
 	// (app.args is an array inside the heap-allocated pendingApp, so
 	// slicing it costs nothing)
+	if g, ok := v.p.(*genApp); ok {
+		st.forceGenApp(v, g, pos)
+		return
+	}
 	app := v.p.(*pendingApp)
 	v.kind = KBlackhole
 	st.forcing = append(st.forcing, v)
@@ -173,9 +177,10 @@ func (st *State) mark() evalMark {
 func (st *State) unwindTo(m evalMark) {
 	for i := len(st.forcing) - 1; i >= m.forcing; i-- {
 		if v := st.forcing[i]; v.kind == KBlackhole {
-			if _, ok := v.p.(*pendingApp); ok {
+			switch v.p.(type) {
+			case *pendingApp, *genApp:
 				v.kind = KApp
-			} else {
+			default:
 				v.kind = KThunk
 			}
 		}
@@ -231,7 +236,7 @@ func (st *State) evalNode(env *Env, e ast.Expr) Value {
 		return ListValue(elems)
 	case *ast.With:
 		env2 := newEnv(env, 1)
-		env2.prevWith = e.PrevWith
+		env2.prevWith = int32(e.PrevWith)
 		env2.vals[0] = &Value{kind: KThunk, p: e.Attrs, env: env}
 		return st.eval(env2, e.Body)
 	case *ast.Assert:
@@ -551,25 +556,58 @@ func updateAttrs(a, b Value) Value {
 	}
 	nb := newBindings(0, len(x)+len(y))
 	out := nb.Attrs
+	// Runs of one side between attributes of the other are found by
+	// galloping and copied whole: merging a few attributes into a large
+	// set (`acc // { x = …; }`), or sets whose names were interned in
+	// blocks, copies long runs.
 	i, j := 0, 0
 	for i < len(x) && j < len(y) {
-		switch {
-		case x[i].Name == y[j].Name:
-			out = append(out, y[j])
-			i++
-			j++
-		case x[i].Name < y[j].Name:
-			out = append(out, x[i])
-			i++
-		default:
-			out = append(out, y[j])
-			j++
+		if k := gallop(x, i, y[j].Name); k > i {
+			out = append(out, x[i:k]...)
+			i = k
+			if i == len(x) {
+				break
+			}
 		}
+		if x[i].Name == y[j].Name {
+			i++ // y's attribute wins
+			if i == len(x) {
+				break
+			}
+		}
+		k := gallop(y, j+1, x[i].Name)
+		out = append(out, y[j:k]...)
+		j = k
 	}
 	out = append(out, x[i:]...)
 	out = append(out, y[j:]...)
 	nb.Attrs = out
 	return AttrsValue(nb)
+}
+
+// gallop returns the first index k >= i of a (sorted by name) whose
+// name is not below sym: exponential steps from i, then binary search.
+func gallop(a []Attr, i int, sym ast.Symbol) int {
+	if i >= len(a) || a[i].Name >= sym {
+		return i
+	}
+	lo, step := i+1, 1 // a[lo-1] < sym
+	hi := lo
+	for hi < len(a) && a[hi].Name < sym {
+		lo = hi + 1
+		hi += step
+		step *= 2
+	}
+	hi = min(hi, len(a))
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if a[m].Name < sym {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
 }
 
 // concatLists concatenates forced lists; if only one is non-empty it is
@@ -598,4 +636,21 @@ func concatLists(ls []Value) Value {
 		out = append(out, ls[i].Elems()...)
 	}
 	return ListValue(out)
+}
+
+// forceGenApp forces v, an element of a genList list (see genApp).
+func (st *State) forceGenApp(v *Value, g *genApp, pos ast.Pos) {
+	arg := &g.ints[v.n]
+	v.kind = KBlackhole
+	st.forcing = append(st.forcing, v)
+	st.enter(pos)
+	base := len(st.argStack)
+	st.argStack = append(st.argStack, arg)
+	r := st.callFunction(g.fn, st.argStack[base:base+1:base+1], pos)
+	st.argStack[base] = nil
+	st.argStack = st.argStack[:base]
+	*v = r
+	st.depth--
+	st.forcing[len(st.forcing)-1] = nil
+	st.forcing = st.forcing[:len(st.forcing)-1]
 }

@@ -24,7 +24,8 @@ func (st *State) writeJSON(b *strings.Builder, v *Value, strict bool, ctx *conte
 	}
 	switch v.kind {
 	case KInt:
-		b.WriteString(strconv.FormatInt(v.n, 10))
+		var buf [24]byte
+		b.Write(strconv.AppendInt(buf[:0], v.n, 10))
 	case KFloat:
 		b.WriteString(cfloat.FormatG(v.Float()))
 	case KBool:

@@ -3,8 +3,9 @@ package eval
 import (
 	"bufio"
 	"io"
-	"sort"
+	"slices"
 	"strconv"
+	"strings"
 
 	"gonix/internal/lang/cfloat"
 )
@@ -104,10 +105,38 @@ func (p *printer) value(v *Value, top bool) {
 }
 
 // sortedByName returns the attributes in byte order of their names.
+// (Names are distinct, so no stability is needed; small sets, the
+// common case in toJSON and derivations, are insertion sorted.)
 func sortedByName(st *State, b *Bindings) []Attr {
 	out := make([]Attr, len(b.Attrs))
 	copy(out, b.Attrs)
-	sort.Slice(out, func(i, j int) bool { return st.syms.Name(out[i].Name) < st.syms.Name(out[j].Name) })
+	syms := st.syms
+	if len(out) <= 16 {
+		// each name looked up once
+		var names [16]string
+		for i := range out {
+			names[i] = syms.Name(out[i].Name)
+		}
+		for i := 1; i < len(out); i++ {
+			for j := i; j > 0 && names[j] < names[j-1]; j-- {
+				out[j], out[j-1] = out[j-1], out[j]
+				names[j], names[j-1] = names[j-1], names[j]
+			}
+		}
+		return out
+	}
+	type named struct {
+		name string
+		a    Attr
+	}
+	tmp := make([]named, len(out))
+	for i, a := range out {
+		tmp[i] = named{syms.Name(a.Name), a}
+	}
+	slices.SortFunc(tmp, func(x, y named) int { return strings.Compare(x.name, y.name) })
+	for i := range tmp {
+		out[i] = tmp[i].a
+	}
 	return out
 }
 

@@ -55,10 +55,13 @@ type State struct {
 	traces          []traceFrame // see traceFrame
 	interrupted     func() bool  // polled now and then; true stops evaluation
 	polls           uint32
-	argStack        []*Value // arguments of calls in progress (see eval of ast.Call)
-	forcing         []*Value // cells under evaluation (black holes)
-	frames1         []*Env   // free one-slot frames (see lambdaCode.reuse)
-	frames2         []*Env   // free two-slot frames
+	argStack        []*Value    // arguments of calls in progress (see eval of ast.Call)
+	forcing         []*Value    // cells under evaluation (black holes)
+	frames1         []*Env      // free one-slot frames (see lambdaCode.reuse)
+	frames2         []*Env      // free two-slot frames
+	framesV         []*envValue // free one-slot frames with their cell (see callValue1)
+	ints            []Value     // ints[i] holds i (see intCells)
+	jsonSizeHint    int         // length of toJSON's last result
 
 	fileCache  map[string]*Value // import cache, by resolved path
 	parseCache map[string]ast.Expr

@@ -86,12 +86,24 @@ type pendingApp struct {
 	args [1]*Value
 }
 
+// genApp is the pending application `fn i` of the elements of a list
+// made by genList: an element's cell has kind KApp, p = the genApp, and
+// n = i; its argument is ints[i].
+type genApp struct {
+	fn   *Value
+	ints []Value
+}
+
 // Env is a run-time frame (see package ast for the layout).
 type Env struct {
 	up       *Env
 	vals     []*Value
-	prevWith int // with frames: distance to the next outer with frame (0: none)
-	inline   [1]*Value
+	prevWith int32 // with frames: distance to the next outer with frame (0: none)
+	// pinned: a thunk was made over this frame where noCapture counted
+	// on none (the fallback of a speculated argument, see compileSpec),
+	// so a frame taken from a free list must not go back to it
+	pinned bool
+	inline [1]*Value
 }
 
 func newEnv(up *Env, n int) *Env {
