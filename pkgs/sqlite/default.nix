@@ -33,10 +33,9 @@ let
         return sqlite3_close(db) != SQLITE_OK;
       }
       C
-      # -lm: the stage-0 compiler wrapper gives ld no -rpath-link for
-      # libc's directory, so ld cannot find libm.so.6, which
-      # libsqlite3.so needs, by itself (see docs/design/bootstrap.md).
-      cc -o c c.c -lsqlite3 -lm
+      # Only -lsqlite3: ld finds libm.so.6, which libsqlite3.so needs,
+      # through the compiler wrapper's -rpath-link for libc.
+      cc -o c c.c -lsqlite3
       ./c | tee $out
       [ "$(cat $out)" = "$(printf '1=gonix\n2=pkgs\n${version}')" ]
     '';

@@ -35,11 +35,14 @@ flags=(
 flags+=(${NIX_CFLAGS_COMPILE:-})
 after=()
 if [ -n "$link" ]; then
-    # RUNPATH entries for every store library directory named with -L.
+    # RUNPATH entries for every store library directory named with -L,
+    # and the same directories as -rpath-link: ld looks for the libraries
+    # a linked library needs (libm.so.6 for libsqlite3.so) in -rpath
+    # directories prefixed with the --sysroot, where they are not.
     rpath=()
     for a in ${NIX_LDFLAGS:-} "$@"; do
         case $a in
-        -L"${NIX_STORE:-/nix/store}"/*) rpath+=(-Wl,-rpath,"${a#-L}") ;;
+        -L"${NIX_STORE:-/nix/store}"/*) rpath+=(-Wl,-rpath,"${a#-L}" -Wl,-rpath-link,"${a#-L}") ;;
         esac
     done
     # shellcheck disable=SC2206
@@ -49,6 +52,7 @@ if [ -n "$link" ]; then
         -L"$gcc/lib/x86_64-linux-gnu" -L"$gcc/usr/lib/x86_64-linux-gnu"
         -Wl,-dynamic-linker,"$libc/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"
         "${rpath[@]}" -Wl,-rpath,"$libc/lib/x86_64-linux-gnu"
+        -Wl,-rpath-link,"$libc/lib/x86_64-linux-gnu"
     )
 fi
 exec "$gcc/usr/bin/gcc-12" "${flags[@]}" "$@" "${after[@]}"
