@@ -108,14 +108,22 @@ func (st *State) jsonToValue(j *jsonparse.Value) Value {
 		// all alive anyway)
 		elems := make([]*Value, len(j.Arr))
 		cells := make([]Value, len(j.Arr))
+		strs := jsonStrs(len(j.Arr), func(i int) *jsonparse.Value { return &j.Arr[i] })
 		for i := range j.Arr {
-			cells[i] = st.jsonToValue(&j.Arr[i])
+			if x := &j.Arr[i]; x.Kind == jsonparse.String && len(strs) > 0 {
+				strs[0].S = x.Str
+				cells[i] = Value{kind: KString, p: &strs[0]}
+				strs = strs[1:]
+			} else {
+				cells[i] = st.jsonToValue(x)
+			}
 			elems[i] = &cells[i]
 		}
 		return ListValue(elems)
 	case jsonparse.Object:
 		attrs := make([]Attr, 0, len(j.Obj))
 		cells := make([]Value, len(j.Obj))
+		strs := jsonStrs(len(j.Obj), func(i int) *jsonparse.Value { return &j.Obj[i].Val })
 		// a repeated key keeps its first place and takes the last value;
 		// small objects are searched, large ones indexed
 		var index map[ast.Symbol]int
@@ -126,7 +134,13 @@ func (st *State) jsonToValue(j *jsonparse.Value) Value {
 		for i := range j.Obj {
 			m := &j.Obj[i]
 			sym := st.syms.Intern(m.Key)
-			cells[i] = st.jsonToValue(&m.Val)
+			if m.Val.Kind == jsonparse.String && len(strs) > 0 {
+				strs[0].S = m.Val.Str
+				cells[i] = Value{kind: KString, p: &strs[0]}
+				strs = strs[1:]
+			} else {
+				cells[i] = st.jsonToValue(&m.Val)
+			}
 			v := &cells[i]
 			if index != nil {
 				if k, ok := index[sym]; ok {
@@ -147,4 +161,20 @@ func (st *State) jsonToValue(j *jsonparse.Value) Value {
 		return mkAttrs(attrs)
 	}
 	return NullValue()
+}
+
+// jsonStrs returns the storage for the string members of a JSON array
+// or object of n members (member i is at(i)) in one allocation, or nil
+// when there are fewer than two.
+func jsonStrs(n int, at func(int) *jsonparse.Value) []Str {
+	k := 0
+	for i := 0; i < n; i++ {
+		if at(i).Kind == jsonparse.String {
+			k++
+		}
+	}
+	if k < 2 {
+		return nil
+	}
+	return make([]Str, k)
 }

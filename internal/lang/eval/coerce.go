@@ -226,12 +226,18 @@ func (st *State) evalConcatFrom(env *Env, e *ast.ConcatStrings, pre *[2]Value, n
 			}
 		default:
 			var str string
-			if i == 0 && firstKind == KPath && v.kind == KPath {
+			if v.kind == KString {
+				// (inline, so that v is not moved to the heap for the
+				// common case)
+				sv := v.p.(*Str)
+				ctx.add(sv.Ctx)
+				str = sv.S
+			} else if i == 0 && firstKind == KPath && v.kind == KPath {
 				// the prefix of an interpolated path keeps its trailing
 				// slash: Nix does not canonicalise the first part
 				str = v.StrS()
 			} else {
-				str = st.coerceToString(ppos, &v, &ctx, false, firstKind == KString)
+				str = st.coerceToString(ppos, cell(v), &ctx, false, firstKind == KString)
 			}
 			strs = append(strs, str)
 			total += len(str)

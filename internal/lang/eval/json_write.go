@@ -17,8 +17,14 @@ import (
 // and object is still closed ("[1,]", `{"a":}`), which shows in
 // nix-instantiate --json's partial output.
 func (st *State) writeJSON(b *strings.Builder, v *Value, strict bool, ctx *contextBuilder, pos ast.Pos) {
+	// (no defer for the depth: where an error is caught, unwindTo
+	// restores it)
 	st.enter(pos)
-	defer func() { st.depth-- }()
+	st.writeJSONValue(b, v, strict, ctx, pos)
+	st.depth--
+}
+
+func (st *State) writeJSONValue(b *strings.Builder, v *Value, strict bool, ctx *contextBuilder, pos ast.Pos) {
 	if strict {
 		st.force(v, pos)
 	}
