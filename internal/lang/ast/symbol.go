@@ -44,11 +44,16 @@ func NewSymbols() *Symbols {
 func packName(name string) (k [2]uint64, full bool) {
 	n := len(name)
 	m := min(n, 15)
-	for i := 0; i < m && i < 8; i++ {
-		k[0] |= uint64(name[i]) << (8 * i)
+	i := 0
+	if m >= 8 {
+		// (the compiler merges these into one load)
+		_ = name[7]
+		k[0] = uint64(name[0]) | uint64(name[1])<<8 | uint64(name[2])<<16 | uint64(name[3])<<24 |
+			uint64(name[4])<<32 | uint64(name[5])<<40 | uint64(name[6])<<48 | uint64(name[7])<<56
+		i = 8
 	}
-	for i := 8; i < m; i++ {
-		k[1] |= uint64(name[i]) << (8 * (i - 8))
+	for ; i < m; i++ {
+		k[i/8] |= uint64(name[i]) << (8 * (i % 8))
 	}
 	if n > 15 {
 		k[1] |= 0xff << 56

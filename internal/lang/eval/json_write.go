@@ -64,7 +64,8 @@ func (st *State) writeJSONValue(b *strings.Builder, v *Value, strict bool, ctx *
 		}
 		b.WriteByte('{')
 		defer b.WriteByte('}')
-		for i, a := range sortedByName(st, attrs) {
+		var buf [16]Attr
+		for i, a := range sortedByNameIn(st, attrs, &buf) {
 			if i > 0 {
 				b.WriteByte(',')
 			}

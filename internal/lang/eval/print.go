@@ -108,7 +108,18 @@ func (p *printer) value(v *Value, top bool) {
 // (Names are distinct, so no stability is needed; small sets, the
 // common case in toJSON and derivations, are insertion sorted.)
 func sortedByName(st *State, b *Bindings) []Attr {
-	out := make([]Attr, len(b.Attrs))
+	return sortedByNameIn(st, b, nil)
+}
+
+// sortedByNameIn is sortedByName using buf, when it is big enough, for
+// the result (toJSON keeps it on its stack).
+func sortedByNameIn(st *State, b *Bindings, buf *[16]Attr) []Attr {
+	var out []Attr
+	if buf != nil && len(b.Attrs) <= len(buf) {
+		out = buf[:len(b.Attrs)]
+	} else {
+		out = make([]Attr, len(b.Attrs))
+	}
 	copy(out, b.Attrs)
 	syms := st.syms
 	if len(out) <= 16 {
