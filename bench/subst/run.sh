@@ -5,6 +5,7 @@
 #
 #   bench/subst/run.sh                      3 alternating runs of each
 #   bench/subst/run.sh -paths 200 -size 268435456 -n 5
+#   bench/subst/run.sh -dir /tmp/bsd -a /tmp/gonix-old   A/B: an older gonix races too
 #
 # Exit status 0 when both succeed and the gonix/nix wall ratio is at most 0.5.
 set -eu
