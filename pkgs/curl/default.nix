@@ -15,11 +15,6 @@ let
       "--without-zstd" "--without-nghttp2" "--without-libidn2" "--disable-ldap" "--disable-manual"
     ];
     enableParallelBuilding = true;
-    # The curl program links libcurl.so, whose NEEDED libssl.so.3 ld must
-    # find: the compiler wrapper's --sysroot is prefixed to -rpath
-    # directories when ld searches them, so name the directory with
-    # -rpath-link (not prefixed).
-    NIX_LDFLAGS = "-Wl,-rpath-link,${openssl}/lib";
 
     # --version names OpenSSL and HTTPS; a file:// fetch; an HTTPS fetch
     # from `openssl s_server` on the sandbox's loopback, first refused (the
