@@ -73,16 +73,53 @@ func primMap(st *State, pos ast.Pos, args []*Value) Value {
 	if n == 0 {
 		return ListValue(nil)
 	}
-	cells := make([]Value, n)
-	apps := make([]pendingApp, n)
-	out := make([]*Value, n)
+	l, cells, apps := newMapList(n)
+	out := l.Elems
 	f := args[0]
 	for i, x := range elems {
 		apps[i] = pendingApp{fn: f, args: [1]*Value{x}}
 		cells[i] = Value{kind: KApp, p: &apps[i]}
 		out[i] = &cells[i]
 	}
-	return ListValue(out)
+	return Value{kind: KList, p: l}
+}
+
+// newMapList returns the storage of a map result of n elements: the
+// list, its cells and their pending applications. For short lists (the
+// module system maps over a few definitions at a time) the list, its
+// element slice and the cells are one allocation, which the list keeps
+// alive as a whole anyway; the applications stay apart, so that once
+// every element is forced they, and the function and source elements
+// they hold, can be collected.
+func newMapList(n int) (*List, []Value, []pendingApp) {
+	apps := make([]pendingApp, n)
+	switch n {
+	case 1:
+		x := &struct {
+			l     List
+			out   [1]*Value
+			cells [1]Value
+		}{}
+		x.l.Elems = x.out[:]
+		return &x.l, x.cells[:], apps
+	case 2:
+		x := &struct {
+			l     List
+			out   [2]*Value
+			cells [2]Value
+		}{}
+		x.l.Elems = x.out[:]
+		return &x.l, x.cells[:], apps
+	case 3, 4:
+		x := &struct {
+			l     List
+			out   [4]*Value
+			cells [4]Value
+		}{}
+		x.l.Elems = x.out[:n:n]
+		return &x.l, x.cells[:n:n], apps
+	}
+	return &List{Elems: make([]*Value, n)}, make([]Value, n), apps
 }
 
 // primFilter calls the predicate without a call position (Nix passes

@@ -35,6 +35,9 @@ var shortcutCases = []struct{ expr, want string }{
 	// genList shares the index cells of the State
 	{`[ (builtins.genList (i: i * i) 4) (builtins.genList (i: i) 2) (builtins.elemAt (builtins.genList (x: x) 70000) 69999) ]`, `[ [ 0 1 4 9 ] [ 0 1 ] 69999 ]`},
 	{`(builtins.tryEval (builtins.elemAt (builtins.genList (i: if i == 1 then throw "e" else i) 3) 1)).success`, `false`},
+	// map results of 1 to 4 elements share one allocation with their list
+	{`map (n: map (x: x * n) (builtins.genList (i: i) n)) [ 1 2 3 4 5 ] ++ [ (map toString [ 1 ]) (map (x: x) [ ]) (builtins.tail (map (x: x + 1) [ 1 2 3 ])) ]`,
+		`[ [ 0 ] [ 0 2 ] [ 0 3 6 ] [ 0 4 8 12 ] [ 0 5 10 15 20 ] [ "1" ] [ ] [ 3 4 ] ]`},
 	// // merges runs
 	{`let mk = l: builtins.listToAttrs (map (n: { name = n; value = l; }) l); a = mk [ "a" "c" "e" "g" "x1" "x2" "x3" "z" ]; b = mk [ "b" "c" "d" "x3" "y" "z" "zz" ]; in builtins.attrNames (a // b) ++ [ (a // b).c (b // a).c ]`,
 		`[ "a" "b" "c" "d" "e" "g" "x1" "x2" "x3" "y" "z" "zz" [ "b" "c" "d" "x3" "y" "z" "zz" ] [ "a" "c" "e" "g" "x1" "x2" "x3" "z" ] ]`},
