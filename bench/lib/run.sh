@@ -1,25 +1,26 @@
 #!/bin/sh
 # Times the lib workloads (bench/lib/*.nix, each `import <gonix/lib>`):
 # gonix with its embedded lib against Nix 2.8 with nixpkgs' own lib as
-# <gonix/lib>, exported from github:nix-community/nixpkgs.lib (22.05 window)
+# <gonix/lib>, exported from github:nix-community/nixpkgs.lib (the revision
+# corelib/lib follows, docs/lib.md)
 # into a temporary directory. Uses bench/runner; the table goes to stdout.
 #
 #   bench/lib/run.sh                  5 runs each, with CPU-time columns
 #   bench/lib/run.sh -n 9 -q > table.md
 #
 #   NIXPKGS_LIB_GIT  git directory of a nixpkgs.lib clone (default: the mirror)
-#   NIXPKGS_LIB_REV  commit to export (default 2e9f424d, 2022-05-23)
+#   NIXPKGS_LIB_REV  commit to export (default de42d442, the one corelib/lib follows)
 set -eu
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 mirror=${NIXPKGS_LIB_GIT:-/work/.mirror/nix-community+nixpkgs.lib/repo}
-rev=${NIXPKGS_LIB_REV:-2e9f424d}
+rev=${NIXPKGS_LIB_REV:-de42d44212d207476489bce163375d8306a26d59}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/gonix-bench-lib.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
 mkdir "$tmp/nixpkgs.lib"
 git --git-dir="$mirror" archive "$rev" | tar -x -C "$tmp/nixpkgs.lib"
-printf 22.05 > "$tmp/nixpkgs.lib/.version"
+[ -e "$tmp/nixpkgs.lib/lib/.version" ] || printf 22.05 > "$tmp/nixpkgs.lib/.version"
 go build -C "$root" -o "$tmp/gonix" ./cmd/gonix
 go build -C "$root" -o "$tmp/runner" ./bench/runner
 
