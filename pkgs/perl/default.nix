@@ -10,9 +10,17 @@ let
     src = fetchDebianSource "perl" "perl_5.36.0.orig.tar.xz";
     enableParallelBuilding = true;
     # Configure probes directories for headers and libraries itself; give
-    # it the store's libc instead of /usr.
+    # it the store's libc instead of /usr. config.over pins what it would
+    # take from the build machine and the clock (uname, kernel version,
+    # configuration time: they land in Config.pm, Config_heavy.pl, config.h
+    # and perlbug), so two builds give the same bytes.
     configurePhase = ''
       runHook preConfigure
+      cat > config.over <<'EOF'
+      osvers="gnulinux"
+      myuname="gonixpkgs"
+      cf_time="Thu Jan  1 00:00:01 UTC 1970"
+      EOF
       $SHELL ./Configure -de \
         -Dprefix=$out -Dinstallstyle=lib/perl5 -Uinstallusrbinperl \
         -Dsh=$SHELL -Dcc=cc -Duseshrplib \
