@@ -258,11 +258,7 @@ func (s *Store) register(ctx context.Context, entries []regEntry) error {
 		return fmt.Errorf("cannot register paths: the store at '%s' is open read-only", s.realStore)
 	}
 	if !s.noSync {
-		reals := make([]string, 0, len(entries))
-		for _, e := range entries {
-			reals = append(reals, s.RealPath(e.info.Path))
-		}
-		if err := syncPaths(s.realStore, reals); err != nil {
+		if err := syncFS(s.realStore); err != nil {
 			return err
 		}
 	}

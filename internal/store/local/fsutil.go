@@ -11,53 +11,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// maxFsyncEntries is how many files and directories syncPaths fsyncs one
-// by one before it flushes the whole file system instead.
-const maxFsyncEntries = 64
-
-// syncPaths makes the store objects at real paths durable before they are
-// registered: each small object's files and directories are fsynced, and
-// the store directory (which holds the renames); when the objects have
-// more than maxFsyncEntries entries in all, one syncfs(2) of the file
-// system is cheaper. Unlike syncfs, the fsyncs do not wait for what other
-// processes have written meanwhile.
-func syncPaths(storeDir string, reals []string) error {
-	var todo []string
-	for _, r := range reals {
-		err := filepath.WalkDir(r, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.Type()&fs.ModeSymlink == 0 {
-				todo = append(todo, p)
-			}
-			if len(todo) > maxFsyncEntries {
-				return fs.SkipAll
-			}
-			return nil
-		})
-		if errors.Is(err, fs.ErrNotExist) {
-			continue // nothing on disk to sync (the caller checks presence)
-		}
-		if err != nil || len(todo) > maxFsyncEntries {
-			return syncFS(storeDir)
-		}
-	}
-	todo = append(todo, storeDir)
-	for _, p := range todo {
-		fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
-		if err != nil {
-			return fmt.Errorf("syncing '%s': %w", p, err)
-		}
-		err = unix.Fsync(fd)
-		unix.Close(fd)
-		if err != nil {
-			return fmt.Errorf("syncing '%s': %w", p, err)
-		}
-	}
-	return nil
-}
-
 // syncFS flushes the file system holding dir, so files written before a
 // registration are on disk before the database says they are valid.
 func syncFS(dir string) error {
