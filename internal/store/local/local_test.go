@@ -108,10 +108,17 @@ func TestAddVectors(t *testing.T) {
 		}
 	}
 	// Nothing but store objects, lock-free, remains in the store directory.
+	checkNoLeftovers(t, s, "leftover in the store directory:")
+}
+
+// checkNoLeftovers fails the test for every temporary object or lock file
+// in the store directory, saying what followed by its name.
+func checkNoLeftovers(t *testing.T, s *Store, what string) {
+	t.Helper()
 	ents, _ := os.ReadDir(s.RealStoreDir())
 	for _, e := range ents {
 		if strings.HasPrefix(e.Name(), ".tmp-") || strings.HasSuffix(e.Name(), ".lock") {
-			t.Errorf("leftover %s in the store directory", e.Name())
+			t.Errorf("%s %s", what, e.Name())
 		}
 	}
 }
@@ -285,12 +292,7 @@ func TestAddNARChecks(t *testing.T) {
 	if _, err := os.Lstat(b.RealPath(tinyInfo.Path)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("failed imports left %s on disk: %v", tinyInfo.Path, err)
 	}
-	ents, _ := os.ReadDir(b.RealStoreDir())
-	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), ".tmp-") || strings.HasSuffix(e.Name(), ".lock") {
-			t.Errorf("leftover %s", e.Name())
-		}
-	}
+	checkNoLeftovers(t, b, "leftover")
 }
 
 // TestConcurrentAdd has two stores on one directory add the same tree and

@@ -90,12 +90,7 @@ func TestCommitAll(t *testing.T) {
 			t.Errorf("%s became valid in a failed group", p)
 		}
 	}
-	ents, _ := os.ReadDir(c.RealStoreDir())
-	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), ".tmp-") || strings.HasSuffix(e.Name(), ".lock") {
-			t.Errorf("a failed group left %s", e.Name())
-		}
-	}
+	checkNoLeftovers(t, c, "a failed group left")
 }
 
 // TestPrepareNARBytes: a NAR in memory is prepared and committed like a
