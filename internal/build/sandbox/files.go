@@ -100,17 +100,26 @@ func unescapeMountinfo(s string) string {
 // below it in our namespace (deleting would then reach into the store or
 // the host).
 func removeChroot(root string) error {
+	if ok, err := deletableChroot(root); !ok {
+		return err
+	}
+	return removeTree(root)
+}
+
+// deletableChroot reports whether root exists and nothing is mounted
+// below it; a mount there is an error.
+func deletableChroot(root string) (bool, error) {
 	if _, err := os.Lstat(root); errors.Is(err, fs.ErrNotExist) {
-		return nil
+		return false, nil
 	}
 	mounts, err := mountsUnder(root)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if len(mounts) > 0 {
-		return fmt.Errorf("not deleting the sandbox root '%s': %s is mounted there", root, mounts[0])
+		return false, fmt.Errorf("not deleting the sandbox root '%s': %s is mounted there", root, mounts[0])
 	}
-	return removeTree(root)
+	return true, nil
 }
 
 // removeTree deletes path recursively without following symlinks, making

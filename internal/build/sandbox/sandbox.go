@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -315,13 +314,8 @@ func (r *Runner) startWarm(key warmKey, exe string) {
 // removeLater moves a used sandbox root out of the way and deletes it in
 // the background, off the build's critical path.
 func (r *Runner) removeLater(root string) error {
-	if _, err := os.Lstat(root); errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if mounts, err := mountsUnder(root); err != nil {
+	if ok, err := deletableChroot(root); !ok {
 		return err
-	} else if len(mounts) > 0 {
-		return fmt.Errorf("not deleting the sandbox root '%s': %s is mounted there", root, mounts[0])
 	}
 	dead := fmt.Sprintf("%s.del-%d", root, time.Now().UnixNano())
 	if err := os.Rename(root, dead); err != nil {
