@@ -59,6 +59,16 @@ type Job struct {
 	checked bool
 }
 
+// EnvMap is Env as a map, for builders run inside gonix.
+func (j *Job) EnvMap() map[string]string {
+	env := make(map[string]string, len(j.Env))
+	for _, kv := range j.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	return env
+}
+
 // CheckSuffix is appended to an output's real path when a --check build
 // leaves its result beside the valid output (Nix's checkSuffix).
 const CheckSuffix = ".check"

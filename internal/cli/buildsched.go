@@ -133,11 +133,7 @@ func (d *dispatchRunner) Wait() error { return d.sandbox.Wait() }
 func (d *dispatchRunner) Run(ctx context.Context, job *build.Job) error {
 	switch job.Builder {
 	case "builtin:fetchurl":
-		env := map[string]string{}
-		for _, kv := range job.Env {
-			k, v, _ := strings.Cut(kv, "=")
-			env[k] = v
-		}
+		env := job.EnvMap()
 		real := job.RealOutput(job.Outputs["out"])
 		if err := builtins.FetchURL(ctx, env, real, builtins.Options{Mirrors: d.mirrors.Lookup}); err != nil {
 			fmt.Fprintf(job.Log, "error: %s\n", err)
@@ -145,11 +141,7 @@ func (d *dispatchRunner) Run(ctx context.Context, job *build.Job) error {
 		}
 		return nil
 	case "builtin:buildenv":
-		env := map[string]string{}
-		for _, kv := range job.Env {
-			k, v, _ := strings.Cut(kv, "=")
-			env[k] = v
-		}
+		env := job.EnvMap()
 		real := job.RealOutput(job.Outputs["out"])
 		warn := func(msg string) { fmt.Fprintf(d.stderr, "warning: %s\n", msg) }
 		if err := builtins.BuildEnv(env, real, job.StoreDir, job.RealStoreDir, warn); err != nil {
@@ -160,11 +152,7 @@ func (d *dispatchRunner) Run(ctx context.Context, job *build.Job) error {
 	case "builtin:unpack-channel":
 		return d.unpackChannel(job)
 	case "builtin:unpack-deb":
-		env := map[string]string{}
-		for _, kv := range job.Env {
-			k, v, _ := strings.Cut(kv, "=")
-			env[k] = v
-		}
+		env := job.EnvMap()
 		real := job.RealOutput(job.Outputs["out"])
 		if err := builtins.UnpackDeb(env, real, job.StoreDir, job.RealStoreDir); err != nil {
 			fmt.Fprintf(job.Log, "error: %s\n", err)

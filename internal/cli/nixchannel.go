@@ -482,11 +482,7 @@ func nixQuote(s string) string {
 
 // unpackChannel runs builtin:unpack-channel for the scheduler.
 func (d *dispatchRunner) unpackChannel(job *build.Job) error {
-	env := map[string]string{}
-	for _, kv := range job.Env {
-		k, v, _ := strings.Cut(kv, "=")
-		env[k] = v
-	}
+	env := job.EnvMap()
 	real := job.RealOutput(job.Outputs["out"])
 	if err := builtins.UnpackChannel(env, real, job.StoreDir, job.RealStoreDir); err != nil {
 		fmt.Fprintf(job.Log, "error: %s\n", err)
