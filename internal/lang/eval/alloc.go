@@ -1,6 +1,10 @@
 package eval
 
-import "gonix/internal/lang/ast"
+import (
+	"unsafe"
+
+	"gonix/internal/lang/ast"
+)
 
 // newThunk and newEnv1 are the evaluator's most frequent allocations.
 // (Allocating them in slabs was tried and dropped: one surviving cell
@@ -155,4 +159,45 @@ func intOpRest(op fastOp, a, b int64) (r Value, ok bool) {
 		}
 	}
 	return Value{}, false
+}
+
+// Large fresh allocations are first written with plain stores.
+//
+// While a collection is marking, every pointer store runs the write
+// barrier, which reads the old contents of the slot first. On memory the
+// kernel has just handed out, that read maps the shared zero page, and
+// the store that follows copies it: a second fault, whose TLB flush
+// interrupts the other CPU (where the collector runs). A 10^6-element
+// genList paid some 25,000 such faults (hundreds of milliseconds, most of
+// it system time) and could not be preempted meanwhile, which kept the
+// collector spinning. Writing one zero word per page beforehand makes the
+// first touch an ordinary write fault. Small allocations come from spans
+// already in use and are left alone.
+
+// prefaultBytes is the size from which fresh slices are pre-touched.
+const prefaultBytes = 64 << 10
+
+// makeCells returns n zero cells.
+func makeCells(n int) []Value {
+	s := make([]Value, n)
+	if n*int(unsafe.Sizeof(Value{})) >= prefaultBytes {
+		const step = 4096 / int(unsafe.Sizeof(Value{}))
+		for i := 0; i < n; i += step {
+			s[i].n = 0
+		}
+	}
+	return s
+}
+
+// makeElems returns a slice of n nil pointers with capacity c.
+func makeElems(n, c int) []*Value {
+	s := make([]*Value, n, c)
+	if c*8 >= prefaultBytes {
+		full := s[:c]
+		for i := 0; i < c; i += 512 {
+			// a plain store of the nil already there: no write barrier
+			*(*uintptr)(unsafe.Pointer(&full[i])) = 0
+		}
+	}
+	return s
 }

@@ -281,8 +281,8 @@ func primGenList(st *State, pos ast.Pos, args []*Value) Value {
 	// element i is the pending application `f i` (a genApp and i in n),
 	// its argument a shared cell of the State's (see intCells)
 	g := &genApp{fn: args[0], ints: st.intCells(int(n))}
-	cells := make([]Value, n)
-	out := make([]*Value, n)
+	cells := makeCells(int(n))
+	out := makeElems(int(n), int(n))
 	for i := range out {
 		cells[i] = Value{kind: KApp, n: int64(i), p: g}
 		out[i] = &cells[i]
@@ -545,14 +545,14 @@ func (s *sorter) mergeAdaptive(a []*Value, mid int, buf []*Value) {
 func (st *State) intCells(n int) []Value {
 	if n > 1<<20 {
 		// not kept: the State would hold it for the rest of its life
-		ints := make([]Value, n)
+		ints := makeCells(n)
 		for i := range ints {
 			ints[i] = Value{kind: KInt, n: int64(i)}
 		}
 		return ints
 	}
 	if n > len(st.ints) {
-		ints := make([]Value, max(n, min(2*len(st.ints), 1<<16)))
+		ints := makeCells(max(n, min(2*len(st.ints), 1<<16)))
 		for i := range ints {
 			ints[i] = Value{kind: KInt, n: int64(i)}
 		}
