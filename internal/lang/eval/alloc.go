@@ -11,8 +11,13 @@ import (
 // kept a whole slab, and everything it pointed to, alive; see
 // docs/design/evaluator-performance.md.)
 
-func (st *State) newThunk(p any, env *Env) *Value {
-	return &Value{kind: KThunk, p: p, env: env}
+func (st *State) newThunk(e ast.Expr, env *Env) *Value {
+	return &Value{kind: KThunk, p: unsafe.Pointer(exprOf(e)), env: env}
+}
+
+// newThunkCode is newThunk for an expression whose exprCode is known.
+func newThunkCode(c *exprCode, env *Env) *Value {
+	return &Value{kind: KThunk, p: unsafe.Pointer(c), env: env}
 }
 
 func (st *State) newEnv1(up *Env) *Env {
@@ -31,7 +36,7 @@ func (st *State) newEnv1Thunk(up *Env, e ast.Expr, tenv *Env) *Env {
 		e Env
 		t Value
 	}{}
-	x.t = Value{kind: KThunk, p: e, env: tenv}
+	x.t = thunkValue(exprOf(e), tenv)
 	x.e.up = up
 	x.e.inline[0] = &x.t
 	x.e.vals = x.e.inline[:1]

@@ -9,7 +9,7 @@ import (
 
 // Thunk makes a lazily evaluated cell for e in the base environment.
 func (st *State) Thunk(e ast.Expr) *Value {
-	return &Value{kind: KThunk, p: e, env: st.baseEnv}
+	return st.newThunk(e, st.baseEnv)
 }
 
 // NewBindings sorts attrs into a set's storage.
@@ -112,10 +112,10 @@ func (st *State) autoCall(args *Bindings, fn *Value) Value {
 			return st.autoCall(args, &r)
 		}
 	}
-	if fn.kind != KLambda || !fn.p.(*ast.Lambda).HasFormals {
+	if fn.kind != KLambda || !(*ast.Lambda)(fn.p).HasFormals {
 		return *fn
 	}
-	l := fn.p.(*ast.Lambda)
+	l := (*ast.Lambda)(fn.p)
 	var attrs []Attr
 	if l.Ellipsis {
 		attrs = append(attrs, args.Attrs...)

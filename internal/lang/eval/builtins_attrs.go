@@ -48,7 +48,7 @@ func stringCells(names []string) []*Value {
 	out := make([]*Value, len(names))
 	for i, n := range names {
 		strs[i].S = n
-		cells[i] = Value{kind: KString, p: &strs[i]}
+		cells[i] = strValue(&strs[i])
 		out[i] = &cells[i]
 	}
 	return out
@@ -216,7 +216,7 @@ func primFunctionArgs(st *State, pos ast.Pos, args []*Value) Value {
 	default:
 		st.fail(pos, "'functionArgs' requires a function")
 	}
-	l := v.p.(*ast.Lambda)
+	l := (*ast.Lambda)(v.p)
 	if !l.HasFormals {
 		return AttrsValue(&Bindings{})
 	}
@@ -244,9 +244,9 @@ func primMapAttrs(st *State, pos ast.Pos, args []*Value) Value {
 	apps := make([]pendingApp, 2*n)
 	for i, a := range b.Attrs {
 		apps[2*i] = pendingApp{fn: args[0], args: [1]*Value{nameCells[i]}}
-		cells[2*i] = Value{kind: KApp, p: &apps[2*i]}
+		cells[2*i] = appValue(&apps[2*i])
 		apps[2*i+1] = pendingApp{fn: &cells[2*i], args: [1]*Value{a.Val}}
-		cells[2*i+1] = Value{kind: KApp, p: &apps[2*i+1]}
+		cells[2*i+1] = appValue(&apps[2*i+1])
 		out[i] = Attr{Name: a.Name, Val: &cells[2*i+1]}
 	}
 	return AttrsValue(&Bindings{Attrs: out})
@@ -293,9 +293,9 @@ func primZipAttrsWith(st *State, pos ast.Pos, args []*Value) Value {
 	for i, s := range syms {
 		cells[3*i] = ListValue(lists[i])
 		apps[2*i] = pendingApp{fn: args[0], args: [1]*Value{nameCells[i]}}
-		cells[3*i+1] = Value{kind: KApp, p: &apps[2*i]}
+		cells[3*i+1] = appValue(&apps[2*i])
 		apps[2*i+1] = pendingApp{fn: &cells[3*i+1], args: [1]*Value{&cells[3*i]}}
-		cells[3*i+2] = Value{kind: KApp, p: &apps[2*i+1]}
+		cells[3*i+2] = appValue(&apps[2*i+1])
 		out[i] = Attr{Name: s, Val: &cells[3*i+2]}
 	}
 	return AttrsValue(&Bindings{Attrs: out})

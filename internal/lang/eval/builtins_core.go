@@ -38,7 +38,7 @@ func (st *State) corelibExpr(name string) ast.Expr {
 func (st *State) initDerivation() {
 	e := st.corelibExpr("derivation.nix")
 	st.derivationSrc = e.Position().Src
-	*st.derivationFn = Value{kind: KThunk, p: e, env: st.baseEnv}
+	*st.derivationFn = thunkValue(exprOf(e), st.baseEnv)
 }
 
 func primImport(st *State, pos ast.Pos, args []*Value) Value {

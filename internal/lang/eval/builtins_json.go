@@ -112,7 +112,7 @@ func (st *State) jsonToValue(j *jsonparse.Value) Value {
 		for i := range j.Arr {
 			if x := &j.Arr[i]; x.Kind == jsonparse.String && len(strs) > 0 {
 				strs[0].S = x.Str
-				cells[i] = Value{kind: KString, p: &strs[0]}
+				cells[i] = strValue(&strs[0])
 				strs = strs[1:]
 			} else {
 				cells[i] = st.jsonToValue(x)
@@ -136,7 +136,7 @@ func (st *State) jsonToValue(j *jsonparse.Value) Value {
 			sym := st.syms.Intern(m.Key)
 			if m.Val.Kind == jsonparse.String && len(strs) > 0 {
 				strs[0].S = m.Val.Str
-				cells[i] = Value{kind: KString, p: &strs[0]}
+				cells[i] = strValue(&strs[0])
 				strs = strs[1:]
 			} else {
 				cells[i] = st.jsonToValue(&m.Val)

@@ -78,10 +78,10 @@ func primMap(st *State, pos ast.Pos, args []*Value) Value {
 	f := args[0]
 	for i, x := range elems {
 		apps[i] = pendingApp{fn: f, args: [1]*Value{x}}
-		cells[i] = Value{kind: KApp, p: &apps[i]}
+		cells[i] = appValue(&apps[i])
 		out[i] = &cells[i]
 	}
-	return Value{kind: KList, p: l}
+	return listValue(l)
 }
 
 // newMapList returns the storage of a map result of n elements: the
@@ -284,7 +284,7 @@ func primGenList(st *State, pos ast.Pos, args []*Value) Value {
 	cells := makeCells(int(n))
 	out := makeElems(int(n), int(n))
 	for i := range out {
-		cells[i] = Value{kind: KApp, n: int64(i), p: g}
+		cells[i] = genAppValue(g, int64(i))
 		out[i] = &cells[i]
 	}
 	return ListValue(out)
@@ -306,7 +306,7 @@ func primSort(st *State, pos ast.Pos, args []*Value) Value {
 		return ListValue(out)
 	}
 	s := sorter{st: st, pos: pos, fn: args[0]}
-	if op, ok := args[0].p.(*PrimOp); ok && args[0].kind == KPrimOp && op.Name == "lessThan" {
+	if args[0].kind == KPrimOp && (*PrimOp)(args[0].p).Name == "lessThan" {
 		s.direct = true
 	}
 	s.stableSort(out)

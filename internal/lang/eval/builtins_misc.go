@@ -65,12 +65,11 @@ func (st *State) valueList(v Value, pos ast.Pos) []*Value {
 func determinePos(v *Value, fallback ast.Pos) ast.Pos {
 	switch v.kind {
 	case KLambda:
-		return v.p.(*ast.Lambda).Pos
+		return (*ast.Lambda)(v.p).Pos
+	case KGenApp:
+		return determinePos((*genApp)(v.p).fn, fallback)
 	case KApp:
-		if g, ok := v.p.(*genApp); ok {
-			return determinePos(g.fn, fallback)
-		}
-		return determinePos(v.p.(*pendingApp).fn, fallback)
+		return determinePos((*pendingApp)(v.p).fn, fallback)
 	}
 	return fallback
 }

@@ -26,7 +26,7 @@ func (st *State) callFunction(fn *Value, args []*Value, pos ast.Pos) Value {
 		// the calls builtins make most (map, genList, foldl', sort, …):
 		// `x: …` with one argument and `a: b: …` with two, straight
 		// into the lambda's frame
-		l := fn.p.(*ast.Lambda)
+		l := (*ast.Lambda)(fn.p)
 		switch {
 		case len(args) == 1 && l.FrameSize == 1:
 			if lc := st.lambdaBody(l); lc.reuse && !st.showTrace {
@@ -66,7 +66,7 @@ func (st *State) callWHNF(cur Value, args []*Value, pos ast.Pos) Value {
 	for len(args) > 0 {
 		switch cur.kind {
 		case KLambda:
-			l := cur.p.(*ast.Lambda)
+			l := (*ast.Lambda)(cur.p)
 			if len(args) > 1 && l.ChainPos+1 < l.FrameSize {
 				// `a: b: …` applied to two or more arguments: the
 				// arguments go straight into the chain's frame; the
@@ -82,7 +82,7 @@ func (st *State) callWHNF(cur Value, args []*Value, pos ast.Pos) Value {
 					args = args[1:]
 				}
 				if j+1 < l.FrameSize {
-					return Value{kind: KLambda, p: l.Body, env: env2}
+					return lambdaValue(l.Body.(*ast.Lambda), env2)
 				}
 				if l.FrameSize == 2 && !st.showTrace {
 					if lc := st.lambdaBody(l); lc.reuse {
@@ -101,19 +101,19 @@ func (st *State) callWHNF(cur Value, args []*Value, pos ast.Pos) Value {
 			cur = st.callLambda(l, cur.env, args[0], pos)
 			args = args[1:]
 		case KPrimOp:
-			op := cur.p.(*PrimOp)
+			op := (*PrimOp)(cur.p)
 			if len(args) < op.Arity {
-				return Value{kind: KPrimOpApp, p: &PrimOpApp{Op: op, Args: append([]*Value(nil), args...)}}
+				return primOpAppValue(&PrimOpApp{Op: op, Args: append([]*Value(nil), args...)})
 			}
 			cur = op.Fn(st, pos, args[:op.Arity])
 			args = args[op.Arity:]
 		case KPrimOpApp:
-			app := cur.p.(*PrimOpApp)
+			app := (*PrimOpApp)(cur.p)
 			left := app.Op.Arity - len(app.Args)
 			if len(args) < left {
 				all := make([]*Value, 0, len(app.Args)+len(args))
 				all = append(append(all, app.Args...), args...)
-				return Value{kind: KPrimOpApp, p: &PrimOpApp{Op: app.Op, Args: all}}
+				return primOpAppValue(&PrimOpApp{Op: app.Op, Args: all})
 			}
 			all := make([]*Value, 0, app.Op.Arity)
 			all = append(append(all, app.Args...), args[:left]...)
@@ -248,7 +248,7 @@ func (st *State) reusable2(fn *Value) *lambdaCode {
 	if fn.kind != KLambda || st.showTrace {
 		return nil
 	}
-	l := fn.p.(*ast.Lambda)
+	l := (*ast.Lambda)(fn.p)
 	if l.FrameSize != 2 || l.ChainPos != 0 {
 		return nil
 	}
@@ -425,7 +425,7 @@ func (st *State) fastBuiltin(e *ast.Call) bool {
 			}
 		}
 	}
-	return f != nil && f.kind == KPrimOp && f.p.(*PrimOp).fast != fastNone
+	return f != nil && f.kind == KPrimOp && (*PrimOp)(f.p).fast != fastNone
 }
 
 // lazySafe reports whether st.lazy of e never makes a thunk.

@@ -229,7 +229,7 @@ func (st *State) evalConcatFrom(env *Env, e *ast.ConcatStrings, pre *[2]Value, n
 			if v.kind == KString {
 				// (inline, so that v is not moved to the heap for the
 				// common case)
-				sv := v.p.(*Str)
+				sv := (*Str)(v.p)
 				ctx.add(sv.Ctx)
 				str = sv.S
 			} else if i == 0 && firstKind == KPath && v.kind == KPath {

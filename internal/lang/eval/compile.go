@@ -18,21 +18,34 @@ type code func(st *State, env *Env) Value
 
 // eval evaluates e in env to weak head normal form.
 func (st *State) eval(env *Env, e ast.Expr) Value {
-	if c, ok := (*e.CodeSlot()).(code); ok {
-		return c(st, env)
+	if c, ok := (*e.CodeSlot()).(*exprCode); ok && c.run != nil {
+		return c.run(st, env)
 	}
 	return compile(e)(st, env)
 }
 
 // compile returns e's code, compiling it on first use.
 func compile(e ast.Expr) code {
+	return exprOf(e).code()
+}
+
+// exprOf returns e's exprCode, making it on first use.
+func exprOf(e ast.Expr) *exprCode {
 	slot := e.CodeSlot()
-	if c, ok := (*slot).(code); ok {
+	if c, ok := (*slot).(*exprCode); ok {
 		return c
 	}
-	c := compileNode(e)
+	c := &exprCode{e: e}
 	*slot = c
 	return c
+}
+
+// code returns c's compiled code, compiling it on first use.
+func (c *exprCode) code() code {
+	if c.run == nil {
+		c.run = compileNode(c.e)
+	}
+	return c.run
 }
 
 func compileNode(e ast.Expr) code {
@@ -49,7 +62,7 @@ func compileNode(e ast.Expr) code {
 	case *ast.Var:
 		return compileVar(e, e.Pos)
 	case *ast.Lambda:
-		return func(_ *State, env *Env) Value { return Value{kind: KLambda, p: e, env: env} }
+		return func(_ *State, env *Env) Value { return lambdaValue(e, env) }
 	case *ast.Call:
 		return compileCall(e)
 	case *ast.If:
@@ -188,7 +201,7 @@ func compileCall(e *ast.Call) code {
 		return func(st *State, env *Env) Value {
 			fn := fnc(st, env)
 			if fn.kind == KLambda && !st.showTrace {
-				if l := fn.p.(*ast.Lambda); !l.HasFormals {
+				if l := (*ast.Lambda)(fn.p); !l.HasFormals {
 					if spec != nil && l.FrameSize == 1 {
 						if x, ok := spec(st, env); ok {
 							return st.callValue1(l, fn.env, x, e.Pos)
@@ -210,7 +223,7 @@ func compileCall(e *ast.Call) code {
 		return func(st *State, env *Env) Value {
 			fn := fnc(st, env)
 			if fn.kind == KPrimOp {
-				if op := fn.p.(*PrimOp); op.fast != fastNone {
+				if op := (*PrimOp)(fn.p); op.fast != fastNone {
 					return st.fast2(op, a, b, env, e.Pos)
 				}
 			}
@@ -236,7 +249,7 @@ func compileVarCall(e *ast.Call, fnv *ast.Var) code {
 				st.force(fv, vpos)
 			}
 			if fv.kind == KLambda && !st.showTrace {
-				if l := fv.p.(*ast.Lambda); !l.HasFormals {
+				if l := (*ast.Lambda)(fv.p); !l.HasFormals {
 					if spec != nil && l.FrameSize == 1 {
 						if x, ok := spec(st, env); ok {
 							return st.callValue1(l, fv.env, x, e.Pos)
@@ -263,7 +276,7 @@ func compileVarCall(e *ast.Call, fnv *ast.Var) code {
 				st.force(fv, vpos)
 			}
 			if fv.kind == KPrimOp {
-				if op := fv.p.(*PrimOp); op.fast != fastNone {
+				if op := (*PrimOp)(fv.p); op.fast != fastNone {
 					x := a(st, env)
 					if x.kind == KInt {
 						// (intOp written out: it is too big to inline)
@@ -296,7 +309,7 @@ func compileVarCall(e *ast.Call, fnv *ast.Var) code {
 			st.force(fv, vpos)
 		}
 		if fv.kind == KPrimOp {
-			if op := fv.p.(*PrimOp); op.fast != fastNone {
+			if op := (*PrimOp)(fv.p); op.fast != fastNone {
 				return st.fast2(op, a, b, env, e.Pos)
 			}
 		}
@@ -398,7 +411,7 @@ func compileSelect1(e *ast.Select) code {
 	return func(st *State, env *Env) Value {
 		v := from(st, env)
 		if v.kind == KAttrs {
-			if a := v.p.(*Bindings).Get(name); a != nil {
+			if a := (*Bindings)(v.p).Get(name); a != nil {
 				cur := a.Val
 				if cur.kind >= KThunk {
 					fpos := e.Pos
@@ -497,7 +510,7 @@ func compileSpec(e ast.Expr) specCode {
 				if f.kind != KPrimOp {
 					return Value{}, false
 				}
-				return intOp(f.p.(*PrimOp).fast, x.n, kn)
+				return intOp((*PrimOp)(f.p).fast, x.n, kn)
 			}
 		}
 	}
@@ -513,7 +526,7 @@ func compileSpec(e ast.Expr) specCode {
 		if f.kind != KPrimOp {
 			return Value{}, false
 		}
-		op := f.p.(*PrimOp).fast
+		op := (*PrimOp)(f.p).fast
 		if op == fastNone {
 			return Value{}, false
 		}

@@ -129,14 +129,14 @@ func showType(v *Value) string {
 	case KLambda:
 		return "a function"
 	case KPrimOp:
-		return "the built-in function '" + v.p.(*PrimOp).Name + "'"
+		return "the built-in function '" + (*PrimOp)(v.p).Name + "'"
 	case KPrimOpApp:
-		return "the partially applied built-in function '" + v.p.(*PrimOpApp).Op.Name + "'"
+		return "the partially applied built-in function '" + (*PrimOpApp)(v.p).Op.Name + "'"
 	case KThunk:
 		return "a thunk"
-	case KApp:
+	case KApp, KGenApp:
 		return "a function application"
-	case KBlackhole:
+	case KBlackhole, KBlackholeApp, KBlackholeGen:
 		return "a black hole"
 	}
 	return "an unknown value"

@@ -26,14 +26,16 @@ func constCell(e ast.Expr) *Value {
 		if c, ok := e.Cache.(*Value); ok {
 			return c
 		}
-		c := &Value{kind: KString, p: &Str{S: e.Val}}
+		c := new(Value)
+		*c = strValue(&Str{S: e.Val})
 		e.Cache = c
 		return c
 	case *ast.Path:
 		if c, ok := e.Cache.(*Value); ok {
 			return c
 		}
-		c := &Value{kind: KPath, p: &Str{S: e.Val}}
+		c := new(Value)
+		*c = PathValue(e.Val)
 		e.Cache = c
 		return c
 	}
@@ -63,7 +65,7 @@ func (st *State) lookupVarNoEval(env *Env, x *ast.Var) *Value {
 	for {
 		ws := env.vals[0]
 		if ws.kind != KAttrs {
-			if ws.kind == KThunk || ws.kind == KBlackhole || ws.kind == KApp {
+			if ws.kind >= KThunk {
 				return nil
 			}
 			st.fail(ast.Pos{}, "value is %s while a set was expected", showType(ws))
@@ -115,7 +117,9 @@ func (st *State) force(v *Value, pos ast.Pos) {
 		st.forceThunk(v, pos)
 	case KApp:
 		st.forceApp(v, pos)
-	case KBlackhole:
+	case KGenApp:
+		st.forceGenApp(v, (*genApp)(v.p), pos)
+	case KBlackhole, KBlackholeApp, KBlackholeGen:
 		throwErr(&Error{Kind: ErrInfRec, Msg: "infinite recursion encountered", Pos: pos})
 	}
 }
@@ -140,7 +144,12 @@ func (st *State) forceThunk(v *Value, pos ast.Pos) {
 	v.kind = KBlackhole
 	st.forcing = append(st.forcing, v)
 	st.enter(pos)
-	*v = st.eval(v.env, v.p.(ast.Expr))
+	c := (*exprCode)(v.p)
+	run := c.run
+	if run == nil {
+		run = c.code()
+	}
+	*v = run(st, v.env)
 	st.depth--
 	st.forcing[len(st.forcing)-1] = nil
 	st.forcing = st.forcing[:len(st.forcing)-1]
@@ -149,12 +158,8 @@ func (st *State) forceThunk(v *Value, pos ast.Pos) {
 func (st *State) forceApp(v *Value, pos ast.Pos) {
 	// (app.args is an array inside the heap-allocated pendingApp, so
 	// slicing it costs nothing)
-	if g, ok := v.p.(*genApp); ok {
-		st.forceGenApp(v, g, pos)
-		return
-	}
-	app := v.p.(*pendingApp)
-	v.kind = KBlackhole
+	app := (*pendingApp)(v.p)
+	v.kind = KBlackholeApp
 	st.forcing = append(st.forcing, v)
 	st.enter(pos)
 	*v = st.callFunction(app.fn, app.args[:], pos)
@@ -176,13 +181,8 @@ func (st *State) mark() evalMark {
 // counter and argument stack are restored.
 func (st *State) unwindTo(m evalMark) {
 	for i := len(st.forcing) - 1; i >= m.forcing; i-- {
-		if v := st.forcing[i]; v.kind == KBlackhole {
-			switch v.p.(type) {
-			case *pendingApp, *genApp:
-				v.kind = KApp
-			default:
-				v.kind = KThunk
-			}
+		if v := st.forcing[i]; v.kind >= KBlackhole {
+			v.kind = unBlackhole(v.kind)
 		}
 	}
 	clear(st.forcing[m.forcing:])
@@ -237,7 +237,7 @@ func (st *State) evalNode(env *Env, e ast.Expr) Value {
 	case *ast.With:
 		env2 := newEnv(env, 1)
 		env2.prevWith = int32(e.PrevWith)
-		env2.vals[0] = &Value{kind: KThunk, p: e.Attrs, env: env}
+		env2.vals[0] = st.newThunk(e.Attrs, env)
 		return st.eval(env2, e.Body)
 	case *ast.Assert:
 		if !st.evalBool(env, e.Cond, e.Pos) {
@@ -273,7 +273,7 @@ func (st *State) attrName(env *Env, a ast.AttrName) ast.Symbol {
 	}
 	v := st.eval(env, a.Expr)
 	if v.kind == KString {
-		if str := v.p.(*Str); len(str.Ctx) == 0 {
+		if str := (*Str)(v.p); len(str.Ctx) == 0 {
 			return st.internStr(str)
 		}
 	}
@@ -316,14 +316,14 @@ func (st *State) evalSelectFrom(env *Env, e *ast.Select, v Value) Value {
 		var b *Bindings
 		if cur == nil {
 			if v.kind == KAttrs {
-				b = v.p.(*Bindings)
+				b = (*Bindings)(v.p)
 			}
 		} else {
 			if cur.kind >= KThunk {
 				st.selectTrace(env, e, pos2, func() { st.force(cur, e.Pos) })
 			}
 			if cur.kind == KAttrs {
-				b = cur.p.(*Bindings)
+				b = (*Bindings)(cur.p)
 			}
 		}
 		var a *Attr
@@ -407,12 +407,12 @@ func (st *State) evalHasAttr(env *Env, e *ast.HasAttr) Value {
 		var b *Bindings
 		if cur == nil {
 			if v.kind == KAttrs {
-				b = v.p.(*Bindings)
+				b = (*Bindings)(v.p)
 			}
 		} else {
 			st.force(cur, ast.Pos{})
 			if cur.kind == KAttrs {
-				b = cur.p.(*Bindings)
+				b = (*Bindings)(cur.p)
 			}
 		}
 		name := st.attrName(env, an)
@@ -441,7 +441,7 @@ func (st *State) evalAttrs(env *Env, e *ast.Attrs) Value {
 			a := &e.Attrs[i]
 			var v *Value
 			if hasOverrides && !a.Inherited {
-				v = &Value{kind: KThunk, p: a.Value, env: env2}
+				v = st.newThunk(a.Value, env2)
 			} else if a.Inherited {
 				v = st.lazy(env, a.Value)
 			} else {
@@ -641,7 +641,7 @@ func concatLists(ls []Value) Value {
 // forceGenApp forces v, an element of a genList list (see genApp).
 func (st *State) forceGenApp(v *Value, g *genApp, pos ast.Pos) {
 	arg := &g.ints[v.n]
-	v.kind = KBlackhole
+	v.kind = KBlackholeGen
 	st.forcing = append(st.forcing, v)
 	st.enter(pos)
 	base := len(st.argStack)

@@ -85,7 +85,7 @@ func (st *State) writeJSONValue(b *strings.Builder, v *Value, strict bool, ctx *
 	default:
 		epos := pos
 		if v.kind == KLambda {
-			epos = v.p.(*ast.Lambda).Pos
+			epos = (*ast.Lambda)(v.p).Pos
 		}
 		throwErr(&Error{Msg: "cannot convert " + showType(v) + " to JSON", Pos: epos,
 			Trace: []TraceEntry{{Pos: pos, Msg: "message for the trace"}}})

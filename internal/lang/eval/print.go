@@ -93,7 +93,7 @@ func (p *printer) value(v *Value, top bool) {
 			p.w.WriteByte(' ')
 		}
 		p.w.WriteString("]")
-	case KThunk, KApp, KBlackhole:
+	case KThunk, KApp, KGenApp, KBlackhole, KBlackholeApp, KBlackholeGen:
 		p.w.WriteString("<CODE>")
 	case KLambda:
 		p.w.WriteString("<LAMBDA>")

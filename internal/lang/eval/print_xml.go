@@ -168,7 +168,7 @@ func (x *xmlWriter) value(v *Value, depth int) {
 			x.value(e, depth+1)
 		}
 	case KLambda:
-		l := v.p.(*ast.Lambda)
+		l := (*ast.Lambda)(v.p)
 		x.open(depth, "function", x.posAttrs(&l.Pos, nil), false)
 		if l.HasFormals {
 			var xa []xmlAttr

@@ -212,7 +212,8 @@ func (st *State) initBuiltins() {
 		for _, d := range group {
 			op := &PrimOp{Name: d.name, Arity: d.arity, Fn: d.fn, fast: fastOps[d.name]}
 			st.primops = append(st.primops, op)
-			add(d.name, &Value{kind: KPrimOp, p: op}, d.topLevel)
+			pv := primOpValue(op)
+			add(d.name, &pv, d.topLevel)
 		}
 	}
 	// derivation is a Nix lambda (corelib), bound lazily.

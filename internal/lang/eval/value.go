@@ -2,6 +2,7 @@ package eval
 
 import (
 	"math"
+	"unsafe"
 
 	"gonix/internal/lang/ast"
 )
@@ -21,19 +22,42 @@ const (
 	KLambda    // closure: p = *ast.Lambda, env = captured frame
 	KPrimOp    // p = *PrimOp
 	KPrimOpApp // p = *PrimOpApp
-	KThunk     // p = ast.Expr, env = frame
+	KThunk     // p = *exprCode, env = frame
 	KApp       // pending application: p = *pendingApp
-	KBlackhole // a thunk under evaluation
+	KGenApp    // element n of a genList: p = *genApp
+	// A cell under evaluation is a black hole; it keeps p, env and n,
+	// and its kind says what it was (blackhole and unBlackhole).
+	KBlackhole    // was KThunk
+	KBlackholeApp // was KApp
+	KBlackholeGen // was KGenApp
 )
+
+// unBlackhole is the kind a black hole of kind k had before (KThunk,
+// KApp or KGenApp).
+func unBlackhole(k Kind) Kind { return k - (KBlackhole - KThunk) }
 
 // Value is one Nix value cell. Cells are shared by pointer (list elements,
 // attribute values and environment slots are *Value) and a thunk cell is
 // overwritten by its result, as in Nix.
+//
+// A Value is 32 bytes in four fields, the most the Go compiler keeps in
+// registers (it handles larger structs in memory only, copying them at
+// every call and return): so the payload is an unsafe.Pointer whose type
+// the kind gives, not an interface. Only the constructors and accessors
+// below convert it.
 type Value struct {
 	kind Kind
-	n    int64 // int, bool (0/1), float bits
-	env  *Env  // thunk / closure frame
-	p    any   // payload, see Kind
+	n    int64          // int, bool (0/1), float bits; genList index
+	env  *Env           // thunk / closure frame
+	p    unsafe.Pointer // payload, see Kind
+}
+
+// exprCode is what an expression's code slot (ast.Code) holds: the node
+// and, from its first evaluation on, its compiled code. A thunk's payload
+// points to it, so forcing a thunk calls the code directly.
+type exprCode struct {
+	e   ast.Expr
+	run code
 }
 
 // Str is the payload of strings and paths.
@@ -87,7 +111,7 @@ type pendingApp struct {
 }
 
 // genApp is the pending application `fn i` of the elements of a list
-// made by genList: an element's cell has kind KApp, p = the genApp, and
+// made by genList: an element's cell has kind KGenApp, p = the genApp, and
 // n = i; its argument is ints[i].
 type genApp struct {
 	fn   *Value
@@ -150,11 +174,24 @@ func BoolValue(b bool) Value {
 }
 func NullValue() Value { return Value{kind: KNull} }
 func StringValue(s string, ctx Context) Value {
-	return Value{kind: KString, p: &Str{S: s, Ctx: ctx}}
+	return strValue(&Str{S: s, Ctx: ctx})
 }
-func PathValue(s string) Value       { return Value{kind: KPath, p: &Str{S: s}} }
-func AttrsValue(b *Bindings) Value   { return Value{kind: KAttrs, p: b} }
-func ListValue(elems []*Value) Value { return Value{kind: KList, p: &List{Elems: elems}} }
+func PathValue(s string) Value       { return Value{kind: KPath, p: unsafe.Pointer(&Str{S: s})} }
+func AttrsValue(b *Bindings) Value   { return Value{kind: KAttrs, p: unsafe.Pointer(b)} }
+func ListValue(elems []*Value) Value { return listValue(&List{Elems: elems}) }
+
+func strValue(s *Str) Value   { return Value{kind: KString, p: unsafe.Pointer(s)} }
+func listValue(l *List) Value { return Value{kind: KList, p: unsafe.Pointer(l)} }
+func lambdaValue(l *ast.Lambda, env *Env) Value {
+	return Value{kind: KLambda, p: unsafe.Pointer(l), env: env}
+}
+func primOpValue(op *PrimOp) Value         { return Value{kind: KPrimOp, p: unsafe.Pointer(op)} }
+func primOpAppValue(a *PrimOpApp) Value    { return Value{kind: KPrimOpApp, p: unsafe.Pointer(a)} }
+func appValue(a *pendingApp) Value         { return Value{kind: KApp, p: unsafe.Pointer(a)} }
+func genAppValue(g *genApp, i int64) Value { return Value{kind: KGenApp, n: i, p: unsafe.Pointer(g)} }
+func thunkValue(c *exprCode, env *Env) Value {
+	return Value{kind: KThunk, p: unsafe.Pointer(c), env: env}
+}
 
 // Accessors (valid only for the matching kind).
 
@@ -162,12 +199,12 @@ func (v *Value) Kind() Kind       { return v.kind }
 func (v *Value) Int() int64       { return v.n }
 func (v *Value) Float() float64   { return math.Float64frombits(uint64(v.n)) }
 func (v *Value) Bool() bool       { return v.n != 0 }
-func (v *Value) Str() *Str        { return v.p.(*Str) }
-func (v *Value) StrS() string     { return v.p.(*Str).S }
-func (v *Value) Attrs() *Bindings { return v.p.(*Bindings) }
-func (v *Value) List() *List      { return v.p.(*List) }
-func (v *Value) Elems() []*Value  { return v.p.(*List).Elems }
-func (v *Value) IsThunk() bool    { return v.kind == KThunk || v.kind == KApp }
+func (v *Value) Str() *Str        { return (*Str)(v.p) }
+func (v *Value) StrS() string     { return (*Str)(v.p).S }
+func (v *Value) Attrs() *Bindings { return (*Bindings)(v.p) }
+func (v *Value) List() *List      { return (*List)(v.p) }
+func (v *Value) Elems() []*Value  { return (*List)(v.p).Elems }
+func (v *Value) IsThunk() bool    { return v.kind >= KThunk && v.kind < KBlackhole }
 func (v *Value) isFunction() bool {
 	return v.kind == KLambda || v.kind == KPrimOp || v.kind == KPrimOpApp
 }
