@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"syscall"
 
@@ -44,10 +45,13 @@ type childSpec struct {
 }
 
 type sandboxSpec struct {
-	// Root is the chroot directory on the host; Mounts are done in order
-	// before it becomes the root.
-	Root   string      `json:"root"`
-	Mounts []mountSpec `json:"mounts"`
+	// Root is the chroot directory on the host. The child mounts a tmpfs
+	// over it (mode RootMode, group sandboxGID), makes Files there, then
+	// Mounts in order before it becomes the root.
+	Root     string      `json:"root"`
+	RootMode uint32      `json:"rootMode"`
+	Files    []fileSpec  `json:"files"`
+	Mounts   []mountSpec `json:"mounts"`
 	// LoopbackUp brings lo up (a private network namespace).
 	LoopbackUp bool `json:"loopbackUp"`
 	// DropGroups empties the supplementary groups (only possible when the
@@ -69,10 +73,24 @@ type mountSpec struct {
 	Data     string `json:"data,omitempty"`
 	ReadOnly bool   `json:"readOnly,omitempty"`
 	Name     string `json:"name"`
+	// Covered: Source is below Root on the host, where the root's tmpfs
+	// hides it; the child opens it before mounting the tmpfs.
+	Covered bool `json:"covered,omitempty"`
 
 	// For the parent only: the source may be missing; the source is a
 	// store path (a symlink there is copied, not followed).
 	optional, input bool
+}
+
+// fileSpec is an entry the child makes in the root's tmpfs: Kind "dir",
+// "file" (holding Data) or "symlink" (to Data), at sandbox path Path with
+// Mode; missing parents are made with mode 0755. An existing directory or
+// empty file is left as it is (two mounts may share a mount point).
+type fileSpec struct {
+	Kind string `json:"kind"`
+	Path string `json:"path"`
+	Mode uint32 `json:"mode,omitempty"`
+	Data string `json:"data,omitempty"`
 }
 
 // childFailure is a setup failure reported to the parent: what failed and
@@ -167,9 +185,8 @@ func setupSandbox(s *sandboxSpec) *childFailure {
 	if err := unix.Mount("", "/", "", unix.MS_PRIVATE|unix.MS_REC, ""); err != nil {
 		return failure("making '/' private", err)
 	}
-	// pivot_root wants the new root to be a mount point.
-	if err := unix.Mount(s.Root, s.Root, "", unix.MS_BIND, ""); err != nil {
-		return failure(fmt.Sprintf("bind mounting the sandbox root '%s'", s.Root), err)
+	if f := coverRoot(s); f != nil {
+		return f
 	}
 	for _, m := range s.Mounts {
 		if f := doMount(m); f != nil {
@@ -208,6 +225,93 @@ func setupSandbox(s *sandboxSpec) *childFailure {
 	}
 	if err := unix.Chdir("/"); err != nil {
 		return failure("changing to the new root", err)
+	}
+	return nil
+}
+
+// coverRoot mounts the root's tmpfs (a mount point, as pivot_root wants)
+// and makes the files of the skeleton in it. The covered mounts' sources
+// are opened first and then named through /proc/self/fd.
+func coverRoot(s *sandboxSpec) *childFailure {
+	for i := range s.Mounts {
+		m := &s.Mounts[i]
+		if !m.Covered {
+			continue
+		}
+		fd, err := unix.Open(m.Source, unix.O_PATH|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+		if err != nil {
+			return failure(fmt.Sprintf("opening '%s'", m.Source), err)
+		}
+		m.Source = fmt.Sprintf("/proc/self/fd/%d", fd)
+	}
+	data := fmt.Sprintf("mode=%o,gid=%d", s.RootMode, sandboxGID)
+	if err := unix.Mount("none", s.Root, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, data); err != nil {
+		return failure(fmt.Sprintf("mounting a tmpfs on the sandbox root '%s'", s.Root), err)
+	}
+	// The modes are the spec's exactly, whatever umask the parent had.
+	old := unix.Umask(0)
+	defer unix.Umask(old)
+	for _, f := range s.Files {
+		if err := makeFile(s.Root, f); err != nil {
+			return failure(fmt.Sprintf("creating the sandbox's %s", f.Path), err)
+		}
+	}
+	return nil
+}
+
+// makeFile makes f below root, and its missing parents.
+func makeFile(root string, f fileSpec) error {
+	p := root + f.Path
+	err := mkfile(p, f)
+	if errors.Is(err, unix.ENOENT) {
+		if err := mkdirAll(filepath.Dir(p)); err != nil {
+			return err
+		}
+		err = mkfile(p, f)
+	}
+	return err
+}
+
+func mkfile(p string, f fileSpec) error {
+	switch f.Kind {
+	case "dir":
+		if err := unix.Mkdir(p, f.Mode); err != nil && err != unix.EEXIST {
+			return err
+		}
+		return nil
+	case "symlink":
+		return unix.Symlink(f.Data, p)
+	}
+	flags := unix.O_WRONLY | unix.O_CREAT | unix.O_EXCL | unix.O_CLOEXEC | unix.O_NOFOLLOW
+	fd, err := unix.Open(p, flags, f.Mode)
+	if err == unix.EEXIST && f.Data == "" {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	for b := []byte(f.Data); len(b) > 0; {
+		n, err := unix.Write(fd, b)
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
+// mkdirAll makes directory p and its missing parents with mode 0755.
+func mkdirAll(p string) error {
+	err := unix.Mkdir(p, 0o755)
+	if errors.Is(err, unix.ENOENT) {
+		if err := mkdirAll(filepath.Dir(p)); err != nil {
+			return err
+		}
+		err = unix.Mkdir(p, 0o755)
+	}
+	if err != nil && err != unix.EEXIST {
+		return err
 	}
 	return nil
 }

@@ -19,12 +19,20 @@ const (
 	sandboxGID = 100
 )
 
-// chroot is the sandbox root being assembled on the host: plain
-// directories, files and symlinks made here, and the mounts the child will
-// make over them.
+// chroot is the sandbox root being assembled: the few directories that
+// must be on the store's file system (the sandbox's store, where outputs
+// are made and file inputs hard-linked, and /tmp) are made here on the
+// host; everything else (/etc, /dev, mount points) is listed in files and
+// made by the child in a tmpfs mounted over the root in its own mount
+// namespace, where it costs no disk inodes and disappears with the
+// namespace. mounts are the mounts the child makes over all that.
 type chroot struct {
 	root   string
 	mounts []mountSpec
+	files  []fileSpec
+	// disk: sandbox directories that are bound from the host root's
+	// directory of the same name; what goes below them is made on disk.
+	disk []string
 }
 
 // chrootDir is where Nix 2.8 puts the sandbox root of drvPath:
@@ -53,6 +61,41 @@ func (c *chroot) addMount(m mountSpec) {
 	c.mounts = append(c.mounts, m)
 }
 
+// onDisk reports whether sandbox path name is below a directory bound
+// from the host root (the store, /tmp): things there are made on disk.
+func (c *chroot) onDisk(name string) bool {
+	for _, d := range c.disk {
+		if name == d || strings.HasPrefix(name, d+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// addFile records a file the child makes in the root's tmpfs.
+func (c *chroot) addFile(f fileSpec) {
+	c.files = append(c.files, f)
+}
+
+// diskDir creates sandbox directory name on the host root with mode and
+// has the child bind it over the same name in the tmpfs (the tmpfs hides
+// the host root's own entries; the child reaches them through descriptors
+// opened before it mounts the tmpfs).
+func (c *chroot) diskDir(name string, mode uint32, gid int) error {
+	if err := mkdirAllMode(c.inside(name), mode); err != nil {
+		return err
+	}
+	if gid >= 0 {
+		if err := os.Lchown(c.inside(name), 0, gid); err != nil {
+			return fmt.Errorf("giving the sandbox's %s to the build group: %w", name, err)
+		}
+	}
+	c.disk = append(c.disk, name)
+	c.addFile(fileSpec{Kind: "dir", Path: name, Mode: 0o755})
+	c.addMount(mountSpec{Kind: "bind", Source: c.inside(name), Name: name, Covered: true})
+	return nil
+}
+
 // assemble builds the sandbox root for job at root, which must not exist.
 func assemble(job *build.Job, root, devShmSize string, bu *buildUser) (*chroot, error) {
 	c := &chroot{root: root}
@@ -65,47 +108,34 @@ func assemble(job *build.Job, root, devShmSize string, bu *buildUser) (*chroot, 
 	}
 	// A build user reaches the root and the store through their group,
 	// as Nix's build group does.
+	gid := -1
 	if bu != nil {
+		gid = bu.gid
 		if err := os.Lchown(root, 0, bu.gid); err != nil {
 			return nil, fmt.Errorf("giving the sandbox root to the build group: %w", err)
 		}
 	}
-	if err := mkdirMode(c.inside("/tmp"), 0o1777); err != nil {
+	// The store: writable (the outputs are made there, then renamed to
+	// their real paths, so it is on the store's file system), its own
+	// mount so that it stays writable when the root becomes read-only.
+	if err := c.diskDir(job.StoreDir, 0o1775, gid); err != nil {
 		return nil, err
 	}
-	if err := mkdirMode(c.inside("/etc"), 0o755); err != nil {
+	// /tmp stays on disk as in Nix: a builder may fill it.
+	if err := c.diskDir("/tmp", 0o1777, -1); err != nil {
 		return nil, err
 	}
+	c.addFile(fileSpec{Kind: "dir", Path: "/etc", Mode: 0o755})
 	home := job.SandboxBuildDir
-	files := map[string]string{
-		"/etc/passwd": fmt.Sprintf("root:x:0:0:Nix build user:%[3]s:/noshell\n"+
-			"nixbld:x:%[1]d:%[2]d:Nix build user:%[3]s:/noshell\n"+
-			"nobody:x:65534:65534:Nobody:/:/noshell\n", sandboxUID, sandboxGID, home),
-		"/etc/group": fmt.Sprintf("root:x:0:\nnixbld:!:%d:\nnogroup:x:65534:\n", sandboxGID),
-	}
+	c.addFile(fileSpec{Kind: "file", Path: "/etc/passwd", Mode: 0o644, Data: fmt.Sprintf("root:x:0:0:Nix build user:%[3]s:/noshell\n"+
+		"nixbld:x:%[1]d:%[2]d:Nix build user:%[3]s:/noshell\n"+
+		"nobody:x:65534:65534:Nobody:/:/noshell\n", sandboxUID, sandboxGID, home)})
+	c.addFile(fileSpec{Kind: "file", Path: "/etc/group", Mode: 0o644, Data: fmt.Sprintf("root:x:0:\nnixbld:!:%d:\nnogroup:x:65534:\n", sandboxGID)})
 	if job.FixedOutput {
-		files["/etc/nsswitch.conf"] = "hosts: files dns\nservices: files\n"
+		c.addFile(fileSpec{Kind: "file", Path: "/etc/nsswitch.conf", Mode: 0o644, Data: "hosts: files dns\nservices: files\n"})
 	} else {
-		files["/etc/hosts"] = "127.0.0.1 localhost\n::1 localhost\n"
+		c.addFile(fileSpec{Kind: "file", Path: "/etc/hosts", Mode: 0o644, Data: "127.0.0.1 localhost\n::1 localhost\n"})
 	}
-	for name, text := range files {
-		if err := os.WriteFile(c.inside(name), []byte(text), 0o644); err != nil {
-			return nil, fmt.Errorf("writing the sandbox's %s: %w", name, err)
-		}
-	}
-
-	// The store: writable (the outputs are made there), its own mount so
-	// that it stays writable when the root becomes read-only.
-	if err := mkdirAllMode(c.inside(job.StoreDir), 0o1775); err != nil {
-		return nil, err
-	}
-	if bu != nil {
-		if err := os.Lchown(c.inside(job.StoreDir), 0, bu.gid); err != nil {
-			return nil, fmt.Errorf("giving the sandbox store to the build group: %w", err)
-		}
-	}
-	c.addMount(mountSpec{Kind: "bind", Source: c.inside(job.StoreDir), Name: job.StoreDir})
-	c.addMount(mountSpec{Kind: "bind", Source: c.inside("/tmp"), Name: "/tmp"})
 
 	// Everything else bound from the host is read-only: the builder is the
 	// calling user in disguise and would otherwise own those files.
@@ -173,12 +203,8 @@ func assemble(job *build.Job, root, devShmSize string, bu *buildUser) (*chroot, 
 	}
 
 	if ownDev {
-		if err := mkdirAllMode(c.inside("/dev/shm"), 0o755); err != nil {
-			return nil, err
-		}
-		if err := mkdirAllMode(c.inside("/dev/pts"), 0o755); err != nil {
-			return nil, err
-		}
+		c.addFile(fileSpec{Kind: "dir", Path: "/dev/shm", Mode: 0o755})
+		c.addFile(fileSpec{Kind: "dir", Path: "/dev/pts", Mode: 0o755})
 		links := [][2]string{
 			{"/proc/self/fd", "/dev/fd"},
 			{"/proc/self/fd/0", "/dev/stdin"},
@@ -187,14 +213,10 @@ func assemble(job *build.Job, root, devShmSize string, bu *buildUser) (*chroot, 
 			{"/dev/pts/ptmx", "/dev/ptmx"},
 		}
 		for _, l := range links {
-			if err := os.Symlink(l[0], c.inside(l[1])); err != nil {
-				return nil, fmt.Errorf("creating the sandbox's %s: %w", l[1], err)
-			}
+			c.addFile(fileSpec{Kind: "symlink", Path: l[1], Data: l[0]})
 		}
 	}
-	if err := mkdirAllMode(c.inside("/proc"), 0o555); err != nil {
-		return nil, err
-	}
+	c.addFile(fileSpec{Kind: "dir", Path: "/proc", Mode: 0o555})
 	c.addMount(mountSpec{Kind: "proc", Name: "/proc"})
 	// A fresh procfs still has the kernel's global knobs; the builder runs
 	// as the calling user (root, often), who owns them. Nix relies on build
@@ -224,8 +246,11 @@ func assemble(job *build.Job, root, devShmSize string, bu *buildUser) (*chroot, 
 // (Nix hard-links non-directory inputs, which keeps symlinks as they are).
 func (c *chroot) placeholder(src, name string, optional, copySymlink bool) (bool, error) {
 	target := c.inside(name)
-	if err := mkdirAllMode(filepath.Dir(target), 0o755); err != nil {
-		return false, err
+	disk := c.onDisk(name)
+	if disk {
+		if err := mkdirAllMode(filepath.Dir(target), 0o755); err != nil {
+			return false, err
+		}
 	}
 	lst, err := os.Lstat(src)
 	if err != nil {
@@ -239,6 +264,10 @@ func (c *chroot) placeholder(src, name string, optional, copySymlink bool) (bool
 		if err != nil {
 			return false, fmt.Errorf("reading symlink '%s': %w", src, err)
 		}
+		if !disk {
+			c.addFile(fileSpec{Kind: "symlink", Path: name, Data: dest})
+			return false, nil
+		}
 		if err := os.Symlink(dest, target); err != nil {
 			return false, fmt.Errorf("copying symlink '%s' into the sandbox: %w", src, err)
 		}
@@ -250,6 +279,14 @@ func (c *chroot) placeholder(src, name string, optional, copySymlink bool) (bool
 			return false, nil
 		}
 		return false, fmt.Errorf("getting attributes of path '%s': %w", src, err)
+	}
+	if !disk {
+		kind, mode := "file", uint32(0o644)
+		if st.IsDir() {
+			kind, mode = "dir", 0o755
+		}
+		c.addFile(fileSpec{Kind: kind, Path: name, Mode: mode})
+		return true, nil
 	}
 	if st.IsDir() {
 		err = os.Mkdir(target, 0o755)

@@ -154,6 +154,8 @@ func (r *Runner) Run(ctx context.Context, job *build.Job) (err error) {
 		Dir:     sandboxBuildDir(job),
 		Sandbox: &sandboxSpec{
 			Root:       root,
+			RootMode:   0o750,
+			Files:      c.files,
 			Mounts:     c.mounts,
 			LoopbackUp: !job.FixedOutput,
 			// Only a caller privileged in its own namespace may allow

@@ -699,3 +699,20 @@ func sandboxChildren(t *testing.T) []string {
 	}
 	return kids
 }
+
+// TestNoBuildUsers: without build users the builder is the caller mapped
+// to uid 1000; the root (a tmpfs the child makes) is read-only to it.
+func TestNoBuildUsers(t *testing.T) {
+	t.Parallel()
+	fx := newFixture(t)
+	var log bytes.Buffer
+	job := fx.job(`id; ls -1a / /etc; stat -c '%a %n' / /tmp /nix/store; mkdir /x 2>/dev/null || echo denied; echo x > /tmp/x && echo tmp; echo x > $out`, &log)
+	if err := fx.run(t, &Runner{NoBuildUsers: true}, job); err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	want := "uid=1000(nixbld) gid=100(nixbld)\n/:\n.\n..\nbuild\ndev\netc\nnix\nproc\ntmp\n\n/etc:\n.\n..\ngroup\nhosts\npasswd\n" +
+		"750 /\n1777 /tmp\n1775 /nix/store\ndenied\ntmp\n"
+	if diff := cmp.Diff(want, log.String()); diff != "" {
+		t.Errorf("log (-want +got):\n%s", diff)
+	}
+}
