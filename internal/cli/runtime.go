@@ -20,6 +20,12 @@ func tuneRuntime() (stop func()) {
 		debug.SetGCPercent(gcPercentFor(0))
 		armGCTuner(&gcTuner{percent: gcPercentFor(0)})
 	}
+	// Allocation sampling for the memory profile records a stack trace
+	// every 512 KiB allocated; evaluation stacks are hundreds of frames
+	// deep, which made it 2 % of all instructions. Off unless asked for.
+	if os.Getenv("GONIX_MEMPROFILE") == "" {
+		runtime.MemProfileRate = 0
+	}
 	// Deep Nix recursion needs deep Go stacks; the evaluator's depth limit
 	// turns runaway recursion into an error long before this.
 	debug.SetMaxStack(2 << 30)
