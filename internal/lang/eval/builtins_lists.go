@@ -62,8 +62,9 @@ func primTail(st *State, pos ast.Pos, args []*Value) Value {
 	if len(elems) == 0 {
 		st.fail(pos, "'tail' called on an empty list")
 	}
-	// A new list (own identity) sharing the immutable element storage.
-	return ListValue(elems[1:len(elems):len(elems)])
+	// A copy, as in Nix: a list's identity (for «repeated») is its
+	// element storage, and two tails of one list are two lists.
+	return ListValue(append([]*Value(nil), elems[1:]...))
 }
 
 // primMap builds pending applications `f x`; f is not forced.
@@ -73,15 +74,14 @@ func primMap(st *State, pos ast.Pos, args []*Value) Value {
 	if n == 0 {
 		return ListValue(nil)
 	}
-	l, cells, apps := newMapList(n)
-	out := l.Elems
+	out, cells, apps := newMapList(n)
 	f := args[0]
 	for i, x := range elems {
 		apps[i] = pendingApp{fn: f, args: [1]*Value{x}}
 		cells[i] = appValue(&apps[i])
 		out[i] = &cells[i]
 	}
-	return listValue(l)
+	return ListValue(out)
 }
 
 // newMapList returns the storage of a map result of n elements: the
@@ -91,35 +91,29 @@ func primMap(st *State, pos ast.Pos, args []*Value) Value {
 // alive as a whole anyway; the applications stay apart, so that once
 // every element is forced they, and the function and source elements
 // they hold, can be collected.
-func newMapList(n int) (*List, []Value, []pendingApp) {
+func newMapList(n int) ([]*Value, []Value, []pendingApp) {
 	apps := make([]pendingApp, n)
 	switch n {
 	case 1:
 		x := &struct {
-			l     List
 			out   [1]*Value
 			cells [1]Value
 		}{}
-		x.l.Elems = x.out[:]
-		return &x.l, x.cells[:], apps
+		return x.out[:], x.cells[:], apps
 	case 2:
 		x := &struct {
-			l     List
 			out   [2]*Value
 			cells [2]Value
 		}{}
-		x.l.Elems = x.out[:]
-		return &x.l, x.cells[:], apps
+		return x.out[:], x.cells[:], apps
 	case 3, 4:
 		x := &struct {
-			l     List
 			out   [4]*Value
 			cells [4]Value
 		}{}
-		x.l.Elems = x.out[:n:n]
-		return &x.l, x.cells[:n:n], apps
+		return x.out[:n:n], x.cells[:n:n], apps
 	}
-	return &List{Elems: make([]*Value, n)}, make([]Value, n), apps
+	return make([]*Value, n), make([]Value, n), apps
 }
 
 // primFilter calls the predicate without a call position (Nix passes

@@ -77,7 +77,7 @@ func (p *printer) value(v *Value, top bool) {
 	case KList:
 		elems := v.Elems()
 		if len(elems) > 0 {
-			var key any = v.List()
+			var key any = v.p
 			if len(elems) <= 2 {
 				key = v
 			}

@@ -18,7 +18,7 @@ const (
 	KString
 	KPath
 	KAttrs
-	KList
+	KList      // p = the first of n element pointers
 	KLambda    // closure: p = *ast.Lambda, env = captured frame
 	KPrimOp    // p = *PrimOp
 	KPrimOpApp // p = *PrimOpApp
@@ -81,11 +81,6 @@ type Attr struct {
 // address is the set's identity (used by «repeated»).
 type Bindings struct {
 	Attrs []Attr
-}
-
-// List is the storage of a list.
-type List struct {
-	Elems []*Value
 }
 
 // PrimOp is a built-in function.
@@ -176,12 +171,13 @@ func NullValue() Value { return Value{kind: KNull} }
 func StringValue(s string, ctx Context) Value {
 	return strValue(&Str{S: s, Ctx: ctx})
 }
-func PathValue(s string) Value       { return Value{kind: KPath, p: unsafe.Pointer(&Str{S: s})} }
-func AttrsValue(b *Bindings) Value   { return Value{kind: KAttrs, p: unsafe.Pointer(b)} }
-func ListValue(elems []*Value) Value { return listValue(&List{Elems: elems}) }
+func PathValue(s string) Value     { return Value{kind: KPath, p: unsafe.Pointer(&Str{S: s})} }
+func AttrsValue(b *Bindings) Value { return Value{kind: KAttrs, p: unsafe.Pointer(b)} }
+func ListValue(elems []*Value) Value {
+	return Value{kind: KList, n: int64(len(elems)), p: unsafe.Pointer(unsafe.SliceData(elems))}
+}
 
-func strValue(s *Str) Value   { return Value{kind: KString, p: unsafe.Pointer(s)} }
-func listValue(l *List) Value { return Value{kind: KList, p: unsafe.Pointer(l)} }
+func strValue(s *Str) Value { return Value{kind: KString, p: unsafe.Pointer(s)} }
 func lambdaValue(l *ast.Lambda, env *Env) Value {
 	return Value{kind: KLambda, p: unsafe.Pointer(l), env: env}
 }
@@ -202,8 +198,7 @@ func (v *Value) Bool() bool       { return v.n != 0 }
 func (v *Value) Str() *Str        { return (*Str)(v.p) }
 func (v *Value) StrS() string     { return (*Str)(v.p).S }
 func (v *Value) Attrs() *Bindings { return (*Bindings)(v.p) }
-func (v *Value) List() *List      { return (*List)(v.p) }
-func (v *Value) Elems() []*Value  { return (*List)(v.p).Elems }
+func (v *Value) Elems() []*Value  { return unsafe.Slice((**Value)(v.p), v.n) }
 func (v *Value) IsThunk() bool    { return v.kind >= KThunk && v.kind < KBlackhole }
 func (v *Value) isFunction() bool {
 	return v.kind == KLambda || v.kind == KPrimOp || v.kind == KPrimOpApp
