@@ -152,15 +152,22 @@ func (s *Store) init(ctx context.Context) error {
 	}
 
 	schemaFile := dbDir + "/schema"
-	cur := 0
-	if data, err := os.ReadFile(schemaFile); err == nil {
-		n, err := strconv.Atoi(strings.TrimSpace(string(data)))
-		if err != nil {
-			return fmt.Errorf("'%s' is corrupt", schemaFile)
+	cur, err := readSchema(schemaFile)
+	if err != nil {
+		return err
+	}
+	if cur == 0 && !s.readOnly {
+		// A new store is created under the big lock held exclusively:
+		// two processes opening one new store at once would both switch
+		// the new database to WAL, and the loser fails at once with
+		// "database is locked". The lock is shared again afterwards.
+		if err := flock(ctx, s.bigLock, unix.LOCK_EX); err != nil {
+			return fmt.Errorf("acquiring the big lock: %w", err)
 		}
-		cur = n
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("reading '%s': %w", schemaFile, err)
+		defer flock(ctx, s.bigLock, unix.LOCK_SH)
+		if cur, err = readSchema(schemaFile); err != nil {
+			return err
+		}
 	}
 	if cur > schemaVersion {
 		return fmt.Errorf("current Nix store schema is version %d, but I only support %d", cur, schemaVersion)
@@ -205,6 +212,21 @@ func (s *Store) reserveSpace(p string) error {
 		}
 	}
 	return nil
+}
+
+// readSchema reads the schema version file; 0 when there is none.
+func readSchema(schemaFile string) (int, error) {
+	data, err := os.ReadFile(schemaFile)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	} else if err != nil {
+		return 0, fmt.Errorf("reading '%s': %w", schemaFile, err)
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil {
+		return 0, fmt.Errorf("'%s' is corrupt", schemaFile)
+	}
+	return n, nil
 }
 
 func (s *Store) openDB(path string, create bool) error {
