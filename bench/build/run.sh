@@ -23,6 +23,9 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/gonix-bench-build.XXXXXX")
 trap 'chmod -R u+w "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
 
 go build -C "$root" -o "$tmp/gonix" ./cmd/gonix
+# Installed as `go install ./cmd/...` installs it: gonix runs the sandbox
+# helper found beside it.
+go build -C "$root" -o "$tmp/gonix-sandbox" ./cmd/gonix-sandbox
 go build -C "$root" -o "$tmp/timer" ./bench/build
 
 status=0

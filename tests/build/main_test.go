@@ -37,6 +37,11 @@ func TestMain(m *testing.M) {
 	if out, err := exec.Command("go", "build", "-o", bin, "gonix/cmd/gonix").CombinedOutput(); err != nil {
 		h.fatal = fmt.Sprintf("go build gonix/cmd/gonix: %v\n%s", err, out)
 	}
+	// Installed as `go install ./cmd/...` does: the sandbox helper beside
+	// gonix, which gonix then runs as the sandbox's child.
+	if out, err := exec.Command("go", "build", "-o", filepath.Join(dir, "gonix-sandbox"), "gonix/cmd/gonix-sandbox").CombinedOutput(); err != nil {
+		h.fatal = fmt.Sprintf("go build gonix/cmd/gonix-sandbox: %v\n%s", err, out)
+	}
 	h.gonix = bin
 	code := m.Run()
 	os.RemoveAll(dir)

@@ -11,12 +11,7 @@ import (
 	"strings"
 
 	"gonix/internal/build"
-)
-
-// The identity of the builder inside the sandbox (§10.5).
-const (
-	sandboxUID = 1000
-	sandboxGID = 100
+	"gonix/internal/build/sandbox/child"
 )
 
 // chroot is the sandbox root being assembled: the few directories that
@@ -28,11 +23,19 @@ const (
 // namespace. mounts are the mounts the child makes over all that.
 type chroot struct {
 	root   string
-	mounts []mountSpec
-	files  []fileSpec
+	mounts []child.Mount
+	files  []child.File
 	// disk: sandbox directories that are bound from the host root's
 	// directory of the same name; what goes below them is made on disk.
 	disk []string
+}
+
+// bind is a bind mount being planned: the child's Mount, and whether its
+// source may be missing (optional) or is a store path (input: a symlink
+// there is copied, not followed).
+type bind struct {
+	child.Mount
+	optional, input bool
 }
 
 // chrootDir is where Nix 2.8 puts the sandbox root of drvPath:
@@ -56,7 +59,7 @@ func (c *chroot) inside(p string) string {
 }
 
 // addMount records a mount over sandbox path name.
-func (c *chroot) addMount(m mountSpec) {
+func (c *chroot) addMount(m child.Mount) {
 	m.Target = c.inside(m.Name)
 	c.mounts = append(c.mounts, m)
 }
@@ -73,7 +76,7 @@ func (c *chroot) onDisk(name string) bool {
 }
 
 // addFile records a file the child makes in the root's tmpfs.
-func (c *chroot) addFile(f fileSpec) {
+func (c *chroot) addFile(f child.File) {
 	c.files = append(c.files, f)
 }
 
@@ -91,8 +94,8 @@ func (c *chroot) diskDir(name string, mode uint32, gid int) error {
 		}
 	}
 	c.disk = append(c.disk, name)
-	c.addFile(fileSpec{Kind: "dir", Path: name, Mode: 0o755})
-	c.addMount(mountSpec{Kind: "bind", Source: c.inside(name), Name: name, Covered: true})
+	c.addFile(child.File{Kind: "dir", Path: name, Mode: 0o755})
+	c.addMount(child.Mount{Kind: "bind", Source: c.inside(name), Name: name, Covered: true})
 	return nil
 }
 
@@ -125,21 +128,21 @@ func assemble(job *build.Job, root, devShmSize string, bu *buildUser) (*chroot, 
 	if err := c.diskDir("/tmp", 0o1777, -1); err != nil {
 		return nil, err
 	}
-	c.addFile(fileSpec{Kind: "dir", Path: "/etc", Mode: 0o755})
+	c.addFile(child.File{Kind: "dir", Path: "/etc", Mode: 0o755})
 	home := job.SandboxBuildDir
-	c.addFile(fileSpec{Kind: "file", Path: "/etc/passwd", Mode: 0o644, Data: fmt.Sprintf("root:x:0:0:Nix build user:%[3]s:/noshell\n"+
+	c.addFile(child.File{Kind: "file", Path: "/etc/passwd", Mode: 0o644, Data: fmt.Sprintf("root:x:0:0:Nix build user:%[3]s:/noshell\n"+
 		"nixbld:x:%[1]d:%[2]d:Nix build user:%[3]s:/noshell\n"+
-		"nobody:x:65534:65534:Nobody:/:/noshell\n", sandboxUID, sandboxGID, home)})
-	c.addFile(fileSpec{Kind: "file", Path: "/etc/group", Mode: 0o644, Data: fmt.Sprintf("root:x:0:\nnixbld:!:%d:\nnogroup:x:65534:\n", sandboxGID)})
+		"nobody:x:65534:65534:Nobody:/:/noshell\n", child.UID, child.GID, home)})
+	c.addFile(child.File{Kind: "file", Path: "/etc/group", Mode: 0o644, Data: fmt.Sprintf("root:x:0:\nnixbld:!:%d:\nnogroup:x:65534:\n", child.GID)})
 	if job.FixedOutput {
-		c.addFile(fileSpec{Kind: "file", Path: "/etc/nsswitch.conf", Mode: 0o644, Data: "hosts: files dns\nservices: files\n"})
+		c.addFile(child.File{Kind: "file", Path: "/etc/nsswitch.conf", Mode: 0o644, Data: "hosts: files dns\nservices: files\n"})
 	} else {
-		c.addFile(fileSpec{Kind: "file", Path: "/etc/hosts", Mode: 0o644, Data: "127.0.0.1 localhost\n::1 localhost\n"})
+		c.addFile(child.File{Kind: "file", Path: "/etc/hosts", Mode: 0o644, Data: "127.0.0.1 localhost\n::1 localhost\n"})
 	}
 
 	// Everything else bound from the host is read-only: the builder is the
 	// calling user in disguise and would otherwise own those files.
-	var binds []mountSpec
+	var binds []bind
 	outputs := make(map[string]bool, len(job.Outputs))
 	for _, o := range job.Outputs {
 		outputs[o] = true
@@ -158,9 +161,9 @@ func assemble(job *build.Job, root, devShmSize string, bu *buildUser) (*chroot, 
 		// Read-only only when the builder is the caller in disguise: a
 		// build user cannot write root's files anyway (one mount instead
 		// of two per input, as in Nix).
-		binds = append(binds, mountSpec{Kind: "bind", Source: realPath(job, p), Name: p, ReadOnly: bu == nil, input: true})
+		binds = append(binds, bind{Mount: child.Mount{Kind: "bind", Source: realPath(job, p), Name: p, ReadOnly: bu == nil}, input: true})
 	}
-	binds = append(binds, mountSpec{Kind: "bind", Source: job.BuildDir, Name: job.SandboxBuildDir})
+	binds = append(binds, bind{Mount: child.Mount{Kind: "bind", Source: job.BuildDir, Name: job.SandboxBuildDir}})
 	ownDev := true
 	for _, sp := range job.SandboxPaths {
 		switch sp.Target {
@@ -178,16 +181,16 @@ func assemble(job *build.Job, root, devShmSize string, bu *buildUser) (*chroot, 
 		// under another uid, so a writable bind of /usr or /bin would let
 		// it change the host; a world-writable directory it could write
 		// to as any build user in Nix, too.
-		binds = append(binds, mountSpec{Kind: "bind", Source: src, Name: sp.Target, ReadOnly: bu == nil && !worldWritableDir(src), optional: sp.Optional})
+		binds = append(binds, bind{Mount: child.Mount{Kind: "bind", Source: src, Name: sp.Target, ReadOnly: bu == nil && !worldWritableDir(src)}, optional: sp.Optional})
 	}
 	if ownDev {
 		for _, d := range []string{"/dev/full", "/dev/null", "/dev/random", "/dev/tty", "/dev/urandom", "/dev/zero"} {
-			binds = append(binds, mountSpec{Kind: "bind", Source: d, Name: d, ReadOnly: bu == nil})
+			binds = append(binds, bind{Mount: child.Mount{Kind: "bind", Source: d, Name: d, ReadOnly: bu == nil}})
 		}
 	}
 	if job.FixedOutput {
 		for _, f := range []string{"/etc/resolv.conf", "/etc/services", "/etc/hosts"} {
-			binds = append(binds, mountSpec{Kind: "bind", Source: f, Name: f, ReadOnly: bu == nil, optional: true})
+			binds = append(binds, bind{Mount: child.Mount{Kind: "bind", Source: f, Name: f, ReadOnly: bu == nil}, optional: true})
 		}
 	}
 	// Parents before children, as Nix's ordered map does.
@@ -198,13 +201,13 @@ func assemble(job *build.Job, root, devShmSize string, bu *buildUser) (*chroot, 
 			return nil, err
 		}
 		if ok {
-			c.addMount(b)
+			c.addMount(b.Mount)
 		}
 	}
 
 	if ownDev {
-		c.addFile(fileSpec{Kind: "dir", Path: "/dev/shm", Mode: 0o755})
-		c.addFile(fileSpec{Kind: "dir", Path: "/dev/pts", Mode: 0o755})
+		c.addFile(child.File{Kind: "dir", Path: "/dev/shm", Mode: 0o755})
+		c.addFile(child.File{Kind: "dir", Path: "/dev/pts", Mode: 0o755})
 		links := [][2]string{
 			{"/proc/self/fd", "/dev/fd"},
 			{"/proc/self/fd/0", "/dev/stdin"},
@@ -213,11 +216,11 @@ func assemble(job *build.Job, root, devShmSize string, bu *buildUser) (*chroot, 
 			{"/dev/pts/ptmx", "/dev/ptmx"},
 		}
 		for _, l := range links {
-			c.addFile(fileSpec{Kind: "symlink", Path: l[1], Data: l[0]})
+			c.addFile(child.File{Kind: "symlink", Path: l[1], Data: l[0]})
 		}
 	}
-	c.addFile(fileSpec{Kind: "dir", Path: "/proc", Mode: 0o555})
-	c.addMount(mountSpec{Kind: "proc", Name: "/proc"})
+	c.addFile(child.File{Kind: "dir", Path: "/proc", Mode: 0o555})
+	c.addMount(child.Mount{Kind: "proc", Name: "/proc"})
 	// A fresh procfs still has the kernel's global knobs; the builder runs
 	// as the calling user (root, often), who owns them. Nix relies on build
 	// users here; we make them read-only, as container runtimes do.
@@ -227,14 +230,14 @@ func assemble(job *build.Job, root, devShmSize string, bu *buildUser) (*chroot, 
 			break
 		}
 		if _, err := os.Stat(p); err == nil {
-			c.addMount(mountSpec{Kind: "bind", Source: c.inside(p), Name: p, ReadOnly: true})
+			c.addMount(child.Mount{Kind: "bind", Source: c.inside(p), Name: p, ReadOnly: true})
 		}
 	}
 	if ownDev {
 		if _, err := os.Stat("/dev/shm"); err == nil {
-			c.addMount(mountSpec{Kind: "tmpfs", Name: "/dev/shm", Data: "size=" + devShmSize})
+			c.addMount(child.Mount{Kind: "tmpfs", Name: "/dev/shm", Data: "size=" + devShmSize})
 		}
-		c.addMount(mountSpec{Kind: "devpts", Name: "/dev/pts", Data: "newinstance,mode=0620,ptmxmode=0666"})
+		c.addMount(child.Mount{Kind: "devpts", Name: "/dev/pts", Data: "newinstance,mode=0620,ptmxmode=0666"})
 	}
 	return c, nil
 }
@@ -265,7 +268,7 @@ func (c *chroot) placeholder(src, name string, optional, copySymlink bool) (bool
 			return false, fmt.Errorf("reading symlink '%s': %w", src, err)
 		}
 		if !disk {
-			c.addFile(fileSpec{Kind: "symlink", Path: name, Data: dest})
+			c.addFile(child.File{Kind: "symlink", Path: name, Data: dest})
 			return false, nil
 		}
 		if err := os.Symlink(dest, target); err != nil {
@@ -285,7 +288,7 @@ func (c *chroot) placeholder(src, name string, optional, copySymlink bool) (bool
 		if st.IsDir() {
 			kind, mode = "dir", 0o755
 		}
-		c.addFile(fileSpec{Kind: kind, Path: name, Mode: mode})
+		c.addFile(child.File{Kind: kind, Path: name, Mode: mode})
 		return true, nil
 	}
 	if st.IsDir() {

@@ -17,10 +17,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"gonix/internal/build"
+	"gonix/internal/build/sandbox/child"
 )
-
-// selfExe is the program re-executed as the child unless told otherwise.
-const selfExe = "/proc/self/exe"
 
 // Runner runs builders in the Linux sandbox of Nix 2.8 (sandbox = true).
 // The zero value is ready to use.
@@ -28,8 +26,9 @@ type Runner struct {
 	// Disable runs builds without the sandbox, as Plain does
 	// (--option sandbox false).
 	Disable bool
-	// Exe is the program re-executed as the sandbox's child; its main must
-	// hand ChildArg runs to ChildMain. Empty means /proc/self/exe.
+	// Exe is the program started as the sandbox's child; its main must
+	// hand ChildArg runs to ChildMain. Empty means gonix-sandbox beside
+	// the running program, or else the running program itself.
 	Exe string
 	// DevShmSize is the size= of the sandbox's /dev/shm
 	// (sandbox-dev-shm-size); empty means Nix's default, 50%.
@@ -48,6 +47,7 @@ type Runner struct {
 	bg      sync.WaitGroup         // children being started, roots being deleted
 	bgErr   error                  // what background work could not do
 	running int                    // Warm builds under way
+	exe     string                 // the default Exe, once looked up
 }
 
 // warmKey is what a child must have been started with to serve a build:
@@ -61,7 +61,7 @@ type warmKey struct {
 
 // warmChild is a child started ahead, with the build user it maps to.
 type warmChild struct {
-	c  *child
+	c  *childProc
 	bu *buildUser
 }
 
@@ -97,7 +97,7 @@ func (r *Runner) Run(ctx context.Context, job *build.Job) (err error) {
 	}
 	uid := os.Geteuid()
 	key := warmKey{fixed: job.FixedOutput, stateDir: filepath.Join(filepath.Dir(job.RealStoreDir), "var/nix"), diverted: job.RealStoreDir != job.StoreDir}
-	exe := exeOf(r.Exe)
+	exe := r.exeOf()
 	// A child started ahead comes with its build user; the next one is
 	// started now, while this build runs.
 	var w *warmChild
@@ -147,12 +147,13 @@ func (r *Runner) Run(ctx context.Context, job *build.Job) (err error) {
 		return fmt.Errorf("setting up the build sandbox in '%s': %w", root, err)
 	}
 
-	spec := &childSpec{
+	spec := &child.Spec{
+		Version: child.Version,
 		Builder: job.Builder,
 		Argv:    builderArgv(job),
 		Env:     job.Env,
 		Dir:     sandboxBuildDir(job),
-		Sandbox: &sandboxSpec{
+		Sandbox: &child.Sandbox{
 			Root:       root,
 			RootMode:   0o750,
 			Files:      c.files,
@@ -203,11 +204,11 @@ func childAttr(fixed bool, bu *buildUser) *syscall.SysProcAttr {
 	if !fixed {
 		flags |= syscall.CLONE_NEWNET
 	}
-	uidMap := []syscall.SysProcIDMap{{ContainerID: sandboxUID, HostID: uid, Size: 1}}
-	gidMap := []syscall.SysProcIDMap{{ContainerID: sandboxGID, HostID: gid, Size: 1}}
+	uidMap := []syscall.SysProcIDMap{{ContainerID: child.UID, HostID: uid, Size: 1}}
+	gidMap := []syscall.SysProcIDMap{{ContainerID: child.GID, HostID: gid, Size: 1}}
 	if bu != nil {
-		uidMap = []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1}, {ContainerID: sandboxUID, HostID: bu.uid, Size: 1}}
-		gidMap = []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1}, {ContainerID: sandboxGID, HostID: bu.gid, Size: 1}}
+		uidMap = []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1}, {ContainerID: child.UID, HostID: bu.uid, Size: 1}}
+		gidMap = []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1}, {ContainerID: child.GID, HostID: bu.gid, Size: 1}}
 	}
 	return &syscall.SysProcAttr{
 		Cloneflags:                 flags,
@@ -221,6 +222,20 @@ func childAttr(fixed bool, bu *buildUser) *syscall.SysProcAttr {
 		Setsid:      true,
 		Pdeathsig:   syscall.SIGKILL,
 	}
+}
+
+// exeOf is the program to start as the child: Exe, or the default,
+// looked up once.
+func (r *Runner) exeOf() string {
+	if r.Exe != "" {
+		return r.Exe
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.exe == "" {
+		r.exe = defaultExe()
+	}
+	return r.exe
 }
 
 // buildUser takes a free build user for key (waiting for one as long as
@@ -391,7 +406,8 @@ func (p *Plain) Run(ctx context.Context, job *build.Job) error {
 	if _, err := os.Lstat("/homeless-shelter"); err == nil {
 		return fmt.Errorf("building '%s': home directory '/homeless-shelter' exists; please remove it to assure purity of builds without sandboxing", job.DrvPath)
 	}
-	spec := &childSpec{
+	spec := &child.Spec{
+		Version: child.Version,
 		Builder: job.Builder,
 		Argv:    builderArgv(job),
 		Env:     job.Env,
@@ -412,7 +428,7 @@ func (p *Plain) Run(ctx context.Context, job *build.Job) error {
 }
 
 func checkJob(job *build.Job) error {
-	if os.Getenv(childEnv) != "" {
+	if os.Getenv(child.EnvVar) != "" {
 		return fmt.Errorf("sandbox: not running '%s': this process is a build sandbox's child that did not call sandbox.ChildMain", job.DrvPath)
 	}
 	if job.Builder == "" {
@@ -438,13 +454,6 @@ func sandboxBuildDir(job *build.Job) string {
 		return "/build"
 	}
 	return job.SandboxBuildDir
-}
-
-func exeOf(exe string) string {
-	if exe == "" {
-		return selfExe
-	}
-	return exe
 }
 
 func logOf(job *build.Job) io.Writer {

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"gonix/internal/build"
+	"gonix/internal/build/sandbox/child"
 	"gonix/internal/testutil"
 )
 
@@ -714,5 +716,43 @@ func TestNoBuildUsers(t *testing.T) {
 		"750 /\n1777 /tmp\n1775 /nix/store\ndenied\ntmp\n"
 	if diff := cmp.Diff(want, log.String()); diff != "" {
 		t.Errorf("log (-want +got):\n%s", diff)
+	}
+}
+
+// TestHelper: gonix-sandbox (the helper program) runs builds as the
+// re-executed test binary does; a helper that reads another spec version
+// is refused with a message that says what to do; defaultExe finds the
+// helper beside the running program only.
+func TestHelper(t *testing.T) {
+	t.Parallel()
+	fx := newFixture(t)
+	helper := filepath.Join(t.TempDir(), HelperName)
+	out, err := exec.Command("go", "build", "-o", helper, "gonix/cmd/gonix-sandbox").CombinedOutput()
+	if err != nil {
+		testutil.Missing(t, "the go command to build gonix-sandbox", fmt.Errorf("%v\n%s", err, out))
+	}
+	var log bytes.Buffer
+	job := fx.job("echo x > $out; ls -1 /", &log)
+	if err := fx.run(t, &Runner{Exe: helper}, job); err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	if got, want := log.String(), "build\ndev\netc\nnix\nproc\ntmp\n"; got != want {
+		t.Errorf("log %q, want %q", got, want)
+	}
+	if err := os.Remove(fx.real(fx.out)); err != nil {
+		t.Fatal(err)
+	}
+
+	c, err := startChild(helper, childAttr(false, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.run(context.Background(), &child.Spec{Version: child.Version + 1, Builder: "/nothing"}, io.Discard, func(pid int) { syscall.Kill(pid, syscall.SIGKILL) })
+	if err == nil || !strings.Contains(err.Error(), "install gonix and gonix-sandbox from the same version") {
+		t.Errorf("a spec of another version: err = %v", err)
+	}
+
+	if got := defaultExe(); got != selfExe {
+		t.Errorf("defaultExe() = %q without a helper beside the test binary", got)
 	}
 }

@@ -11,27 +11,29 @@ import (
 	"runtime"
 	"syscall"
 	"time"
+
+	"gonix/internal/build/sandbox/child"
 )
 
-// child is a started sandbox child (exe ChildArg) that waits for its spec
+// childProc is a started sandbox child (exe ChildArg) that waits for its spec
 // on a pipe. Starting one is most of a trivial build's cost (a fresh Go
 // runtime and the namespaces), so the Runner starts the next one while a
 // build runs (warm) and hands it the spec when a build needs it.
-type child struct {
+type childProc struct {
 	exe    string
 	cmd    *exec.Cmd
 	pid    int
 	master *os.File // the terminal the child writes to
 	specW  *os.File // the spec goes here, then it is closed
-	errR   *os.File // hello, then a childFailure or EOF
+	errR   *os.File // hello, then a child.Failure or EOF
 	reap   chan struct{}
 	reaped chan error
 }
 
 // startChild starts exe as a sandbox child with attr. The child reads its
 // spec from a pipe, so it can be started before the spec exists.
-func startChild(exe string, attr *syscall.SysProcAttr) (c *child, err error) {
-	c = &child{exe: exe, reap: make(chan struct{}), reaped: make(chan error, 1)}
+func startChild(exe string, attr *syscall.SysProcAttr) (c *childProc, err error) {
+	c = &childProc{exe: exe, reap: make(chan struct{}), reaped: make(chan error, 1)}
 	var closers []*os.File
 	defer func() {
 		for _, f := range closers {
@@ -73,11 +75,11 @@ func startChild(exe string, attr *syscall.SysProcAttr) (c *child, err error) {
 	c.cmd = &exec.Cmd{
 		Path:        exe,
 		Args:        []string{argv0, ChildArg},
-		Env:         []string{childEnv + "=1"},
+		Env:         []string{child.EnvVar + "=1"},
 		Stdin:       devNull,
 		Stdout:      slave,
 		Stderr:      slave,
-		ExtraFiles:  []*os.File{specR, errW}, // specFD, errorFD
+		ExtraFiles:  []*os.File{specR, errW}, // child.SpecFD, child.ErrorFD
 		SysProcAttr: attr,
 	}
 	// The child dies with the thread that started it (Pdeathsig), and Go
@@ -105,7 +107,7 @@ func startChild(exe string, attr *syscall.SysProcAttr) (c *child, err error) {
 	return c, nil
 }
 
-func (c *child) closeParentEnds() {
+func (c *childProc) closeParentEnds() {
 	for _, f := range []*os.File{c.master, c.specW, c.errR} {
 		if f != nil {
 			f.Close()
@@ -114,7 +116,7 @@ func (c *child) closeParentEnds() {
 }
 
 // discard kills a child that was never given a spec and reaps it.
-func (c *child) discard() {
+func (c *childProc) discard() {
 	syscall.Kill(c.pid, syscall.SIGKILL)
 	close(c.reap)
 	<-c.reaped
@@ -129,7 +131,7 @@ var errSpecRefused = errors.New("the sandbox child did not take its spec")
 // holder of the terminal has closed it, then kills whatever is left (kill
 // gets the child's pid) and returns the child's status. A failure of the
 // child before it executed the builder is an error.
-func (c *child) run(ctx context.Context, spec *childSpec, log io.Writer, kill func(pid int)) (syscall.WaitStatus, error) {
+func (c *childProc) run(ctx context.Context, spec *child.Spec, log io.Writer, kill func(pid int)) (syscall.WaitStatus, error) {
 	defer c.master.Close()
 	defer c.errR.Close()
 	b, err := json.Marshal(spec)
@@ -165,7 +167,7 @@ func (c *child) run(ctx context.Context, spec *childSpec, log io.Writer, kill fu
 	}()
 
 	report, readErr := io.ReadAll(c.errR)
-	hello := len(report) > 0 && report[0] == childHello
+	hello := len(report) > 0 && report[0] == child.Hello
 	if hello {
 		report = report[1:]
 	}
@@ -184,7 +186,7 @@ func (c *child) run(ctx context.Context, spec *childSpec, log io.Writer, kill fu
 	}
 
 	if len(report) > 0 {
-		var f childFailure
+		var f child.Failure
 		if err := json.Unmarshal(report, &f); err != nil {
 			return 0, fmt.Errorf("setting up the build environment: %s", report)
 		}
@@ -192,7 +194,7 @@ func (c *child) run(ctx context.Context, spec *childSpec, log io.Writer, kill fu
 		if spec.Sandbox != nil {
 			what = "setting up the build sandbox"
 		}
-		return 0, fmt.Errorf("%s: %w", what, f.err())
+		return 0, fmt.Errorf("%s: %w", what, f.Err())
 	}
 	if readErr != nil {
 		return 0, fmt.Errorf("reading the build process's error pipe: %w", readErr)
@@ -217,7 +219,7 @@ func (c *child) run(ctx context.Context, spec *childSpec, log io.Writer, kill fu
 }
 
 // supervise starts a child with attr and runs spec in it (child.run).
-func supervise(ctx context.Context, exe string, spec *childSpec, attr *syscall.SysProcAttr, log io.Writer, kill func(pid int)) (syscall.WaitStatus, error) {
+func supervise(ctx context.Context, exe string, spec *child.Spec, attr *syscall.SysProcAttr, log io.Writer, kill func(pid int)) (syscall.WaitStatus, error) {
 	c, err := startChild(exe, attr)
 	if err != nil {
 		return 0, err

@@ -1,6 +1,7 @@
-package sandbox
+package child
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,60 +14,73 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ChildArg is the hidden first argument that makes the program the
-// sandbox's child: the command's main must then return ChildMain(rest).
-const ChildArg = "__gonix-sandbox-child"
+// Arg is the hidden first argument that makes a program the sandbox's
+// child: its main must then return Main(rest).
+const Arg = "__gonix-sandbox-child"
+
+// Version is the version of the spec the parent sends. A child that
+// finds another refuses it: the helper program beside gonix may be from
+// another build. Change it with any change to the types below.
+const Version = 2
 
 // The child's descriptors besides stdin/stdout/stderr: the spec it reads
-// (a memfd holding JSON) and the close-on-exec pipe it reports on: first
-// childHello (so the parent knows the program it ran is a sandbox child),
-// then either a JSON childFailure or, when the builder was executed, EOF.
+// (JSON, on a pipe) and the close-on-exec pipe it reports on: first Hello
+// (so the parent knows the program it ran is a sandbox child), then either
+// a JSON Failure or, when the builder was executed, EOF.
 const (
-	specFD     = 3
-	errorFD    = 4
-	childHello = 'G'
+	SpecFD  = 3
+	ErrorFD = 4
+	Hello   = 'G'
 )
 
-// childEnv is set in the child's environment (never the builder's). A
-// Runner that finds it refuses to run: the program it re-executed did not
-// call ChildMain (a test binary without the TestMain hook), and running
+// EnvVar is set in the child's environment (never the builder's). A
+// parent that finds it refuses to run builds: the program it re-executed
+// did not call Main (a test binary without the TestMain hook), and running
 // builds there would recurse.
-const childEnv = "GONIX_SANDBOX_CHILD"
+const EnvVar = "GONIX_SANDBOX_CHILD"
 
-// childSpec is what the parent tells the child to do, passed as JSON.
-type childSpec struct {
+// The identity of the builder inside the sandbox (§10.5).
+const (
+	UID = 1000
+	GID = 100
+)
+
+// Spec is what the parent tells the child to do, passed as JSON.
+type Spec struct {
+	Version int      `json:"version"`
 	Builder string   `json:"builder"`
 	Argv    []string `json:"argv"`
 	Env     []string `json:"env"`
 	// Dir is the builder's working directory (after the pivot, if any).
 	Dir string `json:"dir"`
 	// Sandbox is nil for an unsandboxed (Plain) run.
-	Sandbox *sandboxSpec `json:"sandbox,omitempty"`
+	Sandbox *Sandbox `json:"sandbox,omitempty"`
 }
 
-type sandboxSpec struct {
+// Sandbox is the sandbox part of a Spec.
+type Sandbox struct {
 	// Root is the chroot directory on the host. The child mounts a tmpfs
-	// over it (mode RootMode, group sandboxGID), makes Files there, then
-	// Mounts in order before it becomes the root.
-	Root     string      `json:"root"`
-	RootMode uint32      `json:"rootMode"`
-	Files    []fileSpec  `json:"files"`
-	Mounts   []mountSpec `json:"mounts"`
+	// over it (mode RootMode, group GID), makes Files there, then Mounts
+	// in order before it becomes the root.
+	Root     string  `json:"root"`
+	RootMode uint32  `json:"rootMode"`
+	Files    []File  `json:"files"`
+	Mounts   []Mount `json:"mounts"`
 	// LoopbackUp brings lo up (a private network namespace).
 	LoopbackUp bool `json:"loopbackUp"`
 	// DropGroups empties the supplementary groups (only possible when the
 	// caller was root, so that setgroups is allowed in the namespace).
 	DropGroups bool `json:"dropGroups"`
 	// SwitchUser: the child starts as root of the namespace and becomes
-	// uid 1000 / gid 100 (a build user on the host) after the setup.
+	// UID / GID (a build user on the host) after the setup.
 	SwitchUser bool `json:"switchUser"`
 }
 
-// mountSpec is one mount in the child's namespace. Kind "bind" binds
-// Source (a host path) recursively; other kinds mount a fresh file system
-// of that type with Data. ReadOnly remounts it read-only afterwards. Name
-// is the path as the builder sees it, for messages.
-type mountSpec struct {
+// Mount is one mount in the child's namespace. Kind "bind" binds Source
+// (a host path) recursively; other kinds mount a fresh file system of
+// that type with Data. ReadOnly remounts it read-only afterwards. Name is
+// the path as the builder sees it, for messages.
+type Mount struct {
 	Kind     string `json:"kind"`
 	Source   string `json:"source,omitempty"`
 	Target   string `json:"target"`
@@ -76,83 +90,87 @@ type mountSpec struct {
 	// Covered: Source is below Root on the host, where the root's tmpfs
 	// hides it; the child opens it before mounting the tmpfs.
 	Covered bool `json:"covered,omitempty"`
-
-	// For the parent only: the source may be missing; the source is a
-	// store path (a symlink there is copied, not followed).
-	optional, input bool
 }
 
-// fileSpec is an entry the child makes in the root's tmpfs: Kind "dir",
+// File is an entry the child makes in the root's tmpfs: Kind "dir",
 // "file" (holding Data) or "symlink" (to Data), at sandbox path Path with
 // Mode; missing parents are made with mode 0755. An existing directory or
 // empty file is left as it is (two mounts may share a mount point).
-type fileSpec struct {
+type File struct {
 	Kind string `json:"kind"`
 	Path string `json:"path"`
 	Mode uint32 `json:"mode,omitempty"`
 	Data string `json:"data,omitempty"`
 }
 
-// childFailure is a setup failure reported to the parent: what failed and
-// the errno, so that the parent can wrap it with %w.
-type childFailure struct {
+// Failure is a setup failure reported to the parent: what failed and the
+// errno, so that the parent can wrap it with %w.
+type Failure struct {
 	Op    string `json:"op"`
 	Errno int    `json:"errno,omitempty"`
 	Msg   string `json:"msg,omitempty"`
 }
 
-func (f *childFailure) err() error {
+// Err is the failure as an error (wrapping the errno, if any).
+func (f *Failure) Err() error {
 	if f.Errno != 0 {
 		return fmt.Errorf("%s: %w", f.Op, syscall.Errno(f.Errno))
 	}
 	return fmt.Errorf("%s: %s", f.Op, f.Msg)
 }
 
-// failure builds a childFailure from an error of op.
-func failure(op string, err error) *childFailure {
+// failure builds a Failure from an error of op.
+func failure(op string, err error) *Failure {
 	var errno syscall.Errno
 	if errors.As(err, &errno) {
-		return &childFailure{Op: op, Errno: int(errno)}
+		return &Failure{Op: op, Errno: int(errno)}
 	}
-	return &childFailure{Op: op, Msg: err.Error()}
+	return &Failure{Op: op, Msg: err.Error()}
 }
 
-// ChildMain is the sandbox's child: it reads its spec, sets up the
-// namespaces it was started in, and executes the builder. It returns only
-// when that fails, after reporting why to the parent.
-func ChildMain(args []string) int {
+// Main is the sandbox's child: it reads its spec, sets up the namespaces
+// it was started in, and executes the builder. It returns only when that
+// fails, after reporting why to the parent.
+func Main(args []string) int {
 	// Capabilities, personality and no_new_privs are per thread: the
 	// thread that sets them must be the one that calls execve.
 	runtime.LockOSThread()
-	report := os.NewFile(errorFD, "sandbox error pipe")
-	if _, err := report.Write([]byte{childHello}); err != nil {
-		fmt.Fprintf(os.Stderr, "%s: no parent to report to: %v\n", ChildArg, err)
+	report := os.NewFile(ErrorFD, "sandbox error pipe")
+	if _, err := report.Write([]byte{Hello}); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: no parent to report to: %v\n", Arg, err)
 		return 2
 	}
 	if len(args) != 0 {
-		fmt.Fprintf(os.Stderr, "%s: unexpected arguments %q\n", ChildArg, args)
+		fmt.Fprintf(os.Stderr, "%s: unexpected arguments %q\n", Arg, args)
 		return 2
 	}
 	f := runChild()
 	b, _ := json.Marshal(f)
 	if _, err := report.Write(b); err != nil {
 		// No parent to tell: say it on the log instead.
-		fmt.Fprintf(os.Stderr, "error: %v\n", f.err())
+		fmt.Fprintf(os.Stderr, "error: %v\n", f.Err())
 	}
 	return 1
 }
 
 // runChild does the work of ChildMain; it returns only on failure.
-func runChild() *childFailure {
-	specFile := os.NewFile(specFD, "sandbox spec")
+func runChild() *Failure {
+	specFile := os.NewFile(SpecFD, "sandbox spec")
 	b, err := io.ReadAll(specFile)
 	if err != nil {
 		return failure("reading the sandbox spec", err)
 	}
 	specFile.Close()
-	var spec childSpec
-	if err := json.Unmarshal(b, &spec); err != nil {
-		return failure("decoding the sandbox spec", err)
+	var spec Spec
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&spec); err != nil || spec.Version != Version {
+		exe, _ := os.Executable()
+		why := fmt.Sprintf("it reads version %d, gonix sent version %d", Version, spec.Version)
+		if err != nil {
+			why = err.Error()
+		}
+		return &Failure{Op: "reading the sandbox spec", Msg: fmt.Sprintf("'%s' cannot read this gonix's sandbox spec (%s): install gonix and %s from the same version", exe, why, "gonix-sandbox")}
 	}
 	if s := spec.Sandbox; s != nil {
 		if f := setupSandbox(s); f != nil {
@@ -163,10 +181,10 @@ func runChild() *childFailure {
 		return failure(fmt.Sprintf("changing to the build directory '%s'", spec.Dir), err)
 	}
 	if s := spec.Sandbox; s != nil && s.SwitchUser {
-		if err := unix.Setresgid(sandboxGID, sandboxGID, sandboxGID); err != nil {
+		if err := unix.Setresgid(GID, GID, GID); err != nil {
 			return failure("switching to the build group", err)
 		}
-		if err := unix.Setresuid(sandboxUID, sandboxUID, sandboxUID); err != nil {
+		if err := unix.Setresuid(UID, UID, UID); err != nil {
 			return failure("switching to the build user", err)
 		}
 	}
@@ -175,7 +193,7 @@ func runChild() *childFailure {
 
 // setupSandbox makes the mounts, names the host, brings up loopback and
 // pivots into the chroot.
-func setupSandbox(s *sandboxSpec) *childFailure {
+func setupSandbox(s *Sandbox) *Failure {
 	if s.DropGroups {
 		if err := unix.Setgroups(nil); err != nil {
 			return failure("dropping supplementary groups", err)
@@ -232,7 +250,7 @@ func setupSandbox(s *sandboxSpec) *childFailure {
 // coverRoot mounts the root's tmpfs (a mount point, as pivot_root wants)
 // and makes the files of the skeleton in it. The covered mounts' sources
 // are opened first and then named through /proc/self/fd.
-func coverRoot(s *sandboxSpec) *childFailure {
+func coverRoot(s *Sandbox) *Failure {
 	for i := range s.Mounts {
 		m := &s.Mounts[i]
 		if !m.Covered {
@@ -244,7 +262,7 @@ func coverRoot(s *sandboxSpec) *childFailure {
 		}
 		m.Source = fmt.Sprintf("/proc/self/fd/%d", fd)
 	}
-	data := fmt.Sprintf("mode=%o,gid=%d", s.RootMode, sandboxGID)
+	data := fmt.Sprintf("mode=%o,gid=%d", s.RootMode, GID)
 	if err := unix.Mount("none", s.Root, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, data); err != nil {
 		return failure(fmt.Sprintf("mounting a tmpfs on the sandbox root '%s'", s.Root), err)
 	}
@@ -260,7 +278,7 @@ func coverRoot(s *sandboxSpec) *childFailure {
 }
 
 // makeFile makes f below root, and its missing parents.
-func makeFile(root string, f fileSpec) error {
+func makeFile(root string, f File) error {
 	p := root + f.Path
 	err := mkfile(p, f)
 	if errors.Is(err, unix.ENOENT) {
@@ -272,7 +290,7 @@ func makeFile(root string, f fileSpec) error {
 	return err
 }
 
-func mkfile(p string, f fileSpec) error {
+func mkfile(p string, f File) error {
 	switch f.Kind {
 	case "dir":
 		if err := unix.Mkdir(p, f.Mode); err != nil && err != unix.EEXIST {
@@ -316,7 +334,7 @@ func mkdirAll(p string) error {
 	return nil
 }
 
-func doMount(m mountSpec) *childFailure {
+func doMount(m Mount) *Failure {
 	if m.Kind == "bind" {
 		if err := unix.Mount(m.Source, m.Target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 			return failure(fmt.Sprintf("bind mounting '%s' to '%s'", m.Source, m.Name), err)
@@ -373,7 +391,7 @@ const addrNoRandomize = 0x0040000
 
 // execBuilder applies the per-process settings of §10.4 and executes the
 // builder in place of this process.
-func execBuilder(spec *childSpec) *childFailure {
+func execBuilder(spec *Spec) *Failure {
 	// Core dumps off (soft limit only, as Nix).
 	var lim unix.Rlimit
 	if err := unix.Getrlimit(unix.RLIMIT_CORE, &lim); err != nil {
