@@ -54,6 +54,9 @@ type Settings struct {
 	System         string
 	ExtraPlatforms []string
 	SystemFeatures []string
+	// References, when not nil, remembers the references of valid paths
+	// across the builds that share it (the input closures of a chain).
+	References *References
 }
 
 func (set *Settings) sandboxBuildDir() string {
@@ -128,7 +131,7 @@ func PrepareJob(ctx context.Context, s *local.Store, drvPath string, drv *deriva
 		return nil, nil, err
 	}
 
-	inputs, err := InputClosure(ctx, s, drvPath, drv)
+	inputs, err := inputClosure(ctx, s, drvPath, drv, set.References)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -308,6 +311,11 @@ func makeBuildDir(root, prefix string) (string, error) {
 // its outputs may refer to (spec/store.md §10.1 step 3): the closures of the
 // outputs it takes from each input derivation, and of its input sources.
 func InputClosure(ctx context.Context, s *local.Store, drvPath string, drv *derivation.Derivation) ([]string, error) {
+	return inputClosure(ctx, s, drvPath, drv, nil)
+}
+
+// inputClosure is InputClosure, through refs when it is not nil.
+func inputClosure(ctx context.Context, s *local.Store, drvPath string, drv *derivation.Derivation, refs *References) ([]string, error) {
 	var start []string
 	deps := make([]string, 0, len(drv.InputDrvs))
 	for d := range drv.InputDrvs {
@@ -331,7 +339,13 @@ func InputClosure(ctx context.Context, s *local.Store, drvPath string, drv *deri
 	if len(start) == 0 {
 		return nil, nil
 	}
-	closure, err := store.ComputeClosure(ctx, s, start, false, false, false)
+	var closure []string
+	var err error
+	if refs != nil {
+		closure, err = refs.closure(ctx, s, start)
+	} else {
+		closure, err = store.ComputeClosure(ctx, s, start, false, false, false)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("computing the input closure of '%s': %w", drvPath, err)
 	}

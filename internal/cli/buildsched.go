@@ -76,6 +76,7 @@ func newScheduler(e *Env, settings *args.Settings, ls *local.Store) (*build.Sche
 		KeepFailed:   boolSetting("keep-failed"),
 		Messages:     e.Stderr,
 		ImpureEnv:    e.LookupEnv,
+		References:   &build.References{},
 	}
 	logDir := logDirOf(ls)
 	ev := &buildEvents{stderr: e.Stderr, quiet: settings.LogFormat == "raw", logLines: 10, tails: map[string]*tailWriter{},
