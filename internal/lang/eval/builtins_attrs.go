@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 
@@ -54,14 +55,35 @@ func stringCells(names []string) []*Value {
 	return out
 }
 
+// nameCell returns the string value of symbol sym, one cell per symbol
+// and State: such cells are never written, so every attrNames,
+// mapAttrs and zipAttrsWith shares them (and their interned symbol).
+func (st *State) nameCell(sym ast.Symbol) *Value {
+	if int(sym) < len(st.names) {
+		if c := st.names[sym]; c != nil {
+			return c
+		}
+	} else {
+		st.names = append(st.names, make([]*Value, int(sym)+1-len(st.names))...)
+	}
+	x := &struct {
+		v Value
+		s Str
+	}{}
+	x.s = Str{S: st.syms.Name(sym), sym: int32(sym) + 1}
+	x.v = strValue(&x.s)
+	st.names[sym] = &x.v
+	return &x.v
+}
+
 func primAttrNames(st *State, pos ast.Pos, args []*Value) Value {
 	b := st.forceAttrs(args[0], pos)
-	names := make([]string, len(b.Attrs))
+	out := make([]*Value, len(b.Attrs))
 	for i, a := range b.Attrs {
-		names[i] = st.syms.Name(a.Name)
+		out[i] = st.nameCell(a.Name)
 	}
-	slices.Sort(names)
-	return ListValue(stringCells(names))
+	slices.SortFunc(out, func(x, y *Value) int { return strings.Compare(x.StrS(), y.StrS()) })
+	return ListValue(out)
 }
 
 func primAttrValues(st *State, pos ast.Pos, args []*Value) Value {
@@ -235,15 +257,10 @@ func primMapAttrs(st *State, pos ast.Pos, args []*Value) Value {
 	b := st.forceAttrs(args[1], pos)
 	n := len(b.Attrs)
 	out := make([]Attr, n)
-	names := make([]string, n)
-	for i, a := range b.Attrs {
-		names[i] = st.syms.Name(a.Name)
-	}
-	nameCells := stringCells(names)
 	cells := make([]Value, 2*n)
 	apps := make([]pendingApp, 2*n)
 	for i, a := range b.Attrs {
-		apps[2*i] = pendingApp{fn: args[0], args: [1]*Value{nameCells[i]}}
+		apps[2*i] = pendingApp{fn: args[0], args: [1]*Value{st.nameCell(a.Name)}}
 		cells[2*i] = appValue(&apps[2*i])
 		apps[2*i+1] = pendingApp{fn: &cells[2*i], args: [1]*Value{a.Val}}
 		cells[2*i+1] = appValue(&apps[2*i+1])
@@ -256,43 +273,39 @@ func primMapAttrs(st *State, pos ast.Pos, args []*Value) Value {
 func primZipAttrsWith(st *State, pos ast.Pos, args []*Value) Value {
 	st.forceFunction(args[0], pos)
 	elems := st.forceList(args[1], pos)
-	count := make(map[ast.Symbol]int)
+	total := 0
 	for _, e := range elems {
 		var b *Bindings
 		st.withTrace(pos, "while invoking 'zipAttrsWith'", func() { b = st.forceAttrs(e, ast.Pos{}) })
-		for _, a := range b.Attrs {
-			count[a.Name]++
-		}
+		total += len(b.Attrs)
 	}
-	syms := make([]ast.Symbol, 0, len(count))
-	for s := range count {
-		syms = append(syms, s)
-	}
-	slices.Sort(syms)
-	lists := make([][]*Value, len(syms))
-	index := make(map[ast.Symbol]int, len(syms))
-	for i, s := range syms {
-		lists[i] = make([]*Value, 0, count[s])
-		index[s] = i
-	}
+	// every (name, value) in list order, then grouped by name: a stable
+	// sort keeps each name's values in list order
+	pairs := make([]Attr, 0, total)
 	for _, e := range elems {
-		for _, a := range e.Attrs().Attrs {
-			k := index[a.Name]
-			lists[k] = append(lists[k], a.Val)
+		pairs = append(pairs, e.Attrs().Attrs...)
+	}
+	slices.SortStableFunc(pairs, func(x, y Attr) int { return cmp.Compare(x.Name, y.Name) })
+	vals := make([]*Value, total)
+	var syms []ast.Symbol
+	var lists [][]*Value
+	for i := 0; i < total; {
+		j := i
+		for j < total && pairs[j].Name == pairs[i].Name {
+			vals[j] = pairs[j].Val
+			j++
 		}
+		syms = append(syms, pairs[i].Name)
+		lists = append(lists, vals[i:j:j])
+		i = j
 	}
-	names := make([]string, len(syms))
-	for i, s := range syms {
-		names[i] = st.syms.Name(s)
-	}
-	nameCells := stringCells(names)
 	n := len(syms)
 	out := make([]Attr, n)
 	cells := make([]Value, 3*n)
 	apps := make([]pendingApp, 2*n)
 	for i, s := range syms {
 		cells[3*i] = ListValue(lists[i])
-		apps[2*i] = pendingApp{fn: args[0], args: [1]*Value{nameCells[i]}}
+		apps[2*i] = pendingApp{fn: args[0], args: [1]*Value{st.nameCell(s)}}
 		cells[3*i+1] = appValue(&apps[2*i])
 		apps[2*i+1] = pendingApp{fn: &cells[3*i+1], args: [1]*Value{&cells[3*i]}}
 		cells[3*i+2] = appValue(&apps[2*i+1])

@@ -90,6 +90,10 @@ func compileNode(e ast.Expr) code {
 		}
 	case *ast.Let:
 		return compileLet(e)
+	case *ast.Attrs:
+		if !e.Rec && len(e.Dynamic) == 0 {
+			return compileAttrs(e)
+		}
 	case *ast.BinOp:
 		if e.Op == ast.OpEq || e.Op == ast.OpNEq {
 			a, b := compile(e.A), compile(e.B)
@@ -192,6 +196,7 @@ func compileCall(e *ast.Call) code {
 	if v, ok := e.Fn.(*ast.Var); ok && !v.FromWith && len(e.Args) <= 2 {
 		return compileVarCall(e, v)
 	}
+	largs := compileLazyArgs(e.Args)
 	fnc := compile(e.Fn)
 	switch len(e.Args) {
 	case 1:
@@ -216,7 +221,7 @@ func compileCall(e *ast.Call) code {
 			if spec != nil {
 				env.pinned = true
 			}
-			return st.callArgs(env, e, fn)
+			return st.callArgs(env, e, largs, fn)
 		}
 	case 2:
 		a, b := compileOperand(e.Args[0], e.Pos), compileOperand(e.Args[1], e.Pos)
@@ -227,10 +232,10 @@ func compileCall(e *ast.Call) code {
 					return st.fast2(op, a, b, env, e.Pos)
 				}
 			}
-			return st.callArgs(env, e, fn)
+			return st.callArgs(env, e, largs, fn)
 		}
 	}
-	return func(st *State, env *Env) Value { return st.callArgs(env, e, fnc(st, env)) }
+	return func(st *State, env *Env) Value { return st.callArgs(env, e, largs, fnc(st, env)) }
 }
 
 // compileVarCall compiles a call of one or two arguments whose function
@@ -238,6 +243,7 @@ func compileCall(e *ast.Call) code {
 // is not copied) and, for a strict binary builtin with an integer
 // literal as second operand, the literal is used directly.
 func compileVarCall(e *ast.Call, fnv *ast.Var) code {
+	largs := compileLazyArgs(e.Args)
 	up, slot, vpos, base := fnv.Up, fnv.Slot, fnv.Pos, fnv.Base
 	if len(e.Args) == 1 {
 		arg := e.Args[0]
@@ -264,7 +270,7 @@ func compileVarCall(e *ast.Call, fnv *ast.Var) code {
 			if spec != nil {
 				env.pinned = true
 			}
-			return st.callArgs(env, e, *fv)
+			return st.callArgs(env, e, largs, *fv)
 		}
 	}
 	a := compileOperand(e.Args[0], e.Pos)
@@ -299,7 +305,7 @@ func compileVarCall(e *ast.Call, fnv *ast.Var) code {
 					return op.Fn(st, e.Pos, []*Value{cell(x), cell(kv)})
 				}
 			}
-			return st.callArgs(env, e, *fv)
+			return st.callArgs(env, e, largs, *fv)
 		}
 	}
 	b := compileOperand(e.Args[1], e.Pos)
@@ -313,7 +319,7 @@ func compileVarCall(e *ast.Call, fnv *ast.Var) code {
 				return st.fast2(op, a, b, env, e.Pos)
 			}
 		}
-		return st.callArgs(env, e, *fv)
+		return st.callArgs(env, e, largs, *fv)
 	}
 }
 
@@ -390,10 +396,10 @@ func (st *State) callFast(op *PrimOp, x, y Value, pos ast.Pos) Value {
 // callArgs applies the evaluated function fn to e's arguments, made lazy.
 // Arguments go on a per-evaluator stack instead of a fresh slice: callWHNF
 // and the builtins never keep the slice itself.
-func (st *State) callArgs(env *Env, e *ast.Call, fn Value) Value {
+func (st *State) callArgs(env *Env, e *ast.Call, largs []lazyArg, fn Value) Value {
 	base := len(st.argStack)
-	for _, a := range e.Args {
-		st.argStack = append(st.argStack, st.lazy(env, a))
+	for i := range largs {
+		st.argStack = append(st.argStack, largs[i].get(st, env))
 	}
 	args := st.argStack[base:len(st.argStack):len(st.argStack)]
 	v := st.callWHNF(fn, args, e.Pos)
@@ -447,14 +453,17 @@ func compileAdd(e *ast.ConcatStrings) code {
 func compileLet(e *ast.Let) code {
 	body := compile(e.Body)
 	defs := e.Attrs.Attrs
+	args := make([]lazyArg, len(defs))
+	for i := range defs {
+		args[i] = compileLazy(defs[i].Value)
+	}
 	return func(st *State, env *Env) Value {
 		env2 := newEnv(env, len(defs))
-		for i := range defs {
-			a := &defs[i]
-			if a.Inherited {
-				env2.vals[i] = st.lazy(env, a.Value)
+		for i := range args {
+			if defs[i].Inherited {
+				env2.vals[i] = args[i].get(st, env)
 			} else {
-				env2.vals[i] = st.lazy(env2, a.Value)
+				env2.vals[i] = args[i].get(st, env2)
 			}
 		}
 		return body(st, env2)
@@ -601,4 +610,71 @@ func (st *State) callValue1(l *ast.Lambda, cenv *Env, x Value, pos ast.Pos) Valu
 	v := st.lambdaBody(l).body(st, env2)
 	st.depth--
 	return v
+}
+
+// lazyArg is what lazy decides about an expression, decided once: a
+// constant's cell, a lexical variable's place, or the exprCode a thunk
+// of it needs.
+type lazyArg struct {
+	cell *Value    // constant
+	x    *exprCode // thunk
+	v    *ast.Var  // lexical variable (its cell, or a thunk of vx while unset)
+	vx   *exprCode
+	w    *ast.Var // variable from a with: decided at run time
+}
+
+func compileLazyArgs(es []ast.Expr) []lazyArg {
+	out := make([]lazyArg, len(es))
+	for i, e := range es {
+		out[i] = compileLazy(e)
+	}
+	return out
+}
+
+func compileLazy(e ast.Expr) lazyArg {
+	switch x := e.(type) {
+	case *ast.Int, *ast.Float, *ast.String, *ast.Path:
+		return lazyArg{cell: constCell(e)}
+	case *ast.Var:
+		if x.FromWith {
+			return lazyArg{w: x}
+		}
+		// a binding later in the same let or rec set is still unset
+		return lazyArg{v: x, vx: exprOf(e)}
+	}
+	return lazyArg{x: exprOf(e)}
+}
+
+// get is st.lazy(env, e) for the expression a was compiled from.
+func (a *lazyArg) get(st *State, env *Env) *Value {
+	switch {
+	case a.x != nil:
+		return newThunkCode(a.x, env)
+	case a.cell != nil:
+		return a.cell
+	case a.v != nil:
+		if c := varCell(st, env, a.v.Up, a.v.Slot, a.v.Base); c != nil {
+			return c
+		}
+		return newThunkCode(a.vx, env)
+	}
+	return st.lazy(env, a.w)
+}
+
+// compileAttrs compiles a set literal that is neither recursive nor has
+// dynamic attributes: its attributes' values are made lazy as
+// evalAttrs would, with what lazy decides fixed in advance.
+func compileAttrs(e *ast.Attrs) code {
+	args := make([]lazyArg, len(e.Attrs))
+	for i := range e.Attrs {
+		args[i] = compileLazy(e.Attrs[i].Value)
+	}
+	return func(st *State, env *Env) Value {
+		n := len(args)
+		b := newBindings(n, n)
+		for i := range args {
+			b.Attrs[i] = Attr{Name: e.Attrs[i].Name, Pos: &e.Attrs[i].Pos, Val: args[i].get(st, env)}
+		}
+		return AttrsValue(b)
+	}
 }

@@ -61,6 +61,7 @@ type State struct {
 	frames2         []*Env      // free two-slot frames
 	framesV         []*envValue // free one-slot frames with their cell (see callValue1)
 	ints            []Value     // ints[i] holds i (see intCells)
+	names           []*Value    // names[sym]: the string value of sym (see nameCell)
 	jsonSizeHint    int         // length of toJSON's last result
 
 	fileCache  map[string]*Value // import cache, by resolved path
