@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"gonix/internal/build"
 	"gonix/internal/build/sandbox/child"
@@ -28,6 +29,9 @@ type chroot struct {
 	// disk: sandbox directories that are bound from the host root's
 	// directory of the same name; what goes below them is made on disk.
 	disk []string
+	// trash: what a reused root had that must be deleted (its old /tmp),
+	// already moved out of it.
+	trash []string
 }
 
 // bind is a bind mount being planned: the child's Mount, and whether its
@@ -99,15 +103,31 @@ func (c *chroot) diskDir(name string, mode uint32, gid int) error {
 	return nil
 }
 
-// assemble builds the sandbox root for job at root, which must not exist.
-func assemble(job *build.Job, root, devShmSize string, bu *buildUser) (*chroot, error) {
+// assemble builds the sandbox root for job at root, which must not exist
+// unless reuse says it is the root of an earlier build (see reuse.go).
+func assemble(job *build.Job, root, devShmSize string, bu *buildUser, reuse bool) (*chroot, error) {
 	c := &chroot{root: root}
-	if err := os.Mkdir(root, 0o750); err != nil {
+	var kept map[string]bool
+	if reuse {
+		inputs := make(map[string]bool, len(job.Inputs))
+		for _, p := range job.Inputs {
+			inputs[p] = true
+		}
+		var err error
+		if kept, err = c.reuseStore(job, inputs); err != nil {
+			return c, err
+		}
+		dead := fmt.Sprintf("%s.tmp.del-%d", root, time.Now().UnixNano())
+		if err := os.Rename(c.inside("/tmp"), dead); err != nil {
+			return c, fmt.Errorf("moving the reused sandbox root's /tmp out of the way: %w", err)
+		}
+		c.trash = append(c.trash, dead)
+	} else if err := os.Mkdir(root, 0o750); err != nil {
 		return nil, fmt.Errorf("creating the sandbox root: %w", err)
 	}
 	// Mkdir is subject to the umask; the modes here are Nix's exactly.
 	if err := chmod(root, 0o750); err != nil {
-		return nil, err
+		return c, err
 	}
 	// A build user reaches the root and the store through their group,
 	// as Nix's build group does.
@@ -155,7 +175,7 @@ func assemble(job *build.Job, root, devShmSize string, bu *buildUser) (*chroot, 
 		// linkOrCopy): it belongs to root, so the builder can neither
 		// write it nor change its mode, and a link costs far less than a
 		// mount point and two mounts.
-		if bu != nil && linkFileInput(realPath(job, p), c.inside(p)) {
+		if kept[p] || bu != nil && linkFileInput(realPath(job, p), c.inside(p)) {
 			continue
 		}
 		// Read-only only when the builder is the caller in disguise: a

@@ -37,8 +37,10 @@ type Runner struct {
 	// to uid 1000 instead of as a build user (nixbld).
 	NoBuildUsers bool
 	// Warm starts each build's sandbox child ahead, while the build before
-	// it runs (a child holds a build user while it waits). Call Wait when
-	// done building.
+	// it runs (a child holds a build user while it waits), deletes used
+	// sandbox roots in the background and, with build users, keeps one
+	// for the next build to reuse (reuse.go). Call Wait when done
+	// building.
 	Warm bool
 
 	mu      sync.Mutex
@@ -47,6 +49,7 @@ type Runner struct {
 	bg      sync.WaitGroup         // children being started, roots being deleted
 	bgErr   error                  // what background work could not do
 	running int                    // Warm builds under way
+	spare   map[string]string      // real store directory → a used root kept for reuse
 	exe     string                 // the default Exe, once looked up
 }
 
@@ -86,8 +89,18 @@ func (r *Runner) Run(ctx context.Context, job *build.Job) (err error) {
 	if err := removeChroot(root); err != nil {
 		return fmt.Errorf("removing the stale sandbox root: %w", err)
 	}
+	// A root is reused only when its builder was a build user, which can
+	// change nothing in it but its store's and /tmp's own entries.
+	recycle := r.Warm && os.Geteuid() == 0 && !r.NoBuildUsers
+	reuse := recycle && r.takeSpare(job.RealStoreDir, root)
 	defer func() {
-		if rerr := r.removeLater(root); rerr != nil && err == nil {
+		var rerr error
+		if recycle {
+			rerr = r.keepSpare(job.RealStoreDir, root)
+		} else {
+			rerr = r.removeLater(root)
+		}
+		if rerr != nil && err == nil {
 			err = rerr
 		}
 	}()
@@ -139,7 +152,12 @@ func (r *Runner) Run(ctx context.Context, job *build.Job) (err error) {
 			return err
 		}
 	}
-	c, err := assemble(job, root, shm, bu)
+	c, err := assemble(job, root, shm, bu, reuse)
+	if c != nil {
+		for _, p := range c.trash {
+			r.deleteLater(p)
+		}
+	}
 	if err != nil {
 		if w != nil {
 			w.c.discard()
@@ -338,6 +356,13 @@ func (r *Runner) removeLater(root string) error {
 	if err := os.Rename(root, dead); err != nil {
 		return fmt.Errorf("moving the sandbox root '%s' out of the way: %w", root, err)
 	}
+	r.deleteLater(dead)
+	return nil
+}
+
+// deleteLater deletes dead, a used sandbox root or part of one already
+// moved out of the way, in the background.
+func (r *Runner) deleteLater(dead string) {
 	r.bg.Add(1)
 	go func() {
 		defer r.bg.Done()
@@ -347,7 +372,6 @@ func (r *Runner) removeLater(root string) error {
 			r.mu.Unlock()
 		}
 	}()
-	return nil
 }
 
 // Wait ends the Runner's background work: it waits until every used
@@ -355,6 +379,13 @@ func (r *Runner) removeLater(root string) error {
 // their build users) and reports what could not be deleted. The Runner
 // can be used again afterwards.
 func (r *Runner) Wait() error {
+	r.mu.Lock()
+	spares := r.spare
+	r.spare = nil
+	r.mu.Unlock()
+	for _, s := range spares {
+		r.deleteLater(s)
+	}
 	r.bg.Wait()
 	r.mu.Lock()
 	warm := r.warm

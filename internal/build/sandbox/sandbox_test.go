@@ -756,3 +756,45 @@ func TestHelper(t *testing.T) {
 		t.Errorf("defaultExe() = %q without a helper beside the test binary", got)
 	}
 }
+
+// TestReuse: with Warm, a used root is kept and reused by the next build;
+// what the first builder left in the store and /tmp (even a file named
+// like the next build's input) is gone, and the inputs are the real ones.
+func TestReuse(t *testing.T) {
+	if os.Geteuid() != 0 {
+		testutil.Missing(t, "root (build users)", errors.New("not root"))
+	}
+	fx := newFixture(t)
+	r := &Runner{Warm: true}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	other := "/nix/store/" + otherHash + "-other"
+	var log bytes.Buffer
+	job := fx.job(`echo junk > /tmp/junk; mkdir /nix/store/junk-dir; echo planted > `+other+`; echo 1 > $out`, &log)
+	if err := r.Run(ctx, job); err != nil {
+		t.Fatalf("build 1: %v\n%s", err, log.String())
+	}
+	if spares, _ := filepath.Glob(filepath.Join(fx.realStore, "*.spare-*")); len(spares) != 1 {
+		t.Errorf("after build 1: spare roots %v, want one", spares)
+	}
+	if err := os.Remove(fx.real(fx.out)); err != nil {
+		t.Fatal(err)
+	}
+	log.Reset()
+	job = fx.job(`ls -1a /tmp; ls -1 /nix/store; cat `+other+`; echo 2 > $out`, &log)
+	job.Inputs = append(job.Inputs, other)
+	if err := r.Run(ctx, job); err != nil {
+		t.Fatalf("build 2: %v\n%s", err, log.String())
+	}
+	want := ".\n..\n" + bbHash + "-busybox\n" + otherHash + "-other\nother\n"
+	if diff := cmp.Diff(want, log.String()); diff != "" {
+		t.Errorf("build 2 saw (-want +got):\n%s", diff)
+	}
+	if b, err := os.ReadFile(fx.real(other)); err != nil || string(b) != "other\n" {
+		t.Errorf("the input on the host: %q, %v", b, err)
+	}
+	if err := r.Wait(); err != nil {
+		t.Errorf("Wait: %v", err)
+	}
+	fx.checkClean(t)
+}
