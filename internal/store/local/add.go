@@ -190,8 +190,7 @@ func (s *Store) place(ctx context.Context, info *store.PathInfo, obj string, drv
 	if ok, err := s.isValidOrPending(ctx, info.Path); err != nil || ok {
 		return nil, err
 	}
-	real := s.RealPath(info.Path)
-	lock, err := LockPaths(ctx, []string{real})
+	lock, err := LockPaths(ctx, []string{s.RealPath(info.Path)})
 	if err != nil {
 		return nil, err
 	}
@@ -199,6 +198,14 @@ func (s *Store) place(ctx context.Context, info *store.PathInfo, obj string, drv
 		lock.Unlock(true)
 		return nil, err
 	}
+	return s.move(ctx, info, obj, drv, lock)
+}
+
+// move is the end of place, once the path is locked and known not to be
+// valid: obj is canonicalised and renamed to the path. The lock is
+// released on error.
+func (s *Store) move(ctx context.Context, info *store.PathInfo, obj string, drv *derivation.Derivation, lock *PathLocks) (*pendingEntry, error) {
+	real := s.RealPath(info.Path)
 	if err := canonicalise(obj); err != nil {
 		lock.Unlock(true)
 		return nil, err

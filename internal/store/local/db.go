@@ -48,6 +48,41 @@ func (s *Store) isValid(path string) (bool, error) {
 	return ok, err
 }
 
+// validOrPending is isValidOrPending for many paths, in one read
+// transaction: the paths in the result are valid or pending.
+func (s *Store) validOrPending(paths []string) (map[string]bool, error) {
+	out := make(map[string]bool)
+	var rest []string
+	s.pendMu.Lock()
+	for _, p := range paths {
+		if _, ok := s.pendingSet[p]; ok {
+			out[p] = true
+		} else {
+			rest = append(rest, p)
+		}
+	}
+	s.pendMu.Unlock()
+	if len(rest) == 0 {
+		return out, nil
+	}
+	err := s.withConn(func(c *sqlite.Conn) (err error) {
+		// One snapshot for all the queries, not one read transaction
+		// (and its locks) each.
+		defer sqlitex.Transaction(c)(&err)
+		for _, p := range rest {
+			id, err := queryID(c, p)
+			if err != nil {
+				return err
+			}
+			if id != 0 {
+				out[p] = true
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
 func queryID(c *sqlite.Conn, path string) (int64, error) {
 	st := c.Prep(sqlID)
 	st.BindText(1, path)

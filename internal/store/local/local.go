@@ -58,7 +58,9 @@ type Store struct {
 	conn *sqlite.Conn
 
 	tempRoots *os.File
-	gcLock    *os.File
+	// tempRootSet: the paths written to tempRoots.
+	tempRootSet map[string]bool
+	gcLock      *os.File
 
 	pendMu       sync.Mutex // guards pending and pendingSet
 	pending      []pendingEntry
@@ -289,6 +291,7 @@ func (s *Store) Close() error {
 		os.Remove(s.tempRoots.Name())
 		s.tempRoots.Close()
 		s.tempRoots = nil
+		s.tempRootSet = nil
 	}
 	if s.gcLock != nil {
 		s.gcLock.Close()

@@ -152,17 +152,17 @@ func (p *PreparedNAR) Commit(ctx context.Context) error {
 // that a batch costs one flush, not one per path. Every path's references
 // must be valid or among ps: the transaction makes them valid together. It
 // returns one error per path, nil for those now valid.
+//
+// The per-path steps of Commit are done for the whole batch at once: the
+// temporary roots are written together, and whether the paths are valid
+// is asked in one read transaction before the locks are taken and in one
+// after.
 func CommitAll(ctx context.Context, ps []*PreparedNAR) []error {
 	errs := make([]error, len(ps))
 	if len(ps) == 0 {
 		return errs
 	}
 	s := ps[0].s
-	var (
-		entries []regEntry
-		locks   []*PathLocks
-		placed  []int
-	)
 	// The locks are taken in order of path and all held until the
 	// registration, so two processes committing overlapping batches
 	// cannot each hold a lock the other waits for.
@@ -171,6 +171,7 @@ func CommitAll(ctx context.Context, ps []*PreparedNAR) []error {
 		order[i] = i
 	}
 	sort.Slice(order, func(a, b int) bool { return ps[order[a]].info.Path < ps[order[b]].info.Path })
+	var todo []int
 	for _, i := range order {
 		p := ps[i]
 		switch {
@@ -182,17 +183,92 @@ func CommitAll(ctx context.Context, ps []*PreparedNAR) []error {
 			continue
 		}
 		p.done = true
-		e, err := s.place(ctx, &p.info, p.obj, p.drv)
-		deletePath(p.obj)
-		if err != nil {
+		todo = append(todo, i)
+	}
+	// drop ends the paths left out: their objects are deleted, err (nil
+	// when the path is valid already) is their result.
+	drop := func(is []int, err error) {
+		for _, i := range is {
+			deletePath(ps[i].obj)
 			errs[i] = err
+		}
+	}
+	paths := func(is []int) []string {
+		out := make([]string, len(is))
+		for k, i := range is {
+			out[k] = ps[i].info.Path
+		}
+		return out
+	}
+	// without returns the indexes whose path is not in valid.
+	without := func(is []int, valid map[string]bool) (rest, gone []int) {
+		for _, i := range is {
+			if valid[ps[i].info.Path] {
+				gone = append(gone, i)
+			} else {
+				rest = append(rest, i)
+			}
+		}
+		return rest, gone
+	}
+	if err := s.addTempRoots(ctx, paths(todo)); err != nil {
+		drop(todo, err)
+		return errs
+	}
+	valid, err := s.validOrPending(paths(todo))
+	if err != nil {
+		drop(todo, err)
+		return errs
+	}
+	todo, gone := without(todo, valid)
+	drop(gone, nil)
+	type lockedPath struct {
+		i    int
+		lock *PathLocks
+	}
+	var locked []lockedPath
+	for _, i := range todo {
+		lock, err := LockPaths(ctx, []string{s.RealPath(ps[i].info.Path)})
+		if err != nil {
+			drop([]int{i}, err)
 			continue
 		}
-		if e != nil {
-			entries = append(entries, e.regEntry)
-			locks = append(locks, e.lock)
-			placed = append(placed, i)
+		locked = append(locked, lockedPath{i, lock})
+	}
+	todo = todo[:0]
+	for _, l := range locked {
+		todo = append(todo, l.i)
+	}
+	// Again under the locks: another process may have been faster.
+	valid, err = s.validOrPending(paths(todo))
+	if err != nil {
+		for _, l := range locked {
+			l.lock.Unlock(true)
 		}
+		drop(todo, err)
+		return errs
+	}
+	var (
+		entries []regEntry
+		locks   []*PathLocks
+		placed  []int
+	)
+	for _, l := range locked {
+		p := ps[l.i]
+		if valid[p.info.Path] {
+			l.lock.Unlock(true)
+			drop([]int{l.i}, nil)
+			continue
+		}
+		e, err := s.move(ctx, &p.info, p.obj, p.drv, l.lock)
+		deletePath(p.obj)
+		if err != nil {
+			errs[l.i] = err
+			continue
+		}
+		entries = append(entries, e.regEntry)
+		locks = append(locks, e.lock)
+		placed = append(placed, l.i)
 	}
 	if len(entries) > 0 {
 		err := s.register(ctx, entries)

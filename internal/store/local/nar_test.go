@@ -69,6 +69,20 @@ func TestCommitAll(t *testing.T) {
 	if got, _ := os.ReadFile(b.RealPath(ref)); string(got) != "uses "+tree {
 		t.Errorf("%s holds %q", ref, got)
 	}
+	// Both are temporary roots of b's process, each recorded once
+	// although AddTempRoot was asked again.
+	if err := b.AddTempRoot(ctx, tree); err != nil {
+		t.Fatal(err)
+	}
+	roots, err := os.ReadFile(b.tempRoots.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{tree, ref} {
+		if n := strings.Count(string(roots), p+"\x00"); n != 1 {
+			t.Errorf("temporary roots hold %s %d times: %q", p, n, roots)
+		}
+	}
 	if errs := CommitAll(ctx, []*PreparedNAR{prRef}); errs[0] == nil || !strings.Contains(errs[0].Error(), "twice") {
 		t.Errorf("committing %s again: %v", ref, errs[0])
 	}

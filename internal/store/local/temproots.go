@@ -12,11 +12,28 @@ import (
 // AddTempRoot records path as a temporary GC root of this process
 // (spec/store.md §7.10): the collector keeps it while the process lives.
 func (s *Store) AddTempRoot(ctx context.Context, path string) error {
+	return s.addTempRoots(ctx, []string{path})
+}
+
+// addTempRoots records paths as temporary roots with one write. A path
+// recorded before is not written again: it stays a root for the process's
+// lifetime (a substitution records each path twice otherwise: when it
+// starts and when it is moved into place).
+func (s *Store) addTempRoots(ctx context.Context, paths []string) error {
 	if s.readOnly {
 		return nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var rec []byte
+	for _, p := range paths {
+		if !s.tempRootSet[p] {
+			rec = append(append(rec, p...), 0)
+		}
+	}
+	if len(rec) == 0 {
+		return nil
+	}
 	if s.tempRoots == nil {
 		p := s.realState + "/temproots/" + strconv.Itoa(os.Getpid())
 		for {
@@ -57,8 +74,14 @@ func (s *Store) AddTempRoot(ctx context.Context, path string) error {
 		return err
 	}
 	defer unix.Flock(int(s.gcLock.Fd()), unix.LOCK_UN)
-	if _, err := s.tempRoots.Write([]byte(path + "\x00")); err != nil {
+	if _, err := s.tempRoots.Write(rec); err != nil {
 		return fmt.Errorf("writing temporary root: %w", err)
+	}
+	if s.tempRootSet == nil {
+		s.tempRootSet = make(map[string]bool)
+	}
+	for _, p := range paths {
+		s.tempRootSet[p] = true
 	}
 	return nil
 }
