@@ -172,15 +172,10 @@ func (r *Runner) Run(ctx context.Context, job *build.Job) (err error) {
 		Env:     job.Env,
 		Dir:     sandboxBuildDir(job),
 		Sandbox: &child.Sandbox{
-			Root:       root,
-			RootMode:   0o750,
-			Files:      c.files,
-			Mounts:     c.mounts,
-			LoopbackUp: !job.FixedOutput,
-			// Only a caller privileged in its own namespace may allow
-			// setgroups in the new one; anyone else keeps their groups,
-			// which the builder sees as nogroup (as with Nix).
-			DropGroups: uid == 0,
+			Root:     root,
+			RootMode: 0o750,
+			Files:    c.files,
+			Mounts:   c.mounts,
 		},
 	}
 	if bu != nil {
@@ -194,7 +189,7 @@ func (r *Runner) Run(ctx context.Context, job *build.Job) (err error) {
 		status, err = w.c.run(ctx, spec, logOf(job), kill)
 	}
 	if w == nil || errors.Is(err, errSpecRefused) {
-		status, err = supervise(ctx, exe, spec, childAttr(key.fixed, bu), logOf(job), kill)
+		status, err = supervise(ctx, exe, spec, childAttr(key.fixed, bu), childArgs(key.fixed), logOf(job), kill)
 	}
 	if err != nil {
 		if isNamespaceError(err) {
@@ -254,6 +249,22 @@ func (r *Runner) exeOf() string {
 		r.exe = defaultExe()
 	}
 	return r.exe
+}
+
+// childArgs are the arguments of a sandbox child (child.ArgSandbox and
+// the rest): what it does before its spec arrives.
+func childArgs(fixed bool) []string {
+	args := []string{child.ArgSandbox}
+	if !fixed {
+		args = append(args, child.ArgLoopback)
+	}
+	// Only a caller privileged in its own namespace may allow setgroups in
+	// the new one; anyone else keeps their groups, which the builder sees
+	// as nogroup (as with Nix).
+	if os.Geteuid() == 0 {
+		args = append(args, child.ArgDropGroups)
+	}
+	return args
 }
 
 // buildUser takes a free build user for key (waiting for one as long as
@@ -335,7 +346,7 @@ func (r *Runner) startWarm(key warmKey, exe string) {
 				return
 			}
 		}
-		c, err := startChild(exe, childAttr(key.fixed, bu))
+		c, err := startChild(exe, childAttr(key.fixed, bu), childArgs(key.fixed))
 		if err != nil {
 			if bu != nil {
 				bu.release()
@@ -448,7 +459,7 @@ func (p *Plain) Run(ctx context.Context, job *build.Job) error {
 	// A new session is a new process group: kill all of it, as Nix does
 	// without build users.
 	kill := func(pid int) { syscall.Kill(-pid, syscall.SIGKILL) }
-	status, err := supervise(ctx, exeOf(p.Exe), spec, attr, logOf(job), kill)
+	status, err := supervise(ctx, exeOf(p.Exe), spec, attr, nil, logOf(job), kill)
 	if err != nil {
 		return fmt.Errorf("building '%s': %w", job.DrvPath, err)
 	}

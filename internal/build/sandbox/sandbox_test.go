@@ -743,7 +743,7 @@ func TestHelper(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	c, err := startChild(helper, childAttr(false, nil))
+	c, err := startChild(helper, childAttr(false, nil), childArgs(false))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,9 +30,10 @@ type childProc struct {
 	reaped chan error
 }
 
-// startChild starts exe as a sandbox child with attr. The child reads its
-// spec from a pipe, so it can be started before the spec exists.
-func startChild(exe string, attr *syscall.SysProcAttr) (c *childProc, err error) {
+// startChild starts exe as a sandbox child with attr and args (childArgs;
+// none outside the sandbox). The child reads its spec from a pipe, so it
+// can be started before the spec exists.
+func startChild(exe string, attr *syscall.SysProcAttr, args []string) (c *childProc, err error) {
 	c = &childProc{exe: exe, reap: make(chan struct{}), reaped: make(chan error, 1)}
 	var closers []*os.File
 	defer func() {
@@ -74,7 +75,7 @@ func startChild(exe string, attr *syscall.SysProcAttr) (c *childProc, err error)
 	}
 	c.cmd = &exec.Cmd{
 		Path:        exe,
-		Args:        []string{argv0, ChildArg},
+		Args:        append([]string{argv0, ChildArg}, args...),
 		Env:         []string{child.EnvVar + "=1"},
 		Stdin:       devNull,
 		Stdout:      slave,
@@ -219,8 +220,8 @@ func (c *childProc) run(ctx context.Context, spec *child.Spec, log io.Writer, ki
 }
 
 // supervise starts a child with attr and runs spec in it (child.run).
-func supervise(ctx context.Context, exe string, spec *child.Spec, attr *syscall.SysProcAttr, log io.Writer, kill func(pid int)) (syscall.WaitStatus, error) {
-	c, err := startChild(exe, attr)
+func supervise(ctx context.Context, exe string, spec *child.Spec, attr *syscall.SysProcAttr, args []string, log io.Writer, kill func(pid int)) (syscall.WaitStatus, error) {
+	c, err := startChild(exe, attr, args)
 	if err != nil {
 		return 0, err
 	}

@@ -21,7 +21,7 @@ const Arg = "__gonix-sandbox-child"
 // Version is the version of the spec the parent sends. A child that
 // finds another refuses it: the helper program beside gonix may be from
 // another build. Change it with any change to the types below.
-const Version = 2
+const Version = 3
 
 // The child's descriptors besides stdin/stdout/stderr: the spec it reads
 // (JSON, on a pipe) and the close-on-exec pipe it reports on: first Hello
@@ -45,6 +45,18 @@ const (
 	GID = 100
 )
 
+// The child's arguments after Arg: what it can do before its spec
+// arrives, while it waits as a child started ahead. ArgSandbox: it runs
+// in the sandbox's namespaces (make its mounts private, name the host);
+// ArgLoopback: bring up lo (a private network namespace); ArgDropGroups:
+// empty the supplementary groups (only possible when the caller was root,
+// so that setgroups is allowed in the namespace).
+const (
+	ArgSandbox    = "sandbox"
+	ArgLoopback   = "loopback"
+	ArgDropGroups = "dropgroups"
+)
+
 // Spec is what the parent tells the child to do, passed as JSON.
 type Spec struct {
 	Version int      `json:"version"`
@@ -66,11 +78,6 @@ type Sandbox struct {
 	RootMode uint32  `json:"rootMode"`
 	Files    []File  `json:"files"`
 	Mounts   []Mount `json:"mounts"`
-	// LoopbackUp brings lo up (a private network namespace).
-	LoopbackUp bool `json:"loopbackUp"`
-	// DropGroups empties the supplementary groups (only possible when the
-	// caller was root, so that setgroups is allowed in the namespace).
-	DropGroups bool `json:"dropGroups"`
 	// SwitchUser: the child starts as root of the namespace and becomes
 	// UID / GID (a build user on the host) after the setup.
 	SwitchUser bool `json:"switchUser"`
@@ -140,11 +147,7 @@ func Main(args []string) int {
 		fmt.Fprintf(os.Stderr, "%s: no parent to report to: %v\n", Arg, err)
 		return 2
 	}
-	if len(args) != 0 {
-		fmt.Fprintf(os.Stderr, "%s: unexpected arguments %q\n", Arg, args)
-		return 2
-	}
-	f := runChild()
+	f := runChild(args)
 	b, _ := json.Marshal(f)
 	if _, err := report.Write(b); err != nil {
 		// No parent to tell: say it on the log instead.
@@ -154,7 +157,29 @@ func Main(args []string) int {
 }
 
 // runChild does the work of ChildMain; it returns only on failure.
-func runChild() *Failure {
+func runChild(args []string) *Failure {
+	sandboxed := false
+	for _, a := range args {
+		var f *Failure
+		switch a {
+		case ArgSandbox:
+			sandboxed = true
+			f = prepareSandbox()
+		case ArgLoopback:
+			if err := loopbackUp(); err != nil {
+				f = failure("bringing up the loopback interface", err)
+			}
+		case ArgDropGroups:
+			if _, _, errno := unix.RawSyscall(unix.SYS_SETGROUPS, 0, 0, 0); errno != 0 {
+				f = failure("dropping supplementary groups", errno)
+			}
+		default:
+			f = &Failure{Op: "starting the sandbox child", Msg: fmt.Sprintf("unexpected argument %q", a)}
+		}
+		if f != nil {
+			return f
+		}
+	}
 	specFile := os.NewFile(SpecFD, "sandbox spec")
 	b, err := io.ReadAll(specFile)
 	if err != nil {
@@ -172,6 +197,9 @@ func runChild() *Failure {
 		}
 		return &Failure{Op: "reading the sandbox spec", Msg: fmt.Sprintf("'%s' cannot read this gonix's sandbox spec (%s): install gonix and %s from the same version", exe, why, "gonix-sandbox")}
 	}
+	if (spec.Sandbox != nil) != sandboxed {
+		return &Failure{Op: "reading the sandbox spec", Msg: fmt.Sprintf("a spec with sandbox %v for a child started with %q", spec.Sandbox != nil, args)}
+	}
 	if s := spec.Sandbox; s != nil {
 		if f := setupSandbox(s); f != nil {
 			return f
@@ -181,28 +209,36 @@ func runChild() *Failure {
 		return failure(fmt.Sprintf("changing to the build directory '%s'", spec.Dir), err)
 	}
 	if s := spec.Sandbox; s != nil && s.SwitchUser {
-		if err := unix.Setresgid(GID, GID, GID); err != nil {
-			return failure("switching to the build group", err)
+		// On this thread only (Go's Setresuid stops every thread to change
+		// it there too): it is the thread that executes the builder, and
+		// execve ends the others.
+		if _, _, errno := unix.RawSyscall(unix.SYS_SETRESGID, GID, GID, GID); errno != 0 {
+			return failure("switching to the build group", errno)
 		}
-		if err := unix.Setresuid(UID, UID, UID); err != nil {
-			return failure("switching to the build user", err)
+		if _, _, errno := unix.RawSyscall(unix.SYS_SETRESUID, UID, UID, UID); errno != 0 {
+			return failure("switching to the build user", errno)
 		}
 	}
 	return execBuilder(&spec)
 }
 
-// setupSandbox makes the mounts, names the host, brings up loopback and
-// pivots into the chroot.
-func setupSandbox(s *Sandbox) *Failure {
-	if s.DropGroups {
-		if err := unix.Setgroups(nil); err != nil {
-			return failure("dropping supplementary groups", err)
-		}
-	}
-	// Nothing done here may reach the parent namespace.
+// prepareSandbox does what needs no spec: it makes every mount private
+// (nothing done here may reach the parent namespace) and names the host.
+func prepareSandbox() *Failure {
 	if err := unix.Mount("", "/", "", unix.MS_PRIVATE|unix.MS_REC, ""); err != nil {
 		return failure("making '/' private", err)
 	}
+	if err := unix.Sethostname([]byte("localhost")); err != nil {
+		return failure("setting the host name", err)
+	}
+	if err := unix.Setdomainname([]byte("(none)")); err != nil {
+		return failure("setting the domain name", err)
+	}
+	return nil
+}
+
+// setupSandbox makes the mounts and pivots into the chroot.
+func setupSandbox(s *Sandbox) *Failure {
 	if f := coverRoot(s); f != nil {
 		return f
 	}
@@ -217,17 +253,6 @@ func setupSandbox(s *Sandbox) *Failure {
 	if !s.SwitchUser {
 		if err := remountReadOnly(s.Root); err != nil {
 			return failure("making the sandbox root read-only", err)
-		}
-	}
-	if err := unix.Sethostname([]byte("localhost")); err != nil {
-		return failure("setting the host name", err)
-	}
-	if err := unix.Setdomainname([]byte("(none)")); err != nil {
-		return failure("setting the domain name", err)
-	}
-	if s.LoopbackUp {
-		if err := loopbackUp(); err != nil {
-			return failure("bringing up the loopback interface", err)
 		}
 	}
 	if err := unix.Chdir(s.Root); err != nil {
