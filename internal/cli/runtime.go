@@ -10,15 +10,20 @@ import (
 
 // tuneRuntime applies process-wide settings for a command-line run.
 //
-// Nix evaluation allocates many small values. While the live heap is
-// small, collecting rarely (a high GC percent) removes most of the GC's
-// cost at little memory; once the live heap is large, the same percent
-// would multiply it, so the percent is lowered as the heap grows (after
-// every collection, see gcTuner). GOGC in the environment disables this.
+// Nix evaluation allocates many small values. Like Nix 2.8, which does
+// not collect until its initial heap (384 MiB) is used up, gonix starts
+// its first collection only when the heap nears initialHeap: most
+// evaluations finish before that, and collecting while the live heap is
+// still growing mostly re-marks what stays live. From then on the GC
+// percent is set after every collection (see gcTuner): high while the
+// live heap is small, lower as it grows. GOGC in the environment
+// disables this.
 func tuneRuntime() (stop func()) {
 	if _, ok := os.LookupEnv("GOGC"); !ok {
-		debug.SetGCPercent(gcPercentFor(0))
-		armGCTuner(&gcTuner{percent: gcPercentFor(0)})
+		// the runtime's smallest heap goal is 4 MiB × percent/100
+		p := initialHeap / (4 << 20) * 100
+		debug.SetGCPercent(p)
+		armGCTuner(&gcTuner{percent: p})
 	}
 	// Allocation sampling for the memory profile records a stack trace
 	// every 512 KiB allocated; evaluation stacks are hundreds of frames
@@ -50,6 +55,11 @@ func tuneRuntime() (stop func()) {
 	}
 	return stop
 }
+
+// initialHeap is the heap goal of the first collection. Below Nix's
+// 384 MiB so that peak RSS stays within bench/lang's limits on small
+// evaluations too (json: 1.5 × Nix's 120 MiB).
+const initialHeap = 160 << 20
 
 // gcPercentFor gives the GC percent for a live heap of live bytes: 400
 // up to 64 MiB live, then falling so that the heap limit stays near
