@@ -50,6 +50,7 @@ type Runner struct {
 	bgErr   error                  // what background work could not do
 	running int                    // Warm builds under way
 	spare   map[string]string      // real store directory → a used root kept for reuse
+	spawner *spawner               // starts the children (Warm), once started
 	exe     string                 // the default Exe, once looked up
 }
 
@@ -251,6 +252,21 @@ func (r *Runner) exeOf() string {
 	return r.exe
 }
 
+// spawnerOf returns the Runner's spawner for exe, starting it the first
+// time; nil when there is none (it could not be started).
+func (r *Runner) spawnerOf(exe string) *spawner {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.spawner == nil {
+		sp, err := startSpawner(exe)
+		if err != nil {
+			return nil
+		}
+		r.spawner = sp
+	}
+	return r.spawner
+}
+
 // childArgs are the arguments of a sandbox child (child.ArgSandbox and
 // the rest): what it does before its spec arrives.
 func childArgs(fixed bool) []string {
@@ -346,7 +362,10 @@ func (r *Runner) startWarm(key warmKey, exe string) {
 				return
 			}
 		}
-		c, err := startChild(exe, childAttr(key.fixed, bu), childArgs(key.fixed))
+		c, err := startChild(exe, childAttr(key.fixed, bu), childArgs(key.fixed), r.spawnerOf(exe))
+		if errors.Is(err, errSpawnerBroken) {
+			c, err = startChild(exe, childAttr(key.fixed, bu), childArgs(key.fixed), nil)
+		}
 		if err != nil {
 			if bu != nil {
 				bu.release()
@@ -408,6 +427,13 @@ func (r *Runner) Wait() error {
 		if w != nil {
 			w.discard()
 		}
+	}
+	r.mu.Lock()
+	sp := r.spawner
+	r.spawner = nil
+	r.mu.Unlock()
+	if sp != nil {
+		sp.stop()
 	}
 	return err
 }

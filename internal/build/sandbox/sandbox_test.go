@@ -670,13 +670,17 @@ func TestWarm(t *testing.T) {
 			if len(sandboxChildren(t)) == 0 {
 				t.Errorf("no child was started ahead after the first build")
 			}
+			// Started by the spawner, but gonix's own children.
+			if n := len(spawners(t)); n != 1 {
+				t.Errorf("%d spawners, want 1", n)
+			}
 		}
 	}
 	if err := r.Wait(); err != nil {
 		t.Errorf("Wait: %v", err)
 	}
-	if kids := sandboxChildren(t); len(kids) > 0 {
-		t.Errorf("sandbox children left after Wait: %v", kids)
+	if kids := append(sandboxChildren(t), spawners(t)...); len(kids) > 0 {
+		t.Errorf("sandbox children or spawners left after Wait: %v", kids)
 	}
 	fx.checkClean(t)
 }
@@ -684,6 +688,21 @@ func TestWarm(t *testing.T) {
 // sandboxChildren lists this process's children that are sandbox
 // children (by their command line).
 func sandboxChildren(t *testing.T) []string {
+	t.Helper()
+	return childrenWith(t, func(cmd []byte) bool {
+		return bytes.Contains(cmd, []byte(ChildArg)) && !bytes.HasSuffix(cmd, []byte("\x00"+child.ArgSpawner+"\x00"))
+	})
+}
+
+// spawners lists this process's children that are sandbox spawners.
+func spawners(t *testing.T) []string {
+	t.Helper()
+	return childrenWith(t, func(cmd []byte) bool {
+		return bytes.HasSuffix(cmd, []byte(ChildArg+"\x00"+child.ArgSpawner+"\x00"))
+	})
+}
+
+func childrenWith(t *testing.T, match func(cmdline []byte) bool) []string {
 	t.Helper()
 	tasks, err := filepath.Glob("/proc/self/task/*/children")
 	if err != nil {
@@ -694,7 +713,7 @@ func sandboxChildren(t *testing.T) []string {
 		b, _ := os.ReadFile(f)
 		for _, pid := range strings.Fields(string(b)) {
 			cmd, _ := os.ReadFile("/proc/" + pid + "/cmdline")
-			if bytes.Contains(cmd, []byte(ChildArg)) {
+			if match(cmd) {
 				kids = append(kids, pid)
 			}
 		}
@@ -743,7 +762,7 @@ func TestHelper(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	c, err := startChild(helper, childAttr(false, nil), childArgs(false))
+	c, err := startChild(helper, childAttr(false, nil), childArgs(false), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

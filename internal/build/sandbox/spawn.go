@@ -21,7 +21,9 @@ import (
 // build runs (warm) and hands it the spec when a build needs it.
 type childProc struct {
 	exe    string
-	cmd    *exec.Cmd
+	cmd    *exec.Cmd        // started directly
+	proc   *os.Process      // or by a spawner
+	state  *os.ProcessState // once reaped
 	pid    int
 	master *os.File // the terminal the child writes to
 	specW  *os.File // the spec goes here, then it is closed
@@ -31,9 +33,9 @@ type childProc struct {
 }
 
 // startChild starts exe as a sandbox child with attr and args (childArgs;
-// none outside the sandbox). The child reads its spec from a pipe, so it
-// can be started before the spec exists.
-func startChild(exe string, attr *syscall.SysProcAttr, args []string) (c *childProc, err error) {
+// none outside the sandbox), through sp unless it is nil. The child reads
+// its spec from a pipe, so it can be started before the spec exists.
+func startChild(exe string, attr *syscall.SysProcAttr, args []string, sp *spawner) (c *childProc, err error) {
 	c = &childProc{exe: exe, reap: make(chan struct{}), reaped: make(chan error, 1)}
 	var closers []*os.File
 	defer func() {
@@ -73,6 +75,25 @@ func startChild(exe string, attr *syscall.SysProcAttr, args []string) (c *childP
 	if len(os.Args) > 0 && os.Args[0] != "" {
 		argv0 = os.Args[0]
 	}
+	if sp != nil {
+		argv := append([]string{argv0, ChildArg}, args...)
+		pid, err := sp.start(exe, argv, attr, []*os.File{devNull, slave, slave, specR, errW})
+		if err != nil {
+			return nil, err
+		}
+		c.pid = pid
+		if c.proc, err = os.FindProcess(pid); err != nil {
+			syscall.Kill(pid, syscall.SIGKILL)
+			return nil, &startError{err}
+		}
+		go func() {
+			<-c.reap
+			st, err := c.proc.Wait()
+			c.state = st
+			c.reaped <- err
+		}()
+		return c, nil
+	}
 	c.cmd = &exec.Cmd{
 		Path:        exe,
 		Args:        append([]string{argv0, ChildArg}, args...),
@@ -96,7 +117,9 @@ func startChild(exe string, attr *syscall.SysProcAttr, args []string) (c *childP
 			return
 		}
 		<-c.reap
-		c.reaped <- c.cmd.Wait()
+		err = c.cmd.Wait()
+		c.state = c.cmd.ProcessState
+		c.reaped <- err
 	}()
 	// Our copies of the child's ends are closed by the deferred function:
 	// the terminal's EOF and the pipes' EOF mean that no one else holds
@@ -209,7 +232,11 @@ func (c *childProc) run(ctx context.Context, spec *child.Spec, log io.Writer, ki
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	ws, ok := c.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	var ws syscall.WaitStatus
+	ok := false
+	if c.state != nil {
+		ws, ok = c.state.Sys().(syscall.WaitStatus)
+	}
 	if !ok {
 		return 0, fmt.Errorf("waiting for the builder: %w", waitErr)
 	}
@@ -221,7 +248,7 @@ func (c *childProc) run(ctx context.Context, spec *child.Spec, log io.Writer, ki
 
 // supervise starts a child with attr and runs spec in it (child.run).
 func supervise(ctx context.Context, exe string, spec *child.Spec, attr *syscall.SysProcAttr, args []string, log io.Writer, kill func(pid int)) (syscall.WaitStatus, error) {
-	c, err := startChild(exe, attr, args)
+	c, err := startChild(exe, attr, args, nil)
 	if err != nil {
 		return 0, err
 	}

@@ -142,6 +142,9 @@ func Main(args []string) int {
 	// Capabilities, personality and no_new_privs are per thread: the
 	// thread that sets them must be the one that calls execve.
 	runtime.LockOSThread()
+	if len(args) == 1 && args[0] == ArgSpawner {
+		return spawnerMain()
+	}
 	report := os.NewFile(ErrorFD, "sandbox error pipe")
 	if _, err := report.Write([]byte{Hello}); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: no parent to report to: %v\n", Arg, err)
@@ -217,6 +220,12 @@ func runChild(args []string) *Failure {
 		}
 		if _, _, errno := unix.RawSyscall(unix.SYS_SETRESUID, UID, UID, UID); errno != 0 {
 			return failure("switching to the build user", errno)
+		}
+		// Changing the user cleared the parent-death signal the child was
+		// started with: without it the builder would outlive a killed
+		// gonix.
+		if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
+			return failure("setting the parent-death signal", err)
 		}
 	}
 	return execBuilder(&spec)
