@@ -117,11 +117,15 @@ func assemble(job *build.Job, root, devShmSize string, bu *buildUser, reuse bool
 		if kept, err = c.reuseStore(job, inputs); err != nil {
 			return c, err
 		}
-		dead := fmt.Sprintf("%s.tmp.del-%d", root, time.Now().UnixNano())
-		if err := os.Rename(c.inside("/tmp"), dead); err != nil {
-			return c, fmt.Errorf("moving the reused sandbox root's /tmp out of the way: %w", err)
+		// Its /tmp (root's, mode 1777) is kept when the builder left it
+		// empty, and replaced otherwise.
+		if !emptyDir(c.inside("/tmp")) {
+			dead := fmt.Sprintf("%s.tmp.del-%d", root, time.Now().UnixNano())
+			if err := os.Rename(c.inside("/tmp"), dead); err != nil {
+				return c, fmt.Errorf("moving the reused sandbox root's /tmp out of the way: %w", err)
+			}
+			c.trash = append(c.trash, dead)
 		}
-		c.trash = append(c.trash, dead)
 	} else if err := os.Mkdir(root, 0o750); err != nil {
 		return nil, fmt.Errorf("creating the sandbox root: %w", err)
 	}

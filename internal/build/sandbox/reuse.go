@@ -15,7 +15,7 @@ import (
 // Warm and build users) instead of being deleted: the next build renames
 // it into place, empties its store of everything but the hard links of
 // its own file inputs and the mount points of its directory inputs, and
-// gets a fresh /tmp. Each link i of a dependency chain has the i-1 inputs
+// keeps its /tmp if the builder left it empty (a fresh one otherwise). Each link i of a dependency chain has the i-1 inputs
 // of link i-1 plus one, so it makes one link where it made i, and the
 // links are not unlinked behind it either (on a 200-deep chain 19,900
 // links and unlinks).
