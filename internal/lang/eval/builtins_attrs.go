@@ -256,17 +256,15 @@ func primFunctionArgs(st *State, pos ast.Pos, args []*Value) Value {
 func primMapAttrs(st *State, pos ast.Pos, args []*Value) Value {
 	b := st.forceAttrs(args[1], pos)
 	n := len(b.Attrs)
-	out := make([]Attr, n)
+	res := newBindings(n, n)
+	out := res.Attrs
 	cells := make([]Value, 2*n)
-	apps := make([]pendingApp, 2*n)
 	for i, a := range b.Attrs {
-		apps[2*i] = pendingApp{fn: args[0], args: [1]*Value{st.nameCell(a.Name)}}
-		cells[2*i] = appValue(&apps[2*i])
-		apps[2*i+1] = pendingApp{fn: &cells[2*i], args: [1]*Value{a.Val}}
-		cells[2*i+1] = appValue(&apps[2*i+1])
+		cells[2*i] = appValue(args[0], st.nameCell(a.Name))
+		cells[2*i+1] = appValue(&cells[2*i], a.Val)
 		out[i] = Attr{Name: a.Name, Val: &cells[2*i+1]}
 	}
-	return AttrsValue(&Bindings{Attrs: out})
+	return AttrsValue(res)
 }
 
 // primZipAttrsWith: result attribute n is the pending `f n [values]`.
@@ -300,18 +298,16 @@ func primZipAttrsWith(st *State, pos ast.Pos, args []*Value) Value {
 		i = j
 	}
 	n := len(syms)
-	out := make([]Attr, n)
+	res := newBindings(n, n)
+	out := res.Attrs
 	cells := make([]Value, 3*n)
-	apps := make([]pendingApp, 2*n)
 	for i, s := range syms {
 		cells[3*i] = ListValue(lists[i])
-		apps[2*i] = pendingApp{fn: args[0], args: [1]*Value{st.nameCell(s)}}
-		cells[3*i+1] = appValue(&apps[2*i])
-		apps[2*i+1] = pendingApp{fn: &cells[3*i+1], args: [1]*Value{&cells[3*i]}}
-		cells[3*i+2] = appValue(&apps[2*i+1])
+		cells[3*i+1] = appValue(args[0], st.nameCell(s))
+		cells[3*i+2] = appValue(&cells[3*i+1], &cells[3*i])
 		out[i] = Attr{Name: s, Val: &cells[3*i+2]}
 	}
-	return AttrsValue(&Bindings{Attrs: out})
+	return AttrsValue(res)
 }
 
 // primGenericClosure follows Nix 2.8: a FIFO work list, keys compared

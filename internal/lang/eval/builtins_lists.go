@@ -74,46 +74,41 @@ func primMap(st *State, pos ast.Pos, args []*Value) Value {
 	if n == 0 {
 		return ListValue(nil)
 	}
-	out, cells, apps := newMapList(n)
+	out, cells := newMapList(n)
 	f := args[0]
 	for i, x := range elems {
-		apps[i] = pendingApp{fn: f, args: [1]*Value{x}}
-		cells[i] = appValue(&apps[i])
+		cells[i] = appValue(f, x)
 		out[i] = &cells[i]
 	}
 	return ListValue(out)
 }
 
-// newMapList returns the storage of a map result of n elements: the
-// list, its cells and their pending applications. For short lists (the
-// module system maps over a few definitions at a time) the list, its
-// element slice and the cells are one allocation, which the list keeps
-// alive as a whole anyway; the applications stay apart, so that once
-// every element is forced they, and the function and source elements
-// they hold, can be collected.
-func newMapList(n int) ([]*Value, []Value, []pendingApp) {
-	apps := make([]pendingApp, n)
+// newMapList returns the storage of a map result of n elements: its
+// element slice and cells. For short lists (the module system maps over
+// a few definitions at a time) both are one allocation, which the list
+// keeps alive as a whole anyway.
+func newMapList(n int) ([]*Value, []Value) {
 	switch n {
 	case 1:
 		x := &struct {
 			out   [1]*Value
 			cells [1]Value
 		}{}
-		return x.out[:], x.cells[:], apps
+		return x.out[:], x.cells[:]
 	case 2:
 		x := &struct {
 			out   [2]*Value
 			cells [2]Value
 		}{}
-		return x.out[:], x.cells[:], apps
+		return x.out[:], x.cells[:]
 	case 3, 4:
 		x := &struct {
 			out   [4]*Value
 			cells [4]Value
 		}{}
-		return x.out[:n:n], x.cells[:n:n], apps
+		return x.out[:n:n], x.cells[:n:n]
 	}
-	return make([]*Value, n), make([]Value, n), apps
+	return make([]*Value, n), make([]Value, n)
 }
 
 // primFilter calls the predicate without a call position (Nix passes

@@ -69,7 +69,8 @@ func determinePos(v *Value, fallback ast.Pos) ast.Pos {
 	case KGenApp:
 		return determinePos((*genApp)(v.p).fn, fallback)
 	case KApp:
-		return determinePos((*pendingApp)(v.p).fn, fallback)
+		fn, _ := appParts(v)
+		return determinePos(fn, fallback)
 	}
 	return fallback
 }

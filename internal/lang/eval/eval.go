@@ -156,13 +156,16 @@ func (st *State) forceThunk(v *Value, pos ast.Pos) {
 }
 
 func (st *State) forceApp(v *Value, pos ast.Pos) {
-	// (app.args is an array inside the heap-allocated pendingApp, so
-	// slicing it costs nothing)
-	app := (*pendingApp)(v.p)
+	fn, arg := appParts(v)
 	v.kind = KBlackholeApp
 	st.forcing = append(st.forcing, v)
 	st.enter(pos)
-	*v = st.callFunction(app.fn, app.args[:], pos)
+	base := len(st.argStack)
+	st.argStack = append(st.argStack, arg)
+	r := st.callFunction(fn, st.argStack[base:base+1:base+1], pos)
+	st.argStack[base] = nil
+	st.argStack = st.argStack[:base]
+	*v = r
 	st.depth--
 	st.forcing[len(st.forcing)-1] = nil
 	st.forcing = st.forcing[:len(st.forcing)-1]

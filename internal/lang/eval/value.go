@@ -23,7 +23,7 @@ const (
 	KPrimOp    // p = *PrimOp
 	KPrimOpApp // p = *PrimOpApp
 	KThunk     // p = *exprCode, env = frame
-	KApp       // pending application: p = *pendingApp
+	KApp       // pending application `fn arg`: p = fn, env = arg (see appValue)
 	KGenApp    // element n of a genList: p = *genApp
 	// A cell under evaluation is a black hole; it keeps p, env and n,
 	// and its kind says what it was (blackhole and unBlackhole).
@@ -98,11 +98,6 @@ type PrimOp struct {
 type PrimOpApp struct {
 	Op   *PrimOp
 	Args []*Value
-}
-
-type pendingApp struct {
-	fn   *Value
-	args [1]*Value
 }
 
 // genApp is the pending application `fn i` of the elements of a list
@@ -183,7 +178,19 @@ func lambdaValue(l *ast.Lambda, env *Env) Value {
 }
 func primOpValue(op *PrimOp) Value         { return Value{kind: KPrimOp, p: unsafe.Pointer(op)} }
 func primOpAppValue(a *PrimOpApp) Value    { return Value{kind: KPrimOpApp, p: unsafe.Pointer(a)} }
-func appValue(a *pendingApp) Value         { return Value{kind: KApp, p: unsafe.Pointer(a)} }
+// appValue is the pending application `fn arg`, held in the cell itself:
+// p is fn's cell and the env field, whose type the collector does not
+// look at (it only sees a pointer), arg's cell. Forcing the cell
+// overwrites both, so nothing of the application outlives it.
+func appValue(fn, arg *Value) Value {
+	return Value{kind: KApp, p: unsafe.Pointer(fn), env: (*Env)(unsafe.Pointer(arg))}
+}
+
+// appParts returns the function and argument cells of a KApp (or
+// KBlackholeApp) cell.
+func appParts(v *Value) (fn, arg *Value) {
+	return (*Value)(v.p), (*Value)(unsafe.Pointer(v.env))
+}
 func genAppValue(g *genApp, i int64) Value { return Value{kind: KGenApp, n: i, p: unsafe.Pointer(g)} }
 func thunkValue(c *exprCode, env *Env) Value {
 	return Value{kind: KThunk, p: unsafe.Pointer(c), env: env}
