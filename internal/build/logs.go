@@ -49,6 +49,34 @@ func logPath(logDir, drvPath string) (string, error) {
 type LogFile struct {
 	f    *os.File
 	Path string
+	// With StartLog: closed when f (or err) is set.
+	ready chan struct{}
+	err   error
+}
+
+// StartLog is OpenLog in the background: creating the log's directory and
+// file (new inodes, slow on some file systems) is not on the way to
+// starting the builder. Writes wait until the file exists and are dropped
+// if it could not be created, as with no log; Close waits too and returns
+// why it could not.
+func StartLog(logDir, drvPath string) *LogFile {
+	l := &LogFile{ready: make(chan struct{})}
+	go func() {
+		defer close(l.ready)
+		lf, err := OpenLog(logDir, drvPath)
+		if err != nil {
+			l.err = err
+			return
+		}
+		l.f, l.Path = lf.f, lf.Path
+	}()
+	return l
+}
+
+func (l *LogFile) wait() {
+	if l.ready != nil {
+		<-l.ready
+	}
 }
 
 // OpenLog creates (or truncates) the build log of drvPath in logDir.
@@ -68,10 +96,22 @@ func OpenLog(logDir, drvPath string) (*LogFile, error) {
 }
 
 // Write appends raw builder output to the log.
-func (l *LogFile) Write(p []byte) (int, error) { return l.f.Write(p) }
+func (l *LogFile) Write(p []byte) (int, error) {
+	l.wait()
+	if l.f == nil {
+		return len(p), nil
+	}
+	return l.f.Write(p)
+}
 
 // Close finishes the log.
-func (l *LogFile) Close() error { return l.f.Close() }
+func (l *LogFile) Close() error {
+	l.wait()
+	if l.f == nil {
+		return l.err
+	}
+	return l.f.Close()
+}
 
 // ReadLog returns the stored build log of path, a .drv or an output (then
 // the log of its deriver), as Nix's getBuildLog: for the current layout

@@ -143,3 +143,36 @@ For full logs, run 'nix log /nix/store/s3afhr5wmkw380qgs05zg8abhdh2xm73-failing.
 		t.Errorf("other error: %q", got)
 	}
 }
+
+// TestStartLog: a log started in the background gets every write and is
+// where OpenLog puts it; one that cannot be created drops the writes and
+// says why on Close.
+func TestStartLog(t *testing.T) {
+	dir := t.TempDir()
+	const drv = "/nix/store/00000000000000000000000000000000-x.drv"
+	l := StartLog(dir, drv)
+	for _, s := range []string{"a\n", "b"} {
+		if n, err := l.Write([]byte(s)); n != len(s) || err != nil {
+			t.Fatalf("Write(%q) = %d, %v", s, n, err)
+		}
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := logPath(dir, drv)
+	if b, err := os.ReadFile(want); err != nil || string(b) != "a\nb" || l.Path != want {
+		t.Errorf("log at %q: %q, %v (want it at %q)", l.Path, b, err, want)
+	}
+
+	blocked := filepath.Join(dir, "file")
+	if err := os.WriteFile(blocked, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l = StartLog(blocked, drv)
+	if n, err := l.Write([]byte("x")); n != 1 || err != nil {
+		t.Errorf("Write to a log that could not be created = %d, %v", n, err)
+	}
+	if err := l.Close(); err == nil {
+		t.Errorf("Close of a log that could not be created: no error")
+	}
+}

@@ -107,11 +107,9 @@ func newScheduler(e *Env, settings *args.Settings, ls *local.Store) (*build.Sche
 			if err != nil {
 				return nil, nil, err
 			}
-			if lf, err := build.OpenLog(logDir, drvPath); err == nil {
-				job.Log = lf
-				return job, func() { lf.Close(); cleanup() }, nil
-			}
-			return job, cleanup, nil
+			lf := build.StartLog(logDir, drvPath)
+			job.Log = lf
+			return job, func() { lf.Close(); cleanup() }, nil
 		},
 		Finish: func(ctx context.Context, job *build.Job) error {
 			_, err := build.FinishBuild(ctx, ls, job, set)
