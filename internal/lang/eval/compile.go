@@ -454,20 +454,67 @@ func compileLet(e *ast.Let) code {
 	body := compile(e.Body)
 	defs := e.Attrs.Attrs
 	args := make([]lazyArg, len(defs))
+	thunks := 0
 	for i := range defs {
 		args[i] = compileLazy(defs[i].Value)
+		if args[i].x != nil {
+			thunks++
+		}
 	}
 	return func(st *State, env *Env) Value {
-		env2 := newEnv(env, len(defs))
+		env2, cells := newLetEnv(env, len(defs), thunks)
 		for i := range args {
+			e := env2
 			if defs[i].Inherited {
-				env2.vals[i] = args[i].get(st, env)
+				e = env
+			}
+			if a := &args[i]; a.x != nil && len(cells) > 0 {
+				c := &cells[0]
+				cells = cells[1:]
+				*c = thunkValue(a.x, e)
+				env2.vals[i] = c
 			} else {
-				env2.vals[i] = args[i].get(st, env2)
+				env2.vals[i] = a.get(st, e)
 			}
 		}
 		return body(st, env2)
 	}
+}
+
+// newLetEnv returns the frame of a let with n bindings and, when n is
+// small, cells for the thunks of its k bindings that need one, in the
+// same allocation: the frame holds those cells and the thunks (all but
+// inherited ones) hold the frame, so they live and die together anyway.
+func newLetEnv(up *Env, n, k int) (*Env, []Value) {
+	if k == 0 {
+		return newEnv(up, n), nil
+	}
+	switch n {
+	case 1:
+		x := &struct {
+			e Env
+			t [1]Value
+		}{}
+		x.e.up, x.e.vals = up, x.e.inline[:1]
+		return &x.e, x.t[:k]
+	case 2:
+		x := &struct {
+			e Env
+			a [2]*Value
+			t [2]Value
+		}{}
+		x.e.up, x.e.vals = up, x.a[:]
+		return &x.e, x.t[:k]
+	case 3:
+		x := &struct {
+			e Env
+			a [3]*Value
+			t [3]Value
+		}{}
+		x.e.up, x.e.vals = up, x.a[:]
+		return &x.e, x.t[:k]
+	}
+	return newEnv(up, n), nil
 }
 
 // varCell returns the cell of the lexical variable at (up, slot), or of
