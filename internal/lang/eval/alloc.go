@@ -206,3 +206,45 @@ func makeElems(n, c int) []*Value {
 	}
 	return s
 }
+
+// newBindingsCells is newBindings(n, n) for a set literal whose k
+// attributes need thunks, with k cells for them in the same allocation
+// when the set is small: the set holds the cells, and a cell that
+// outlives the set keeps only that small set with it.
+func newBindingsCells(n, k int) (*Bindings, []Value) {
+	switch {
+	case n <= 1:
+		x := &struct {
+			b Bindings
+			a [1]Attr
+			t [1]Value
+		}{}
+		x.b.Attrs = x.a[:n:n]
+		return &x.b, x.t[:k]
+	case n <= 2:
+		x := &struct {
+			b Bindings
+			a [2]Attr
+			t [2]Value
+		}{}
+		x.b.Attrs = x.a[:n:n]
+		return &x.b, x.t[:k]
+	case n <= 4 && k <= 2:
+		x := &struct {
+			b Bindings
+			a [4]Attr
+			t [2]Value
+		}{}
+		x.b.Attrs = x.a[:n:n]
+		return &x.b, x.t[:k]
+	case n <= 4:
+		x := &struct {
+			b Bindings
+			a [4]Attr
+			t [4]Value
+		}{}
+		x.b.Attrs = x.a[:n:n]
+		return &x.b, x.t[:k]
+	}
+	return newBindings(n, n), nil
+}

@@ -713,14 +713,25 @@ func (a *lazyArg) get(st *State, env *Env) *Value {
 // evalAttrs would, with what lazy decides fixed in advance.
 func compileAttrs(e *ast.Attrs) code {
 	args := make([]lazyArg, len(e.Attrs))
+	thunks := 0
 	for i := range e.Attrs {
 		args[i] = compileLazy(e.Attrs[i].Value)
+		if args[i].x != nil {
+			thunks++
+		}
 	}
 	return func(st *State, env *Env) Value {
-		n := len(args)
-		b := newBindings(n, n)
+		b, cells := newBindingsCells(len(args), thunks)
 		for i := range args {
-			b.Attrs[i] = Attr{Name: e.Attrs[i].Name, Pos: &e.Attrs[i].Pos, Val: args[i].get(st, env)}
+			var v *Value
+			if a := &args[i]; a.x != nil && len(cells) > 0 {
+				v = &cells[0]
+				cells = cells[1:]
+				*v = thunkValue(a.x, env)
+			} else {
+				v = a.get(st, env)
+			}
+			b.Attrs[i] = Attr{Name: e.Attrs[i].Name, Pos: &e.Attrs[i].Pos, Val: v}
 		}
 		return AttrsValue(b)
 	}
