@@ -47,10 +47,13 @@ type SpawnReply struct {
 
 // spawnerMain serves requests until the parent closes its end.
 func spawnerMain() int {
+	// Nothing of the spawner's reaches its children but the descriptors
+	// each request passes (received close-on-exec, then placed at 0…n-1).
+	unix.CloseOnExec(SpawnerFD)
 	buf := make([]byte, 1<<20)
 	oob := make([]byte, unix.CmsgSpace(16*4))
 	for {
-		n, oobn, _, _, err := unix.Recvmsg(SpawnerFD, buf, oob, 0)
+		n, oobn, _, _, err := unix.Recvmsg(SpawnerFD, buf, oob, unix.MSG_CMSG_CLOEXEC)
 		if err == unix.EINTR {
 			continue
 		}
