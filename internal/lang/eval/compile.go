@@ -227,9 +227,14 @@ func compileCall(e *ast.Call) code {
 		a, b := compileOperand(e.Args[0], e.Pos), compileOperand(e.Args[1], e.Pos)
 		return func(st *State, env *Env) Value {
 			fn := fnc(st, env)
-			if fn.kind == KPrimOp {
+			switch fn.kind {
+			case KPrimOp:
 				if op := (*PrimOp)(fn.p); op.fast != fastNone {
 					return st.fast2(op, a, b, env, e.Pos)
+				}
+			case KLambda:
+				if l := (*ast.Lambda)(fn.p); l.FrameSize == 2 && l.ChainPos == 0 && !st.showTrace {
+					return st.call2Chain(l, fn.env, env, largs, e.Pos)
 				}
 			}
 			return st.callArgs(env, e, largs, fn)
@@ -314,13 +319,35 @@ func compileVarCall(e *ast.Call, fnv *ast.Var) code {
 		if fv.kind >= KThunk {
 			st.force(fv, vpos)
 		}
-		if fv.kind == KPrimOp {
+		switch fv.kind {
+		case KPrimOp:
 			if op := (*PrimOp)(fv.p); op.fast != fastNone {
 				return st.fast2(op, a, b, env, e.Pos)
+			}
+		case KLambda:
+			if l := (*ast.Lambda)(fv.p); l.FrameSize == 2 && l.ChainPos == 0 && !st.showTrace {
+				return st.call2Chain(l, fv.env, env, largs, e.Pos)
 			}
 		}
 		return st.callArgs(env, e, largs, *fv)
 	}
+}
+
+// call2Chain calls `a: b: …` (l, closed over cenv) with two arguments,
+// made lazy in env, straight into the chain's frame: what callWHNF does
+// for it, without its loop and the argument stack.
+func (st *State) call2Chain(l *ast.Lambda, cenv, env *Env, largs []lazyArg, pos ast.Pos) Value {
+	lc := st.lambdaBody(l.Body.(*ast.Lambda))
+	env2 := st.takeFrame(&st.frames2, cenv, 2)
+	env2.vals[0] = largs[0].get(st, env)
+	env2.vals[1] = largs[1].get(st, env)
+	st.enter(pos)
+	v := lc.body(st, env2)
+	st.depth--
+	if lc.reuse {
+		st.dropFrame(&st.frames2, env2)
+	}
+	return v
 }
 
 // callSimple calls l, a lambda with a simple argument, closed over cenv,

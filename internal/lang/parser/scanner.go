@@ -387,12 +387,16 @@ func (s *scanner) lexDefaultToken(i int, c byte) token {
 		}
 		opKind, bestLen, bestRule = tINDOPEN, n, ruleOp
 	}
+	// plainID: an identifier followed by neither a path character, '/'
+	// nor ':', which no path or URI rule can match beyond (most tokens)
+	plainID := false
 	if isIDStart(c) {
 		j := i + 1
 		for j < len(src) && isIDChar(src[j]) {
 			j++
 		}
 		consider(j-i, ruleID)
+		plainID = j == len(src) || src[j] != '/' && src[j] != ':' && !isPathChar(src[j])
 	}
 	if isDigit(c) {
 		j := i + 1
@@ -404,7 +408,7 @@ func (s *scanner) lexDefaultToken(i int, c byte) token {
 	if isDigit(c) || c == '.' {
 		consider(floatLen(src, i), ruleFLOAT)
 	}
-	if isPathChar(c) || c == '/' {
+	if !plainID && (isPathChar(c) || c == '/') {
 		if n := pathSegLen(src, i); n > 0 && strings.HasPrefix(src[i+n:], "${") {
 			consider(n+2, rulePathSegDollar)
 		}
@@ -419,7 +423,7 @@ func (s *scanner) lexDefaultToken(i int, c byte) token {
 	case '<':
 		consider(spathLen(src, i), ruleSPATH)
 	}
-	if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' {
+	if !plainID && ('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
 		consider(uriLen(src, i), ruleURI)
 	}
 
