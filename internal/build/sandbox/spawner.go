@@ -47,9 +47,10 @@ func startSpawner(exe string) (*spawner, error) {
 		argv0 = os.Args[0]
 	}
 	cmd := &exec.Cmd{
-		Path:        exe,
-		Args:        []string{argv0, ChildArg, child.ArgSpawner},
-		Env:         []string{child.EnvVar + "=1"},
+		Path: exe,
+		Args: []string{argv0, ChildArg, child.ArgSpawner},
+		// One P; it collects, or it would grow, and so the copies it forks.
+		Env:         []string{child.EnvVar + "=1", "GOMAXPROCS=1"},
 		ExtraFiles:  []*os.File{theirs}, // child.SpawnerFD
 		SysProcAttr: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL},
 	}
@@ -83,7 +84,7 @@ func (s *spawner) start(exe string, argv []string, attr *syscall.SysProcAttr, fi
 	req := &child.SpawnRequest{
 		Exe:         exe,
 		Argv:        argv,
-		Env:         []string{child.EnvVar + "=1"},
+		Env:         childEnv(),
 		Cloneflags:  attr.Cloneflags,
 		UidMappings: attr.UidMappings,
 		GidMappings: attr.GidMappings,
