@@ -26,17 +26,17 @@ func (st *State) newEnv1(up *Env) *Env {
 	return e
 }
 
-// newEnv1Thunk returns a one-slot frame under up whose slot holds a new
-// thunk of e in tenv, both in one allocation: the frame of a call `f ARG`
+// newEnv1ThunkCode returns a one-slot frame under up whose slot holds a
+// new thunk of c in tenv, both in one allocation: the frame of a call `f ARG`
 // whose argument needs a thunk. (The thunk keeps the frame alive as long
 // as it is referenced; the frame is small and a thunk that outlives its
 // call usually shares the frame's closure anyway.)
-func (st *State) newEnv1Thunk(up *Env, e ast.Expr, tenv *Env) *Env {
+func newEnv1ThunkCode(up *Env, c *exprCode, tenv *Env) *Env {
 	x := &struct {
 		e Env
 		t Value
 	}{}
-	x.t = thunkValue(exprOf(e), tenv)
+	x.t = thunkValue(c, tenv)
 	x.e.up = up
 	x.e.inline[0] = &x.t
 	x.e.vals = x.e.inline[:1]
@@ -49,7 +49,7 @@ type envValue struct {
 	t Value
 }
 
-// newEnv1Value is newEnv1Thunk for an argument whose value is known.
+// newEnv1Value is newEnv1ThunkCode for an argument whose value is known.
 func newEnv1Value(up *Env, v Value) *Env {
 	x := &envValue{}
 	x.t = v

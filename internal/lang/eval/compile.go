@@ -174,15 +174,6 @@ func compileVar(e *ast.Var, pos ast.Pos) code {
 	}
 }
 
-// needsThunk reports whether st.lazy always makes a new thunk for e.
-func needsThunk(e ast.Expr) bool {
-	switch e.(type) {
-	case *ast.Int, *ast.Float, *ast.String, *ast.Path, *ast.Var:
-		return false
-	}
-	return true
-}
-
 // compileOperand compiles an argument of a strict builtin (see
 // evalOperand).
 func compileOperand(e ast.Expr, pos ast.Pos) code {
@@ -201,7 +192,6 @@ func compileCall(e *ast.Call) code {
 	switch len(e.Args) {
 	case 1:
 		arg := e.Args[0]
-		thunk := needsThunk(arg)
 		spec := compileSpec(arg)
 		return func(st *State, env *Env) Value {
 			fn := fnc(st, env)
@@ -215,7 +205,7 @@ func compileCall(e *ast.Call) code {
 					if spec != nil {
 						env.pinned = true // see noCapture
 					}
-					return st.callSimple(l, fn.env, env, arg, thunk, e.Pos)
+					return st.callSimple(l, fn.env, env, &largs[0], e.Pos)
 				}
 			}
 			if spec != nil {
@@ -252,7 +242,6 @@ func compileVarCall(e *ast.Call, fnv *ast.Var) code {
 	up, slot, vpos, base := fnv.Up, fnv.Slot, fnv.Pos, fnv.Base
 	if len(e.Args) == 1 {
 		arg := e.Args[0]
-		thunk := needsThunk(arg)
 		spec := compileSpec(arg)
 		return func(st *State, env *Env) Value {
 			fv := varCell(st, env, up, slot, base)
@@ -269,7 +258,7 @@ func compileVarCall(e *ast.Call, fnv *ast.Var) code {
 					if spec != nil {
 						env.pinned = true // see noCapture
 					}
-					return st.callSimple(l, fv.env, env, arg, thunk, e.Pos)
+					return st.callSimple(l, fv.env, env, &largs[0], e.Pos)
 				}
 			}
 			if spec != nil {
@@ -351,23 +340,22 @@ func (st *State) call2Chain(l *ast.Lambda, cenv, env *Env, largs []lazyArg, pos 
 }
 
 // callSimple calls l, a lambda with a simple argument, closed over cenv,
-// with the argument expression arg of the caller's frame env: the
-// commonest call, without the general loop of callWHNF. thunk says that
-// arg needs a new thunk (see needsThunk); the frame and the thunk are
-// then allocated together.
-func (st *State) callSimple(l *ast.Lambda, cenv, env *Env, arg ast.Expr, thunk bool, pos ast.Pos) Value {
+// with the argument la of the caller's frame env: the commonest call,
+// without the general loop of callWHNF. When la needs a new thunk, the
+// frame and the thunk are allocated together.
+func (st *State) callSimple(l *ast.Lambda, cenv, env *Env, la *lazyArg, pos ast.Pos) Value {
 	var env2 *Env
 	if l.FrameSize > 1 {
 		env2 = st.chainFrame(l, cenv)
-		env2.vals[l.ChainPos] = st.lazy(env, arg)
-	} else if thunk {
-		env2 = st.newEnv1Thunk(cenv, arg, env)
+		env2.vals[l.ChainPos] = la.get(st, env)
+	} else if la.x != nil {
+		env2 = newEnv1ThunkCode(cenv, la.x, env)
 	} else {
 		lc := st.lambdaBody(l)
 		if lc.reuse {
 			// see lambdaCode.reuse
 			env2 = st.takeFrame(&st.frames1, cenv, 1)
-			env2.vals[0] = st.lazy(env, arg)
+			env2.vals[0] = la.get(st, env)
 			st.enter(pos)
 			v := lc.body(st, env2)
 			st.depth--
@@ -375,7 +363,7 @@ func (st *State) callSimple(l *ast.Lambda, cenv, env *Env, arg ast.Expr, thunk b
 			return v
 		}
 		env2 = st.newEnv1(cenv)
-		env2.vals[0] = st.lazy(env, arg)
+		env2.vals[0] = la.get(st, env)
 	}
 	st.enter(pos)
 	v := st.lambdaBody(l).body(st, env2)
