@@ -169,3 +169,43 @@ func checkBuildStore(root string, n int) (int, error) {
 	}
 	return outputs, nil
 }
+
+// TestKillLongBuilder: a builder that would run for a minute dies with a
+// killed gonix (it runs as a build user, and changing to that user clears
+// the parent-death signal the sandbox must set again).
+func TestKillLongBuilder(t *testing.T) {
+	requireSandbox(t)
+	dir := tempDir(t)
+	salt := "long" + filepath.Base(dir) + strconv.Itoa(os.Getpid())
+	writeFile(t, dir, "long.nix", fmt.Sprintf(`derivation {
+  name = "long";
+  system = builtins.currentSystem;
+  builder = "/bin/sh";
+  args = [ "-c" "/bin/sleep 60; echo done > $out" ];
+  crashSalt = %q;
+}
+`, salt))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := gonixCmd(ctx, t, dir, filepath.Join(dir, "store"), "--no-out-link", "long.nix")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	// Wait until the builder runs, then kill gonix.
+	deadline := time.Now().Add(30 * time.Second)
+	for len(waitNoBuilders("crashSalt="+salt, 0)) == 0 {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			<-done
+			t.Fatal("the builder did not start within 30s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	<-done
+	if stray := waitNoBuilders("crashSalt="+salt, 3*time.Second); len(stray) > 0 {
+		t.Errorf("the builder outlived the killed gonix by 3s: %s", strings.Join(stray, "; "))
+	}
+}
