@@ -12,6 +12,9 @@ var stringsCases = []builtinCase{
 	{true, `builtins.substring (-1) 2 "hello"`, `error: negative start position in 'substring'`, ""},
 	{true, `builtins.substring 0 1 1`, `error: cannot coerce an integer to a string`, ""},
 	{true, `builtins.concatStringsSep ", " [ "a" "b" "c" ]`, `"a, b, c"`, ""},
+	// strings appended to one accumulator share its buffer (accStr):
+	// appending to a shorter one must not change what the longer hold
+	{true, `let big = builtins.concatStringsSep "" (builtins.genList (i: "abcdefghij") 120); a = (big + "0") + "1"; b = a + "y"; c = a + "z"; d = b + "w"; e = "${a}q"; in [ (builtins.substring 1199 10 b) (builtins.substring 1199 10 c) (builtins.substring 1199 10 d) (builtins.substring 1199 10 e) (b == c) (builtins.stringLength d) (builtins.substring 1195 10 a) ]`, `[ "j01y" "j01z" "j01yw" "j01q" false 1204 "fghij01" ]`, ""},
 	{true, `builtins.concatStringsSep ", " []`, `""`, ""},
 	{true, `builtins.concatStringsSep "," [ "a" 1 ]`, `error: cannot coerce an integer to a string`, ""},
 	{true, `builtins.concatStringsSep "," [ "a" { outPath = "x"; } ]`, `"a,x"`, ""},

@@ -3,6 +3,7 @@ package eval
 import (
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"gonix/internal/lang/ast"
 	"gonix/internal/lang/cfloat"
@@ -190,6 +191,7 @@ func (st *State) evalConcatFrom(env *Env, e *ast.ConcatStrings, pre *[2]Value, n
 	var small [8]string
 	strs := small[:0]
 	total := 0
+	var head *Str // the first part, when a string
 	for i, part := range e.Parts {
 		ppos := e.Pos
 		if i < len(e.PartPos) {
@@ -232,6 +234,9 @@ func (st *State) evalConcatFrom(env *Env, e *ast.ConcatStrings, pre *[2]Value, n
 				sv := (*Str)(v.p)
 				ctx.add(sv.Ctx)
 				str = sv.S
+				if i == 0 {
+					head = sv
+				}
 			} else if i == 0 && firstKind == KPath && v.kind == KPath {
 				// the prefix of an interpolated path keeps its trailing
 				// slash: Nix does not canonicalise the first part
@@ -250,6 +255,11 @@ func (st *State) evalConcatFrom(env *Env, e *ast.ConcatStrings, pre *[2]Value, n
 	case KFloat:
 		return FloatValue(nf)
 	}
+	if head != nil && head.concat && len(strs) == 2 && firstKind == KString {
+		if v, ok := accumulate(head, strs[1], ctx.result()); ok {
+			return v
+		}
+	}
 	var sb strings.Builder
 	sb.Grow(total)
 	for _, str := range strs {
@@ -262,5 +272,29 @@ func (st *State) evalConcatFrom(env *Env, e *ast.ConcatStrings, pre *[2]Value, n
 		}
 		return PathValue(canonPath(sb.String()))
 	}
-	return StringValue(sb.String(), ctx.result())
+	return strValue(&Str{S: sb.String(), Ctx: ctx.result(), concat: true})
+}
+
+// accumulate is `acc + s` (or "${acc}${s}") for a string acc that was
+// itself made by concatenation: the commonest way to build a long
+// string piece by piece (foldl' over chunks), quadratic in copying
+// when every step copies the accumulator. The result gets a buffer with
+// room to grow, and the next step onto it appends in place (see accStr).
+// ok is false for short strings, which are copied as before.
+func accumulate(acc *Str, s string, ctx Context) (Value, bool) {
+	n := len(acc.S) + len(s)
+	if acc.accumulated {
+		b := (*accStr)(unsafe.Pointer(acc)).buf
+		if len(acc.S) == len(b.b) && cap(b.b)-len(b.b) >= len(s) {
+			b.b = append(b.b, s...)
+			a := &accStr{Str: Str{S: unsafe.String(unsafe.SliceData(b.b), n), Ctx: ctx, concat: true, accumulated: true}, buf: b}
+			return strValue(&a.Str), true
+		}
+	} else if n < 1024 {
+		return Value{}, false
+	}
+	b := &strBuf{b: make([]byte, 0, 2*n)}
+	b.b = append(append(b.b, acc.S...), s...)
+	a := &accStr{Str: Str{S: unsafe.String(unsafe.SliceData(b.b), n), Ctx: ctx, concat: true, accumulated: true}, buf: b}
+	return strValue(&a.Str), true
 }

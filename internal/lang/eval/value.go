@@ -68,7 +68,21 @@ type Str struct {
 	// so a string used again as an attribute name (`s.${name}`, getAttr,
 	// listToAttrs) is not hashed again.
 	sym int32
+	// concat: S was made by concatenation; accumulated: this Str is the
+	// first field of an accStr (see concatOnto)
+	concat, accumulated bool
 }
+
+// accStr is a string made by appending to an accumulated string: its
+// bytes are the prefix of buf, which has room to grow, and a
+// concatenation onto the longest string in buf appends in place (the
+// shorter strings sharing buf only cover bytes that never change).
+type accStr struct {
+	Str
+	buf *strBuf
+}
+
+type strBuf struct{ b []byte }
 
 // Attr is one attribute of a set.
 type Attr struct {
