@@ -429,6 +429,10 @@ func (st *State) callArgs(env *Env, e *ast.Call, largs []lazyArg, fn Value) Valu
 func compileSelect1(e *ast.Select) code {
 	from := compile(e.E)
 	name := e.Path[0].Sym
+	var def code
+	if e.Default != nil {
+		def = compile(e.Default)
+	}
 	return func(st *State, env *Env) Value {
 		v := from(st, env)
 		if v.kind == KAttrs {
@@ -443,6 +447,10 @@ func compileSelect1(e *ast.Select) code {
 				}
 				return *cur
 			}
+		}
+		if def != nil {
+			// `E.name or D`: name missing, or E not a set
+			return def(st, env)
 		}
 		return st.evalSelectFrom(env, e, v)
 	}

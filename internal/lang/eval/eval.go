@@ -124,12 +124,22 @@ func (st *State) force(v *Value, pos ast.Pos) {
 	}
 }
 
+// enter counts one level of evaluation depth (and polls for an
+// interrupt every 65536 calls); small enough to be inlined, the rare
+// cases are in enterSlow.
 func (st *State) enter(pos ast.Pos) {
 	st.depth++
+	st.polls++
+	if st.depth > st.maxDepth || st.polls&0xffff == 0 {
+		st.enterSlow()
+	}
+}
+
+func (st *State) enterSlow() {
 	if st.depth > st.maxDepth {
 		throwErr(&Error{Kind: ErrStack, Msg: "stack overflow (possible infinite recursion)"})
 	}
-	if st.polls++; st.polls&0xffff == 0 && st.interrupted != nil && st.interrupted() {
+	if st.interrupted != nil && st.interrupted() {
 		throwErr(&Error{Kind: ErrAbort, Msg: "interrupted by the user"})
 	}
 }
