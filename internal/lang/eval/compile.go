@@ -211,6 +211,11 @@ func compileCall(e *ast.Call) code {
 			if spec != nil {
 				env.pinned = true
 			}
+			if fn.kind == KPrimOp {
+				if op := (*PrimOp)(fn.p); op.Arity == 1 {
+					return st.call1PrimOp(op, &largs[0], env, e.Pos)
+				}
+			}
 			return st.callArgs(env, e, largs, fn)
 		}
 	case 2:
@@ -219,8 +224,12 @@ func compileCall(e *ast.Call) code {
 			fn := fnc(st, env)
 			switch fn.kind {
 			case KPrimOp:
-				if op := (*PrimOp)(fn.p); op.fast != fastNone {
+				op := (*PrimOp)(fn.p)
+				if op.fast != fastNone {
 					return st.fast2(op, a, b, env, e.Pos)
+				}
+				if op.Arity == 2 {
+					return st.call2PrimOp(op, largs, env, e.Pos)
 				}
 			case KLambda:
 				if l := (*ast.Lambda)(fn.p); l.FrameSize == 2 && l.ChainPos == 0 && !st.showTrace {
@@ -263,6 +272,11 @@ func compileVarCall(e *ast.Call, fnv *ast.Var) code {
 			}
 			if spec != nil {
 				env.pinned = true
+			}
+			if fv.kind == KPrimOp {
+				if op := (*PrimOp)(fv.p); op.Arity == 1 {
+					return st.call1PrimOp(op, &largs[0], env, e.Pos)
+				}
 			}
 			return st.callArgs(env, e, largs, *fv)
 		}
@@ -310,8 +324,12 @@ func compileVarCall(e *ast.Call, fnv *ast.Var) code {
 		}
 		switch fv.kind {
 		case KPrimOp:
-			if op := (*PrimOp)(fv.p); op.fast != fastNone {
+			op := (*PrimOp)(fv.p)
+			if op.fast != fastNone {
 				return st.fast2(op, a, b, env, e.Pos)
+			}
+			if op.Arity == 2 {
+				return st.call2PrimOp(op, largs, env, e.Pos)
 			}
 		case KLambda:
 			if l := (*ast.Lambda)(fv.p); l.FrameSize == 2 && l.ChainPos == 0 && !st.showTrace {
@@ -320,6 +338,29 @@ func compileVarCall(e *ast.Call, fnv *ast.Var) code {
 		}
 		return st.callArgs(env, e, largs, *fv)
 	}
+}
+
+// call1PrimOp calls op, a builtin of one argument, with la made lazy in
+// env (`isAttrs x`, `length l`, `builtins.head l`): what callWHNF does
+// for it, without its loop.
+func (st *State) call1PrimOp(op *PrimOp, la *lazyArg, env *Env, pos ast.Pos) Value {
+	base := len(st.argStack)
+	st.argStack = append(st.argStack, la.get(st, env))
+	v := op.Fn(st, pos, st.argStack[base:base+1:base+1])
+	st.argStack[base] = nil
+	st.argStack = st.argStack[:base]
+	return v
+}
+
+// call2PrimOp calls op, a builtin of two arguments, with largs made lazy
+// in env (`map f l`, `mapAttrs f s`, `elem x l`).
+func (st *State) call2PrimOp(op *PrimOp, largs []lazyArg, env *Env, pos ast.Pos) Value {
+	base := len(st.argStack)
+	st.argStack = append(st.argStack, largs[0].get(st, env), largs[1].get(st, env))
+	v := op.Fn(st, pos, st.argStack[base:base+2:base+2])
+	st.argStack[base], st.argStack[base+1] = nil, nil
+	st.argStack = st.argStack[:base]
+	return v
 }
 
 // call2Chain calls `a: b: …` (l, closed over cenv) with two arguments,
