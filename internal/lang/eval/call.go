@@ -216,11 +216,16 @@ type lambdaCode struct {
 	keeps0 bool
 }
 
-// lambdaBody returns the compiled body of l.
+// lambdaBody returns the compiled body of l (inlined; compiled by
+// compileBody on first use).
 func (st *State) lambdaBody(l *ast.Lambda) *lambdaCode {
 	if c, ok := l.BodyCode.(*lambdaCode); ok {
 		return c
 	}
+	return st.compileBody(l)
+}
+
+func (st *State) compileBody(l *ast.Lambda) *lambdaCode {
 	c := &lambdaCode{body: compile(l.Body), reuse: st.noCapture(l.Body)}
 	if c.reuse {
 		c.keeps0 = st.keepsCell(l.Body, 0)
