@@ -161,7 +161,8 @@ func (st *State) forceThunk(v *Value, pos ast.Pos) {
 	}
 	*v = run(st, v.env)
 	st.depth--
-	st.forcing[len(st.forcing)-1] = nil
+	// (not cleared: the next push overwrites it; until then it keeps
+	// one forced cell alive)
 	st.forcing = st.forcing[:len(st.forcing)-1]
 }
 
@@ -177,7 +178,8 @@ func (st *State) forceApp(v *Value, pos ast.Pos) {
 	st.argStack = st.argStack[:base]
 	*v = r
 	st.depth--
-	st.forcing[len(st.forcing)-1] = nil
+	// (not cleared: the next push overwrites it; until then it keeps
+	// one forced cell alive)
 	st.forcing = st.forcing[:len(st.forcing)-1]
 }
 
@@ -664,6 +666,7 @@ func (st *State) forceGenApp(v *Value, g *genApp, pos ast.Pos) {
 	st.argStack = st.argStack[:base]
 	*v = r
 	st.depth--
-	st.forcing[len(st.forcing)-1] = nil
+	// (not cleared: the next push overwrites it; until then it keeps
+	// one forced cell alive)
 	st.forcing = st.forcing[:len(st.forcing)-1]
 }
