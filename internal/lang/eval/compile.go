@@ -94,7 +94,50 @@ func compileNode(e ast.Expr) code {
 		if !e.Rec && len(e.Dynamic) == 0 {
 			return compileAttrs(e)
 		}
+	case *ast.Not:
+		a := compile(e.E)
+		return func(st *State, env *Env) Value {
+			x := a(st, env)
+			if x.kind != KBool {
+				st.typeError(cell(x), "a Boolean", e.Pos)
+			}
+			return BoolValue(x.n == 0)
+		}
 	case *ast.BinOp:
+		if e.Op == ast.OpAnd || e.Op == ast.OpOr || e.Op == ast.OpImpl {
+			// a && b, a || b, a -> b: b only when a does not decide
+			a, b := compile(e.A), compile(e.B)
+			decides := e.Op == ast.OpOr // the value of a that decides
+			result := e.Op != ast.OpAnd // what the operation then is
+			return func(st *State, env *Env) Value {
+				x := a(st, env)
+				if x.kind != KBool {
+					st.typeError(cell(x), "a Boolean", e.Pos)
+				}
+				if (x.n != 0) == decides {
+					return BoolValue(result)
+				}
+				y := b(st, env)
+				if y.kind != KBool {
+					st.typeError(cell(y), "a Boolean", e.Pos)
+				}
+				return y
+			}
+		}
+		if e.Op == ast.OpUpdate {
+			a, b := compile(e.A), compile(e.B)
+			return func(st *State, env *Env) Value {
+				x := a(st, env)
+				if x.kind != KAttrs {
+					st.fail(ast.Pos{}, "value is %s while a set was expected", showType(&x))
+				}
+				y := b(st, env)
+				if y.kind != KAttrs {
+					st.fail(ast.Pos{}, "value is %s while a set was expected", showType(&y))
+				}
+				return updateAttrs(x, y)
+			}
+		}
 		if e.Op == ast.OpEq || e.Op == ast.OpNEq {
 			a, b := compile(e.A), compile(e.B)
 			want := e.Op == ast.OpEq
