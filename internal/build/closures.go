@@ -2,9 +2,9 @@ package build
 
 import (
 	"context"
-	"slices"
 	"sync"
 
+	"gonix/internal/store"
 	"gonix/internal/store/local"
 )
 
@@ -43,35 +43,7 @@ func (r *References) of(ctx context.Context, s *local.Store, p string) ([]string
 // through the remembered references: the sorted set of paths reachable
 // from start.
 func (r *References) closure(ctx context.Context, s *local.Store, start []string) ([]string, error) {
-	seen := make(map[string]bool, len(start))
-	queue := make([]string, 0, len(start))
-	for _, p := range start {
-		if !seen[p] {
-			seen[p] = true
-			queue = append(queue, p)
-		}
-	}
-	for len(queue) > 0 {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		p := queue[len(queue)-1]
-		queue = queue[:len(queue)-1]
-		refs, err := r.of(ctx, s, p)
-		if err != nil {
-			return nil, err
-		}
-		for _, d := range refs {
-			if !seen[d] {
-				seen[d] = true
-				queue = append(queue, d)
-			}
-		}
-	}
-	out := make([]string, 0, len(seen))
-	for p := range seen {
-		out = append(out, p)
-	}
-	slices.Sort(out)
-	return out, nil
+	return store.Closure(ctx, start, func(ctx context.Context, p string) ([]string, error) {
+		return r.of(ctx, s, p)
+	})
 }

@@ -16,9 +16,17 @@ import (
 // adds every path's valid deriver (flipped: a derivation's valid outputs).
 // Every path reached must be valid: the error wraps ErrNotValid otherwise.
 func ComputeClosure(ctx context.Context, s Store, paths []string, flipDirection, includeOutputs, includeDerivers bool) ([]string, error) {
-	seen := make(map[string]bool, len(paths))
-	queue := make([]string, 0, len(paths))
-	for _, p := range paths {
+	return Closure(ctx, paths, func(ctx context.Context, p string) ([]string, error) {
+		return closureEdges(ctx, s, p, flipDirection, includeOutputs, includeDerivers)
+	})
+}
+
+// Closure returns the sorted set of paths reachable from start through
+// edges, the start paths included; edges is asked once per path.
+func Closure(ctx context.Context, start []string, edges func(ctx context.Context, p string) ([]string, error)) ([]string, error) {
+	seen := make(map[string]bool, len(start))
+	queue := make([]string, 0, len(start))
+	for _, p := range start {
 		if !seen[p] {
 			seen[p] = true
 			queue = append(queue, p)
@@ -30,7 +38,7 @@ func ComputeClosure(ctx context.Context, s Store, paths []string, flipDirection,
 		}
 		p := queue[len(queue)-1]
 		queue = queue[:len(queue)-1]
-		deps, err := closureEdges(ctx, s, p, flipDirection, includeOutputs, includeDerivers)
+		deps, err := edges(ctx, p)
 		if err != nil {
 			return nil, err
 		}
