@@ -256,7 +256,7 @@ func (st *State) evalConcatFrom(env *Env, e *ast.ConcatStrings, pre *[2]Value, n
 		return FloatValue(nf)
 	}
 	if head != nil && head.concat && len(strs) == 2 && firstKind == KString {
-		if v, ok := accumulate(head, strs[1], ctx.result()); ok {
+		if v, ok := accumulate(head, strs[1], &ctx); ok {
 			return v
 		}
 	}
@@ -281,20 +281,22 @@ func (st *State) evalConcatFrom(env *Env, e *ast.ConcatStrings, pre *[2]Value, n
 // when every step copies the accumulator. The result gets a buffer with
 // room to grow, and the next step onto it appends in place (see accStr).
 // ok is false for short strings, which are copied as before.
-func accumulate(acc *Str, s string, ctx Context) (Value, bool) {
+func accumulate(acc *Str, s string, ctx *contextBuilder) (Value, bool) {
 	n := len(acc.S) + len(s)
+	var b *strBuf
 	if acc.accumulated {
-		b := (*accStr)(unsafe.Pointer(acc)).buf
-		if len(acc.S) == len(b.b) && cap(b.b)-len(b.b) >= len(s) {
-			b.b = append(b.b, s...)
-			a := &accStr{Str: Str{S: unsafe.String(unsafe.SliceData(b.b), n), Ctx: ctx, concat: true, accumulated: true}, buf: b}
-			return strValue(&a.Str), true
+		b = (*accStr)(unsafe.Pointer(acc)).buf
+		if len(acc.S) != len(b.b) || cap(b.b)-len(b.b) < len(s) {
+			b = nil // not the longest string in its buffer, or no room
 		}
 	} else if n < 1024 {
 		return Value{}, false
 	}
-	b := &strBuf{b: make([]byte, 0, 2*n)}
-	b.b = append(append(b.b, acc.S...), s...)
-	a := &accStr{Str: Str{S: unsafe.String(unsafe.SliceData(b.b), n), Ctx: ctx, concat: true, accumulated: true}, buf: b}
+	if b == nil {
+		b = &strBuf{b: make([]byte, 0, 2*n)}
+		b.b = append(b.b, acc.S...)
+	}
+	b.b = append(b.b, s...)
+	a := &accStr{Str: Str{S: unsafe.String(unsafe.SliceData(b.b), n), Ctx: ctx.result(), concat: true, accumulated: true}, buf: b}
 	return strValue(&a.Str), true
 }

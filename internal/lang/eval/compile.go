@@ -288,7 +288,10 @@ func compileCall(e *ast.Call) code {
 // compileVarCall compiles a call of one or two arguments whose function
 // is a lexical variable: the function's cell is read in place (its value
 // is not copied) and, for a strict binary builtin with an integer
-// literal as second operand, the literal is used directly.
+// literal as second operand, the literal is used directly. The dispatch
+// after the function is read mirrors compileCall's on purpose: sharing
+// it through a method (tried 2026-11-22) cost 1.6 % of all instructions
+// on the modules workload.
 func compileVarCall(e *ast.Call, fnv *ast.Var) code {
 	largs := compileLazyArgs(e.Args)
 	up, slot, vpos, base := fnv.Up, fnv.Slot, fnv.Pos, fnv.Base
