@@ -223,12 +223,7 @@ func TestSchemaText(t *testing.T) {
 // may leave anything valid or on disk.
 func TestAddNARChecks(t *testing.T) {
 	ctx := context.Background()
-	src := makeTrees(t)
-	a := openTest(t, t.TempDir())
-	tree, err := a.AddToStore(ctx, "tree", filepath.Join(src, "tree"), store.Recursive, hash.SHA256, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, src, tree := storeWithTree(t)
 	ref, err := a.AddText(ctx, "ref", "uses "+tree, []string{tree})
 	if err != nil {
 		t.Fatal(err)
@@ -382,3 +377,16 @@ func TestSchemaTooNew(t *testing.T) {
 }
 
 var _ = exec.Command
+
+// storeWithTree opens a fresh store (openTest) holding the "tree" of
+// makeTrees; src is makeTrees' directory.
+func storeWithTree(t *testing.T) (s *Store, src, tree string) {
+	t.Helper()
+	src = makeTrees(t)
+	s = openTest(t, t.TempDir())
+	tree, err := s.AddToStore(context.Background(), "tree", filepath.Join(src, "tree"), store.Recursive, hash.SHA256, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, src, tree
+}

@@ -19,12 +19,7 @@ import (
 // which leaves nothing valid and nothing on disk but the good paths.
 func TestCommitAll(t *testing.T) {
 	ctx := context.Background()
-	src := makeTrees(t)
-	a := openTest(t, t.TempDir())
-	tree, err := a.AddToStore(ctx, "tree", filepath.Join(src, "tree"), store.Recursive, hash.SHA256, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, src, tree := storeWithTree(t)
 	ref, err := a.AddText(ctx, "ref", "uses "+tree, []string{tree})
 	if err != nil {
 		t.Fatal(err)
@@ -112,12 +107,7 @@ func TestCommitAll(t *testing.T) {
 // refused with nothing left in the store.
 func TestPrepareNARBytes(t *testing.T) {
 	ctx := context.Background()
-	src := makeTrees(t)
-	a := openTest(t, t.TempDir())
-	tree, err := a.AddToStore(ctx, "tree", filepath.Join(src, "tree"), store.Recursive, hash.SHA256, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, _, tree := storeWithTree(t)
 	info, err := a.QueryPathInfo(ctx, tree)
 	if err != nil {
 		t.Fatal(err)
