@@ -21,9 +21,7 @@ func newThunkCode(c *exprCode, env *Env) *Value {
 }
 
 func (st *State) newEnv1(up *Env) *Env {
-	e := &Env{up: up}
-	e.vals = e.inline[:1]
-	return e
+	return &Env{up: up}
 }
 
 // newEnv1ThunkCode returns a one-slot frame under up whose slot holds a
@@ -38,8 +36,7 @@ func newEnv1ThunkCode(up *Env, c *exprCode, tenv *Env) *Env {
 	}{}
 	x.t = thunkValue(c, tenv)
 	x.e.up = up
-	x.e.inline[0] = &x.t
-	x.e.vals = x.e.inline[:1]
+	x.e.slot0 = &x.t
 	return &x.e
 }
 
@@ -54,8 +51,7 @@ func newEnv1Value(up *Env, v Value) *Env {
 	x := &envValue{}
 	x.t = v
 	x.e.up = up
-	x.e.inline[0] = &x.t
-	x.e.vals = x.e.inline[:1]
+	x.e.slot0 = &x.t
 	return &x.e
 }
 

@@ -71,7 +71,7 @@ func primScopedImport(st *State, pos ast.Pos, args []*Value) Value {
 	env := newEnv(st.baseEnv, len(scope.Attrs))
 	for i, a := range scope.Attrs {
 		names[i] = a.Name
-		env.vals[i] = a.Val
+		env.set(i, a.Val)
 	}
 	sc := resolve.NewScope(st.baseScope, names)
 	e, perr := st.parseIn(&ast.Source{Origin: ast.OriginFile, Path: p, Text: string(data)}, filepath.Dir(p), sc)

@@ -196,11 +196,12 @@ func primFoldl(st *State, pos ast.Pos, args []*Value) Value {
 		env2 := st.takeFrame(&st.frames2, args[0].env, 2)
 		var own *Value
 		for i, x := range elems {
-			env2.vals[0], env2.vals[1] = acc, x
+			env2.set(0, acc)
+			env2.set(1, x)
 			st.enter(pos)
 			r = lc.body(st, env2)
 			st.depth--
-			if env2.pinned {
+			if env2.pinned() {
 				// a thunk keeps the frame, and with it the cell of acc
 				env2 = st.takeFrame(&st.frames2, args[0].env, 2)
 				own = nil
@@ -217,7 +218,7 @@ func primFoldl(st *State, pos ast.Pos, args []*Value) Value {
 				}
 			}
 		}
-		st.dropFrame(&st.frames2, env2)
+		st.dropFrame(&st.frames2, env2, 2)
 		elems = nil
 	}
 	for i, x := range elems {

@@ -31,29 +31,31 @@ func (st *State) callFunction(fn *Value, args []*Value, pos ast.Pos) Value {
 		case len(args) == 1 && l.FrameSize == 1:
 			if lc := st.lambdaBody(l); lc.reuse && !st.showTrace {
 				env2 := st.takeFrame(&st.frames1, fn.env, 1)
-				env2.vals[0] = args[0]
+				env2.set(0, args[0])
 				st.enter(pos)
 				v := lc.body(st, env2)
 				st.depth--
-				st.dropFrame(&st.frames1, env2)
+				st.dropFrame(&st.frames1, env2, 1)
 				return v
 			}
 			env2 := st.newEnv1(fn.env)
-			env2.vals[0] = args[0]
+			env2.set(0, args[0])
 			return st.evalLambdaBody(l, env2, pos)
 		case len(args) == 2 && l.FrameSize == 2 && l.ChainPos == 0:
 			inner := l.Body.(*ast.Lambda)
 			if lc := st.lambdaBody(inner); lc.reuse && !st.showTrace {
 				env2 := st.takeFrame(&st.frames2, fn.env, 2)
-				env2.vals[0], env2.vals[1] = args[0], args[1]
+				env2.set(0, args[0])
+				env2.set(1, args[1])
 				st.enter(pos)
 				v := lc.body(st, env2)
 				st.depth--
-				st.dropFrame(&st.frames2, env2)
+				st.dropFrame(&st.frames2, env2, 2)
 				return v
 			}
 			env2 := newEnv(fn.env, 2)
-			env2.vals[0], env2.vals[1] = args[0], args[1]
+			env2.set(0, args[0])
+			env2.set(1, args[1])
 			return st.evalLambdaBody(inner, env2, pos)
 		}
 	}
@@ -73,12 +75,12 @@ func (st *State) callWHNF(cur Value, args []*Value, pos ast.Pos) Value {
 				// inner lambdas' closures are never made.
 				env2 := st.chainFrame(l, cur.env)
 				j := l.ChainPos
-				env2.vals[j] = args[0]
+				env2.set(j, args[0])
 				args = args[1:]
 				for len(args) > 0 && j+1 < l.FrameSize {
 					l = l.Body.(*ast.Lambda)
 					j++
-					env2.vals[j] = args[0]
+					env2.set(j, args[0])
 					args = args[1:]
 				}
 				if j+1 < l.FrameSize {
@@ -91,7 +93,7 @@ func (st *State) callWHNF(cur Value, args []*Value, pos ast.Pos) Value {
 						st.enter(pos)
 						cur = lc.body(st, env2)
 						st.depth--
-						st.dropFrame(&st.frames2, env2)
+						st.dropFrame(&st.frames2, env2, 2)
 						continue
 					}
 				}
@@ -144,7 +146,7 @@ func (st *State) callLambda(l *ast.Lambda, cenv *Env, arg *Value, pos ast.Pos) V
 	var env2 *Env
 	if !l.HasFormals {
 		env2 = st.chainFrame(l, cenv)
-		env2.vals[l.ChainPos] = arg
+		env2.set(l.ChainPos, arg)
 	} else {
 		st.force(arg, pos)
 		if arg.kind != KAttrs {
@@ -157,7 +159,7 @@ func (st *State) callLambda(l *ast.Lambda, cenv *Env, arg *Value, pos ast.Pos) V
 		}
 		env2 = newEnv(cenv, size)
 		if l.Arg != ast.NoSymbol {
-			env2.vals[n] = arg
+			env2.set(n, arg)
 		}
 		b := arg.Attrs()
 		used := 0
@@ -165,9 +167,9 @@ func (st *State) callLambda(l *ast.Lambda, cenv *Env, arg *Value, pos ast.Pos) V
 			f := &l.Formals[i]
 			if a := b.Get(f.Name); a != nil {
 				used++
-				env2.vals[i] = a.Val
+				env2.set(i, a.Val)
 			} else if f.Default != nil {
-				env2.vals[i] = st.lazy(env2, f.Default)
+				env2.set(i, st.lazy(env2, f.Default))
 			} else {
 				st.fail(pos, "%s called without required argument '%s'", st.lambdaName(l), st.syms.Name(f.Name))
 			}
@@ -264,14 +266,14 @@ func (st *State) reusable2(fn *Value) *lambdaCode {
 }
 
 // dropFrame clears e and puts it on the free list (kept short).
-func (st *State) dropFrame(free *[]*Env, e *Env) {
-	if e.pinned {
+func (st *State) dropFrame(free *[]*Env, e *Env, n int) {
+	if e.pinned() {
 		return
 	}
 	// (slot by slot: clear() of a pointer slice takes the bulk write
 	// barrier path while the collector runs)
-	for i := range e.vals {
-		e.vals[i] = nil
+	for i := range n {
+		e.set(i, nil)
 	}
 	e.up = nil
 	if len(*free) < 64 {
@@ -414,17 +416,17 @@ func (st *State) fastBuiltin(e *ast.Call) bool {
 	var f *Value
 	switch fn := e.Fn.(type) {
 	case *ast.Var:
-		if !fn.Base || fn.FromWith || fn.Slot >= len(st.baseEnv.vals) {
+		if !fn.Base || fn.FromWith || fn.Slot >= len(st.baseVals) {
 			return false
 		}
-		f = st.baseEnv.vals[fn.Slot]
+		f = st.baseEnv.at(fn.Slot)
 	case *ast.Select:
 		v, ok := fn.E.(*ast.Var)
 		if !ok || !v.Base || v.FromWith || fn.Default != nil || len(fn.Path) != 1 ||
-			fn.Path[0].Expr != nil || v.Slot >= len(st.baseEnv.vals) {
+			fn.Path[0].Expr != nil || v.Slot >= len(st.baseVals) {
 			return false
 		}
-		if b := st.baseEnv.vals[v.Slot]; b.kind == KAttrs {
+		if b := st.baseEnv.at(v.Slot); b.kind == KAttrs {
 			if a := b.Attrs().Get(fn.Path[0].Sym); a != nil {
 				f = a.Val
 			}
@@ -459,7 +461,7 @@ func (st *State) chainFrame(l *ast.Lambda, cenv *Env) *Env {
 		return newEnv(cenv, l.FrameSize)
 	}
 	env2 := newEnv(cenv.up, l.FrameSize)
-	copy(env2.vals[:l.ChainPos], cenv.vals[:l.ChainPos])
+	copy(env2.slots(l.ChainPos), cenv.slots(l.ChainPos))
 	return env2
 }
 

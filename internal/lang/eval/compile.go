@@ -171,7 +171,7 @@ func compileVar(e *ast.Var, pos ast.Pos) code {
 	if e.Base {
 		// the base frame ends every chain: read it without the walk
 		return func(st *State, env *Env) Value {
-			v := st.baseEnv.vals[slot]
+			v := st.baseVals[slot]
 			if v.kind >= KThunk {
 				st.force(v, pos)
 			}
@@ -181,7 +181,7 @@ func compileVar(e *ast.Var, pos ast.Pos) code {
 	switch e.Up {
 	case 0:
 		return func(st *State, env *Env) Value {
-			v := env.vals[slot]
+			v := env.at(slot)
 			if v.kind >= KThunk {
 				st.force(v, pos)
 			}
@@ -189,7 +189,7 @@ func compileVar(e *ast.Var, pos ast.Pos) code {
 		}
 	case 1:
 		return func(st *State, env *Env) Value {
-			v := env.up.vals[slot]
+			v := env.up.at(slot)
 			if v.kind >= KThunk {
 				st.force(v, pos)
 			}
@@ -197,7 +197,7 @@ func compileVar(e *ast.Var, pos ast.Pos) code {
 		}
 	case 2:
 		return func(st *State, env *Env) Value {
-			v := env.up.up.vals[slot]
+			v := env.up.up.at(slot)
 			if v.kind >= KThunk {
 				st.force(v, pos)
 			}
@@ -209,7 +209,7 @@ func compileVar(e *ast.Var, pos ast.Pos) code {
 		for l := up; l > 0; l-- {
 			env = env.up
 		}
-		v := env.vals[slot]
+		v := env.at(slot)
 		if v.kind >= KThunk {
 			st.force(v, pos)
 		}
@@ -246,13 +246,13 @@ func compileCall(e *ast.Call) code {
 						}
 					}
 					if spec != nil {
-						env.pinned = true // see noCapture
+						env.pin() // see noCapture
 					}
 					return st.callSimple(l, fn.env, env, &largs[0], e.Pos)
 				}
 			}
 			if spec != nil {
-				env.pinned = true
+				env.pin()
 			}
 			if fn.kind == KPrimOp {
 				if op := (*PrimOp)(fn.p); op.Arity == 1 {
@@ -311,13 +311,13 @@ func compileVarCall(e *ast.Call, fnv *ast.Var) code {
 						}
 					}
 					if spec != nil {
-						env.pinned = true // see noCapture
+						env.pin() // see noCapture
 					}
 					return st.callSimple(l, fv.env, env, &largs[0], e.Pos)
 				}
 			}
 			if spec != nil {
-				env.pinned = true
+				env.pin()
 			}
 			if fv.kind == KPrimOp {
 				if op := (*PrimOp)(fv.p); op.Arity == 1 {
@@ -415,13 +415,13 @@ func (st *State) call2PrimOp(op *PrimOp, largs []lazyArg, env *Env, pos ast.Pos)
 func (st *State) call2Chain(l *ast.Lambda, cenv, env *Env, largs []lazyArg, pos ast.Pos) Value {
 	lc := st.lambdaBody(l.Body.(*ast.Lambda))
 	env2 := st.takeFrame(&st.frames2, cenv, 2)
-	env2.vals[0] = largs[0].get(st, env)
-	env2.vals[1] = largs[1].get(st, env)
+	env2.set(0, largs[0].get(st, env))
+	env2.set(1, largs[1].get(st, env))
 	st.enter(pos)
 	v := lc.body(st, env2)
 	st.depth--
 	if lc.reuse {
-		st.dropFrame(&st.frames2, env2)
+		st.dropFrame(&st.frames2, env2, 2)
 	}
 	return v
 }
@@ -434,7 +434,7 @@ func (st *State) callSimple(l *ast.Lambda, cenv, env *Env, la *lazyArg, pos ast.
 	var env2 *Env
 	if l.FrameSize > 1 {
 		env2 = st.chainFrame(l, cenv)
-		env2.vals[l.ChainPos] = la.get(st, env)
+		env2.set(l.ChainPos, la.get(st, env))
 	} else if la.x != nil {
 		env2 = newEnv1ThunkCode(cenv, la.x, env)
 	} else {
@@ -442,15 +442,15 @@ func (st *State) callSimple(l *ast.Lambda, cenv, env *Env, la *lazyArg, pos ast.
 		if lc.reuse {
 			// see lambdaCode.reuse
 			env2 = st.takeFrame(&st.frames1, cenv, 1)
-			env2.vals[0] = la.get(st, env)
+			env2.set(0, la.get(st, env))
 			st.enter(pos)
 			v := lc.body(st, env2)
 			st.depth--
-			st.dropFrame(&st.frames1, env2)
+			st.dropFrame(&st.frames1, env2, 1)
 			return v
 		}
 		env2 = st.newEnv1(cenv)
-		env2.vals[0] = la.get(st, env)
+		env2.set(0, la.get(st, env))
 	}
 	st.enter(pos)
 	v := st.lambdaBody(l).body(st, env2)
@@ -582,9 +582,9 @@ func compileLet(e *ast.Let) code {
 				c := &cells[0]
 				cells = cells[1:]
 				*c = thunkValue(a.x, e)
-				env2.vals[i] = c
+				env2.set(i, c)
 			} else {
-				env2.vals[i] = a.get(st, e)
+				env2.set(i, a.get(st, e))
 			}
 		}
 		return body(st, env2)
@@ -605,23 +605,23 @@ func newLetEnv(up *Env, n, k int) (*Env, []Value) {
 			e Env
 			t [1]Value
 		}{}
-		x.e.up, x.e.vals = up, x.e.inline[:1]
+		x.e.up = up
 		return &x.e, x.t[:k]
 	case 2:
 		x := &struct {
 			e Env
-			a [2]*Value
+			a [1]*Value
 			t [2]Value
 		}{}
-		x.e.up, x.e.vals = up, x.a[:]
+		x.e.up = up
 		return &x.e, x.t[:k]
 	case 3:
 		x := &struct {
 			e Env
-			a [3]*Value
+			a [2]*Value
 			t [3]Value
 		}{}
-		x.e.up, x.e.vals = up, x.a[:]
+		x.e.up = up
 		return &x.e, x.t[:k]
 	}
 	return newEnv(up, n), nil
@@ -631,12 +631,12 @@ func newLetEnv(up *Env, n, k int) (*Env, []Value) {
 // the base frame's slot when base is set.
 func varCell(st *State, env *Env, up, slot int, base bool) *Value {
 	if base {
-		return st.baseEnv.vals[slot]
+		return st.baseVals[slot]
 	}
 	for l := up; l > 0; l-- {
 		env = env.up
 	}
-	return env.vals[slot]
+	return env.at(slot)
 }
 
 // specCode computes an argument expression now, instead of making a
@@ -668,11 +668,11 @@ func compileSpec(e ast.Expr) specCode {
 				for l := up; l > 0; l-- {
 					env = env.up
 				}
-				x := env.vals[vslot]
-				if x.kind != KInt || slot >= len(st.baseEnv.vals) {
+				x := env.at(vslot)
+				if x.kind != KInt || slot >= len(st.baseVals) {
 					return Value{}, false
 				}
-				f := st.baseEnv.vals[slot]
+				f := st.baseVals[slot]
 				if f.kind != KPrimOp {
 					return Value{}, false
 				}
@@ -685,10 +685,10 @@ func compileSpec(e ast.Expr) specCode {
 		return nil
 	}
 	return func(st *State, env *Env) (Value, bool) {
-		if slot >= len(st.baseEnv.vals) {
+		if slot >= len(st.baseVals) {
 			return Value{}, false
 		}
-		f := st.baseEnv.vals[slot]
+		f := st.baseVals[slot]
 		if f.kind != KPrimOp {
 			return Value{}, false
 		}
@@ -725,7 +725,7 @@ func peekInt(e ast.Expr) func(env *Env) (int64, bool) {
 			for l := up; l > 0; l-- {
 				env = env.up
 			}
-			v := env.vals[slot]
+			v := env.at(slot)
 			return v.n, v.kind == KInt
 		}
 	}
@@ -747,15 +747,14 @@ func (st *State) callValue1(l *ast.Lambda, cenv *Env, x Value, pos ast.Pos) Valu
 			st.framesV = st.framesV[:k-1]
 		} else {
 			f = new(envValue)
-			f.e.vals = f.e.inline[:1]
 		}
 		f.e.up, f.t = cenv, x
-		f.e.inline[0] = &f.t
+		f.e.slot0 = &f.t
 		st.enter(pos)
 		v := lc.body(st, &f.e)
 		st.depth--
-		if !f.e.pinned {
-			f.e.up, f.t, f.e.inline[0] = nil, Value{}, nil
+		if !f.e.pinned() {
+			f.e.up, f.t, f.e.slot0 = nil, Value{}, nil
 			if len(st.framesV) < 64 {
 				st.framesV = append(st.framesV, f)
 			}

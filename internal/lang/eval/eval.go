@@ -60,10 +60,10 @@ func (st *State) lookupVarNoEval(env *Env, x *ast.Var) *Value {
 		env = env.up
 	}
 	if !x.FromWith {
-		return env.vals[x.Slot]
+		return env.at(x.Slot)
 	}
 	for {
-		ws := env.vals[0]
+		ws := env.at(0)
 		if ws.kind != KAttrs {
 			if ws.kind >= KThunk {
 				return nil
@@ -73,12 +73,10 @@ func (st *State) lookupVarNoEval(env *Env, x *ast.Var) *Value {
 		if a := ws.Attrs().Get(x.Name); a != nil {
 			return a.Val
 		}
-		if env.prevWith == 0 {
+		if env.aux == noOuterWith {
 			st.fail(x.Pos, "undefined variable '%s'", st.syms.Name(x.Name))
 		}
-		for l := env.prevWith; l > 0; l-- {
-			env = env.up
-		}
+		env = env.aux
 	}
 }
 
@@ -87,10 +85,10 @@ func (st *State) lookupVar(env *Env, x *ast.Var) *Value {
 		env = env.up
 	}
 	if !x.FromWith {
-		return env.vals[x.Slot]
+		return env.at(x.Slot)
 	}
 	for {
-		ws := env.vals[0]
+		ws := env.at(0)
 		if ws.kind != KAttrs {
 			st.force(ws, ast.Pos{})
 			if ws.kind != KAttrs {
@@ -100,13 +98,11 @@ func (st *State) lookupVar(env *Env, x *ast.Var) *Value {
 		if a := ws.Attrs().Get(x.Name); a != nil {
 			return a.Val
 		}
-		if env.prevWith == 0 {
+		if env.aux == noOuterWith {
 			err := &Error{Kind: ErrUndefined, Msg: "undefined variable '" + st.syms.Name(x.Name) + "'", Pos: x.Pos}
 			throwErr(err)
 		}
-		for l := env.prevWith; l > 0; l-- {
-			env = env.up
-		}
+		env = env.aux
 	}
 }
 
@@ -251,8 +247,15 @@ func (st *State) evalNode(env *Env, e ast.Expr) Value {
 		return ListValue(elems)
 	case *ast.With:
 		env2 := newEnv(env, 1)
-		env2.prevWith = int32(e.PrevWith)
-		env2.vals[0] = st.newThunk(e.Attrs, env)
+		env2.aux = noOuterWith
+		if e.PrevWith > 0 {
+			w := env2
+			for l := e.PrevWith; l > 0; l-- {
+				w = w.up
+			}
+			env2.aux = w
+		}
+		env2.set(0, st.newThunk(e.Attrs, env))
 		return st.eval(env2, e.Body)
 	case *ast.Assert:
 		if !st.evalBool(env, e.Cond, e.Pos) {
@@ -462,7 +465,7 @@ func (st *State) evalAttrs(env *Env, e *ast.Attrs) Value {
 			} else {
 				v = st.lazy(env2, a.Value)
 			}
-			env2.vals[i] = v
+			env2.set(i, v)
 			attrs[i] = Attr{Name: a.Name, Pos: &a.Pos, Val: v}
 		}
 		if hasOverrides {
@@ -474,7 +477,7 @@ func (st *State) evalAttrs(env *Env, e *ast.Attrs) Value {
 			for _, o := range ov.Attrs().Attrs {
 				if j := e.Find(o.Name); j >= 0 {
 					attrs[j] = o
-					env2.vals[j] = o.Val
+					env2.set(j, o.Val)
 				} else {
 					attrs = append(attrs, o)
 				}

@@ -43,6 +43,7 @@ type State struct {
 	opts      Options
 	syms      *ast.Symbols
 	baseEnv   *Env
+	baseVals  []*Value // baseEnv's slots
 	baseScope *resolve.Scope
 	baseNames []ast.Symbol
 	builtins  *Value // the builtins set
@@ -242,7 +243,9 @@ func (st *State) initBuiltins() {
 	*bset = AttrsValue(&Bindings{Attrs: battrs})
 	st.builtins = bset
 	st.baseNames = names
-	st.baseEnv = &Env{vals: vals}
+	st.baseEnv = newEnv(nil, len(vals))
+	st.baseVals = st.baseEnv.slots(len(vals))
+	copy(st.baseVals, vals)
 	st.baseScope = resolve.NewScope(nil, names)
 	st.initDerivation()
 }

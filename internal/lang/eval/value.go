@@ -122,48 +122,86 @@ type genApp struct {
 	ints []Value
 }
 
-// Env is a run-time frame (see package ast for the layout).
+// Env is a run-time frame (see package ast for the layout): a header of
+// two pointers and the frame's slots right after it, in one allocation.
+// A frame of n slots is allocated with n-1 more slots after the first
+// (newEnv); its size is not stored: the resolver gave every access its
+// slot. Header and slots are all pointers, so a large frame is a plain
+// slice of pointers seen as an Env.
 type Env struct {
-	up       *Env
-	vals     []*Value
-	prevWith int32 // with frames: distance to the next outer with frame (0: none)
-	// pinned: a thunk was made over this frame where noCapture counted
-	// on none (the fallback of a speculated argument, see compileSpec),
-	// so a frame taken from a free list must not go back to it
-	pinned bool
-	inline [1]*Value
+	up *Env
+	// aux is, in a with frame, the next outer with frame (noOuterWith:
+	// none); in any other frame nil, or pinnedFrame once a thunk was made
+	// over the frame where noCapture counted on none (the fallback of a
+	// speculated argument, see compileSpec), so that a frame taken from a
+	// free list does not go back to it.
+	aux   *Env
+	slot0 *Value
 }
 
+// Markers for Env.aux; never written to.
+var (
+	pinnedFrame = new(Env)
+	noOuterWith = new(Env)
+)
+
+// at returns slot i of e.
+func (e *Env) at(i int) *Value {
+	return *(**Value)(unsafe.Add(unsafe.Pointer(&e.slot0), uintptr(i)*unsafe.Sizeof(e.slot0)))
+}
+
+// set stores v in slot i of e.
+func (e *Env) set(i int, v *Value) {
+	*(**Value)(unsafe.Add(unsafe.Pointer(&e.slot0), uintptr(i)*unsafe.Sizeof(e.slot0))) = v
+}
+
+// slots returns e's first n slots as a slice; n must not exceed the
+// frame's size.
+func (e *Env) slots(n int) []*Value {
+	return unsafe.Slice(&e.slot0, n)
+}
+
+// pin marks a frame that a thunk may keep (see aux); with frames never
+// go to a free list and keep their link.
+func (e *Env) pin() {
+	if e.aux == nil {
+		e.aux = pinnedFrame
+	}
+}
+
+func (e *Env) pinned() bool { return e.aux == pinnedFrame }
+
 func newEnv(up *Env, n int) *Env {
-	// One allocation for the frame and its slots when small.
+	// Typed allocations for the common small frames; a slice of
+	// pointers beyond.
 	switch n {
 	case 0, 1:
-		e := &Env{up: up}
-		e.vals = e.inline[:n]
-		return e
+		return &Env{up: up}
 	case 2:
 		x := &struct {
 			e Env
-			a [2]*Value
+			a [1]*Value
 		}{}
-		x.e.up, x.e.vals = up, x.a[:]
+		x.e.up = up
 		return &x.e
 	case 3:
 		x := &struct {
 			e Env
-			a [3]*Value
+			a [2]*Value
 		}{}
-		x.e.up, x.e.vals = up, x.a[:]
+		x.e.up = up
 		return &x.e
 	case 4:
 		x := &struct {
 			e Env
-			a [4]*Value
+			a [3]*Value
 		}{}
-		x.e.up, x.e.vals = up, x.a[:]
+		x.e.up = up
 		return &x.e
 	}
-	return &Env{up: up, vals: make([]*Value, n)}
+	w := make([]unsafe.Pointer, 2+n)
+	w[0] = unsafe.Pointer(up)
+	return (*Env)(unsafe.Pointer(&w[0]))
 }
 
 // Constructors.
