@@ -242,5 +242,9 @@ func newBindingsCells(n, k int) (*Bindings, []Value) {
 		x.b.Attrs = x.a[:n:n]
 		return &x.b, x.t[:k]
 	}
-	return newBindings(n, n), nil
+	if k < 2 {
+		return newBindings(n, n), nil
+	}
+	// larger sets: the thunks still share one allocation
+	return newBindings(n, n), make([]Value, k)
 }

@@ -402,7 +402,8 @@ func (st *State) call1PrimOp(op *PrimOp, la *lazyArg, env *Env, pos ast.Pos) Val
 // in env (`map f l`, `mapAttrs f s`, `elem x l`).
 func (st *State) call2PrimOp(op *PrimOp, largs []lazyArg, env *Env, pos ast.Pos) Value {
 	base := len(st.argStack)
-	st.argStack = append(st.argStack, largs[0].get(st, env), largs[1].get(st, env))
+	a, b := lazy2(st, largs, env)
+	st.argStack = append(st.argStack, a, b)
 	v := op.Fn(st, pos, st.argStack[base:base+2:base+2])
 	st.argStack[base], st.argStack[base+1] = nil, nil
 	st.argStack = st.argStack[:base]
@@ -415,8 +416,9 @@ func (st *State) call2PrimOp(op *PrimOp, largs []lazyArg, env *Env, pos ast.Pos)
 func (st *State) call2Chain(l *ast.Lambda, cenv, env *Env, largs []lazyArg, pos ast.Pos) Value {
 	lc := st.lambdaBody(l.Body.(*ast.Lambda))
 	env2 := st.takeFrame(&st.frames2, cenv, 2)
-	env2.set(0, largs[0].get(st, env))
-	env2.set(1, largs[1].get(st, env))
+	a, b := lazy2(st, largs, env)
+	env2.set(0, a)
+	env2.set(1, b)
 	st.enter(pos)
 	v := lc.body(st, env2)
 	st.depth--
@@ -500,9 +502,7 @@ func (st *State) callFast(op *PrimOp, x, y Value, pos ast.Pos) Value {
 // and the builtins never keep the slice itself.
 func (st *State) callArgs(env *Env, e *ast.Call, largs []lazyArg, fn Value) Value {
 	base := len(st.argStack)
-	for i := range largs {
-		st.argStack = append(st.argStack, largs[i].get(st, env))
-	}
+	st.argStack = appendLazy(st, st.argStack, largs, env)
 	args := st.argStack[base:len(st.argStack):len(st.argStack)]
 	v := st.callWHNF(fn, args, e.Pos)
 	// clear, so that the stack's spare capacity keeps nothing alive
@@ -624,7 +624,11 @@ func newLetEnv(up *Env, n, k int) (*Env, []Value) {
 		x.e.up = up
 		return &x.e, x.t[:k]
 	}
-	return newEnv(up, n), nil
+	if k < 2 {
+		return newEnv(up, n), nil
+	}
+	// larger frames: the thunks still share one allocation
+	return newEnv(up, n), make([]Value, k)
 }
 
 // varCell returns the cell of the lexical variable at (up, slot), or of
@@ -815,6 +819,43 @@ func (a *lazyArg) get(st *State, env *Env) *Value {
 		return newThunkCode(a.vx, env)
 	}
 	return st.lazy(env, a.w)
+}
+
+// lazy2 is get of the two arguments largs in env, with their thunks in
+// one allocation when both need one.
+func lazy2(st *State, largs []lazyArg, env *Env) (*Value, *Value) {
+	if x, y := largs[0].x, largs[1].x; x != nil && y != nil {
+		c := new([2]Value)
+		c[0], c[1] = thunkValue(x, env), thunkValue(y, env)
+		return &c[0], &c[1]
+	}
+	return largs[0].get(st, env), largs[1].get(st, env)
+}
+
+// appendLazy appends get of every argument of largs in env to dst, the
+// thunks among them in one allocation.
+func appendLazy(st *State, dst []*Value, largs []lazyArg, env *Env) []*Value {
+	k := 0
+	for i := range largs {
+		if largs[i].x != nil {
+			k++
+		}
+	}
+	var cells []Value
+	if k >= 2 {
+		cells = make([]Value, k)
+	}
+	for i := range largs {
+		if a := &largs[i]; a.x != nil && len(cells) > 0 {
+			c := &cells[0]
+			cells = cells[1:]
+			*c = thunkValue(a.x, env)
+			dst = append(dst, c)
+		} else {
+			dst = append(dst, a.get(st, env))
+		}
+	}
+	return dst
 }
 
 // compileAttrs compiles a set literal that is neither recursive nor has
