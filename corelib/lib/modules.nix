@@ -32,6 +32,8 @@ let
     zipAttrsWith
     ;
   u = import ./module-util.nix { inherit lib; };
+  # Native helpers in the embedded lib; an empty set when read from disk.
+  native = import ./native.nix;
   inherit (u)
     showOption
     showFiles
@@ -484,7 +486,7 @@ let
         map (c: {
           file = m._file;
           config = c;
-        }) (pushDownProperties m.config)
+        }) (pushDown' m.config)
       ) modules
     );
 
@@ -528,7 +530,7 @@ let
         map (c: {
           inherit (d) file;
           config = c;
-        }) (pushDownProperties d.value)
+        }) (pushDown' d.value)
       );
 
       treeToOption =
@@ -783,82 +785,93 @@ let
 
   # mergeDefinitions' pre: as mergeDefinitions, with the filtered and sorted
   # definitions given (pre = { values, highestPrio }) unless pre is null.
-  mergeDefinitions' = pre: loc: type: defs: rec {
-    defsFinal' =
+  # An option's definitions with their properties discharged, filtered to
+  # the highest priority and sorted by order: { values; highestPrio; }.
+  # The embedded lib computes it natively (native.nix); this is the
+  # definition, and the fallback for anything unusual.
+  defsFinalNix =
+    defs:
+    let
+      d = head defs;
+    in
+    if
+      length defs == 1
+      && addErrorContext "while evaluating definitions from `${d.file}':" (
+        !(isAttrs d.value && d.value ? _type)
+      )
+    then
+      {
+        values = defs;
+        highestPrio = defaultOverridePriority;
+      }
+    else if
+      all (
+        d:
+        let
+          v = d.value;
+        in
+        !(isAttrs v && v ? _type) || v._type == "override"
+      ) defs
+    then
+      # Only plain values and mkOverride at the top: nothing to discharge.
       let
-        d = head defs;
-      in
-      if pre != null then
-        pre
-      else if
-        length defs == 1
-        && addErrorContext "while evaluating definitions from `${d.file}':" (
-          !(isAttrs d.value && d.value ? _type)
-        )
-      then
-        {
-          values = defs;
-          highestPrio = defaultOverridePriority;
-        }
-      else if
-        all (
+        prioritised = map (
           d:
           let
             v = d.value;
           in
-          !(isAttrs v && v ? _type) || v._type == "override"
-        ) defs
-      then
-        # Only plain values and mkOverride at the top: nothing to discharge.
-        let
-          prioritised = map (
-            d:
-            let
-              v = d.value;
-            in
-            if isAttrs v && v ? _type then
-              {
-                p = v.priority;
-                d = d // { value = v.content; };
-              }
+          if isAttrs v && v ? _type then
+            {
+              p = v.priority;
+              d = d // { value = v.content; };
+            }
+          else
+            {
+              p = defaultOverridePriority;
+              inherit d;
+            }
+        ) defs;
+        highestPrio = if defs == [ ] then 9999 else head (sort builtins.lessThan (catAttrs "p" prioritised));
+        values = catAttrs "d" (filter (x: x.p == highestPrio) prioritised);
+      in
+      {
+        values = if any (def: def.value._type or "" == "order") values then sortProperties values else values;
+        inherit highestPrio;
+      }
+    else
+      let
+        normal = concatMap (
+          m:
+          map (
+            v:
+            if v._type or null == "definition" then
+              v
             else
               {
-                p = defaultOverridePriority;
-                inherit d;
+                inherit (m) file;
+                value = v;
               }
-          ) defs;
-          highestPrio = if defs == [ ] then 9999 else head (sort builtins.lessThan (catAttrs "p" prioritised));
-          values = catAttrs "d" (filter (x: x.p == highestPrio) prioritised);
-        in
-        {
-          values = if any (def: def.value._type or "" == "order") values then sortProperties values else values;
-          inherit highestPrio;
-        }
-      else
-        let
-          normal = concatMap (
-            m:
-            map (
-              v:
-              if v._type or null == "definition" then
-                v
-              else
-                {
-                  inherit (m) file;
-                  value = v;
-                }
-            ) (addErrorContext "while evaluating definitions from `${m.file}':" (dischargeProperties m.value))
-          ) defs;
-          filtered = filterOverrides' normal;
-        in
-        {
-          values =
-            if any (def: def.value._type or "" == "order") filtered.values then
-              sortProperties filtered.values
-            else
-              filtered.values;
-          inherit (filtered) highestPrio;
-        };
+          ) (addErrorContext "while evaluating definitions from `${m.file}':" (dischargeProperties m.value))
+        ) defs;
+        filtered = filterOverrides' normal;
+      in
+      {
+        values =
+          if any (def: def.value._type or "" == "order") filtered.values then
+            sortProperties filtered.values
+          else
+            filtered.values;
+        inherit (filtered) highestPrio;
+      };
+
+  defsFinalOf = if native ? defsFinal then native.defsFinal defsFinalNix else defsFinalNix;
+
+  # pushDownProperties as mergeModules uses it: native in the embedded lib.
+  pushDown' =
+    if native ? pushDownProperties then native.pushDownProperties pushDownProperties else pushDownProperties;
+
+  mergeDefinitions' = pre: loc: type: defs: rec {
+    defsFinal' = if pre != null then pre else defsFinalOf defs;
 
     defsFinal = defsFinal'.values;
 
@@ -990,7 +1003,7 @@ let
           map (
             c:
             mapAttrs (n: v: def // { value = v; }) c
-          ) (pushDownProperties def.value)
+          ) (pushDown' def.value)
         ) opt.definitionsWithLocations
       );
     in

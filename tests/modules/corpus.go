@@ -92,7 +92,7 @@ func (c *Case) Want() Result {
 // Evaluator runs one implementation of nix-instantiate with one lib.
 type Evaluator struct {
 	Argv   []string // command prefix, e.g. {"/tmp/gonix", "nix-instantiate"}
-	LibDir string   // directory given as -I gonix=DIR (holds lib/)
+	LibDir string   // directory given as -I gonix=DIR (holds lib/); empty: gonix's embedded lib
 	Home   string   // empty directory used as HOME
 	Store  string   // chroot store given as --store (with --readonly-mode nothing is written; never the machine's /nix)
 }
@@ -101,8 +101,13 @@ type Evaluator struct {
 // normalises the outcome.
 func (e Evaluator) Eval(ctx context.Context, c *Case) (Result, error) {
 	args := append(append([]string{}, e.Argv[1:]...),
-		"--store", e.Store, "--readonly-mode", "--option", "substituters", "",
-		"-I", "gonix="+e.LibDir, "--eval", "--strict", "--json", c.File)
+		"--store", e.Store, "--readonly-mode", "--option", "substituters", "")
+	lib := "/__gonix__" // gonix's embedded lib, when no LibDir is given
+	if e.LibDir != "" {
+		args = append(args, "-I", "gonix="+e.LibDir)
+		lib = strings.TrimSuffix(e.LibDir, "/")
+	}
+	args = append(args, "--eval", "--strict", "--json", c.File)
 	cmd := exec.CommandContext(ctx, e.Argv[0], args...)
 	cmd.Dir = filepath.Dir(c.File)
 	cmd.Env = cleanEnv(e.Home)
@@ -116,7 +121,7 @@ func (e Evaluator) Eval(ctx context.Context, c *Case) (Result, error) {
 	if ctx.Err() != nil {
 		return Result{}, fmt.Errorf("run %s on %s: %w", e.Argv[0], c.Name, ctx.Err())
 	}
-	places := strings.NewReplacer(strings.TrimSuffix(e.LibDir, "/"), "<lib>", filepath.Dir(c.File), "<cases>")
+	places := strings.NewReplacer(lib, "<lib>", filepath.Dir(c.File), "<cases>")
 	return Normalise(err == nil, stdout.String(), stderr.String(), places), nil
 }
 

@@ -71,6 +71,12 @@ func (st *State) importGonix(p, name string, pos ast.Pos) *Value {
 		st.fileCache[p] = v
 		return v
 	}
+	if name == nativeName {
+		v := st.nativeLib()
+		st.fileCache[p] = v
+		st.fileCache[resolved] = v
+		return v
+	}
 	e, ok := st.parseCache[resolved]
 	if !ok {
 		data, err := corelib.FS.ReadFile(name)

@@ -43,7 +43,8 @@ type State struct {
 	opts      Options
 	syms      *ast.Symbols
 	baseEnv   *Env
-	baseVals  []*Value // baseEnv's slots
+	baseVals  []*Value    // baseEnv's slots
+	native    *nativeSyms // the embedded lib's native helpers (gonixnative.go), once used
 	baseScope *resolve.Scope
 	baseNames []ast.Symbol
 	builtins  *Value // the builtins set
