@@ -39,7 +39,6 @@ let
     showFiles
     showDefs
     isFunc
-    imap1
     setAttrByPath
     attrByPath
     getAttrFromPath
@@ -268,11 +267,13 @@ let
       throw base;
 
   reverseList =
-    l:
-    let
-      n = length l;
-    in
-    builtins.genList (i: builtins.elemAt l (n - i - 1)) n;
+    native.reverseList or (
+      l:
+      let
+        n = length l;
+      in
+      builtins.genList (i: builtins.elemAt l (n - i - 1)) n
+    );
 
   # ----------------------------------------------------------- collecting modules
 
@@ -291,7 +292,7 @@ let
 
       load =
         file: key: m:
-        if isFunc m then
+        if builtins.isFunction m || isAttrs m && m ? __functor && isFunc m then
           unifyModuleSyntax file key (applyModuleArgs key m args)
         else if isAttrs m then
           let
@@ -322,10 +323,11 @@ let
       # disabledModules lists of this module and everything below it).
       structure =
         parentFile: parentKey: ms:
-        imap1 (
-          n: x:
+        builtins.genList (
+          i:
           let
-            module = checkClass (load parentFile "${parentKey}:anon-${toString n}" x);
+            x = builtins.elemAt ms i;
+            module = checkClass (load parentFile "${parentKey}:anon-${toString (i + 1)}" x);
             children = structure module._file module.key module.imports;
           in
           {
@@ -346,7 +348,7 @@ let
               )
               ++ concatLists (catAttrs "disabled" children);
           }
-        ) ms;
+        ) (length ms);
 
       tree = structure unknownModule "" initialModules;
 
@@ -378,7 +380,7 @@ let
         }) disabledKeys
       );
       isDisabled = s: disabledKeys != [ ] && disabledSet ? ${builtins.unsafeDiscardStringContext s.key};
-      keep = filter (s: !isDisabled s);
+      keep = if disabledKeys == [ ] then (ms: ms) else filter (s: !isDisabled s);
 
       toGraph = s: {
         disabled = isDisabled s;
@@ -478,17 +480,29 @@ let
 
   # -------------------------------------------------------------------- merging
 
-  mergeModules =
-    prefix: modules:
-    mergeModules' prefix modules (
-      concatMap (
-        m:
-        map (c: {
-          file = m._file;
-          config = c;
-        }) (pushDown' m.config)
-      ) modules
-    );
+  mergeModules = prefix: modules: mergeModules' prefix modules (pushDownModules modules);
+
+  # Each module's config pushed down, as { file; config; } (native in the
+  # embedded lib).
+  pushDownModulesNix = concatMap (
+    m:
+    map (c: {
+      file = m._file;
+      config = c;
+    }) (pushDown' m.config)
+  );
+  pushDownModules =
+    if native ? pushDownModules then native.pushDownModules pushDownModulesNix else pushDownModulesNix;
+
+  # The same for definitions { file; value; } (native in the embedded lib).
+  pushDownDefsNix = concatMap (
+    d:
+    map (c: {
+      inherit (d) file;
+      config = c;
+    }) (pushDown' d.value)
+  );
+  pushDownDefs = if native ? pushDownDefs then native.pushDownDefs pushDownDefsNix else pushDownDefsNix;
 
   # Returns { matchedOptions, unmatchedDefns, config } for one level of the
   # option tree. Definitions are grouped by name once (zipAttrsWith); the
@@ -512,7 +526,11 @@ let
             }) tree
         ) modules;
 
-      defsByName = zipAttrsWith (n: ds: ds) (
+      # { name = [ { file; value; } … ]; } of the definitions (native in
+      # the embedded lib)
+      defsByName =
+        if native ? defsByName then native.defsByName defsByNameNix configs else defsByNameNix configs;
+      defsByNameNix = configs: zipAttrsWith (n: ds: ds) (
         map (
           c:
           if !isAttrs c.config then
@@ -523,14 +541,6 @@ let
               value = v;
             }) c.config
         ) configs
-      );
-
-      pushDown = concatMap (
-        d:
-        map (c: {
-          inherit (d) file;
-          config = c;
-        }) (pushDown' d.value)
       );
 
       treeToOption =
@@ -575,7 +585,7 @@ let
             if isOptDecl (head decls) then
               option (fixupOptionType loc (mergeOptionDecls loc decls))
             else
-              mergeModules' loc decls (pushDown defs)
+              mergeModules' loc decls (pushDownDefs defs)
           )
         else if length optionDecls == length decls then
           option (fixupOptionType loc (mergeOptionDecls loc decls))
@@ -587,7 +597,7 @@ let
               (head optionDecls).options.type.description or "<no description>"
             }' does not support nested options.\n${showRawDecls loc (filter (m: !isOption m.options) decls)}"
         else
-          mergeModules' loc decls (pushDown defs)
+          mergeModules' loc decls (pushDownDefs defs)
       ) declTrees;
 
       withPrefix =

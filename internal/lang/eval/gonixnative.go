@@ -24,7 +24,7 @@ const nativeName = "lib/native.nix"
 // nativeSyms are the attribute names the helpers use.
 type nativeSyms struct {
 	typ, file, value, priority, content, contents, condition ast.Symbol
-	values, highestPrio                                      ast.Symbol
+	values, highestPrio, underFile, config                   ast.Symbol
 	// cells of the _type strings the helpers build
 	ifStr, overrideStr *Value
 }
@@ -35,7 +35,7 @@ func (st *State) nsyms() *nativeSyms {
 		st.native = &nativeSyms{
 			typ: in("_type"), file: in("file"), value: in("value"), priority: in("priority"),
 			content: in("content"), contents: in("contents"), condition: in("condition"),
-			values: in("values"), highestPrio: in("highestPrio"),
+			values: in("values"), highestPrio: in("highestPrio"), underFile: in("_file"), config: in("config"),
 			ifStr:       cell(StringValue("if", nil)),
 			overrideStr: cell(StringValue("override", nil)),
 		}
@@ -48,6 +48,10 @@ func (st *State) nativeLib() *Value {
 	ops := []*PrimOp{
 		{Name: "defsFinal", Arity: 2, Fn: primDefsFinal},
 		{Name: "pushDownProperties", Arity: 2, Fn: primPushDown},
+		{Name: "pushDownModules", Arity: 2, Fn: primPushDownModules},
+		{Name: "pushDownDefs", Arity: 2, Fn: primPushDownDefs},
+		{Name: "defsByName", Arity: 2, Fn: primDefsByName},
+		{Name: "reverseList", Arity: 1, Fn: primReverseList},
 	}
 	attrs := make([]Attr, len(ops))
 	for i, op := range ops {
@@ -158,6 +162,92 @@ func (st *State) pushDown(cfg *Value, out []*Value, pos ast.Pos) []*Value {
 		return out
 	}
 	return append(out, cfg)
+}
+
+// primPushDownModules is pushDownModulesNix (modules.nix): every
+// module's config pushed down, as { file = m._file; config; }.
+func primPushDownModules(st *State, pos ast.Pos, args []*Value) Value {
+	ns := st.nsyms()
+	return st.nativeOr(args[0], args[1], pos, func() Value {
+		return st.pushDownEach(args[1], ns.underFile, ns.config, pos)
+	})
+}
+
+// primPushDownDefs is pushDownDefsNix (modules.nix): every definition's
+// value pushed down, as { file; config; }.
+func primPushDownDefs(st *State, pos ast.Pos, args []*Value) Value {
+	ns := st.nsyms()
+	return st.nativeOr(args[0], args[1], pos, func() Value {
+		return st.pushDownEach(args[1], ns.file, ns.value, pos)
+	})
+}
+
+// pushDownEach is concatMap (x: map (c: { file = x.fileSym; config = c; })
+// (pushDownProperties x.valueSym)) of the list xs.
+func (st *State) pushDownEach(xs *Value, fileSym, valueSym ast.Symbol, pos ast.Pos) Value {
+	ns := st.native
+	var out []*Value
+	for _, x := range st.forceList(xs, pos) {
+		st.force(x, pos)
+		v := ns.get(x, valueSym)
+		var file *Value
+		for _, c := range st.pushDown(v, nil, pos) {
+			if file == nil {
+				file = ns.get(x, fileSym)
+			}
+			out = append(out, cell(mkAttrs([]Attr{{Name: ns.file, Val: file}, {Name: ns.config, Val: c}})))
+		}
+	}
+	return ListValue(out)
+}
+
+// primDefsByName is defsByNameNix (modules.nix): the definitions
+// { file; config; } grouped by attribute name of their config, as
+// { name = [ { file; value; } … ]; }.
+func primDefsByName(st *State, pos ast.Pos, args []*Value) Value {
+	ns := st.nsyms()
+	return st.nativeOr(args[0], args[1], pos, func() Value {
+		var names []ast.Symbol
+		groups := map[ast.Symbol][]*Value{}
+		for _, c := range st.forceList(args[1], pos) {
+			st.force(c, pos)
+			cfg := ns.get(c, ns.config)
+			st.force(cfg, pos)
+			if cfg.kind != KAttrs {
+				bail() // the Nix definition throws
+			}
+			attrs := cfg.Attrs().Attrs
+			if len(attrs) == 0 {
+				continue
+			}
+			file := ns.get(c, ns.file)
+			for _, a := range attrs {
+				d := cell(mkAttrs([]Attr{{Name: ns.file, Val: file}, {Name: ns.value, Val: a.Val}}))
+				g, seen := groups[a.Name]
+				if !seen {
+					names = append(names, a.Name)
+				}
+				groups[a.Name] = append(g, d)
+			}
+		}
+		nb := newBindings(len(names), len(names))
+		for i, n := range names {
+			nb.Attrs[i] = Attr{Name: n, Val: cell(ListValue(groups[n]))}
+		}
+		sortAttrs(nb.Attrs)
+		return AttrsValue(nb)
+	})
+}
+
+// primReverseList is reverseList (modules.nix): the same cells in the
+// opposite order.
+func primReverseList(st *State, pos ast.Pos, args []*Value) Value {
+	xs := st.forceList(args[0], pos)
+	out := make([]*Value, len(xs))
+	for i, x := range xs {
+		out[len(xs)-1-i] = x
+	}
+	return ListValue(out)
 }
 
 // wrapProps is mapAttrs (n: v: { _type = tag; argSym = arg; content = v; }) b.
