@@ -511,6 +511,8 @@ let
     prefix: modules: configs:
     let
       declTrees =
+        if native ? declTrees then native.declTrees declTreesNix modules else declTreesNix modules;
+      declTreesNix =
         map (
           module:
           let
@@ -524,7 +526,7 @@ let
               pos = unsafeGetAttrPos n tree;
               options = o;
             }) tree
-        ) modules;
+        );
 
       # { name = [ { file; value; } … ]; } of the definitions (native in
       # the embedded lib)
@@ -600,15 +602,6 @@ let
           mergeModules' loc decls (pushDownDefs defs)
       ) declTrees;
 
-      withPrefix =
-        name:
-        map (
-          def:
-          def
-          // {
-            prefix = [ name ] ++ (def.prefix or [ ]);
-          }
-        );
     in
     {
       isOption = false;
@@ -619,22 +612,41 @@ let
         if configs == [ ] then
           [ ]
         else
-          let
+          unmatchedDefnsOf {
+            inherit results;
             undeclared = removeAttrs defsByName (attrNames results);
-          in
-          concatMap (
-            name:
-            if results ? ${name} then
-              (
-                let
-                  r = results.${name};
-                in
-                if r.isOption then [ ] else withPrefix name r.unmatchedDefns
-              )
-            else
-              withPrefix name undeclared.${name}
-          ) (attrNames (results // undeclared));
+          };
     };
+
+  # The definitions of one level that match no option, in name order:
+  # those of undeclared names and those below sub-trees, each with its
+  # prefix below this level (native in the embedded lib).
+  unmatchedDefnsNix =
+    { results, undeclared }:
+    concatMap (
+      name:
+      if results ? ${name} then
+        (
+          let
+            r = results.${name};
+          in
+          if r.isOption then [ ] else withPrefix name r.unmatchedDefns
+        )
+      else
+        withPrefix name undeclared.${name}
+    ) (attrNames (results // undeclared));
+  unmatchedDefnsOf =
+    if native ? unmatchedDefns then native.unmatchedDefns unmatchedDefnsNix else unmatchedDefnsNix;
+
+  withPrefix =
+    name:
+    map (
+      def:
+      def
+      // {
+        prefix = [ name ] ++ (def.prefix or [ ]);
+      }
+    );
 
   showDeclPrefix =
     loc: decl: prefix:
@@ -773,13 +785,13 @@ let
         else
           mergeDefinitions loc opt.type defs';
       value = if opt ? apply then opt.apply res.mergedValue else res.mergedValue;
-      deprecated =
+      withDeprecation =
         if opt.type.deprecationMessage or null != null then
-          warn "The type `types.${opt.type.name}' of option `${showOption loc}' defined in ${showFiles opt.declarations} is deprecated. ${opt.type.deprecationMessage}"
+          warn "The type `types.${opt.type.name}' of option `${showOption loc}' defined in ${showFiles opt.declarations} is deprecated. ${opt.type.deprecationMessage}" opt
         else
-          (x: x);
+          opt;
     in
-    deprecated opt
+    withDeprecation
     // {
       value = addErrorContext "while evaluating the option `${showOption loc}':" value;
       inherit (res.defsFinal') highestPrio;

@@ -25,6 +25,9 @@ const nativeName = "lib/native.nix"
 type nativeSyms struct {
 	typ, file, value, priority, content, contents, condition ast.Symbol
 	values, highestPrio, underFile, config                   ast.Symbol
+	options, pos, results, undeclared, isOption, unmatched   ast.Symbol
+	prefix                                                   ast.Symbol
+	attrPos                                                  *PrimOp // builtins.unsafeGetAttrPos
 	// cells of the _type strings the helpers build
 	ifStr, overrideStr *Value
 }
@@ -36,8 +39,13 @@ func (st *State) nsyms() *nativeSyms {
 			typ: in("_type"), file: in("file"), value: in("value"), priority: in("priority"),
 			content: in("content"), contents: in("contents"), condition: in("condition"),
 			values: in("values"), highestPrio: in("highestPrio"), underFile: in("_file"), config: in("config"),
+			options: in("options"), pos: in("pos"), results: in("results"), undeclared: in("undeclared"),
+			isOption: in("isOption"), unmatched: in("unmatchedDefns"), prefix: in("prefix"),
 			ifStr:       cell(StringValue("if", nil)),
 			overrideStr: cell(StringValue("override", nil)),
+		}
+		if a := st.builtins.Attrs().Get(in("unsafeGetAttrPos")); a != nil && a.Val.kind == KPrimOp {
+			st.native.attrPos = (*PrimOp)(a.Val.p)
 		}
 	}
 	return st.native
@@ -52,6 +60,8 @@ func (st *State) nativeLib() *Value {
 		{Name: "pushDownDefs", Arity: 2, Fn: primPushDownDefs},
 		{Name: "defsByName", Arity: 2, Fn: primDefsByName},
 		{Name: "reverseList", Arity: 1, Fn: primReverseList},
+		{Name: "declTrees", Arity: 2, Fn: primDeclTrees},
+		{Name: "unmatchedDefns", Arity: 2, Fn: primUnmatchedDefns},
 	}
 	attrs := make([]Attr, len(ops))
 	for i, op := range ops {
@@ -248,6 +258,102 @@ func primReverseList(st *State, pos ast.Pos, args []*Value) Value {
 		out[len(xs)-1-i] = x
 	}
 	return ListValue(out)
+}
+
+// primDeclTrees is declTreesNix (modules.nix): every module's option
+// declarations of one level, as { name = { _file; pos; options; }; }
+// with pos = unsafeGetAttrPos name tree, left lazy.
+func primDeclTrees(st *State, pos ast.Pos, args []*Value) Value {
+	ns := st.nsyms()
+	return st.nativeOr(args[0], args[1], pos, func() Value {
+		if ns.attrPos == nil {
+			bail()
+		}
+		ms := st.forceList(args[1], pos)
+		out := make([]*Value, len(ms))
+		for i, m := range ms {
+			st.force(m, pos)
+			tree := ns.get(m, ns.options)
+			st.force(tree, pos)
+			if tree.kind != KAttrs {
+				bail() // the Nix definition throws
+			}
+			attrs := tree.Attrs().Attrs
+			nb := newBindings(len(attrs), len(attrs))
+			var file *Value
+			if len(attrs) > 0 {
+				file = ns.get(m, ns.underFile)
+			}
+			for j, a := range attrs {
+				app := &struct {
+					a    PrimOpApp
+					args [1]*Value
+					fn   Value
+					pos  Value
+				}{}
+				app.args[0] = st.nameCell(a.Name)
+				app.a = PrimOpApp{Op: ns.attrPos, Args: app.args[:]}
+				app.fn = primOpAppValue(&app.a)
+				app.pos = appValue(&app.fn, tree)
+				d := mkAttrs([]Attr{{Name: ns.underFile, Val: file}, {Name: ns.pos, Val: &app.pos}, {Name: ns.options, Val: a.Val}})
+				nb.Attrs[j] = Attr{Name: a.Name, Pos: a.Pos, Val: cell(d)}
+			}
+			out[i] = cell(AttrsValue(nb))
+		}
+		return ListValue(out)
+	})
+}
+
+// primUnmatchedDefns is unmatchedDefnsNix (modules.nix): the definitions
+// of one level that match no option, each with its prefix, in name order.
+func primUnmatchedDefns(st *State, pos ast.Pos, args []*Value) Value {
+	ns := st.nsyms()
+	return st.nativeOr(args[0], args[1], pos, func() Value {
+		st.force(args[1], pos)
+		results, undeclared := ns.get(args[1], ns.results), ns.get(args[1], ns.undeclared)
+		st.force(results, pos)
+		st.force(undeclared, pos)
+		if results.kind != KAttrs || undeclared.kind != KAttrs {
+			bail()
+		}
+		// attrNames (results // undeclared): the names in string order
+		all := updateAttrs(*results, *undeclared)
+		var out []*Value
+		for _, a := range sortedByName(st, all.Attrs()) {
+			var defs *Value
+			if r := results.Attrs().Get(a.Name); r != nil {
+				st.force(r.Val, pos)
+				isOpt := ns.get(r.Val, ns.isOption)
+				st.force(isOpt, pos)
+				if isOpt.kind != KBool {
+					bail()
+				}
+				if isOpt.Bool() {
+					continue
+				}
+				defs = ns.get(r.Val, ns.unmatched)
+			} else {
+				defs = a.Val
+			}
+			for _, d := range st.forceList(defs, pos) {
+				// d // { prefix = [ name ] ++ (d.prefix or [ ]); }
+				st.force(d, pos)
+				if d.kind != KAttrs {
+					bail()
+				}
+				prefix := []*Value{st.nameCell(a.Name)}
+				if p := d.Attrs().Get(ns.prefix); p != nil {
+					st.force(p.Val, pos)
+					if p.Val.kind != KList {
+						bail()
+					}
+					prefix = append(prefix, p.Val.Elems()...)
+				}
+				out = append(out, cell(updateAttrs(*d, mkAttrs([]Attr{{Name: ns.prefix, Val: cell(ListValue(prefix))}}))))
+			}
+		}
+		return ListValue(out)
+	})
 }
 
 // wrapProps is mapAttrs (n: v: { _type = tag; argSym = arg; content = v; }) b.
