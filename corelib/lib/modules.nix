@@ -281,14 +281,11 @@ let
     class: modulesPath: initialModules: args:
     let
       checkClass =
-        if class == null then
-          m: m
+        m:
+        if m._class == null || m._class == class then
+          m
         else
-          m:
-          if m._class == null || m._class == class then
-            m
-          else
-            throw "The module `${m._file or m.key}` (class: ${u.escapeNixString m._class}) cannot be imported into a module evaluation that expects class ${u.escapeNixString class}.\n\nHelp:\n- Ensure that you are importing the correct module.\n- Verify that the module's `_class`, ${u.escapeNixString m._class} matches the expected `class` ${u.escapeNixString class}.\n- If you are using a custom class, make sure it is correctly defined and used consistently across your modules.\n";
+          throw "The module `${m._file or m.key}` (class: ${u.escapeNixString m._class}) cannot be imported into a module evaluation that expects class ${u.escapeNixString class}.\n\nHelp:\n- Ensure that you are importing the correct module.\n- Verify that the module's `_class`, ${u.escapeNixString m._class} matches the expected `class` ${u.escapeNixString class}.\n- If you are using a custom class, make sure it is correctly defined and used consistently across your modules.\n";
 
       load =
         file: key: m:
@@ -327,7 +324,8 @@ let
           i:
           let
             x = builtins.elemAt ms i;
-            module = checkClass (load parentFile "${parentKey}:anon-${toString (i + 1)}" x);
+            loaded = load parentFile "${parentKey}:anon-${toString (i + 1)}" x;
+            module = if class == null then loaded else checkClass loaded;
             children = structure module._file module.key module.imports;
           in
           {
@@ -417,8 +415,7 @@ let
   unifyModuleSyntax =
     file: key: m:
     let
-      addMeta = c: if m ? meta then mkMerge [ c { meta = m.meta; } ] else c;
-      addFreeform =
+      withFreeform =
         c: if m ? freeformType then mkMerge [ c { _module.freeformType = m.freeformType; } ] else c;
     in
     if m ? config || m ? options then
@@ -435,7 +432,12 @@ let
           disabledModules = m.disabledModules or [ ];
           imports = m.imports or [ ];
           options = m.options or { };
-          config = addFreeform (addMeta (m.config or { }));
+          config =
+            let
+              c = m.config or { };
+              withMeta = if m ? meta then mkMerge [ c { meta = m.meta; } ] else c;
+            in
+            if m ? freeformType then mkMerge [ withMeta { _module.freeformType = m.freeformType; } ] else withMeta;
         }
     else if !isAttrs m then
       throw "module ${file} (${key}) does not look like a module."
@@ -447,7 +449,7 @@ let
         disabledModules = m.disabledModules or [ ];
         imports = m.require or [ ] ++ m.imports or [ ];
         options = { };
-        config = addFreeform (
+        config = withFreeform (
           removeAttrs m [
             "_class"
             "_file"

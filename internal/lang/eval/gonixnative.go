@@ -205,7 +205,7 @@ func (st *State) pushDownEach(xs *Value, fileSym, valueSym ast.Symbol, pos ast.P
 			if file == nil {
 				file = ns.get(x, fileSym)
 			}
-			out = append(out, cell(mkAttrs([]Attr{{Name: ns.file, Val: file}, {Name: ns.config, Val: c}})))
+			out = append(out, setCell2(Attr{Name: ns.file, Val: file}, Attr{Name: ns.config, Val: c}))
 		}
 	}
 	return ListValue(out)
@@ -232,7 +232,7 @@ func primDefsByName(st *State, pos ast.Pos, args []*Value) Value {
 			}
 			file := ns.get(c, ns.file)
 			for _, a := range attrs {
-				d := cell(mkAttrs([]Attr{{Name: ns.file, Val: file}, {Name: ns.value, Val: a.Val}}))
+				d := setCell2(Attr{Name: ns.file, Val: file}, Attr{Name: ns.value, Val: a.Val})
 				g, seen := groups[a.Name]
 				if !seen {
 					names = append(names, a.Name)
@@ -295,8 +295,8 @@ func primDeclTrees(st *State, pos ast.Pos, args []*Value) Value {
 				app.a = PrimOpApp{Op: ns.attrPos, Args: app.args[:]}
 				app.fn = primOpAppValue(&app.a)
 				app.pos = appValue(&app.fn, tree)
-				d := mkAttrs([]Attr{{Name: ns.underFile, Val: file}, {Name: ns.pos, Val: &app.pos}, {Name: ns.options, Val: a.Val}})
-				nb.Attrs[j] = Attr{Name: a.Name, Pos: a.Pos, Val: cell(d)}
+				d := setCell3(Attr{Name: ns.underFile, Val: file}, Attr{Name: ns.pos, Val: &app.pos}, Attr{Name: ns.options, Val: a.Val})
+				nb.Attrs[j] = Attr{Name: a.Name, Pos: a.Pos, Val: d}
 			}
 			out[i] = cell(AttrsValue(nb))
 		}
@@ -349,7 +349,7 @@ func primUnmatchedDefns(st *State, pos ast.Pos, args []*Value) Value {
 					}
 					prefix = append(prefix, p.Val.Elems()...)
 				}
-				out = append(out, cell(updateAttrs(*d, mkAttrs([]Attr{{Name: ns.prefix, Val: cell(ListValue(prefix))}}))))
+				out = append(out, withAttr(d.Attrs(), ns.prefix, cell(ListValue(prefix))))
 			}
 		}
 		return ListValue(out)
@@ -361,8 +361,8 @@ func (st *State) wrapProps(b *Bindings, tag *Value, argSym ast.Symbol, arg *Valu
 	ns := st.native
 	nb := newBindings(len(b.Attrs), len(b.Attrs))
 	for i, a := range b.Attrs {
-		w := []Attr{{Name: ns.typ, Val: tag}, {Name: argSym, Val: arg}, {Name: ns.content, Val: a.Val}}
-		nb.Attrs[i] = Attr{Name: a.Name, Pos: a.Pos, Val: cell(mkAttrs(w))}
+		w := setCell3(Attr{Name: ns.typ, Val: tag}, Attr{Name: argSym, Val: arg}, Attr{Name: ns.content, Val: a.Val})
+		nb.Attrs[i] = Attr{Name: a.Name, Pos: a.Pos, Val: w}
 	}
 	return AttrsValue(nb)
 }
@@ -451,7 +451,7 @@ func (st *State) defsFinal(defsV *Value, pos ast.Pos) Value {
 				if file == nil {
 					file = ns.get(m, ns.file)
 				}
-				normal = append(normal, cell(mkAttrs([]Attr{{Name: ns.file, Val: file}, {Name: ns.value, Val: v}})))
+				normal = append(normal, setCell2(Attr{Name: ns.file, Val: file}, Attr{Name: ns.value, Val: v}))
 			}
 		}
 		// filterOverrides'
@@ -526,7 +526,7 @@ func (st *State) discharge(def *Value, out []*Value, pos ast.Pos) []*Value {
 
 // withValue is d // { value = v; } for the forced set d.
 func (st *State) withValue(d, v *Value) *Value {
-	return cell(updateAttrs(*d, mkAttrs([]Attr{{Name: st.native.value, Val: v}})))
+	return withAttr(d.Attrs(), st.native.value, v)
 }
 
 // sortProps is sortProperties (modules.nix): mkOrder stripped into a
@@ -540,7 +540,7 @@ func (st *State) sortProps(defs []*Value, pos ast.Pos) []*Value {
 		v := ns.get(d, ns.value)
 		if t, _ := st.propType(v, pos); t == "order" {
 			prio := ns.get(v, ns.priority)
-			out[i] = cell(updateAttrs(*d, mkAttrs([]Attr{{Name: ns.value, Val: ns.get(v, ns.content)}, {Name: ns.priority, Val: prio}})))
+			out[i] = withAttr(withAttr(d.Attrs(), ns.value, ns.get(v, ns.content)).Attrs(), ns.priority, prio)
 			keys[i] = prio
 		} else {
 			out[i] = d
@@ -569,8 +569,61 @@ func (st *State) sortProps(defs []*Value, pos ast.Pos) []*Value {
 	return sorted
 }
 
+// setCell2 returns a cell holding the set of attributes a and b, all in
+// one allocation.
+func setCell2(a, b Attr) *Value {
+	x := &struct {
+		v Value
+		b Bindings
+		a [2]Attr
+	}{}
+	if b.Name < a.Name {
+		a, b = b, a
+	}
+	x.a = [2]Attr{a, b}
+	x.b.Attrs = x.a[:]
+	x.v = AttrsValue(&x.b)
+	return &x.v
+}
+
+// setCell3 is setCell2 for three attributes.
+func setCell3(a, b, c Attr) *Value {
+	x := &struct {
+		v Value
+		b Bindings
+		a [3]Attr
+	}{}
+	x.a = [3]Attr{a, b, c}
+	sortAttrs(x.a[:])
+	x.b.Attrs = x.a[:]
+	x.v = AttrsValue(&x.b)
+	return &x.v
+}
+
+// withAttr returns a cell holding b // { name = v; }.
+func withAttr(b *Bindings, name ast.Symbol, v *Value) *Value {
+	x := &struct {
+		v Value
+		b Bindings
+	}{}
+	attrs := make([]Attr, 0, len(b.Attrs)+1)
+	i := 0
+	for i < len(b.Attrs) && b.Attrs[i].Name < name {
+		i++
+	}
+	attrs = append(attrs, b.Attrs[:i]...)
+	attrs = append(attrs, Attr{Name: name, Val: v})
+	if i < len(b.Attrs) && b.Attrs[i].Name == name {
+		i++
+	}
+	attrs = append(attrs, b.Attrs[i:]...)
+	x.b.Attrs = attrs
+	x.v = AttrsValue(&x.b)
+	return &x.v
+}
+
 // finalSet is { values = values; highestPrio = highest; }.
 func (st *State) finalSet(values *Value, highest Value) Value {
 	ns := st.native
-	return mkAttrs([]Attr{{Name: ns.values, Val: values}, {Name: ns.highestPrio, Val: cell(highest)}})
+	return *setCell2(Attr{Name: ns.values, Val: values}, Attr{Name: ns.highestPrio, Val: cell(highest)})
 }
