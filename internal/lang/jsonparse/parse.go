@@ -18,19 +18,42 @@ type SyntaxError struct {
 
 func (e *SyntaxError) Error() string { return e.msg }
 
+// Builder makes the values of a document while it is parsed, so that a
+// caller (the evaluator) gets its own representation without an
+// intermediate tree. K is the representation of an object key, V of a
+// value.
+//
+// The parser calls Key as soon as an object key has been read, before its
+// value is parsed (Nix interns keys in that order), and Array or Object
+// when a container closes, with its members in document order, duplicate
+// keys included. The slices passed to Array and Object belong to the
+// parser and are only valid during the call.
+type Builder[K, V any] interface {
+	Null() V
+	Bool(b bool) V
+	Int(i int64) V
+	Float(f float64) V
+	String(s string) V
+	Key(s string) K
+	Array(elems []V) V
+	Object(keys []K, vals []V) V
+}
+
 // frame is one open array or object.
 type frame struct {
 	array bool
-	mark  int // where its elements start in parser.vals or parser.mems
+	vmark int // where its elements (values) start in parser.vals
+	kmark int // where an object's keys start in parser.keys
 }
 
-type parser struct {
+type parser[K, V any] struct {
 	lx     lexer
 	tok    token
+	b      Builder[K, V]
 	frames []frame
-	vals   []Value  // elements of the open arrays
-	mems   []Member // members of the open objects
-	root   Value
+	vals   []V // elements and member values of the open containers
+	keys   []K // keys of the open objects
+	root   V
 }
 
 // Parse parses s as one JSON value followed by optional whitespace.
@@ -43,66 +66,70 @@ type parser struct {
 //
 // The parse is iterative, so deep nesting cannot overflow the stack.
 func Parse(s string) (Value, error) {
-	p := parser{lx: lexer{in: s, cur: eof}}
-	p.vals = make([]Value, 0, 64)
-	p.mems = make([]Member, 0, 64)
+	return ParseWith[string, Value](s, treeBuilder{})
+}
+
+// ParseWith parses s as Parse does, making the values with b. On an
+// error, the values b made so far are dropped.
+func ParseWith[K, V any](s string, b Builder[K, V]) (V, error) {
+	p := parser[K, V]{lx: lexer{in: s, cur: eof}, b: b}
+	p.vals = make([]V, 0, 64)
+	p.keys = make([]K, 0, 16)
+	var zero V
 	p.next()
 	if err := p.parseValue(); err != nil {
-		return Value{}, err
+		return zero, err
 	}
 	if p.next() != tEOF {
-		return Value{}, p.syntaxError(tEOF, "value")
+		return zero, p.lx.syntaxError(p.tok, tEOF, "value")
 	}
 	return p.root, nil
 }
 
-func (p *parser) next() token {
+func (p *parser[K, V]) next() token {
 	p.tok = p.lx.scan()
 	return p.tok
 }
 
 // add attaches a finished value to the innermost open container, or makes
 // it the result.
-func (p *parser) add(v Value) {
-	switch {
-	case len(p.frames) == 0:
+func (p *parser[K, V]) add(v V) {
+	if len(p.frames) == 0 {
 		p.root = v
-	case p.frames[len(p.frames)-1].array:
-		p.vals = append(p.vals, v)
-	default:
-		p.mems[len(p.mems)-1].Val = v
+		return
 	}
+	p.vals = append(p.vals, v)
 }
 
 // parseValue follows nlohmann's sax_parse_internal: the same tokens are
 // read in the same order, so errors are found at the same place.
-func (p *parser) parseValue() error {
+func (p *parser[K, V]) parseValue() error {
 	closed := false // a container was just closed: skip to the state check
 	for {
 		if !closed {
 			switch p.tok {
 			case tBeginObject:
 				if p.next() == tEndObject {
-					p.add(Value{Kind: Object})
+					p.add(p.b.Object(nil, nil))
 					break
 				}
 				if p.tok != tString {
-					return p.syntaxError(tString, "object key")
+					return p.lx.syntaxError(p.tok, tString, "object key")
 				}
 				key := p.lx.str
 				if p.next() != tNameSep {
-					return p.syntaxError(tNameSep, "object separator")
+					return p.lx.syntaxError(p.tok, tNameSep, "object separator")
 				}
-				p.frames = append(p.frames, frame{array: false, mark: len(p.mems)})
-				p.mems = append(p.mems, Member{Key: key})
+				p.frames = append(p.frames, frame{vmark: len(p.vals), kmark: len(p.keys)})
+				p.keys = append(p.keys, p.b.Key(key))
 				p.next()
 				continue
 			case tBeginArray:
 				if p.next() == tEndArray {
-					p.add(Value{Kind: Array})
+					p.add(p.b.Array(nil))
 					break
 				}
-				p.frames = append(p.frames, frame{array: true, mark: len(p.vals)})
+				p.frames = append(p.frames, frame{array: true, vmark: len(p.vals)})
 				continue
 			case tFloat:
 				f := p.lx.fval
@@ -110,27 +137,27 @@ func (p *parser) parseValue() error {
 					return &SyntaxError{msg: "[json.exception.out_of_range.406] number overflow parsing '" +
 						p.lx.tokenString() + "'"}
 				}
-				p.add(Value{Kind: Float, Float: f})
+				p.add(p.b.Float(f))
 			case tFalse:
-				p.add(Value{Kind: Bool})
+				p.add(p.b.Bool(false))
 			case tTrue:
-				p.add(Value{Kind: Bool, Bool: true})
+				p.add(p.b.Bool(true))
 			case tNull:
-				p.add(Value{Kind: Null})
+				p.add(p.b.Null())
 			case tInteger:
-				p.add(Value{Kind: Int, Int: p.lx.ival})
+				p.add(p.b.Int(p.lx.ival))
 			case tUnsigned:
-				p.add(Value{Kind: Int, Int: int64(p.lx.uval)})
+				p.add(p.b.Int(int64(p.lx.uval)))
 			case tString:
 				s := p.lx.str
 				if i := strings.IndexByte(s, 0); i >= 0 {
 					s = s[:i]
 				}
-				p.add(Value{Kind: String, Str: s})
+				p.add(p.b.String(s))
 			case tParseError:
-				return p.syntaxError(tUninitialized, "value")
+				return p.lx.syntaxError(p.tok, tUninitialized, "value")
 			default:
-				return p.syntaxError(tLiteralOrValue, "value")
+				return p.lx.syntaxError(p.tok, tLiteralOrValue, "value")
 			}
 		}
 		closed = false
@@ -145,45 +172,42 @@ func (p *parser) parseValue() error {
 				continue
 			}
 			if p.tok != tEndArray {
-				return p.syntaxError(tEndArray, "array")
+				return p.lx.syntaxError(p.tok, tEndArray, "array")
 			}
-			elems := p.vals[top.mark:]
-			arr := make([]Value, len(elems))
-			copy(arr, elems)
-			p.vals = p.vals[:top.mark]
+			v := p.b.Array(p.vals[top.vmark:])
+			p.vals = p.vals[:top.vmark]
 			p.frames = p.frames[:len(p.frames)-1]
-			p.add(Value{Kind: Array, Arr: arr})
+			p.add(v)
 			closed = true
 			continue
 		}
 		if p.next() == tValueSep {
 			if p.next() != tString {
-				return p.syntaxError(tString, "object key")
+				return p.lx.syntaxError(p.tok, tString, "object key")
 			}
 			key := p.lx.str
 			if p.next() != tNameSep {
-				return p.syntaxError(tNameSep, "object separator")
+				return p.lx.syntaxError(p.tok, tNameSep, "object separator")
 			}
-			p.mems = append(p.mems, Member{Key: key})
+			p.keys = append(p.keys, p.b.Key(key))
 			p.next()
 			continue
 		}
 		if p.tok != tEndObject {
-			return p.syntaxError(tEndObject, "object")
+			return p.lx.syntaxError(p.tok, tEndObject, "object")
 		}
-		mems := p.mems[top.mark:]
-		obj := make([]Member, len(mems))
-		copy(obj, mems)
-		p.mems = p.mems[:top.mark]
+		v := p.b.Object(p.keys[top.kmark:], p.vals[top.vmark:])
+		p.keys = p.keys[:top.kmark]
+		p.vals = p.vals[:top.vmark]
 		p.frames = p.frames[:len(p.frames)-1]
-		p.add(Value{Kind: Object, Obj: obj})
+		p.add(v)
 		closed = true
 	}
 }
 
-// syntaxError builds parse_error.101 as nlohmann's exception_message does.
-func (p *parser) syntaxError(expected token, context string) error {
-	l := &p.lx
+// syntaxError builds parse_error.101 as nlohmann's exception_message
+// does; tok is the token last read.
+func (l *lexer) syntaxError(tok, expected token, context string) error {
 	var b strings.Builder
 	b.WriteString("[json.exception.parse_error.101] parse error at line ")
 	b.WriteString(strconv.Itoa(l.lines + 1))
@@ -192,14 +216,14 @@ func (p *parser) syntaxError(expected token, context string) error {
 	b.WriteString(": syntax error while parsing ")
 	b.WriteString(context)
 	b.WriteString(" - ")
-	if p.tok == tParseError {
+	if tok == tParseError {
 		b.WriteString(l.errMsg)
 		b.WriteString("; last read: '")
 		b.WriteString(l.tokenString())
 		b.WriteString("'")
 	} else {
 		b.WriteString("unexpected ")
-		b.WriteString(tokenNames[p.tok])
+		b.WriteString(tokenNames[tok])
 	}
 	if expected != tUninitialized {
 		b.WriteString("; expected ")
