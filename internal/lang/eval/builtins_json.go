@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"cmp"
 	"errors"
 	"strings"
 
@@ -19,14 +20,14 @@ var jsonBuiltins = []builtinDef{
 }
 
 func primToJSON(st *State, pos ast.Pos, args []*Value) Value {
-	var b strings.Builder
-	// the size of the last result is a good guess (documents of one
-	// shape are serialised again and again), and saves regrowing
-	b.Grow(st.jsonSizeHint)
+	// the size of the last result is a good guess for the first chunk
+	// (documents of one shape are serialised again and again), and
+	// when it is right the result is that chunk
+	w := jsonBuf{cur: make([]byte, 0, cmp.Or(st.jsonSizeHint, minJSONChunk))}
 	var ctx contextBuilder
-	st.writeJSON(&b, args[0], true, &ctx, pos)
-	st.jsonSizeHint = min(b.Len(), 64<<20)
-	return StringValue(b.String(), ctx.result())
+	st.writeJSONTo(&w, args[0], true, &ctx, pos)
+	st.jsonSizeHint = min(w.Len(), 64<<20)
+	return StringValue(w.String(), ctx.result())
 }
 
 func primToXML(st *State, pos ast.Pos, args []*Value) Value {
@@ -66,12 +67,12 @@ func (st *State) xmlContext(v *Value, ctx *contextBuilder, drvsSeen map[string]b
 
 func primFromJSON(st *State, pos ast.Pos, args []*Value) Value {
 	s := st.forceStringNoCtx(args[0], pos)
-	jv, err := jsonparse.Parse(s)
+	v, err := jsonparse.ParseWith(s, newJSONBuilder(st))
 	if err != nil {
 		// nlohmann's exception carries no position; Nix adds a trace line.
 		panic(&Error{Msg: err.Error(), Trace: []TraceEntry{{Pos: pos, Msg: "while decoding a JSON string"}}})
 	}
-	return st.jsonToValue(&jv)
+	return v
 }
 
 func primFromTOML(st *State, pos ast.Pos, args []*Value) Value {
@@ -87,94 +88,5 @@ func primFromTOML(st *State, pos ast.Pos, args []*Value) Value {
 		}
 		st.fail(pos, "while parsing a TOML string: %s", msg)
 	}
-	return st.jsonToValue(&tv)
-}
-
-// jsonToValue converts a parsed document. Object keys are interned in
-// document order, as Nix's SAX parser does; a repeated key keeps its
-// last value.
-func (st *State) jsonToValue(j *jsonparse.Value) Value {
-	switch j.Kind {
-	case jsonparse.Bool:
-		return BoolValue(j.Bool)
-	case jsonparse.Int:
-		return IntValue(j.Int)
-	case jsonparse.Float:
-		return FloatValue(j.Float)
-	case jsonparse.String:
-		return StringValue(j.Str, nil)
-	case jsonparse.Array:
-		// the elements' cells are one allocation (the list keeps them
-		// all alive anyway)
-		elems := make([]*Value, len(j.Arr))
-		cells := make([]Value, len(j.Arr))
-		strs := jsonStrs(len(j.Arr), func(i int) *jsonparse.Value { return &j.Arr[i] })
-		for i := range j.Arr {
-			if x := &j.Arr[i]; x.Kind == jsonparse.String && len(strs) > 0 {
-				strs[0].S = x.Str
-				cells[i] = strValue(&strs[0])
-				strs = strs[1:]
-			} else {
-				cells[i] = st.jsonToValue(x)
-			}
-			elems[i] = &cells[i]
-		}
-		return ListValue(elems)
-	case jsonparse.Object:
-		attrs := make([]Attr, 0, len(j.Obj))
-		cells := make([]Value, len(j.Obj))
-		strs := jsonStrs(len(j.Obj), func(i int) *jsonparse.Value { return &j.Obj[i].Val })
-		// a repeated key keeps its first place and takes the last value;
-		// small objects are searched, large ones indexed
-		var index map[ast.Symbol]int
-		if len(j.Obj) > 16 {
-			index = make(map[ast.Symbol]int, len(j.Obj))
-		}
-	members:
-		for i := range j.Obj {
-			m := &j.Obj[i]
-			sym := st.syms.Intern(m.Key)
-			if m.Val.Kind == jsonparse.String && len(strs) > 0 {
-				strs[0].S = m.Val.Str
-				cells[i] = strValue(&strs[0])
-				strs = strs[1:]
-			} else {
-				cells[i] = st.jsonToValue(&m.Val)
-			}
-			v := &cells[i]
-			if index != nil {
-				if k, ok := index[sym]; ok {
-					attrs[k].Val = v
-					continue
-				}
-				index[sym] = len(attrs)
-			} else {
-				for k := range attrs {
-					if attrs[k].Name == sym {
-						attrs[k].Val = v
-						continue members
-					}
-				}
-			}
-			attrs = append(attrs, Attr{Name: sym, Val: v})
-		}
-		return mkAttrs(attrs)
-	}
-	return NullValue()
-}
-
-// jsonStrs returns the storage for the string members of a JSON array
-// or object of n members (member i is at(i)) in one allocation, or nil
-// when there are fewer than two.
-func jsonStrs(n int, at func(int) *jsonparse.Value) []Str {
-	k := 0
-	for i := 0; i < n; i++ {
-		if at(i).Kind == jsonparse.String {
-			k++
-		}
-	}
-	if k < 2 {
-		return nil
-	}
-	return make([]Str, k)
+	return jsonparse.Rebuild(&tv, newJSONBuilder(st))
 }

@@ -3,20 +3,29 @@ package eval
 import (
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"gonix/internal/format/jsonstr"
 	"gonix/internal/lang/ast"
 	"gonix/internal/lang/cfloat"
 )
 
-// writeJSON serialises v as builtins.toJSON does (spec §4.9). With
+// writeJSON appends the JSON text of v to b as toJSON makes it (see
+// writeJSONTo); structuredAttrs uses it for each attribute.
+func (st *State) writeJSON(b *strings.Builder, v *Value, strict bool, ctx *contextBuilder, pos ast.Pos) {
+	w := jsonBuf{cur: make([]byte, 0, 256)}
+	st.writeJSONTo(&w, v, strict, ctx, pos)
+	w.appendTo(b)
+}
+
+// writeJSONTo serialises v as builtins.toJSON does (spec §4.9). With
 // strict, nested values are forced as they are met; otherwise a nested
 // thunk is an error. Contexts of strings (and store paths of copied
 // paths) are added to ctx. Like Nix's JSON writer, separators and keys
 // are written before a member's value, and on an error every open list
 // and object is still closed ("[1,]", `{"a":}`), which shows in
 // nix-instantiate --json's partial output.
-func (st *State) writeJSON(b *strings.Builder, v *Value, strict bool, ctx *contextBuilder, pos ast.Pos) {
+func (st *State) writeJSONTo(b *jsonBuf, v *Value, strict bool, ctx *contextBuilder, pos ast.Pos) {
 	// (no defer for the depth: where an error is caught, unwindTo
 	// restores it)
 	st.enter(pos)
@@ -24,14 +33,13 @@ func (st *State) writeJSON(b *strings.Builder, v *Value, strict bool, ctx *conte
 	st.depth--
 }
 
-func (st *State) writeJSONValue(b *strings.Builder, v *Value, strict bool, ctx *contextBuilder, pos ast.Pos) {
+func (st *State) writeJSONValue(b *jsonBuf, v *Value, strict bool, ctx *contextBuilder, pos ast.Pos) {
 	if strict {
 		st.force(v, pos)
 	}
 	switch v.kind {
 	case KInt:
-		var buf [24]byte
-		b.Write(strconv.AppendInt(buf[:0], v.n, 10))
+		b.writeInt(v.n)
 	case KFloat:
 		b.WriteString(cfloat.FormatG(v.Float()))
 	case KBool:
@@ -59,7 +67,7 @@ func (st *State) writeJSONValue(b *strings.Builder, v *Value, strict bool, ctx *
 			return
 		}
 		if o := attrs.Get(st.sOutPath); o != nil {
-			st.writeJSON(b, o.Val, strict, ctx, attrPos(o, pos))
+			st.writeJSONTo(b, o.Val, strict, ctx, attrPos(o, pos))
 			return
 		}
 		b.WriteByte('{')
@@ -71,7 +79,7 @@ func (st *State) writeJSONValue(b *strings.Builder, v *Value, strict bool, ctx *
 			}
 			jsonstr.WriteNix(b, st.syms.Name(a.Name))
 			b.WriteByte(':')
-			st.writeJSON(b, a.Val, strict, ctx, attrPos(&a, ast.Pos{}))
+			st.writeJSONTo(b, a.Val, strict, ctx, attrPos(&a, ast.Pos{}))
 		}
 	case KList:
 		b.WriteByte('[')
@@ -80,7 +88,7 @@ func (st *State) writeJSONValue(b *strings.Builder, v *Value, strict bool, ctx *
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			st.writeJSON(b, e, strict, ctx, pos)
+			st.writeJSONTo(b, e, strict, ctx, pos)
 		}
 	default:
 		epos := pos
@@ -97,4 +105,81 @@ func attrPos(a *Attr, def ast.Pos) ast.Pos {
 		return *a.Pos
 	}
 	return def
+}
+
+// jsonBuf collects toJSON's output in chunks, so that a long text is not
+// copied again and again as it grows (a strings.Builder's append grows a
+// megabyte text by a quarter at a time, allocating some five times its
+// size): when the first chunk, sized by a guess, is too small, later
+// chunks grow with the text and String joins them in one exact copy.
+type jsonBuf struct {
+	cur  []byte   // the chunk being written
+	done [][]byte // full chunks before cur
+	size int      // bytes in done
+}
+
+// minJSONChunk is the size of the first chunk when there is no guess.
+const minJSONChunk = 512
+
+func (w *jsonBuf) Len() int { return w.size + len(w.cur) }
+
+func (w *jsonBuf) WriteByte(c byte) error {
+	if len(w.cur) == cap(w.cur) {
+		w.spill(1)
+	}
+	w.cur = append(w.cur, c)
+	return nil
+}
+
+func (w *jsonBuf) WriteString(s string) (int, error) {
+	n := len(s)
+	for {
+		k := copy(w.cur[len(w.cur):cap(w.cur)], s)
+		w.cur = w.cur[:len(w.cur)+k]
+		if k == len(s) {
+			return n, nil
+		}
+		s = s[k:]
+		w.spill(len(s))
+	}
+}
+
+func (w *jsonBuf) writeInt(n int64) {
+	if cap(w.cur)-len(w.cur) >= len("-9223372036854775808") {
+		w.cur = strconv.AppendInt(w.cur, n, 10)
+		return
+	}
+	// near the end of the chunk, which may be the exact size guessed
+	var buf [24]byte
+	w.WriteString(unsafe.String(&buf[0], len(strconv.AppendInt(buf[:0], n, 10))))
+}
+
+// spill starts a new chunk with room for at least need bytes; chunks
+// grow by a quarter of the text so far.
+func (w *jsonBuf) spill(need int) {
+	if len(w.cur) > 0 {
+		w.done = append(w.done, w.cur)
+		w.size += len(w.cur)
+	}
+	w.cur = make([]byte, 0, max(need, minJSONChunk, w.Len()/4))
+}
+
+// String returns the text. It shares the first chunk when that holds all
+// of it without much room to spare; otherwise it copies the text once.
+func (w *jsonBuf) String() string {
+	if len(w.done) == 0 && cap(w.cur)-len(w.cur) <= len(w.cur)/8 {
+		return unsafe.String(unsafe.SliceData(w.cur), len(w.cur))
+	}
+	var b strings.Builder
+	w.appendTo(&b)
+	return b.String()
+}
+
+// appendTo writes the text to b.
+func (w *jsonBuf) appendTo(b *strings.Builder) {
+	b.Grow(w.Len())
+	for _, c := range w.done {
+		b.Write(c)
+	}
+	b.Write(w.cur)
 }

@@ -2,7 +2,6 @@ package eval
 
 import (
 	"io"
-	"strings"
 
 	"gonix/internal/lang/ast"
 )
@@ -11,9 +10,12 @@ import (
 // trailing newline; on an error the output produced so far is written
 // first, as Nix does.
 func (st *State) PrintJSON(w io.Writer, v *Value, strict bool) error {
-	var b strings.Builder
+	var b jsonBuf
 	var ctx contextBuilder
-	err := st.protect(func() { st.writeJSON(&b, v, strict, &ctx, ast.Pos{}) })
-	io.WriteString(w, b.String())
+	err := st.protect(func() { st.writeJSONTo(&b, v, strict, &ctx, ast.Pos{}) })
+	for _, c := range b.done {
+		w.Write(c)
+	}
+	w.Write(b.cur)
 	return err
 }
