@@ -119,46 +119,93 @@ func (b *jsonBuilder) Array(vals []Value) Value {
 }
 
 func (b *jsonBuilder) Object(keys []ast.Symbol, vals []Value) Value {
-	if len(keys) == 0 {
+	n := len(keys)
+	if n == 0 {
 		return AttrsValue(&Bindings{Attrs: []Attr{}})
 	}
-	bs := newBindings(len(keys), len(keys))
+	if n <= fewKeys && repeats(keys) {
+		return b.lastWins(keys, vals)
+	}
+	bs := newBindings(n, n)
 	attrs := bs.Attrs
 	b.fill(vals, func(i int) **Value { return &attrs[i].Val })
 	for i, k := range keys {
 		attrs[i].Name = k
 	}
 	sortAttrs(attrs)
-	// sorted, a repeated key shows as a run of one name
-	for i := 1; i < len(attrs); i++ {
-		if attrs[i].Name == attrs[i-1].Name {
-			bs.Attrs = b.lastOfEach(attrs, keys, vals)
-			break
+	if n > fewKeys {
+		// sorted, a repeated key shows as a run of one name
+		for i := 1; i < n; i++ {
+			if attrs[i].Name == attrs[i-1].Name {
+				return b.lastWins(keys, vals)
+			}
 		}
 	}
 	return AttrsValue(bs)
 }
 
-// lastOfEach removes repeated names from sorted attrs, made from keys and
-// vals in document order, keeping each name once with the value of its
-// last occurrence. Documents rarely repeat a key, so this slow path makes
-// the cells of those values again.
-func (b *jsonBuilder) lastOfEach(attrs []Attr, keys []ast.Symbol, vals []Value) []Attr {
-	last := make(map[ast.Symbol]int, len(keys))
-	for i, k := range keys {
-		last[k] = i
+// fewKeys is the number of keys up to which an object's keys are
+// compared pairwise for repeats before its set is made.
+const fewKeys = 32
+
+// repeats reports whether a key occurs twice.
+func repeats(keys []ast.Symbol) bool {
+	for i := 1; i < len(keys); i++ {
+		for _, k := range keys[:i] {
+			if k == keys[i] {
+				return true
+			}
+		}
 	}
-	out := attrs[:0]
-	for i, a := range attrs {
-		if i > 0 && a.Name == out[len(out)-1].Name {
+	return false
+}
+
+// lastWins makes the set of an object that repeats a key: each name once,
+// with the value of its last occurrence.
+func (b *jsonBuilder) lastWins(keys []ast.Symbol, vals []Value) Value {
+	var last map[ast.Symbol]int
+	if len(keys) > fewKeys {
+		last = make(map[ast.Symbol]int, len(keys))
+		for i, k := range keys {
+			last[k] = i
+		}
+	}
+	isLast := func(i int) bool {
+		if last != nil {
+			return last[keys[i]] == i
+		}
+		for _, k := range keys[i+1:] {
+			if k == keys[i] {
+				return false
+			}
+		}
+		return true
+	}
+	u, k := 0, 0
+	for i := range keys {
+		if isLast(i) {
+			u++
+			if b.shared(&vals[i]) == nil {
+				k++
+			}
+		}
+	}
+	bs := newBindings(u, u)
+	cells := makeCells(k)
+	t := 0
+	for i := range keys {
+		if !isLast(i) {
 			continue
 		}
-		v := &vals[last[a.Name]]
-		if a.Val = b.shared(v); a.Val == nil {
-			a.Val = cell(*v)
+		c := b.shared(&vals[i])
+		if c == nil {
+			cells[0] = vals[i]
+			c = &cells[0]
+			cells = cells[1:]
 		}
-		out = append(out, a)
+		bs.Attrs[t] = Attr{Name: keys[i], Val: c}
+		t++
 	}
-	clear(attrs[len(out):])
-	return out
+	sortAttrs(bs.Attrs)
+	return AttrsValue(bs)
 }

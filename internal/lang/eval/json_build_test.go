@@ -32,6 +32,23 @@ func TestFromJSONSharedCells(t *testing.T) {
 			t.Errorf("%s\n got: %s\nwant: %s", c.expr, got, c.want)
 		}
 	}
+	// a large object (its repeated keys are found through a map)
+	var doc, want strings.Builder
+	doc.WriteString(`{`)
+	want.WriteString(`{ `)
+	for i := range 40 {
+		fmt.Fprintf(&doc, `\"k%02d\":%d,\"k%02d\":\"v%d\",`, i, i, 39-i, i)
+		if i < 20 { // its string comes after its number
+			fmt.Fprintf(&want, `k%02d = "v%d"; `, i, 39-i)
+		} else {
+			fmt.Fprintf(&want, `k%02d = %d; `, i, i)
+		}
+	}
+	doc.WriteString(`\"k00\":true}`)
+	expr := `builtins.fromJSON "` + doc.String() + `"`
+	if got, _ := evalIn(t, dir, expr); got != strings.Replace(want.String(), `k00 = "v39"`, `k00 = true`, 1)+"}" {
+		t.Errorf("%s\n got: %s\nwant: %s", expr, got, want.String()+"}")
+	}
 }
 
 // randomJSON writes a random document of roughly n values: ints small and
@@ -221,5 +238,33 @@ func TestJSONBuf(t *testing.T) {
 	w.WriteString("hello world")
 	if n := testing.AllocsPerRun(10, func() { _ = w.String() }); n != 0 {
 		t.Errorf("String of an exactly filled chunk allocates %v times", n)
+	}
+}
+
+// benchJSONDoc is a document of about 1 MB from randomJSON.
+func benchJSONDoc() string {
+	doc, _ := randomJSON(rand.New(rand.NewPCG(5, 6)), 60000)
+	return doc
+}
+
+func BenchmarkFromJSON(b *testing.B) {
+	doc := benchJSONDoc()
+	st := New(Options{})
+	arg := []*Value{cell(StringValue(doc, nil))}
+	b.SetBytes(int64(len(doc)))
+	b.ReportAllocs()
+	for b.Loop() {
+		primFromJSON(st, ast.Pos{}, arg)
+	}
+}
+
+func BenchmarkToJSON(b *testing.B) {
+	doc := benchJSONDoc()
+	st := New(Options{})
+	arg := []*Value{cell(primFromJSON(st, ast.Pos{}, []*Value{cell(StringValue(doc, nil))}))}
+	b.SetBytes(int64(len(doc)))
+	b.ReportAllocs()
+	for b.Loop() {
+		primToJSON(st, ast.Pos{}, arg)
 	}
 }
