@@ -1,6 +1,8 @@
 package eval
 
 import (
+	"strings"
+
 	"gonix/internal/lang/ast"
 	"gonix/internal/lang/jsonparse"
 )
@@ -35,8 +37,15 @@ func (b *jsonBuilder) Null() Value           { return NullValue() }
 func (b *jsonBuilder) Bool(x bool) Value     { return BoolValue(x) }
 func (b *jsonBuilder) Int(i int64) Value     { return IntValue(i) }
 func (b *jsonBuilder) Float(f float64) Value { return FloatValue(f) }
+
+// Key interns a key. A new name is copied first: it is usually a
+// substring of the document, which the symbol table would otherwise keep
+// alive for the rest of the evaluation.
 func (b *jsonBuilder) Key(s string) ast.Symbol {
-	return b.st.syms.Intern(s)
+	if sym, ok := b.st.syms.Lookup(s); ok {
+		return sym
+	}
+	return b.st.syms.Intern(strings.Clone(s))
 }
 
 // maxShared is the length up to which equal strings share a payload:

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"gonix/internal/format/jsonstr"
 	"gonix/internal/lang/ast"
@@ -48,6 +49,26 @@ func TestFromJSONSharedCells(t *testing.T) {
 	expr := `builtins.fromJSON "` + doc.String() + `"`
 	if got, _ := evalIn(t, dir, expr); got != strings.Replace(want.String(), `k00 = "v39"`, `k00 = true`, 1)+"}" {
 		t.Errorf("%s\n got: %s\nwant: %s", expr, got, want.String()+"}")
+	}
+}
+
+// A key that is a new name must not keep the document alive through the
+// symbol table.
+func TestFromJSONKeyNotInDocument(t *testing.T) {
+	doc := strings.Repeat(" ", 1000) + `{"aNameNoOneUses":1, "type":2}`
+	st := New(Options{})
+	v := primFromJSON(st, ast.Pos{}, []*Value{cell(StringValue(doc, nil))})
+	if n := len(v.Attrs().Attrs); n != 2 {
+		t.Fatalf("fromJSON made %d attributes, want 2", n)
+	}
+	sym, ok := st.syms.Lookup("aNameNoOneUses")
+	if !ok {
+		t.Fatal("key not interned")
+	}
+	name := st.syms.Name(sym)
+	start := uintptr(unsafe.Pointer(unsafe.StringData(doc)))
+	if p := uintptr(unsafe.Pointer(unsafe.StringData(name))); p >= start && p < start+uintptr(len(doc)) {
+		t.Errorf("the symbol %q points into the document", name)
 	}
 }
 
