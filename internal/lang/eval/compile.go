@@ -415,10 +415,30 @@ func (st *State) call2PrimOp(op *PrimOp, largs []lazyArg, env *Env, pos ast.Pos)
 // for it, without its loop and the argument stack.
 func (st *State) call2Chain(l *ast.Lambda, cenv, env *Env, largs []lazyArg, pos ast.Pos) Value {
 	lc := st.lambdaBody(l.Body.(*ast.Lambda))
-	env2 := st.takeFrame(&st.frames2, cenv, 2)
-	a, b := lazy2(st, largs, env)
-	env2.set(0, a)
-	env2.set(1, b)
+	var env2 *Env
+	if !lc.reuse && (largs[0].x != nil || largs[1].x != nil) {
+		// the body keeps its frame: frame and thunks in one allocation
+		f := &struct {
+			e  Env
+			s1 *Value
+			t  [2]Value
+		}{}
+		f.e.up = cenv
+		for i := range 2 {
+			if a := &largs[i]; a.x != nil {
+				f.t[i] = thunkValue(a.x, env)
+				f.e.set(i, &f.t[i])
+			} else {
+				f.e.set(i, a.get(st, env))
+			}
+		}
+		env2 = &f.e
+	} else {
+		env2 = st.takeFrame(&st.frames2, cenv, 2)
+		a, b := lazy2(st, largs, env)
+		env2.set(0, a)
+		env2.set(1, b)
+	}
 	st.enter(pos)
 	v := lc.body(st, env2)
 	st.depth--
