@@ -58,7 +58,8 @@ func BenchmarkScan1MB(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		s := newScanner(src)
-		for t := s.next(); t.kind != tEOF && t.kind != tError; t = s.next() {
+		var t token
+		for s.scan(&t); t.kind != tEOF && t.kind != tError; s.scan(&t) {
 		}
 	}
 }

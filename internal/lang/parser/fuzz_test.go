@@ -104,7 +104,7 @@ func unprintable(shown string, syms *ast.Symbols) bool {
 		return true
 	}
 	for i := 0; i < syms.Len(); i++ {
-		if _, kw := keyword(syms.Name(ast.Symbol(i))); kw {
+		if keyword(syms.Name(ast.Symbol(i))) != tID {
 			return true
 		}
 	}

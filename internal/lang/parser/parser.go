@@ -2,6 +2,7 @@ package parser
 
 import (
 	"sort"
+	"strconv"
 
 	"gonix/internal/lang/ast"
 )
@@ -78,7 +79,7 @@ func (p *parser) pos(t token) ast.Pos {
 func (p *parser) fill(n int) {
 	for p.nla <= n {
 		t := &p.la[(p.head+p.nla)&3]
-		*t = p.s.next()
+		p.s.scan(t)
 		t.seq = p.seq
 		p.seq++
 		p.nla++
@@ -519,10 +520,11 @@ func (p *parser) parseSimple() ast.Expr {
 		return &ast.Var{Pos: p.pos(t), Name: p.intern(t.text)}
 	case tINT:
 		p.next()
-		return &ast.Int{Val: t.ival}
+		return &ast.Int{Val: intValue(t.text)}
 	case tFLOAT:
 		p.next()
-		return &ast.Float{Val: t.fval}
+		v, _ := parseFloat(t.text) // the scanner checked it
+		return &ast.Float{Val: v}
 	case tQUOTE:
 		p.next()
 		return p.parseString()
@@ -591,6 +593,20 @@ func (p *parser) parseSimple() ast.Expr {
 	}
 	p.syntaxError(t)
 	return nil
+}
+
+// intValue converts the text of an INT token (the scanner checked that it
+// fits).
+func intValue(text string) int64 {
+	if len(text) > 18 {
+		v, _ := strconv.ParseInt(text, 10, 64)
+		return v
+	}
+	var v int64
+	for i := 0; i < len(text); i++ {
+		v = v*10 + int64(text[i]-'0')
+	}
+	return v
 }
 
 // parseAttrsBody parses `binds '}'` after the `{` open; items is how many

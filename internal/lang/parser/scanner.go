@@ -22,25 +22,35 @@ const (
 
 // scanner is a hand-written equivalent of lexer.l: longest match, ties
 // to the rule listed first, with flex's start-condition stack.
+//
+// Positions: line is the line of off and lineStart the offset where that
+// line starts, so the column of off is off-lineStart+1 (columns count
+// bytes). Only text that may hold a line break goes through match, which
+// counts the breaks as lexer.l's adjustLoc does: per matched text, so a
+// CR ending one match and an LF starting the next are two breaks.
 type scanner struct {
-	src   string
-	off   int
-	line  int32 // position of off
-	col   int32
-	state scanState
-	stack []scanState
+	src       string
+	off       int
+	lineStart int
+	line      int32
+	state     scanState
+	stack     []scanState
 
 	// Bison locations as lexer.l's adjustLoc keeps them: the start of the
 	// text matched last and of the one before (restored by yyless(0)).
 	curLine, curCol   int32
 	prevLine, prevCol int32
 
+	// plainUntil: the run of path characters that ends here is followed
+	// by neither '/' nor ':', so no PATH or URI starts before it.
+	plainUntil int
+
 	failed bool // a lexical error was returned; only errors follow
 	errTok token
 }
 
 func newScanner(src string) *scanner {
-	return &scanner{src: src, line: 1, col: 1, curLine: 1, curCol: 1, prevLine: 1, prevCol: 1}
+	return &scanner{src: src, line: 1, curLine: 1, curCol: 1, prevLine: 1, prevCol: 1}
 }
 
 func (s *scanner) push(st scanState) {
@@ -55,24 +65,29 @@ func (s *scanner) pop() {
 	}
 }
 
-// match records a match of n bytes at off (adjustLoc) and consumes it.
-func (s *scanner) match(n int) {
+// begin records the start of a match at off (the first half of
+// adjustLoc).
+func (s *scanner) begin() {
 	s.prevLine, s.prevCol = s.curLine, s.curCol
-	s.curLine, s.curCol = s.line, s.col
+	s.curLine, s.curCol = s.line, int32(s.off-s.lineStart+1)
+}
+
+// match records a match of n bytes at off and consumes it.
+func (s *scanner) match(n int) {
+	s.begin()
 	end := s.off + n
+	src := s.src[:end]
 	for i := s.off; i < end; i++ {
-		switch s.src[i] {
+		switch src[i] {
 		case '\r':
-			if i+1 < end && s.src[i+1] == '\n' {
+			if i+1 < end && src[i+1] == '\n' {
 				i++
 			}
 			s.line++
-			s.col = 1
+			s.lineStart = i + 1
 		case '\n':
 			s.line++
-			s.col = 1
-		default:
-			s.col++
+			s.lineStart = i + 1
 		}
 	}
 	s.off = end
@@ -80,58 +95,120 @@ func (s *scanner) match(n int) {
 
 // matchFlat is match for text known to hold no line break.
 func (s *scanner) matchFlat(n int) {
-	s.prevLine, s.prevCol = s.curLine, s.curCol
-	s.curLine, s.curCol = s.line, s.col
-	s.col += int32(n)
+	s.begin()
 	s.off += n
 }
 
-func (s *scanner) tok(k tokKind) token {
-	return token{kind: k, line: s.curLine, col: s.curCol}
+// set2 matches an operator of two characters if k is one, else of one,
+// and makes *t a token of kind k.
+func (s *scanner) set2(t *token, k tokKind) {
+	n := 1
+	if k == tIMPL || k == tCONCAT || k == tNEQ || k == tGEQ {
+		n = 2
+	}
+	s.matchFlat(n)
+	s.set(t, k)
 }
 
-func (s *scanner) errorAt(msg string) token {
+// set makes *t a token of kind k at the start of the last match.
+func (s *scanner) set(t *token, k tokKind) {
+	*t = token{kind: k, line: s.curLine, col: s.curCol}
+}
+
+func (s *scanner) setText(t *token, k tokKind, text string) {
+	*t = token{kind: k, line: s.curLine, col: s.curCol, text: text}
+}
+
+func (s *scanner) errorAt(t *token, msg string) {
 	s.failed = true
 	s.errTok = token{kind: tError, line: s.curLine, col: s.curCol, text: msg}
-	return s.errTok
+	*t = s.errTok
 }
 
-// next returns the next token.
+// next returns the next token (tests use it; the parser calls scan).
 func (s *scanner) next() token {
+	var t token
+	s.scan(&t)
+	return t
+}
+
+// scan stores the next token in *t.
+func (s *scanner) scan(t *token) {
 	if s.failed {
-		return s.errTok
+		*t = s.errTok
+		return
 	}
 	switch s.state {
 	case stString:
-		return s.lexString()
+		s.lexString(t)
 	case stIndString:
-		return s.lexIndString()
+		s.lexIndString(t)
 	case stInPath, stInPathSlash:
-		return s.lexInPath()
+		s.lexInPath(t)
+	default:
+		s.lexDefault(t)
 	}
-	return s.lexDefault()
 }
 
-func isPathChar(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-		c == '.' || c == '_' || c == '-' || c == '+'
-}
+// Character classes of lexer.l's rules.
+const (
+	cPath    = 1 << iota // PATH_CHAR: [a-zA-Z0-9\.\_\-\+]
+	cIDStart             // [a-zA-Z\_]
+	cID                  // [a-zA-Z0-9\_\'\-]
+	cDigit               // [0-9]
+	cURI                 // [a-zA-Z0-9\%\/\?\:\@\&\=\+\$\,\-\_\.\!\~\*\']
+	cScheme              // [a-zA-Z0-9\+\-\.] (after the URI's first letter)
+)
 
-func isIDStart(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_'
-}
-
-func isIDChar(c byte) bool {
-	return isIDStart(c) || '0' <= c && c <= '9' || c == '\'' || c == '-'
-}
-
-func isDigit(c byte) bool { return '0' <= c && c <= '9' }
-
-func isURIChar(c byte) bool {
-	if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' {
-		return true
+// charClass is read-only after initialisation.
+var charClass = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		letter := 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z'
+		digit := '0' <= b && b <= '9'
+		var k uint8
+		if letter || digit || b == '.' || b == '_' || b == '-' || b == '+' {
+			k |= cPath
+		}
+		if letter || b == '_' {
+			k |= cIDStart
+		}
+		if letter || digit || b == '_' || b == '\'' || b == '-' {
+			k |= cID
+		}
+		if digit {
+			k |= cDigit
+		}
+		if letter || digit || strings.IndexByte("%/?:@&=+$,-_.!~*'", b) >= 0 {
+			k |= cURI
+		}
+		if letter || digit || b == '+' || b == '-' || b == '.' {
+			k |= cScheme
+		}
+		t[c] = k
 	}
-	return strings.IndexByte("%/?:@&=+$,-_.!~*'", c) >= 0
+	return t
+}()
+
+func isPathChar(c byte) bool { return charClass[c]&cPath != 0 }
+func isIDStart(c byte) bool  { return charClass[c]&cIDStart != 0 }
+func isIDChar(c byte) bool   { return charClass[c]&cID != 0 }
+func isDigit(c byte) bool    { return charClass[c]&cDigit != 0 }
+func isURIChar(c byte) bool  { return charClass[c]&cURI != 0 }
+
+// pathRunEnd is the end of the run of path characters at i.
+func pathRunEnd(src string, i int) int {
+	for i < len(src) && charClass[src[i]]&cPath != 0 {
+		i++
+	}
+	return i
+}
+
+// noPathAt reports that no PATH and no {PATH_SEG}${ starts at i: the run
+// of path characters there is not followed by '/'.
+func noPathAt(src string, i int) bool {
+	k := pathRunEnd(src, i)
+	return k == len(src) || src[k] != '/'
 }
 
 // pathLen is the longest match of {PATH_CHAR}*(\/{PATH_CHAR}+)+\/? at i,
@@ -213,11 +290,10 @@ func uriLen(src string, i int) int {
 	j := i + 1
 	for j < len(src) {
 		c := src[j]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '+' || c == '-' || c == '.' {
-			j++
-			continue
+		if charClass[c]&cScheme == 0 {
+			break
 		}
-		break
+		j++
 	}
 	if j >= len(src) || src[j] != ':' {
 		return 0
@@ -275,17 +351,31 @@ func floatLen(src string, i int) int {
 	return j - i
 }
 
-var keywords = map[string]tokKind{
-	"if": tIF, "then": tTHEN, "else": tELSE, "assert": tASSERT, "with": tWITH,
-	"let": tLET, "in": tIN, "rec": tREC, "inherit": tINHERIT, "or": tORKW,
-}
-
-func keyword(s string) (tokKind, bool) {
-	if len(s) < 2 || len(s) > 7 {
-		return 0, false
+// keyword returns the keyword token of an identifier's text, or tID.
+func keyword(s string) tokKind {
+	switch s {
+	case "if":
+		return tIF
+	case "then":
+		return tTHEN
+	case "else":
+		return tELSE
+	case "assert":
+		return tASSERT
+	case "with":
+		return tWITH
+	case "let":
+		return tLET
+	case "in":
+		return tIN
+	case "rec":
+		return tREC
+	case "inherit":
+		return tINHERIT
+	case "or":
+		return tORKW
 	}
-	k, ok := keywords[s]
-	return k, ok
+	return tID
 }
 
 // Rule numbers for breaking ties between equally long matches (flex
@@ -302,26 +392,45 @@ const (
 	ruleURI
 )
 
-func (s *scanner) lexDefault() token {
+func (s *scanner) lexDefault(t *token) {
 	src := s.src
 	for {
 		i := s.off
 		if i >= len(src) {
-			return s.tok(tEOF)
+			s.set(t, tEOF)
+			return
 		}
 		c := src[i]
 		switch c {
 		case ' ', '\t', '\r', '\n':
-			j := i + 1
-			for j < len(src) && (src[j] == ' ' || src[j] == '\t' || src[j] == '\r' || src[j] == '\n') {
-				j++
+			// [ \t\r\n]+ is one match; lines are counted as it is read.
+			s.begin()
+			j := i
+		ws:
+			for ; j < len(src); j++ {
+				switch src[j] {
+				case ' ', '\t':
+				case '\n':
+					s.line++
+					s.lineStart = j + 1
+				case '\r':
+					if j+1 < len(src) && src[j+1] == '\n' {
+						j++
+					}
+					s.line++
+					s.lineStart = j + 1
+				default:
+					break ws
+				}
 			}
-			s.match(j - i)
+			s.off = j
 			continue
 		case '#':
 			j := i + 1
-			for j < len(src) && src[j] != '\r' && src[j] != '\n' {
-				j++
+			if k := strings.IndexAny(src[j:], "\r\n"); k >= 0 {
+				j += k
+			} else {
+				j = len(src)
 			}
 			s.matchFlat(j - i)
 			continue
@@ -333,11 +442,167 @@ func (s *scanner) lexDefault() token {
 				}
 			}
 		}
-		return s.lexDefaultToken(i, c)
+		s.lexToken(t, i, c)
+		return
 	}
 }
 
-func (s *scanner) lexDefaultToken(i int, c byte) token {
+// lexToken scans a token starting with c at i. The common tokens are
+// settled by their first bytes; anything where several rules of lexer.l
+// may compete goes to lexDefaultToken, which tries them all.
+func (s *scanner) lexToken(t *token, i int, c byte) {
+	src := s.src
+	cls := charClass[c]
+	switch {
+	case cls&cIDStart != 0:
+		j := i + 1
+		for j < len(src) && charClass[src[j]]&cID != 0 {
+			j++
+		}
+		// An identifier followed by neither a path character, '/' nor
+		// ':' is one no path or URI rule can match beyond (most tokens).
+		// Followed by a path character (`a.b`), it still is if the run of
+		// path characters does not end in '/' (PATH) or ':' (the URI's
+		// scheme is a part of that run).
+		if j < len(src) && (charClass[src[j]]&cPath != 0 || src[j] == '/' || src[j] == ':') && i >= s.plainUntil {
+			k := pathRunEnd(src, i)
+			if k < len(src) && (src[k] == '/' || src[k] == ':') {
+				break
+			}
+			// Tokens starting inside the run end it at k too (a.b.c).
+			s.plainUntil = k
+		}
+		text := src[i:j]
+		s.matchFlat(j - i)
+		if k := keyword(text); k != tID {
+			s.set(t, k)
+			return
+		}
+		s.setText(t, tID, text)
+		return
+	case cls&cDigit != 0:
+		j := i + 1
+		for j < len(src) && charClass[src[j]]&cDigit != 0 {
+			j++
+		}
+		// FLOAT and PATH need a path character or '/' after the digits.
+		if j < len(src) && (charClass[src[j]]&cPath != 0 || src[j] == '/') {
+			break
+		}
+		text := src[i:j]
+		s.matchFlat(j - i)
+		if len(text) > 18 {
+			if _, err := strconv.ParseInt(text, 10, 64); err != nil {
+				s.errorAt(t, "invalid integer '"+text+"'")
+				return
+			}
+		}
+		s.setText(t, tINT, text)
+		return
+	}
+	var next byte // the byte after c, or 0
+	if i+1 < len(src) {
+		next = src[i+1]
+	}
+	switch c {
+	case ';', ',', '(', ')', '[', ']', '@', '?', ':', '*':
+		s.matchFlat(1)
+		s.set(t, charTokens[c])
+		return
+	case '.':
+		// "...", a FLOAT (.5) and a PATH (./a, .a/b) go the long way.
+		if next == '.' || isDigit(next) || i >= s.plainUntil && !noPathAt(src, i) {
+			break
+		}
+		s.matchFlat(1)
+		s.set(t, tDOT)
+		return
+	case '-', '+':
+		if !noPathAt(src, i) {
+			break
+		}
+		k := charTokens[c]
+		switch {
+		case c == '-' && next == '>':
+			k = tIMPL
+		case c == '+' && next == '+':
+			k = tCONCAT
+		}
+		s.set2(t, k)
+		return
+	case '/':
+		switch {
+		case next == '/':
+			s.matchFlat(2)
+			s.set(t, tUPDATE)
+			return
+		case isPathChar(next) || next == '$' || next == '*':
+			// a PATH, {PATH_SEG}${ or an unterminated comment
+		default:
+			s.matchFlat(1)
+			s.set(t, tDIV)
+			return
+		}
+	case '!', '>':
+		k := charTokens[c]
+		if next == '=' {
+			k = tNEQ
+			if c == '>' {
+				k = tGEQ
+			}
+		}
+		s.set2(t, k)
+		return
+	case '&', '|':
+		if next != c {
+			break
+		}
+		k := tAND
+		if c == '|' {
+			k = tOR
+		}
+		s.matchFlat(2)
+		s.set(t, k)
+		return
+	case '$':
+		if next != '{' {
+			break
+		}
+		s.matchFlat(2)
+		s.push(stDefault)
+		s.set(t, tDOLLARCURLY)
+		return
+	case '=':
+		if i+1 < len(src) && src[i+1] == '=' {
+			s.matchFlat(2)
+			s.set(t, tEQ)
+			return
+		}
+		s.matchFlat(1)
+		s.set(t, tASSIGN)
+		return
+	case '{':
+		s.matchFlat(1)
+		s.push(stDefault)
+		s.set(t, tLBRACE)
+		return
+	case '}':
+		s.matchFlat(1)
+		if s.state != stInitial {
+			s.pop()
+		}
+		s.set(t, tRBRACE)
+		return
+	case '"':
+		s.matchFlat(1)
+		s.push(stString)
+		s.set(t, tQUOTE)
+		return
+	}
+	s.lexDefaultToken(t, i, c)
+}
+
+func (s *scanner) lexDefaultToken(t *token, i int, c byte) {
 	src := s.src
 	// Candidates: length and rule; the longest wins, then the lowest rule.
 	bestLen, bestRule := 0, -1
@@ -439,36 +704,34 @@ func (s *scanner) lexDefaultToken(i int, c byte) token {
 		default:
 			s.matchFlat(bestLen)
 		}
-		return s.tok(opKind)
+		s.set(t, opKind)
+		return
 	case ruleID:
 		text := src[i : i+bestLen]
 		s.matchFlat(bestLen)
-		if k, ok := keyword(text); ok {
-			return s.tok(k)
+		s.setText(t, keyword(text), text)
+		if t.kind != tID {
+			t.text = ""
 		}
-		t := s.tok(tID)
-		t.text = text
-		return t
+		return
 	case ruleINT:
 		text := src[i : i+bestLen]
 		s.matchFlat(bestLen)
-		v, err := strconv.ParseInt(text, 10, 64)
-		if err != nil {
-			return s.errorAt("invalid integer '" + text + "'")
+		if _, err := strconv.ParseInt(text, 10, 64); err != nil {
+			s.errorAt(t, "invalid integer '"+text+"'")
+			return
 		}
-		t := s.tok(tINT)
-		t.text, t.ival = text, v
-		return t
+		s.setText(t, tINT, text)
+		return
 	case ruleFLOAT:
 		text := src[i : i+bestLen]
 		s.matchFlat(bestLen)
-		v, ok := parseFloat(text)
-		if !ok {
-			return s.errorAt("invalid float '" + text + "'")
+		if _, ok := parseFloat(text); !ok {
+			s.errorAt(t, "invalid float '"+text+"'")
+			return
 		}
-		t := s.tok(tFLOAT)
-		t.text, t.fval = text, v
-		return t
+		s.setText(t, tFLOAT, text)
+		return
 	case rulePathSegDollar:
 		// {PATH_SEG}\$\{ or {HPATH_START}\$\{: yyless(0), then the
 		// segment alone is the PATH/HPATH token, in state INPATH_SLASH.
@@ -480,9 +743,8 @@ func (s *scanner) lexDefaultToken(i int, c byte) token {
 		if c == '~' {
 			k = tHPATH
 		}
-		t := s.tok(k)
-		t.text = text
-		return t
+		s.setText(t, k, text)
+		return
 	case rulePATH, ruleHPATH:
 		text := src[i : i+bestLen]
 		s.matchFlat(bestLen)
@@ -495,21 +757,18 @@ func (s *scanner) lexDefaultToken(i int, c byte) token {
 		if bestRule == ruleHPATH {
 			k = tHPATH
 		}
-		t := s.tok(k)
-		t.text = text
-		return t
+		s.setText(t, k, text)
+		return
 	case ruleSPATH:
 		text := src[i : i+bestLen]
 		s.matchFlat(bestLen)
-		t := s.tok(tSPATH)
-		t.text = text
-		return t
+		s.setText(t, tSPATH, text)
+		return
 	case ruleURI:
 		text := src[i : i+bestLen]
 		s.matchFlat(bestLen)
-		t := s.tok(tURI)
-		t.text = text
-		return t
+		s.setText(t, tURI, text)
+		return
 	}
 
 	// A single character.
@@ -517,23 +776,29 @@ func (s *scanner) lexDefaultToken(i int, c byte) token {
 	switch c {
 	case 0:
 		// lexer.l returns the byte itself; 0 is Bison's end of file.
-		return s.tok(tEOF)
+		s.set(t, tEOF)
+		return
 	case '}':
 		if s.state != stInitial {
 			s.pop()
 		}
-		return s.tok(tRBRACE)
+		s.set(t, tRBRACE)
+		return
 	case '{':
 		s.push(stDefault)
-		return s.tok(tLBRACE)
+		s.set(t, tLBRACE)
+		return
 	case '"':
 		s.push(stString)
-		return s.tok(tQUOTE)
+		s.set(t, tQUOTE)
+		return
 	}
 	if k := charTokens[c]; k != 0 {
-		return s.tok(k)
+		s.set(t, k)
+		return
 	}
-	return s.tok(tInvalid)
+	s.set(t, tInvalid)
+	return
 }
 
 // parseFloat converts like strtod and reports false where strtod sets

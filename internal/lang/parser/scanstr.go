@@ -3,11 +3,12 @@ package parser
 import "strings"
 
 // lexString scans inside "…".
-func (s *scanner) lexString() token {
+func (s *scanner) lexString(t *token) {
 	src := s.src
 	i := s.off
 	if i >= len(src) {
-		return s.tok(tEOF)
+		s.set(t, tEOF)
+		return
 	}
 	j := i
 	simple := true // no escapes and no CR: the value is the source text
@@ -51,31 +52,33 @@ loop:
 	if j > i {
 		text := src[i:j]
 		s.match(j - i)
-		t := s.tok(tSTR)
-		if simple && strings.IndexByte(text, 0) < 0 {
-			t.text = text
-		} else {
-			t.text = unescapeStr(text)
+		if !simple || strings.IndexByte(text, 0) >= 0 {
+			text = unescapeStr(text)
 		}
-		return t
+		s.setText(t, tSTR, text)
+		return
 	}
 	switch {
 	case strings.HasPrefix(src[i:], "${"):
 		s.matchFlat(2)
 		s.push(stDefault)
-		return s.tok(tDOLLARCURLY)
+		s.set(t, tDOLLARCURLY)
+		return
 	case src[i] == '"':
 		s.matchFlat(1)
 		s.pop()
-		return s.tok(tQUOTE)
+		s.set(t, tQUOTE)
+		return
 	case strings.HasPrefix(src[i:], "$\\"):
 		// Only at end of input ("$\" then EOF).
 		s.matchFlat(2)
-		return s.tok(tSTR)
+		s.set(t, tSTR)
+		return
 	default:
 		// "$" or "\" at end of input.
 		s.matchFlat(1)
-		return s.tok(tSTR)
+		s.set(t, tSTR)
+		return
 	}
 }
 
@@ -118,11 +121,12 @@ func unescapeStr(text string) string {
 }
 
 // lexIndString scans inside an indented string.
-func (s *scanner) lexIndString() token {
+func (s *scanner) lexIndString(t *token) {
 	src := s.src
 	i := s.off
 	if i >= len(src) {
-		return s.tok(tEOF)
+		s.set(t, tEOF)
+		return
 	}
 	j := i
 loop:
@@ -144,51 +148,48 @@ loop:
 	}
 	if j > i {
 		s.match(j - i)
-		t := s.tok(tINDSTR)
-		t.text, t.indent = src[i:j], true
-		return t
+		s.setText(t, tINDSTR, src[i:j])
+		t.indent = true
+		return
 	}
 	rest := src[i:]
 	switch {
 	case strings.HasPrefix(rest, "''$"):
 		s.matchFlat(3)
-		t := s.tok(tINDSTR)
-		t.text = "$"
-		return t
+		s.setText(t, tINDSTR, "$")
+		return
 	case strings.HasPrefix(rest, "'''"):
 		s.matchFlat(3)
-		t := s.tok(tINDSTR)
-		t.text = "''"
-		return t
+		s.setText(t, tINDSTR, "''")
+		return
 	case strings.HasPrefix(rest, "''\\") && len(rest) > 3:
 		s.match(4)
-		t := s.tok(tINDSTR)
-		t.text = unescapeStr(rest[2:4])
-		return t
+		s.setText(t, tINDSTR, unescapeStr(rest[2:4]))
+		return
 	case strings.HasPrefix(rest, "${"):
 		s.matchFlat(2)
 		s.push(stDefault)
-		return s.tok(tDOLLARCURLY)
+		s.set(t, tDOLLARCURLY)
+		return
 	case strings.HasPrefix(rest, "''"):
 		s.matchFlat(2)
 		s.pop()
-		return s.tok(tINDCLOSE)
+		s.set(t, tINDCLOSE)
+		return
 	case rest[0] == '$':
 		s.matchFlat(1)
-		t := s.tok(tINDSTR)
-		t.text = "$"
-		return t
+		s.setText(t, tINDSTR, "$")
+		return
 	default: // a lone '
 		s.matchFlat(1)
-		t := s.tok(tINDSTR)
-		t.text = "'"
-		return t
+		s.setText(t, tINDSTR, "'")
+		return
 	}
 }
 
 // lexInPath scans the continuation of a path that may hold
 // interpolations (states INPATH and INPATH_SLASH).
-func (s *scanner) lexInPath() token {
+func (s *scanner) lexInPath(t *token) {
 	src := s.src
 	i := s.off
 	if strings.HasPrefix(src[i:], "${") {
@@ -196,7 +197,8 @@ func (s *scanner) lexInPath() token {
 		s.pop()
 		s.push(stInPath)
 		s.push(stDefault)
-		return s.tok(tDOLLARCURLY)
+		s.set(t, tDOLLARCURLY)
+		return
 	}
 	n := pathLen(src, i)
 	if m := pathSegLen(src, i); m > n {
@@ -216,15 +218,15 @@ func (s *scanner) lexInPath() token {
 		} else {
 			s.push(stInPath)
 		}
-		t := s.tok(tSTR)
-		t.text = text
-		return t
+		s.setText(t, tSTR, text)
+		return
 	}
 	if s.state == stInPathSlash {
 		if i < len(src) {
 			s.match(1)
 		}
-		return s.errorAt("path has a trailing slash")
+		s.errorAt(t, "path has a trailing slash")
+		return
 	}
 	// PATH_END: the character is scanned again in the enclosing state.
 	s.pop()
@@ -232,8 +234,9 @@ func (s *scanner) lexInPath() token {
 		// <<EOF>>: no adjustLoc ran, so yyless(0) restores the location of
 		// the text before the path.
 		s.curLine, s.curCol = s.prevLine, s.prevCol
-		return s.tok(tPATHEND)
+		s.set(t, tPATHEND)
+		return
 	}
 	s.prevLine, s.prevCol = s.curLine, s.curCol
-	return s.tok(tPATHEND)
+	s.set(t, tPATHEND)
 }

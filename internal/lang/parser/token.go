@@ -143,14 +143,16 @@ var charTokens = [256]tokKind{
 
 // token is one scanned token. Line and Col are where it starts (Bison's
 // location, which for end of file is the start of the last text matched).
+// It is kept small (32 bytes): the parser copies tokens through its
+// lookahead ring.
 type token struct {
 	kind      tokKind
 	indent    bool  // IND_STR that takes part in indentation stripping
 	seq       int32 // order of the token in the input (set by the parser)
 	line, col int32
 	// text is the source text (ID, INT, FLOAT, PATH, HPATH, SPATH, URI),
-	// the value (STR, IND_STR) or the message (tError).
+	// the value (STR, IND_STR) or the message (tError). The values of
+	// INT and FLOAT are converted again by the parser (the scanner only
+	// checks that they convert).
 	text string
-	ival int64   // INT
-	fval float64 // FLOAT
 }
