@@ -15,10 +15,10 @@ func (p *parser) parseAttrPath() []ast.AttrName {
 			return nil
 		}
 		path = append(path, a)
-		if p.peek().kind != tDOT || p.err != nil {
+		if p.peekKind() != tDOT || p.err != nil {
 			break
 		}
-		p.next()
+		p.advance()
 	}
 	if p.err != nil {
 		return nil
@@ -35,10 +35,10 @@ func (p *parser) parseAttrName() (ast.AttrName, bool) {
 	}
 	switch t.kind {
 	case tID:
-		p.next()
+		p.advance()
 		return ast.AttrName{Sym: p.intern(t.text)}, true
 	case tORKW:
-		p.next()
+		p.advance()
 		return ast.AttrName{Sym: p.intern("or")}, true
 	case tQUOTE, tDOLLARCURLY:
 		e := p.parseStringAttr()
@@ -68,7 +68,7 @@ func (p *parser) parseStringAttr() ast.Expr {
 	e := p.parseExpr()
 	p.enter(1)
 	defer p.leave(1)
-	if _, ok := p.expect(tRBRACE, tRBRACE); !ok {
+	if !p.expect(tRBRACE, tRBRACE) {
 		return nil
 	}
 	return e
@@ -88,7 +88,7 @@ func (p *parser) parseBinds(attrs *ast.Attrs, open token) {
 			if p.err != nil {
 				return
 			}
-			if _, ok := p.expect(tASSIGN, tDOT, tASSIGN); !ok {
+			if !p.expect(tASSIGN, tDOT, tASSIGN) {
 				return
 			}
 			if !p.enter(2) { // attrpath '='
@@ -96,7 +96,7 @@ func (p *parser) parseBinds(attrs *ast.Attrs, open token) {
 			}
 			v := p.parseExpr()
 			p.enter(1)
-			if _, ok := p.expect(tSEMI, tSEMI); !ok {
+			if !p.expect(tSEMI, tSEMI) {
 				return
 			}
 			p.leave(3)
@@ -113,14 +113,14 @@ func (p *parser) parseInherit(attrs *ast.Attrs, bindsPos ast.Pos) {
 	kw := p.next()
 	namesAt := tokenEnd(kw, 7)
 	var from ast.Expr
-	if p.peek().kind == tLPAREN {
-		p.next()
+	if p.peekKind() == tLPAREN {
+		p.advance()
 		if !p.enter(2) {
 			return
 		}
 		from = p.parseExpr()
 		p.leave(2)
-		rp, ok := p.expect(tRPAREN, tRPAREN)
+		rp, ok := p.expectTok(tRPAREN, tRPAREN)
 		if !ok {
 			return
 		}
@@ -131,11 +131,11 @@ func (p *parser) parseInherit(attrs *ast.Attrs, bindsPos ast.Pos) {
 		t := p.peek()
 		switch t.kind {
 		case tID:
-			p.next()
+			p.advance()
 			names = append(names, p.intern(t.text))
 			continue
 		case tORKW:
-			p.next()
+			p.advance()
 			names = append(names, p.intern("or"))
 			continue
 		case tQUOTE, tDOLLARCURLY:
@@ -160,7 +160,7 @@ func (p *parser) parseInherit(attrs *ast.Attrs, bindsPos ast.Pos) {
 		p.syntaxError(t) // five tokens would do
 		return
 	}
-	p.next()
+	p.advance()
 	pos := p.pos(namesAt)
 	for _, name := range names {
 		if i := p.findAttr(attrs, name); i >= 0 {
@@ -316,17 +316,17 @@ func (p *parser) parseFormals() formalsList {
 	for p.err == nil {
 		t := p.peek()
 		if t.kind == tELLIPSIS {
-			p.next()
+			p.advance()
 			fl.ellipsis = true
 			break
 		}
 		if t.kind != tID {
 			break
 		}
-		p.next()
+		p.advance()
 		var def ast.Expr
-		if p.peek().kind == tQUESTION {
-			p.next()
+		if p.peekKind() == tQUESTION {
+			p.advance()
 			if !p.enter(2) {
 				break
 			}
@@ -337,10 +337,10 @@ func (p *parser) parseFormals() formalsList {
 			}
 		}
 		fl.formals = append(fl.formals, ast.Formal{Pos: p.pos(t), Name: p.intern(t.text), Default: def})
-		if p.peek().kind != tCOMMA {
+		if p.peekKind() != tCOMMA {
 			break
 		}
-		p.next()
+		p.advance()
 		pending += 2
 		if !p.enter(2) {
 			break
@@ -355,21 +355,21 @@ func (p *parser) parsePatternLambda() ast.Expr {
 		return nil
 	}
 	fl := p.parseFormals()
-	if _, ok := p.expect(tRBRACE, tRBRACE); !ok {
+	if !p.expect(tRBRACE, tRBRACE) {
 		return nil
 	}
 	arg := token{kind: tEOF}
 	t := p.peek()
 	switch t.kind {
 	case tCOLON:
-		p.next()
+		p.advance()
 	case tAT:
-		p.next()
-		id, ok := p.expect(tID, tID)
+		p.advance()
+		id, ok := p.expectTok(tID, tID)
 		if !ok {
 			return nil
 		}
-		if _, ok := p.expect(tCOLON, tCOLON); !ok {
+		if !p.expect(tCOLON, tCOLON) {
 			return nil
 		}
 		arg = id
@@ -386,21 +386,21 @@ func (p *parser) parsePatternLambda() ast.Expr {
 
 func (p *parser) parseAtLambda() ast.Expr {
 	id := p.next()
-	p.next() // '@'
+	p.advance() // '@'
 	if !p.enter(2) {
 		return nil
 	}
-	if _, ok := p.expect(tLBRACE, tLBRACE); !ok {
+	if !p.expect(tLBRACE, tLBRACE) {
 		return nil
 	}
 	if !p.enter(2) {
 		return nil
 	}
 	fl := p.parseFormals()
-	if _, ok := p.expect(tRBRACE, tRBRACE); !ok {
+	if !p.expect(tRBRACE, tRBRACE) {
 		return nil
 	}
-	if _, ok := p.expect(tCOLON, tCOLON); !ok {
+	if !p.expect(tCOLON, tCOLON) {
 		return nil
 	}
 	return p.finishPatternLambda(id, fl, id, 2, 6)

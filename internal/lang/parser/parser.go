@@ -32,6 +32,7 @@ func Parse(src *ast.Source, syms *ast.Symbols, opts Options) (ast.Expr, error) {
 	} else {
 		syms.Intern(src.Text)
 	}
+	p.scan(&p.tok)
 	e := p.parseExpr()
 	if p.err == nil {
 		if t := p.peek(); t.kind != tEOF {
@@ -59,11 +60,12 @@ type parser struct {
 	opts Options
 	err  *Error
 
-	la      [4]token // lookahead ring
-	head    int
-	nla     int
-	seq     int32
-	lastPos ast.Pos // where the token consumed last starts
+	tok      token    // the next token
+	ahead    [3]token // the tokens after it that were peeked at
+	nahead   int
+	seq      int32
+	lastLine int32 // where the token consumed last starts
+	lastCol  int32
 
 	depth  int
 	glrAlt int32 // seq of the token after `{ }` at the start of a function, or -1
@@ -76,64 +78,109 @@ func (p *parser) pos(t token) ast.Pos {
 	return ast.Pos{Src: p.src, Line: t.line, Col: t.col}
 }
 
-func (p *parser) fill(n int) {
-	for p.nla <= n {
-		t := &p.la[(p.head+p.nla)&3]
-		p.s.scan(t)
-		t.seq = p.seq
-		p.seq++
-		p.nla++
-	}
+// scan reads the token after the ones already read into *t.
+func (p *parser) scan(t *token) {
+	p.s.scan(t)
+	t.seq = p.seq
+	p.seq++
 }
 
-// peek returns the next token; a lexical error becomes the parse error.
-func (p *parser) peek() token { return p.peekAt(0) }
-
-func (p *parser) peekAt(n int) token {
-	if n >= p.nla {
-		p.fill(n)
+// cur returns the next token, which stays valid until the parser
+// consumes it; a lexical error becomes the parse error.
+func (p *parser) cur() *token {
+	if p.tok.kind == tError {
+		p.setErr(p.pos(p.tok), p.tok.text)
 	}
-	t := p.la[(p.head+n)&3]
+	return &p.tok
+}
+
+// peek returns a copy of the next token.
+func (p *parser) peek() token { return *p.cur() }
+
+// peekKind returns the kind of the next token.
+func (p *parser) peekKind() tokKind { return p.cur().kind }
+
+// peekPos returns the position of the next token.
+func (p *parser) peekPos() ast.Pos {
+	t := p.cur()
+	return ast.Pos{Src: p.src, Line: t.line, Col: t.col}
+}
+
+// peekAt returns the token n places after the next one (n <= 3).
+func (p *parser) peekAt(n int) token {
+	if n == 0 {
+		return p.peek()
+	}
+	for p.nahead < n {
+		p.scan(&p.ahead[p.nahead])
+		p.nahead++
+	}
+	t := p.ahead[n-1]
 	if t.kind == tError {
 		p.setErr(p.pos(t), t.text)
 	}
 	return t
 }
 
-func (p *parser) next() token {
-	if p.nla == 0 {
-		p.fill(0)
+// advance consumes the next token.
+func (p *parser) advance() {
+	p.lastLine, p.lastCol = p.tok.line, p.tok.col
+	if p.nahead > 0 {
+		p.tok = p.ahead[0]
+		p.nahead--
+		copy(p.ahead[:p.nahead], p.ahead[1:p.nahead+1])
+	} else {
+		p.scan(&p.tok)
 	}
-	t := p.la[p.head]
-	p.head = (p.head + 1) & 3
-	p.nla--
-	p.lastPos = ast.Pos{Src: p.src, Line: t.line, Col: t.col}
 	if p.depth+1 >= maxDepth {
-		// Shifting t would overflow Bison's stack.
-		p.setErr(p.lastPos, "memory exhausted")
+		p.stackFull()
 	}
+}
+
+// stackFull reports that shifting a token would overflow Bison's stack.
+func (p *parser) stackFull() { p.setErr(p.lastPos(), "memory exhausted") }
+
+// next consumes the next token and returns it.
+func (p *parser) next() token {
+	t := *p.cur()
+	p.advance()
 	return t
+}
+
+// lastPos is where the token consumed last starts.
+func (p *parser) lastPos() ast.Pos {
+	return ast.Pos{Src: p.src, Line: p.lastLine, Col: p.lastCol}
 }
 
 // expect consumes a token of kind k or reports a syntax error listing
 // expecting.
-func (p *parser) expect(k tokKind, expecting ...tokKind) (token, bool) {
-	t := p.peek()
+func (p *parser) expect(k tokKind, expecting ...tokKind) bool {
+	t := p.cur()
 	if p.err != nil {
-		return t, false
+		return false
 	}
 	if t.kind != k {
-		p.syntaxError(t, expecting...)
+		p.syntaxError(*t, expecting...)
+		return false
+	}
+	p.advance()
+	return true
+}
+
+// expectTok is expect that returns the token.
+func (p *parser) expectTok(k tokKind, expecting ...tokKind) (token, bool) {
+	t := p.peek()
+	if !p.expect(k, expecting...) {
 		return t, false
 	}
-	return p.next(), true
+	return t, true
 }
 
 // enter accounts for n more items on Bison's stack.
 func (p *parser) enter(n int) bool {
 	p.depth += n
 	if p.depth >= maxDepth && p.err == nil {
-		p.setErr(p.lastPos, "memory exhausted")
+		p.setErr(p.lastPos(), "memory exhausted")
 	}
 	return p.err == nil
 }
@@ -163,12 +210,12 @@ func (p *parser) parseExpr() ast.Expr {
 			return p.parsePatternLambda()
 		}
 	case tASSERT, tWITH:
-		p.next()
+		p.advance()
 		if !p.enter(1) {
 			return nil
 		}
 		cond := p.parseExpr()
-		if _, ok := p.expect(tSEMI, tSEMI); !ok {
+		if !p.expect(tSEMI, tSEMI) {
 			return nil
 		}
 		p.enter(2)
@@ -186,17 +233,17 @@ func (p *parser) parseExpr() ast.Expr {
 			return p.parseLet()
 		}
 	case tIF:
-		p.next()
+		p.advance()
 		if !p.enter(1) {
 			return nil
 		}
 		c := p.parseExpr()
-		if _, ok := p.expect(tTHEN, tTHEN); !ok {
+		if !p.expect(tTHEN, tTHEN) {
 			return nil
 		}
 		p.enter(2)
 		a := p.parseExpr()
-		if _, ok := p.expect(tELSE, tELSE); !ok {
+		if !p.expect(tELSE, tELSE) {
 			return nil
 		}
 		p.enter(2)
@@ -212,7 +259,7 @@ func (p *parser) parseExpr() ast.Expr {
 
 func (p *parser) parseSimpleLambda() ast.Expr {
 	id := p.next()
-	p.next() // ':'
+	p.advance() // ':'
 	if !p.enter(2) {
 		return nil
 	}
@@ -239,7 +286,7 @@ func (p *parser) parseLet() ast.Expr {
 		p.syntaxError(t) // binds: six tokens would do
 		return nil
 	}
-	p.next()
+	p.advance()
 	p.enter(1)
 	body := p.parseExpr()
 	p.leave(3)
@@ -322,7 +369,7 @@ func (p *parser) parseOp(minPrec int) ast.Expr {
 	var left ast.Expr
 	switch first.kind {
 	case tNOT:
-		p.next()
+		p.advance()
 		if !p.enter(1) {
 			return nil
 		}
@@ -333,7 +380,7 @@ func (p *parser) parseOp(minPrec int) ast.Expr {
 		}
 		left = &ast.Not{E: e}
 	case tMINUS:
-		p.next()
+		p.advance()
 		if !p.enter(1) {
 			return nil
 		}
@@ -359,7 +406,7 @@ func (p *parser) parseOp(minPrec int) ast.Expr {
 			p.syntaxError(t)
 			return nil
 		}
-		p.next()
+		p.advance()
 		if !p.enter(2) {
 			return nil
 		}
@@ -373,7 +420,7 @@ func (p *parser) parseOp(minPrec int) ast.Expr {
 			lastPrec = prec
 			continue
 		}
-		rhsStart := p.pos(p.peek())
+		rhsStart := p.peekPos()
 		next := prec + 1
 		if as == assocRight {
 			next = prec
@@ -445,9 +492,9 @@ func startsSelect(k tokKind) bool {
 // parseApp parses expr_app. Like parser.y, an argument applied to a Call
 // (also a parenthesised one, or a desugared operator) joins that Call.
 func (p *parser) parseApp() ast.Expr {
-	start := p.pos(p.peek())
+	start := p.peekPos()
 	f := p.parseSelect()
-	for p.err == nil && startsSelect(p.peek().kind) {
+	for p.err == nil && startsSelect(p.peekKind()) {
 		if !p.enter(1) {
 			return nil
 		}
@@ -470,21 +517,21 @@ func (p *parser) parseApp() ast.Expr {
 
 // parseSelect parses expr_select.
 func (p *parser) parseSelect() ast.Expr {
-	start := p.pos(p.peek())
+	start := p.peekPos()
 	e := p.parseSimple()
 	if p.err != nil {
 		return nil
 	}
-	switch p.peek().kind {
+	switch p.peekKind() {
 	case tDOT:
-		p.next()
+		p.advance()
 		if !p.enter(2) {
 			return nil
 		}
 		path := p.parseAttrPath()
 		var def ast.Expr
-		if p.err == nil && p.peek().kind == tORKW {
-			p.next()
+		if p.err == nil && p.peekKind() == tORKW {
+			p.advance()
 			p.enter(2)
 			def = p.parseSelect()
 			p.leave(2)
@@ -496,7 +543,7 @@ func (p *parser) parseSelect() ast.Expr {
 		return &ast.Select{Pos: start, E: e, Path: path, Default: def}
 	case tORKW:
 		// `f or`: the application of f to the variable `or`.
-		p.next()
+		p.advance()
 		return &ast.Call{Pos: start, Fn: e, Args: []ast.Expr{&ast.Var{Pos: start, Name: p.intern("or")}}}
 	}
 	if p.err != nil {
@@ -513,50 +560,50 @@ func (p *parser) parseSimple() ast.Expr {
 	}
 	switch t.kind {
 	case tID:
-		p.next()
+		p.advance()
 		if t.text == "__curPos" {
 			return &ast.CurPos{Pos: p.pos(t)}
 		}
 		return &ast.Var{Pos: p.pos(t), Name: p.intern(t.text)}
 	case tINT:
-		p.next()
+		p.advance()
 		return &ast.Int{Val: intValue(t.text)}
 	case tFLOAT:
-		p.next()
+		p.advance()
 		v, _ := parseFloat(t.text) // the scanner checked it
 		return &ast.Float{Val: v}
 	case tQUOTE:
-		p.next()
+		p.advance()
 		return p.parseString()
 	case tINDOPEN:
-		p.next()
+		p.advance()
 		return p.parseIndString(t)
 	case tPATH, tHPATH:
-		p.next()
+		p.advance()
 		return p.parsePath(t)
 	case tSPATH:
-		p.next()
+		p.advance()
 		pos := p.pos(t)
 		return &ast.Call{Pos: pos, Fn: p.opVar("__findFile"),
 			Args: []ast.Expr{p.opVar("__nixPath"), &ast.String{Val: t.text[1 : len(t.text)-1]}}}
 	case tURI:
-		p.next()
+		p.advance()
 		return &ast.String{Val: t.text}
 	case tLPAREN:
-		p.next()
+		p.advance()
 		if !p.enter(1) {
 			return nil
 		}
 		e := p.parseExpr()
 		p.enter(1)
-		if _, ok := p.expect(tRPAREN, tRPAREN); !ok {
+		if !p.expect(tRPAREN, tRPAREN) {
 			return nil
 		}
 		p.leave(2)
 		return e
 	case tLET, tREC:
-		p.next()
-		open, ok := p.expect(tLBRACE, tLBRACE)
+		p.advance()
+		open, ok := p.expectTok(tLBRACE, tLBRACE)
 		if !ok {
 			return nil
 		}
@@ -577,15 +624,15 @@ func (p *parser) parseSimple() ast.Expr {
 		}
 		return attrs
 	case tLBRACKET:
-		p.next()
+		p.advance()
 		if !p.enter(2) {
 			return nil
 		}
 		var elems []ast.Expr
-		for p.err == nil && startsSelect(p.peek().kind) {
+		for p.err == nil && startsSelect(p.peekKind()) {
 			elems = append(elems, p.parseSelect())
 		}
-		if _, ok := p.expect(tRBRACKET); !ok {
+		if !p.expect(tRBRACKET) {
 			return nil
 		}
 		p.leave(2)
@@ -625,7 +672,7 @@ func (p *parser) parseAttrsBody(open token, items int) *ast.Attrs {
 		p.syntaxError(t) // binds: six tokens would do
 		return nil
 	}
-	p.next()
+	p.advance()
 	p.leave(items + 1)
 	return attrs
 }

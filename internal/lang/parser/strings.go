@@ -17,10 +17,10 @@ func (p *parser) parseString() ast.Expr {
 		t := p.peek()
 		switch t.kind {
 		case tSTR:
-			p.next()
-			if !interpolated && p.peek().kind != tDOLLARCURLY {
+			p.advance()
+			if !interpolated && p.peekKind() != tDOLLARCURLY {
 				// string_parts: STR — the string must end here.
-				if _, ok := p.expect(tQUOTE, tQUOTE); !ok {
+				if !p.expect(tQUOTE, tQUOTE) {
 					return nil
 				}
 				return &ast.String{Val: t.text}
@@ -29,7 +29,7 @@ func (p *parser) parseString() ast.Expr {
 			partPos = append(partPos, p.pos(t))
 			continue
 		case tDOLLARCURLY:
-			p.next()
+			p.advance()
 			e, ok := p.parseInterpolation(2)
 			if !ok {
 				return nil
@@ -41,7 +41,7 @@ func (p *parser) parseString() ast.Expr {
 		}
 		break
 	}
-	if _, ok := p.expect(tQUOTE, tQUOTE); !ok {
+	if !p.expect(tQUOTE, tQUOTE) {
 		return nil
 	}
 	if len(parts) == 0 {
@@ -67,11 +67,11 @@ func (p *parser) parseIndString(open token) ast.Expr {
 		t := p.peek()
 		switch t.kind {
 		case tINDSTR:
-			p.next()
+			p.advance()
 			parts = append(parts, indPart{pos: p.pos(t), s: t.text, indent: t.indent})
 			continue
 		case tDOLLARCURLY:
-			p.next()
+			p.advance()
 			e, ok := p.parseInterpolation(3)
 			if !ok {
 				return nil
@@ -81,7 +81,7 @@ func (p *parser) parseIndString(open token) ast.Expr {
 		}
 		break
 	}
-	if _, ok := p.expect(tINDCLOSE, tINDSTR, tDOLLARCURLY, tINDCLOSE); !ok {
+	if !p.expect(tINDCLOSE, tINDSTR, tDOLLARCURLY, tINDCLOSE) {
 		return nil
 	}
 	return stripIndentation(p.pos(open), parts)
@@ -197,8 +197,8 @@ func (p *parser) parsePath(t token) ast.Expr {
 		}
 	}
 	path := &ast.Path{Val: val}
-	if p.peek().kind == tPATHEND {
-		p.next()
+	if p.peekKind() == tPATHEND {
+		p.advance()
 		return path
 	}
 	parts := []ast.Expr{path}
@@ -208,7 +208,7 @@ func (p *parser) parsePath(t token) ast.Expr {
 		u := p.peek()
 		switch u.kind {
 		case tSTR:
-			p.next()
+			p.advance()
 			if !interpolated {
 				// string_parts_interpolated starts with `STR ${`.
 				if v := p.peek(); v.kind != tDOLLARCURLY {
@@ -220,7 +220,7 @@ func (p *parser) parsePath(t token) ast.Expr {
 			partPos = append(partPos, p.pos(u))
 			continue
 		case tDOLLARCURLY:
-			p.next()
+			p.advance()
 			e, ok := p.parseInterpolation(2)
 			if !ok {
 				return nil
@@ -230,7 +230,7 @@ func (p *parser) parsePath(t token) ast.Expr {
 			interpolated = true
 			continue
 		case tPATHEND:
-			p.next()
+			p.advance()
 			return &ast.ConcatStrings{Pos: p.pos(t), Parts: parts, PartPos: partPos}
 		}
 		p.syntaxError(u, tSTR, tPATHEND, tDOLLARCURLY)
@@ -291,7 +291,7 @@ func (p *parser) parseInterpolation(depth int) (ast.Expr, bool) {
 	}
 	e := p.parseExpr()
 	p.enter(1)
-	if _, ok := p.expect(tRBRACE, tRBRACE); !ok {
+	if !p.expect(tRBRACE, tRBRACE) {
 		return nil, false
 	}
 	p.leave(depth + 1)
