@@ -1,28 +1,45 @@
 package parser
 
 import (
-	"sort"
+	"cmp"
+	"slices"
 
 	"gonix/internal/lang/ast"
 )
 
-// parseAttrPath parses attrpath: attr ('.' attr)*.
-func (p *parser) parseAttrPath() []ast.AttrName {
-	var path []ast.AttrName
+// pushAttrPath parses attrpath: attr ('.' attr)* onto p.names and
+// returns where it starts there. Nested parses use p.names above it and
+// leave it as they found it.
+func (p *parser) pushAttrPath() int {
+	base := len(p.names)
 	for {
 		a, ok := p.parseAttrName()
 		if !ok {
-			return nil
+			return base
 		}
-		path = append(path, a)
+		p.names = append(p.names, a)
 		if p.peekKind() != tDOT || p.err != nil {
 			break
 		}
 		p.advance()
 	}
-	if p.err != nil {
-		return nil
+	return base
+}
+
+// popNames drops p.names[base:].
+func (p *parser) popNames(base int) {
+	clear(p.names[base:])
+	p.names = p.names[:base]
+}
+
+// parseAttrPath parses attrpath into a slice of its own.
+func (p *parser) parseAttrPath() []ast.AttrName {
+	base := p.pushAttrPath()
+	var path []ast.AttrName
+	if p.err == nil {
+		path = slices.Clone(p.names[base:])
 	}
+	p.popNames(base)
 	return path
 }
 
@@ -77,14 +94,28 @@ func (p *parser) parseStringAttr() ast.Expr {
 // parseBinds parses bindings into attrs until a token that cannot start
 // one. open is the token before the bindings, moved to its end: the
 // location of Bison's empty `binds`, which inherited attributes take.
+//
+// While it runs, attrs is the open set: its attributes are kept on
+// p.defs (see attrsOf) and get a slice of their own, of the right size,
+// when it ends.
 func (p *parser) parseBinds(attrs *ast.Attrs, open token) {
 	bindsPos := p.pos(open)
+	outer, outerBase := p.open, p.openBase
+	p.open, p.openBase = attrs, len(p.defs)
+	defer func() {
+		if defs := p.defs[p.openBase:]; len(defs) > 0 {
+			attrs.Attrs = slices.Clone(defs)
+			clear(defs)
+		}
+		p.defs = p.defs[:p.openBase]
+		p.open, p.openBase = outer, outerBase
+	}()
 	for p.err == nil {
 		t := p.peek()
 		switch t.kind {
 		case tID, tORKW, tQUOTE, tDOLLARCURLY:
 			pos := p.pos(t)
-			path := p.parseAttrPath()
+			base := p.pushAttrPath()
 			if p.err != nil {
 				return
 			}
@@ -100,7 +131,8 @@ func (p *parser) parseBinds(attrs *ast.Attrs, open token) {
 				return
 			}
 			p.leave(3)
-			p.addAttr(attrs, path, v, pos)
+			p.addAttr(attrs, p.names[base:], v, pos)
+			p.popNames(base)
 		case tINHERIT:
 			p.parseInherit(attrs, bindsPos)
 		default:
@@ -164,7 +196,7 @@ func (p *parser) parseInherit(attrs *ast.Attrs, bindsPos ast.Pos) {
 	pos := p.pos(namesAt)
 	for _, name := range names {
 		if i := p.findAttr(attrs, name); i >= 0 {
-			p.dupAttr(name, pos, attrs.Attrs[i].Pos)
+			p.dupAttr(name, pos, p.attrsOf(attrs)[i].Pos)
 			return
 		}
 		if from == nil {
@@ -180,15 +212,24 @@ func (p *parser) parseInherit(attrs *ast.Attrs, bindsPos ast.Pos) {
 // the end); big ones get an index.
 const indexFrom = 16
 
+// attrsOf returns the attributes of a: on p.defs for the open set.
+func (p *parser) attrsOf(a *ast.Attrs) []ast.AttrDef {
+	if a == p.open {
+		return p.defs[p.openBase:]
+	}
+	return a.Attrs
+}
+
 func (p *parser) findAttr(a *ast.Attrs, sym ast.Symbol) int {
-	if idx := p.index[a]; idx != nil {
-		if i, ok := idx[sym]; ok {
+	defs := p.attrsOf(a)
+	if len(defs) >= indexFrom {
+		if i, ok := p.index[a][sym]; ok {
 			return i
 		}
 		return -1
 	}
-	for i := range a.Attrs {
-		if a.Attrs[i].Name == sym {
+	for i := range defs {
+		if defs[i].Name == sym {
 			return i
 		}
 	}
@@ -196,8 +237,14 @@ func (p *parser) findAttr(a *ast.Attrs, sym ast.Symbol) int {
 }
 
 func (p *parser) insertAttr(a *ast.Attrs, def ast.AttrDef) {
-	a.Attrs = append(a.Attrs, def)
-	n := len(a.Attrs)
+	var n int
+	if a == p.open {
+		p.defs = append(p.defs, def)
+		n = len(p.defs) - p.openBase
+	} else {
+		a.Attrs = append(a.Attrs, def)
+		n = len(a.Attrs)
+	}
 	switch {
 	case n > indexFrom:
 		p.index[a][def.Name] = n - 1
@@ -205,9 +252,10 @@ func (p *parser) insertAttr(a *ast.Attrs, def ast.AttrDef) {
 		if p.index == nil {
 			p.index = make(map[*ast.Attrs]map[ast.Symbol]int)
 		}
+		defs := p.attrsOf(a)
 		idx := make(map[ast.Symbol]int, 2*n)
-		for i := range a.Attrs {
-			idx[a.Attrs[i].Name] = i
+		for i := range defs {
+			idx[defs[i].Name] = i
 		}
 		p.index[a] = idx
 	}
@@ -224,7 +272,7 @@ func (p *parser) addAttr(attrs *ast.Attrs, path []ast.AttrName, e ast.Expr, pos 
 			continue
 		}
 		if j := p.findAttr(attrs, a.Sym); j >= 0 {
-			def := &attrs.Attrs[j]
+			def := &p.attrsOf(attrs)[j]
 			nested, ok := def.Value.(*ast.Attrs)
 			if def.Inherited || !ok {
 				p.dupAttrPath(path, pos, def.Pos)
@@ -248,7 +296,7 @@ func (p *parser) addAttr(attrs *ast.Attrs, path []ast.AttrName, e ast.Expr, pos 
 		setName(e, last.Sym)
 		return
 	}
-	old := attrs.Attrs[j]
+	old := p.attrsOf(attrs)[j]
 	oldSet, ok1 := old.Value.(*ast.Attrs)
 	newSet, ok2 := e.(*ast.Attrs)
 	if !ok1 || !ok2 {
@@ -261,7 +309,7 @@ func (p *parser) addAttr(attrs *ast.Attrs, path []ast.AttrName, e ast.Expr, pos 
 	sortAttrs(newSet)
 	for _, ad := range newSet.Attrs {
 		if k := p.findAttr(oldSet, ad.Name); k >= 0 {
-			p.dupAttr(ad.Name, oldSet.Attrs[k].Pos, ad.Pos)
+			p.dupAttr(ad.Name, p.attrsOf(oldSet)[k].Pos, ad.Pos)
 			return
 		}
 		p.insertAttr(oldSet, ad)
@@ -422,11 +470,17 @@ func (p *parser) finishPatternLambda(start token, fl formalsList, arg token, ext
 		lam.Arg = p.intern(arg.text)
 	}
 	f := fl.formals
-	sort.SliceStable(f, func(i, j int) bool {
-		if f[i].Name != f[j].Name {
-			return f[i].Name < f[j].Name
+	slices.SortStableFunc(f, func(a, b ast.Formal) int {
+		if a.Name != b.Name {
+			return cmp.Compare(a.Name, b.Name)
 		}
-		return posLess(f[i].Pos, f[j].Pos)
+		if posLess(a.Pos, b.Pos) {
+			return -1
+		}
+		if posLess(b.Pos, a.Pos) {
+			return 1
+		}
+		return 0
 	})
 	dup := -1
 	for i := 0; i+1 < len(f); i++ {

@@ -1,7 +1,8 @@
 package parser
 
 import (
-	"sort"
+	"cmp"
+	"slices"
 	"strconv"
 
 	"gonix/internal/lang/ast"
@@ -72,6 +73,17 @@ type parser struct {
 
 	allAttrs []*ast.Attrs
 	index    map[*ast.Attrs]map[ast.Symbol]int
+
+	// Stacks that nested parses share (each leaves them as it found
+	// them): attribute path components, the attributes of the open sets
+	// (open is the innermost, its attributes start at openBase), and the
+	// elements of applications, lists and strings being parsed.
+	names    []ast.AttrName
+	defs     []ast.AttrDef
+	open     *ast.Attrs
+	openBase int
+	exprs    []ast.Expr
+	exprPos  []ast.Pos
 }
 
 func (p *parser) pos(t token) ast.Pos {
@@ -389,7 +401,7 @@ func (p *parser) parseOp(minPrec int) ast.Expr {
 		if p.err != nil {
 			return nil
 		}
-		left = &ast.Call{Pos: start, Fn: p.opVar("__sub"), Args: []ast.Expr{&ast.Int{Val: 0}, e}}
+		left = p.call2(start, p.opVar("__sub"), &ast.Int{Val: 0}, e)
 	default:
 		left = p.parseApp()
 	}
@@ -440,9 +452,7 @@ func (p *parser) parseOp(minPrec int) ast.Expr {
 }
 
 func (p *parser) binary(k tokKind, pos ast.Pos, a ast.Expr, bPos ast.Pos, b ast.Expr) ast.Expr {
-	call := func(name string, x, y ast.Expr) *ast.Call {
-		return &ast.Call{Pos: pos, Fn: p.opVar(name), Args: []ast.Expr{x, y}}
-	}
+	call := func(name string, x, y ast.Expr) *ast.Call { return p.call2(pos, p.opVar(name), x, y) }
 	switch k {
 	case tEQ:
 		return &ast.BinOp{Op: ast.OpEq, A: a, B: b}
@@ -467,7 +477,14 @@ func (p *parser) binary(k tokKind, pos ast.Pos, a ast.Expr, bPos ast.Pos, b ast.
 	case tGEQ:
 		return &ast.Not{E: call("__lessThan", a, b)}
 	case tPLUS:
-		return &ast.ConcatStrings{Pos: pos, Parts: []ast.Expr{a, b}, PartPos: []ast.Pos{pos, bPos}}
+		// One allocation for the node and its parts.
+		c := &struct {
+			ast.ConcatStrings
+			parts [2]ast.Expr
+			pos   [2]ast.Pos
+		}{parts: [2]ast.Expr{a, b}, pos: [2]ast.Pos{pos, bPos}}
+		c.Pos, c.Parts, c.PartPos = pos, c.parts[:], c.pos[:]
+		return &c.ConcatStrings
 	case tMINUS:
 		return call("__sub", a, b)
 	case tMUL:
@@ -476,6 +493,17 @@ func (p *parser) binary(k tokKind, pos ast.Pos, a ast.Expr, bPos ast.Pos, b ast.
 		return call("__div", a, b)
 	}
 	return nil
+}
+
+// call2 makes the call fn x y, with the node and its arguments in one
+// allocation.
+func (p *parser) call2(pos ast.Pos, fn, x, y ast.Expr) *ast.Call {
+	c := &struct {
+		ast.Call
+		args [2]ast.Expr
+	}{args: [2]ast.Expr{x, y}}
+	c.Pos, c.Fn, c.Args = pos, fn, c.args[:]
+	return &c.Call
 }
 
 // startsSelect reports whether k can start expr_select (and so continue
@@ -494,6 +522,14 @@ func startsSelect(k tokKind) bool {
 func (p *parser) parseApp() ast.Expr {
 	start := p.peekPos()
 	f := p.parseSelect()
+	if p.err != nil || !startsSelect(p.peekKind()) {
+		if p.err != nil {
+			return nil
+		}
+		return f
+	}
+	base := len(p.exprs)
+	defer p.popExprs(base)
 	for p.err == nil && startsSelect(p.peekKind()) {
 		if !p.enter(1) {
 			return nil
@@ -503,16 +539,22 @@ func (p *parser) parseApp() ast.Expr {
 		if p.err != nil {
 			return nil
 		}
-		if c, ok := f.(*ast.Call); ok {
-			c.Args = append(c.Args, arg)
-		} else {
-			f = &ast.Call{Pos: start, Fn: f, Args: []ast.Expr{arg}}
-		}
+		p.exprs = append(p.exprs, arg)
 	}
 	if p.err != nil {
 		return nil
 	}
-	return f
+	if c, ok := f.(*ast.Call); ok {
+		c.Args = append(c.Args, p.exprs[base:]...)
+		return c
+	}
+	return &ast.Call{Pos: start, Fn: f, Args: slices.Clone(p.exprs[base:])}
+}
+
+// popExprs drops p.exprs[base:].
+func (p *parser) popExprs(base int) {
+	clear(p.exprs[base:])
+	p.exprs = p.exprs[:base]
 }
 
 // parseSelect parses expr_select.
@@ -628,14 +670,19 @@ func (p *parser) parseSimple() ast.Expr {
 		if !p.enter(2) {
 			return nil
 		}
-		var elems []ast.Expr
+		base := len(p.exprs)
+		defer p.popExprs(base)
 		for p.err == nil && startsSelect(p.peekKind()) {
-			elems = append(elems, p.parseSelect())
+			p.exprs = append(p.exprs, p.parseSelect())
 		}
 		if !p.expect(tRBRACKET) {
 			return nil
 		}
 		p.leave(2)
+		var elems []ast.Expr
+		if len(p.exprs) > base {
+			elems = slices.Clone(p.exprs[base:])
+		}
 		return &ast.List{Elems: elems}
 	}
 	p.syntaxError(t)
@@ -683,8 +730,10 @@ func (p *parser) newAttrs(pos ast.Pos) *ast.Attrs {
 	return a
 }
 
+func byName(x, y ast.AttrDef) int { return cmp.Compare(x.Name, y.Name) }
+
 func sortAttrs(a *ast.Attrs) {
-	if !sort.SliceIsSorted(a.Attrs, func(i, j int) bool { return a.Attrs[i].Name < a.Attrs[j].Name }) {
-		sort.Slice(a.Attrs, func(i, j int) bool { return a.Attrs[i].Name < a.Attrs[j].Name })
+	if !slices.IsSortedFunc(a.Attrs, byName) {
+		slices.SortFunc(a.Attrs, byName)
 	}
 }

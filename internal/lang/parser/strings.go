@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"slices"
 	"strings"
 
 	"gonix/internal/lang/ast"
@@ -10,33 +11,49 @@ import (
 // literal is a String; any interpolation makes a ConcatStrings with
 // ForceString, even `"${x}"` alone.
 func (p *parser) parseString() ast.Expr {
-	var parts []ast.Expr
-	var partPos []ast.Pos
-	interpolated := false
+	t := p.cur()
+	if t.kind == tSTR {
+		// The common case: one literal, then the closing quote.
+		text := t.text
+		p.advance()
+		if p.peekKind() != tDOLLARCURLY {
+			// string_parts: STR — the string must end here.
+			if !p.expect(tQUOTE, tQUOTE) {
+				return nil
+			}
+			return &ast.String{Val: text}
+		}
+		return p.parseStringParts(&ast.String{Val: text}, p.lastPos())
+	}
+	return p.parseStringParts(nil, ast.Pos{})
+}
+
+// parseStringParts parses the rest of an interpolated string; first is
+// its first part when that was a literal.
+func (p *parser) parseStringParts(first ast.Expr, firstPos ast.Pos) ast.Expr {
+	base, posBase := len(p.exprs), len(p.exprPos)
+	defer p.popParts(base, posBase)
+	if first != nil {
+		p.exprs = append(p.exprs, first)
+		p.exprPos = append(p.exprPos, firstPos)
+	}
 	for p.err == nil {
-		t := p.peek()
+		t := p.cur()
 		switch t.kind {
 		case tSTR:
+			p.exprs = append(p.exprs, &ast.String{Val: t.text})
+			p.exprPos = append(p.exprPos, p.pos(*t))
 			p.advance()
-			if !interpolated && p.peekKind() != tDOLLARCURLY {
-				// string_parts: STR — the string must end here.
-				if !p.expect(tQUOTE, tQUOTE) {
-					return nil
-				}
-				return &ast.String{Val: t.text}
-			}
-			parts = append(parts, &ast.String{Val: t.text})
-			partPos = append(partPos, p.pos(t))
 			continue
 		case tDOLLARCURLY:
+			pos := p.pos(*t)
 			p.advance()
 			e, ok := p.parseInterpolation(2)
 			if !ok {
 				return nil
 			}
-			parts = append(parts, e)
-			partPos = append(partPos, p.pos(t))
-			interpolated = true
+			p.exprs = append(p.exprs, e)
+			p.exprPos = append(p.exprPos, pos)
 			continue
 		}
 		break
@@ -44,10 +61,16 @@ func (p *parser) parseString() ast.Expr {
 	if !p.expect(tQUOTE, tQUOTE) {
 		return nil
 	}
-	if len(parts) == 0 {
+	if len(p.exprs) == base {
 		return &ast.String{}
 	}
-	return &ast.ConcatStrings{Pos: partPos[0], ForceString: true, Parts: parts, PartPos: partPos}
+	return &ast.ConcatStrings{Pos: p.exprPos[posBase], ForceString: true, Parts: slices.Clone(p.exprs[base:]), PartPos: slices.Clone(p.exprPos[posBase:])}
+}
+
+// popParts drops p.exprs[base:] and p.exprPos[posBase:].
+func (p *parser) popParts(base, posBase int) {
+	p.popExprs(base)
+	p.exprPos = p.exprPos[:posBase]
 }
 
 // indPart is one element of an indented string before stripping: a
