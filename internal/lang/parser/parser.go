@@ -84,6 +84,10 @@ type parser struct {
 	openBase int
 	exprs    []ast.Expr
 	exprPos  []ast.Pos
+	ind      []indPart
+
+	buf  []byte // stripIndentation's scratch
+	ends []int
 }
 
 func (p *parser) pos(t token) ast.Pos {

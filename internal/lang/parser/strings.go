@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 
@@ -85,21 +86,26 @@ type indPart struct {
 // parseIndString parses ind_string_parts IND_STRING_CLOSE after the
 // opening token open.
 func (p *parser) parseIndString(open token) ast.Expr {
-	var parts []indPart
+	base := len(p.ind)
+	defer func() {
+		clear(p.ind[base:])
+		p.ind = p.ind[:base]
+	}()
 	for p.err == nil {
-		t := p.peek()
+		t := p.cur()
 		switch t.kind {
 		case tINDSTR:
+			p.ind = append(p.ind, indPart{pos: p.pos(*t), s: t.text, indent: t.indent})
 			p.advance()
-			parts = append(parts, indPart{pos: p.pos(t), s: t.text, indent: t.indent})
 			continue
 		case tDOLLARCURLY:
+			pos := p.pos(*t)
 			p.advance()
 			e, ok := p.parseInterpolation(3)
 			if !ok {
 				return nil
 			}
-			parts = append(parts, indPart{pos: p.pos(t), e: e})
+			p.ind = append(p.ind, indPart{pos: pos, e: e})
 			continue
 		}
 		break
@@ -107,13 +113,14 @@ func (p *parser) parseIndString(open token) ast.Expr {
 	if !p.expect(tINDCLOSE, tINDSTR, tDOLLARCURLY, tINDCLOSE) {
 		return nil
 	}
-	return stripIndentation(p.pos(open), parts)
+	return p.stripIndentation(p.pos(open), p.ind[base:])
 }
 
 // stripIndentation is parser.y's stripIndentation (spec §1.8): the
 // minimum indentation is computed over indentation-bearing text only,
-// but stripped from every literal, escapes included.
-func stripIndentation(pos ast.Pos, parts []indPart) ast.Expr {
+// but stripped from every literal, escapes included. Each literal stays
+// a part of its own; their texts share one string.
+func (p *parser) stripIndentation(pos ast.Pos, parts []indPart) ast.Expr {
 	if len(parts) == 0 {
 		return &ast.String{}
 	}
@@ -151,58 +158,84 @@ func stripIndentation(pos ast.Pos, parts []indPart) ast.Expr {
 		}
 	}
 
-	out := make([]ast.Expr, 0, len(parts))
-	outPos := make([]ast.Pos, 0, len(parts))
+	// Strip into p.buf; ends[i] is where literal i ends there.
+	buf := p.buf[:0]
+	ends := p.ends[:0]
 	atStartOfLine = true
 	curDropped := 0
-	var b strings.Builder
 	for i, part := range parts {
 		if part.e != nil {
 			atStartOfLine = false
 			curDropped = 0
-			out = append(out, part.e)
-			outPos = append(outPos, part.pos)
+			ends = append(ends, len(buf))
 			continue
 		}
-		b.Reset()
-		for j := 0; j < len(part.s); j++ {
-			c := part.s[j]
+		start := len(buf)
+		s := part.s
+		for j := 0; j < len(s); {
 			if atStartOfLine {
-				switch c {
-				case ' ':
-					if curDropped >= minIndent {
-						b.WriteByte(c)
-					}
-					curDropped++
-				case '\n':
-					curDropped = 0
-					b.WriteByte(c)
-				default:
-					atStartOfLine = false
-					curDropped = 0
-					b.WriteByte(c)
+				// Of a run of spaces, those before column minIndent go.
+				k := j
+				for k < len(s) && s[k] == ' ' {
+					k++
 				}
-			} else {
-				b.WriteByte(c)
-				if c == '\n' {
-					atStartOfLine = true
+				drop := min(max(minIndent-curDropped, 0), k-j)
+				buf = append(buf, s[j+drop:k]...)
+				curDropped += k - j
+				j = k
+				if j == len(s) {
+					break
 				}
+				if s[j] == '\n' {
+					curDropped = 0
+					buf = append(buf, '\n')
+					j++
+					continue
+				}
+				atStartOfLine = false
+				curDropped = 0
 			}
+			k := strings.IndexByte(s[j:], '\n')
+			if k < 0 {
+				buf = append(buf, s[j:]...)
+				break
+			}
+			buf = append(buf, s[j:j+k+1]...)
+			j += k + 1
+			atStartOfLine = true
 		}
-		s := b.String()
 		if i == len(parts)-1 {
 			// Remove the last line if it consists only of spaces.
-			if k := strings.LastIndexByte(s, '\n'); k >= 0 && strings.Trim(s[k+1:], " ") == "" {
-				s = s[:k+1]
+			out := buf[start:]
+			if k := bytes.LastIndexByte(out, '\n'); k >= 0 && len(bytes.Trim(out[k+1:], " ")) == 0 {
+				buf = buf[:start+k+1]
 			}
 		}
-		out = append(out, &ast.String{Val: s})
-		outPos = append(outPos, part.pos)
+		ends = append(ends, len(buf))
 	}
-	if len(out) == 1 {
-		if s, ok := out[0].(*ast.String); ok {
+	text := string(buf)
+	p.buf, p.ends = buf, ends
+
+	if len(parts) == 1 {
+		if parts[0].e == nil {
+			return &ast.String{Val: text}
+		}
+		if s, ok := parts[0].e.(*ast.String); ok {
+			// ''${"s"}'' is the string itself.
 			return s
 		}
+	}
+	out := make([]ast.Expr, len(parts))
+	outPos := make([]ast.Pos, len(parts))
+	start := 0
+	for i, part := range parts {
+		outPos[i] = part.pos
+		if part.e != nil {
+			out[i] = part.e
+			continue
+		}
+		out[i] = &ast.String{Val: text[start:ends[i]]}
+		start = ends[i]
 	}
 	return &ast.ConcatStrings{Pos: pos, ForceString: true, Parts: out, PartPos: outPos}
 }
