@@ -200,9 +200,9 @@ func (p *parser) parseInherit(attrs *ast.Attrs, bindsPos ast.Pos) {
 			return
 		}
 		if from == nil {
-			p.insertAttr(attrs, ast.AttrDef{Name: name, Value: &ast.Var{Pos: bindsPos, Name: name}, Pos: pos, Inherited: true})
+			p.insertAttr(attrs, ast.AttrDef{Name: name, Value: p.newVar(bindsPos, name), Pos: pos, Inherited: true})
 		} else {
-			sel := &ast.Select{Pos: bindsPos, E: from, Path: []ast.AttrName{{Sym: name}}}
+			sel := p.newSelect(bindsPos, from, []ast.AttrName{{Sym: name}}, nil)
 			p.insertAttr(attrs, ast.AttrDef{Name: name, Value: sel, Pos: pos})
 		}
 	}

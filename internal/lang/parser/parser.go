@@ -88,6 +88,8 @@ type parser struct {
 
 	buf  []byte // stripIndentation's scratch
 	ends []int
+
+	nodes nodes
 }
 
 func (p *parser) pos(t token) ast.Pos {
@@ -205,7 +207,7 @@ func (p *parser) leave(n int) { p.depth -= n }
 
 func (p *parser) intern(s string) ast.Symbol { return p.syms.Intern(s) }
 
-func (p *parser) opVar(name string) *ast.Var { return &ast.Var{Name: p.intern(name)} }
+func (p *parser) opVar(name string) *ast.Var { return p.newVar(ast.Pos{}, p.intern(name)) }
 
 // parseExpr parses expr_function.
 func (p *parser) parseExpr() ast.Expr {
@@ -284,7 +286,9 @@ func (p *parser) parseSimpleLambda() ast.Expr {
 	if p.err != nil {
 		return nil
 	}
-	return &ast.Lambda{Pos: p.pos(id), Arg: p.intern(id.text), Body: body, Name: ast.NoSymbol}
+	l := p.nodes.lambdas.new()
+	l.Pos, l.Arg, l.Body, l.Name = p.pos(id), p.intern(id.text), body, ast.NoSymbol
+	return l
 }
 
 func (p *parser) parseLet() ast.Expr {
@@ -405,7 +409,7 @@ func (p *parser) parseOp(minPrec int) ast.Expr {
 		if p.err != nil {
 			return nil
 		}
-		left = p.call2(start, p.opVar("__sub"), &ast.Int{Val: 0}, e)
+		left = p.call2(start, p.opVar("__sub"), p.newInt(0), e)
 	default:
 		left = p.parseApp()
 	}
@@ -481,14 +485,7 @@ func (p *parser) binary(k tokKind, pos ast.Pos, a ast.Expr, bPos ast.Pos, b ast.
 	case tGEQ:
 		return &ast.Not{E: call("__lessThan", a, b)}
 	case tPLUS:
-		// One allocation for the node and its parts.
-		c := &struct {
-			ast.ConcatStrings
-			parts [2]ast.Expr
-			pos   [2]ast.Pos
-		}{parts: [2]ast.Expr{a, b}, pos: [2]ast.Pos{pos, bPos}}
-		c.Pos, c.Parts, c.PartPos = pos, c.parts[:], c.pos[:]
-		return &c.ConcatStrings
+		return p.concat2(pos, a, bPos, b)
 	case tMINUS:
 		return call("__sub", a, b)
 	case tMUL:
@@ -497,17 +494,6 @@ func (p *parser) binary(k tokKind, pos ast.Pos, a ast.Expr, bPos ast.Pos, b ast.
 		return call("__div", a, b)
 	}
 	return nil
-}
-
-// call2 makes the call fn x y, with the node and its arguments in one
-// allocation.
-func (p *parser) call2(pos ast.Pos, fn, x, y ast.Expr) *ast.Call {
-	c := &struct {
-		ast.Call
-		args [2]ast.Expr
-	}{args: [2]ast.Expr{x, y}}
-	c.Pos, c.Fn, c.Args = pos, fn, c.args[:]
-	return &c.Call
 }
 
 // startsSelect reports whether k can start expr_select (and so continue
@@ -552,7 +538,7 @@ func (p *parser) parseApp() ast.Expr {
 		c.Args = append(c.Args, p.exprs[base:]...)
 		return c
 	}
-	return &ast.Call{Pos: start, Fn: f, Args: slices.Clone(p.exprs[base:])}
+	return p.newCall(start, f, p.exprs[base:])
 }
 
 // popExprs drops p.exprs[base:].
@@ -574,7 +560,8 @@ func (p *parser) parseSelect() ast.Expr {
 		if !p.enter(2) {
 			return nil
 		}
-		path := p.parseAttrPath()
+		base := p.pushAttrPath()
+		defer p.popNames(base)
 		var def ast.Expr
 		if p.err == nil && p.peekKind() == tORKW {
 			p.advance()
@@ -586,11 +573,11 @@ func (p *parser) parseSelect() ast.Expr {
 		if p.err != nil {
 			return nil
 		}
-		return &ast.Select{Pos: start, E: e, Path: path, Default: def}
+		return p.newSelect(start, e, p.names[base:], def)
 	case tORKW:
 		// `f or`: the application of f to the variable `or`.
 		p.advance()
-		return &ast.Call{Pos: start, Fn: e, Args: []ast.Expr{&ast.Var{Pos: start, Name: p.intern("or")}}}
+		return p.call1(start, e, p.newVar(start, p.intern("or")))
 	}
 	if p.err != nil {
 		return nil
@@ -610,10 +597,10 @@ func (p *parser) parseSimple() ast.Expr {
 		if t.text == "__curPos" {
 			return &ast.CurPos{Pos: p.pos(t)}
 		}
-		return &ast.Var{Pos: p.pos(t), Name: p.intern(t.text)}
+		return p.newVar(p.pos(t), p.intern(t.text))
 	case tINT:
 		p.advance()
-		return &ast.Int{Val: intValue(t.text)}
+		return p.newInt(intValue(t.text))
 	case tFLOAT:
 		p.advance()
 		v, _ := parseFloat(t.text) // the scanner checked it
@@ -630,11 +617,10 @@ func (p *parser) parseSimple() ast.Expr {
 	case tSPATH:
 		p.advance()
 		pos := p.pos(t)
-		return &ast.Call{Pos: pos, Fn: p.opVar("__findFile"),
-			Args: []ast.Expr{p.opVar("__nixPath"), &ast.String{Val: t.text[1 : len(t.text)-1]}}}
+		return p.call2(pos, p.opVar("__findFile"), p.opVar("__nixPath"), p.newString(t.text[1:len(t.text)-1]))
 	case tURI:
 		p.advance()
-		return &ast.String{Val: t.text}
+		return p.newString(t.text)
 	case tLPAREN:
 		p.advance()
 		if !p.enter(1) {
@@ -661,7 +647,7 @@ func (p *parser) parseSimple() ast.Expr {
 		if t.kind == tREC {
 			return attrs
 		}
-		return &ast.Select{E: attrs, Path: []ast.AttrName{{Sym: p.intern("body")}}}
+		return p.newSelect(ast.Pos{}, attrs, []ast.AttrName{{Sym: p.intern("body")}}, nil)
 	case tLBRACE:
 		open := p.next()
 		attrs := p.parseAttrsBody(open, 1)
@@ -729,7 +715,8 @@ func (p *parser) parseAttrsBody(open token, items int) *ast.Attrs {
 }
 
 func (p *parser) newAttrs(pos ast.Pos) *ast.Attrs {
-	a := &ast.Attrs{Pos: pos}
+	a := p.nodes.attrs.new()
+	a.Pos = pos
 	p.allAttrs = append(p.allAttrs, a)
 	return a
 }

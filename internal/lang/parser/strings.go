@@ -22,9 +22,9 @@ func (p *parser) parseString() ast.Expr {
 			if !p.expect(tQUOTE, tQUOTE) {
 				return nil
 			}
-			return &ast.String{Val: text}
+			return p.newString(text)
 		}
-		return p.parseStringParts(&ast.String{Val: text}, p.lastPos())
+		return p.parseStringParts(p.newString(text), p.lastPos())
 	}
 	return p.parseStringParts(nil, ast.Pos{})
 }
@@ -42,7 +42,7 @@ func (p *parser) parseStringParts(first ast.Expr, firstPos ast.Pos) ast.Expr {
 		t := p.cur()
 		switch t.kind {
 		case tSTR:
-			p.exprs = append(p.exprs, &ast.String{Val: t.text})
+			p.exprs = append(p.exprs, p.newString(t.text))
 			p.exprPos = append(p.exprPos, p.pos(*t))
 			p.advance()
 			continue
@@ -218,7 +218,7 @@ func (p *parser) stripIndentation(pos ast.Pos, parts []indPart) ast.Expr {
 
 	if len(parts) == 1 {
 		if parts[0].e == nil {
-			return &ast.String{Val: text}
+			return p.newString(text)
 		}
 		if s, ok := parts[0].e.(*ast.String); ok {
 			// ''${"s"}'' is the string itself.
@@ -234,7 +234,7 @@ func (p *parser) stripIndentation(pos ast.Pos, parts []indPart) ast.Expr {
 			out[i] = part.e
 			continue
 		}
-		out[i] = &ast.String{Val: text[start:ends[i]]}
+		out[i] = p.newString(text[start:ends[i]])
 		start = ends[i]
 	}
 	return &ast.ConcatStrings{Pos: pos, ForceString: true, Parts: out, PartPos: outPos}
@@ -272,7 +272,7 @@ func (p *parser) parsePath(t token) ast.Expr {
 					return nil
 				}
 			}
-			parts = append(parts, &ast.String{Val: u.text})
+			parts = append(parts, p.newString(u.text))
 			partPos = append(partPos, p.pos(u))
 			continue
 		case tDOLLARCURLY:
