@@ -41,19 +41,24 @@ func NewSymbols() *Symbols {
 
 // packName packs the first 15 bytes of name and its length (0xff when
 // longer than 15 bytes: the name must then be compared in full).
+//
+// Short names are read with two overlapping loads (bytes in the overlap
+// are OR-ed with themselves), so no byte loop runs.
 func packName(name string) (k [2]uint64, full bool) {
 	n := len(name)
-	m := min(n, 15)
-	i := 0
-	if m >= 8 {
-		// (the compiler merges these into one load)
-		_ = name[7]
-		k[0] = uint64(name[0]) | uint64(name[1])<<8 | uint64(name[2])<<16 | uint64(name[3])<<24 |
-			uint64(name[4])<<32 | uint64(name[5])<<40 | uint64(name[6])<<48 | uint64(name[7])<<56
-		i = 8
-	}
-	for ; i < m; i++ {
-		k[i/8] |= uint64(name[i]) << (8 * (i % 8))
+	switch {
+	case n >= 8:
+		k[0] = le64(name, 0)
+		if n > 8 {
+			m := min(n, 15)
+			k[1] = le64(name, m-8) >> (8 * (16 - m))
+		}
+	case n >= 4:
+		k[0] = uint64(le32(name, 0)) | uint64(le32(name, n-4))<<(8*(n-4))
+	case n >= 2:
+		k[0] = uint64(le16(name, 0)) | uint64(le16(name, n-2))<<(8*(n-2))
+	case n == 1:
+		k[0] = uint64(name[0])
 	}
 	if n > 15 {
 		k[1] |= 0xff << 56
@@ -61,6 +66,24 @@ func packName(name string) (k [2]uint64, full bool) {
 	}
 	k[1] |= uint64(n) << 56
 	return k, true
+}
+
+// le64, le32 and le16 read little-endian words at s[i:] (the compiler
+// merges the byte reads into one load).
+func le64(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+func le32(s string, i int) uint32 {
+	s = s[i : i+4]
+	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
+}
+
+func le16(s string, i int) uint16 {
+	s = s[i : i+2]
+	return uint16(s[0]) | uint16(s[1])<<8
 }
 
 // find returns the slot index holding name, or the empty slot where it

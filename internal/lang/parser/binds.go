@@ -99,17 +99,19 @@ func (p *parser) parseStringAttr() ast.Expr {
 // p.defs (see attrsOf) and get a slice of their own, of the right size,
 // when it ends.
 func (p *parser) parseBinds(attrs *ast.Attrs, open token) {
-	bindsPos := p.pos(open)
 	outer, outerBase := p.open, p.openBase
 	p.open, p.openBase = attrs, len(p.defs)
-	defer func() {
-		if defs := p.defs[p.openBase:]; len(defs) > 0 {
-			attrs.Attrs = slices.Clone(defs)
-			clear(defs)
-		}
-		p.defs = p.defs[:p.openBase]
-		p.open, p.openBase = outer, outerBase
-	}()
+	p.parseBindsOpen(attrs, open)
+	if defs := p.defs[p.openBase:]; len(defs) > 0 {
+		attrs.Attrs = slices.Clone(defs)
+		clear(defs)
+	}
+	p.defs = p.defs[:p.openBase]
+	p.open, p.openBase = outer, outerBase
+}
+
+func (p *parser) parseBindsOpen(attrs *ast.Attrs, open token) {
+	bindsPos := p.pos(open)
 	for p.err == nil {
 		t := p.peek()
 		switch t.kind {

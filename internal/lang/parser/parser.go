@@ -518,8 +518,8 @@ func (p *parser) parseApp() ast.Expr {
 		}
 		return f
 	}
+	// (After an error the stacks are left as they are: the parse is over.)
 	base := len(p.exprs)
-	defer p.popExprs(base)
 	for p.err == nil && startsSelect(p.peekKind()) {
 		if !p.enter(1) {
 			return nil
@@ -534,11 +534,15 @@ func (p *parser) parseApp() ast.Expr {
 	if p.err != nil {
 		return nil
 	}
+	var call *ast.Call
 	if c, ok := f.(*ast.Call); ok {
 		c.Args = append(c.Args, p.exprs[base:]...)
-		return c
+		call = c
+	} else {
+		call = p.newCall(start, f, p.exprs[base:])
 	}
-	return p.newCall(start, f, p.exprs[base:])
+	p.popExprs(base)
+	return call
 }
 
 // popExprs drops p.exprs[base:].
@@ -561,7 +565,6 @@ func (p *parser) parseSelect() ast.Expr {
 			return nil
 		}
 		base := p.pushAttrPath()
-		defer p.popNames(base)
 		var def ast.Expr
 		if p.err == nil && p.peekKind() == tORKW {
 			p.advance()
@@ -573,7 +576,9 @@ func (p *parser) parseSelect() ast.Expr {
 		if p.err != nil {
 			return nil
 		}
-		return p.newSelect(start, e, p.names[base:], def)
+		sel := p.newSelect(start, e, p.names[base:], def)
+		p.popNames(base)
+		return sel
 	case tORKW:
 		// `f or`: the application of f to the variable `or`.
 		p.advance()
@@ -661,7 +666,6 @@ func (p *parser) parseSimple() ast.Expr {
 			return nil
 		}
 		base := len(p.exprs)
-		defer p.popExprs(base)
 		for p.err == nil && startsSelect(p.peekKind()) {
 			p.exprs = append(p.exprs, p.parseSelect())
 		}
@@ -673,6 +677,7 @@ func (p *parser) parseSimple() ast.Expr {
 		if len(p.exprs) > base {
 			elems = slices.Clone(p.exprs[base:])
 		}
+		p.popExprs(base)
 		return &ast.List{Elems: elems}
 	}
 	p.syntaxError(t)

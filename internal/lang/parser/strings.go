@@ -33,7 +33,6 @@ func (p *parser) parseString() ast.Expr {
 // its first part when that was a literal.
 func (p *parser) parseStringParts(first ast.Expr, firstPos ast.Pos) ast.Expr {
 	base, posBase := len(p.exprs), len(p.exprPos)
-	defer p.popParts(base, posBase)
 	if first != nil {
 		p.exprs = append(p.exprs, first)
 		p.exprPos = append(p.exprPos, firstPos)
@@ -65,7 +64,9 @@ func (p *parser) parseStringParts(first ast.Expr, firstPos ast.Pos) ast.Expr {
 	if len(p.exprs) == base {
 		return &ast.String{}
 	}
-	return &ast.ConcatStrings{Pos: p.exprPos[posBase], ForceString: true, Parts: slices.Clone(p.exprs[base:]), PartPos: slices.Clone(p.exprPos[posBase:])}
+	c := &ast.ConcatStrings{Pos: p.exprPos[posBase], ForceString: true, Parts: slices.Clone(p.exprs[base:]), PartPos: slices.Clone(p.exprPos[posBase:])}
+	p.popParts(base, posBase)
+	return c
 }
 
 // popParts drops p.exprs[base:] and p.exprPos[posBase:].
@@ -87,10 +88,6 @@ type indPart struct {
 // opening token open.
 func (p *parser) parseIndString(open token) ast.Expr {
 	base := len(p.ind)
-	defer func() {
-		clear(p.ind[base:])
-		p.ind = p.ind[:base]
-	}()
 	for p.err == nil {
 		t := p.cur()
 		switch t.kind {
@@ -113,7 +110,10 @@ func (p *parser) parseIndString(open token) ast.Expr {
 	if !p.expect(tINDCLOSE, tINDSTR, tDOLLARCURLY, tINDCLOSE) {
 		return nil
 	}
-	return p.stripIndentation(p.pos(open), p.ind[base:])
+	e := p.stripIndentation(p.pos(open), p.ind[base:])
+	clear(p.ind[base:])
+	p.ind = p.ind[:base]
+	return e
 }
 
 // stripIndentation is parser.y's stripIndentation (spec §1.8): the
