@@ -1,6 +1,9 @@
 package ast
 
-import "hash/maphash"
+import (
+	"hash/maphash"
+	"math/bits"
+)
 
 // Symbol is an interned name. Its numeric value is the order in which the
 // name was first interned; Nix 2.8 keeps attribute sets sorted by symbol
@@ -23,6 +26,8 @@ const NoSymbol Symbol = -1
 type Symbols struct {
 	names []string
 	seed  maphash.Seed
+	key0  uint64 // hash keys for names of up to 15 bytes (see hash)
+	key1  uint64
 	slots []symSlot // length a power of two, at most 3/4 full
 }
 
@@ -36,7 +41,8 @@ type symSlot struct {
 
 // NewSymbols returns an empty table.
 func NewSymbols() *Symbols {
-	return &Symbols{seed: maphash.MakeSeed(), slots: make([]symSlot, 2048)}
+	seed := maphash.MakeSeed()
+	return &Symbols{seed: seed, key0: maphash.String(seed, "k0"), key1: maphash.String(seed, "k1"), slots: make([]symSlot, 2048)}
 }
 
 // packName packs the first 15 bytes of name and its length (0xff when
@@ -86,6 +92,17 @@ func le16(s string, i int) uint16 {
 	return uint16(s[0]) | uint16(s[1])<<8
 }
 
+// hash hashes name. A name of up to 15 bytes is all in its packed form
+// k, which one seeded 128-bit multiply mixes (wyhash's core step); a
+// longer one goes through maphash.
+func (t *Symbols) hash(name string, k [2]uint64, full bool) uint32 {
+	if !full {
+		return uint32(maphash.String(t.seed, name))
+	}
+	hi, lo := bits.Mul64(k[0]^t.key0, k[1]^t.key1)
+	return uint32(hi ^ lo)
+}
+
 // find returns the slot index holding name, or the empty slot where it
 // would go.
 func (t *Symbols) find(name string, h uint32, k [2]uint64, full bool) int {
@@ -103,8 +120,8 @@ func (t *Symbols) find(name string, h uint32, k [2]uint64, full bool) int {
 
 // Intern returns the symbol of name, creating it if needed.
 func (t *Symbols) Intern(name string) Symbol {
-	h := uint32(maphash.String(t.seed, name))
 	k, full := packName(name)
+	h := t.hash(name, k, full)
 	i := t.find(name, h, k, full)
 	if s := t.slots[i].sym1; s != 0 {
 		return Symbol(s - 1)
@@ -137,8 +154,8 @@ func (t *Symbols) grow() {
 
 // Lookup returns the symbol of name if it was interned.
 func (t *Symbols) Lookup(name string) (Symbol, bool) {
-	h := uint32(maphash.String(t.seed, name))
 	k, full := packName(name)
+	h := t.hash(name, k, full)
 	if s := t.slots[t.find(name, h, k, full)].sym1; s != 0 {
 		return Symbol(s - 1), true
 	}

@@ -76,6 +76,17 @@ func (s *scanner) begin() {
 func (s *scanner) match(n int) {
 	s.begin()
 	end := s.off + n
+	text := s.src[s.off:end]
+	if n > 16 && strings.IndexByte(text, '\r') < 0 {
+		// Long text without CR (comments, strings): count with the
+		// library's vectorised loops.
+		if k := strings.LastIndexByte(text, '\n'); k >= 0 {
+			s.line += int32(strings.Count(text[:k], "\n") + 1)
+			s.lineStart = s.off + k + 1
+		}
+		s.off = end
+		return
+	}
 	src := s.src[:end]
 	for i := s.off; i < end; i++ {
 		switch src[i] {
@@ -134,6 +145,10 @@ func (s *scanner) next() token {
 
 // scan stores the next token in *t.
 func (s *scanner) scan(t *token) {
+	if s.state <= stDefault && !s.failed {
+		s.lexDefault(t)
+		return
+	}
 	if s.failed {
 		*t = s.errTok
 		return
@@ -406,33 +421,47 @@ func (s *scanner) lexDefault(t *token) {
 			// [ \t\r\n]+ is one match; lines are counted as it is read.
 			s.begin()
 			j := i
-		ws:
-			for ; j < len(src); j++ {
-				switch src[j] {
-				case ' ', '\t':
-				case '\n':
-					s.line++
-					s.lineStart = j + 1
-				case '\r':
-					if j+1 < len(src) && src[j+1] == '\n' {
-						j++
-					}
-					s.line++
-					s.lineStart = j + 1
-				default:
-					break ws
+			for {
+				for j < len(src) && src[j] == ' ' {
+					j++
 				}
+				if j == len(src) {
+					break
+				}
+				c := src[j]
+				if c == '\n' {
+					j++
+					s.line++
+					s.lineStart = j
+					continue
+				}
+				if c == '\t' {
+					j++
+					continue
+				}
+				if c != '\r' {
+					break
+				}
+				if j+1 < len(src) && src[j+1] == '\n' {
+					j++
+				}
+				j++
+				s.line++
+				s.lineStart = j
 			}
 			s.off = j
 			continue
 		case '#':
-			j := i + 1
-			if k := strings.IndexAny(src[j:], "\r\n"); k >= 0 {
-				j += k
-			} else {
-				j = len(src)
+			// \#[^\r\n]*
+			rest := src[i+1:]
+			k := strings.IndexByte(rest, '\n')
+			if k < 0 {
+				k = len(rest)
 			}
-			s.matchFlat(j - i)
+			if r := strings.IndexByte(rest[:k], '\r'); r >= 0 {
+				k = r
+			}
+			s.matchFlat(1 + k)
 			continue
 		case '/':
 			if i+1 < len(src) && src[i+1] == '*' {
