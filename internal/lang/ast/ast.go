@@ -73,9 +73,9 @@ type Var struct {
 	Pos      Pos
 	Name     Symbol
 	FromWith bool // no lexical binding: look up in with frames
+	Base     bool // bound in the base frame (a builtin)
 	Up       int  // frames to walk out (to the binding, or to the innermost with)
 	Slot     int  // slot in that frame (lexical only)
-	Base     bool // bound in the base frame (a builtin)
 }
 
 // AttrName is one component of an attribute path: static (Expr == nil)
@@ -105,9 +105,9 @@ type HasAttr struct {
 // AttrDef is one static attribute of a set literal or let.
 type AttrDef struct {
 	Name      Symbol
-	Value     Expr
-	Pos       Pos  // position of the attribute (see spec Appendix C)
 	Inherited bool // plain `inherit x;`: Value is evaluated in the enclosing scope
+	Value     Expr
+	Pos       Pos // position of the attribute (see spec Appendix C)
 }
 
 // DynAttr is a dynamic attribute `${Name} = Value;`.
@@ -163,11 +163,11 @@ type Lambda struct {
 	Code
 	Pos        Pos
 	Arg        Symbol // simple argument or the @-name; NoSymbol if none
-	HasFormals bool
-	Formals    []Formal // sorted by Symbol (Nix's internal order)
-	Ellipsis   bool
-	Body       Expr
 	Name       Symbol // name of the binding it was defined in; NoSymbol if anonymous
+	HasFormals bool
+	Ellipsis   bool
+	Formals    []Formal // sorted by Symbol (Nix's internal order)
+	Body       Expr
 	// A chain of simple-argument lambdas `a: b: c: body` shares one frame
 	// (filled in by package resolve): FrameSize is the number of slots
 	// (the chain's length) and ChainPos this lambda's argument slot. A
