@@ -78,11 +78,16 @@ func (s *scanner) match(n int) {
 	end := s.off + n
 	text := s.src[s.off:end]
 	if n > 16 && strings.IndexByte(text, '\r') < 0 {
-		// Long text without CR (comments, strings): count with the
-		// library's vectorised loops.
-		if k := strings.LastIndexByte(text, '\n'); k >= 0 {
-			s.line += int32(strings.Count(text[:k], "\n") + 1)
-			s.lineStart = s.off + k + 1
+		// Long text without CR (comments, strings): find the line
+		// breaks with the library's vectorised search.
+		for pos := s.off; ; {
+			k := strings.IndexByte(s.src[pos:end], '\n')
+			if k < 0 {
+				break
+			}
+			pos += k + 1
+			s.line++
+			s.lineStart = pos
 		}
 		s.off = end
 		return
@@ -145,10 +150,231 @@ func (s *scanner) next() token {
 
 // scan stores the next token in *t.
 func (s *scanner) scan(t *token) {
-	if s.state <= stDefault && !s.failed {
-		s.lexDefault(t)
+	if s.state > stDefault || s.failed {
+		s.scanOther(t)
 		return
 	}
+	// The default state (lexer.l's INITIAL and DEFAULT).
+	src := s.src
+	for {
+		i := s.off
+		if i >= len(src) {
+			s.set(t, tEOF)
+			return
+		}
+		c := src[i]
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			// [ \t\r\n]+ is one match; lines are counted as it is read.
+			s.begin()
+			j := i
+			for {
+				for j < len(src) && src[j] == ' ' {
+					j++
+				}
+				if j == len(src) {
+					break
+				}
+				c := src[j]
+				if c == '\n' {
+					j++
+					s.line++
+					s.lineStart = j
+					continue
+				}
+				if c == '\t' {
+					j++
+					continue
+				}
+				if c != '\r' {
+					break
+				}
+				if j+1 < len(src) && src[j+1] == '\n' {
+					j++
+				}
+				j++
+				s.line++
+				s.lineStart = j
+			}
+			s.off = j
+			continue
+		case '#':
+			// \#[^\r\n]*
+			rest := src[i+1:]
+			k := strings.IndexByte(rest, '\n')
+			if k < 0 {
+				k = len(rest)
+			}
+			if r := strings.IndexByte(rest[:k], '\r'); r >= 0 {
+				k = r
+			}
+			s.matchFlat(1 + k)
+			continue
+		case '/':
+			if i+1 < len(src) && src[i+1] == '*' {
+				if end := strings.Index(src[i+2:], "*/"); end >= 0 {
+					s.match(end + 4)
+					continue
+				}
+			}
+		}
+		// The token: the common ones are settled by their first bytes;
+		// anything where several rules of lexer.l may compete goes to
+		// lexDefaultToken, which tries them all.
+		cls := charClass[c]
+		switch {
+		case cls&cIDStart != 0:
+			j := i + 1
+			for j < len(src) && charClass[src[j]]&cID != 0 {
+				j++
+			}
+			// An identifier followed by neither a path character, '/' nor
+			// ':' is one no path or URI rule can match beyond (most tokens).
+			// Followed by a path character (`a.b`), it still is if the run of
+			// path characters does not end in '/' (PATH) or ':' (the URI's
+			// scheme is a part of that run).
+			if j < len(src) && (charClass[src[j]]&cPath != 0 || src[j] == '/' || src[j] == ':') && i >= s.plainUntil {
+				k := pathRunEnd(src, i)
+				if k < len(src) && (src[k] == '/' || src[k] == ':') {
+					break
+				}
+				// Tokens starting inside the run end it at k too (a.b.c).
+				s.plainUntil = k
+			}
+			text := src[i:j]
+			s.matchFlat(j - i)
+			if k := keyword(text); k != tID {
+				s.set(t, k)
+				return
+			}
+			s.setText(t, tID, text)
+			return
+		case cls&cDigit != 0:
+			j := i + 1
+			for j < len(src) && charClass[src[j]]&cDigit != 0 {
+				j++
+			}
+			// FLOAT and PATH need a path character or '/' after the digits.
+			if j < len(src) && (charClass[src[j]]&cPath != 0 || src[j] == '/') {
+				break
+			}
+			text := src[i:j]
+			s.matchFlat(j - i)
+			if len(text) > 18 {
+				if _, err := strconv.ParseInt(text, 10, 64); err != nil {
+					s.errorAt(t, "invalid integer '"+text+"'")
+					return
+				}
+			}
+			s.setText(t, tINT, text)
+			return
+		}
+		var next byte // the byte after c, or 0
+		if i+1 < len(src) {
+			next = src[i+1]
+		}
+		switch c {
+		case ';', ',', '(', ')', '[', ']', '@', '?', ':', '*':
+			s.matchFlat(1)
+			s.set(t, charTokens[c])
+			return
+		case '.':
+			// "...", a FLOAT (.5) and a PATH (./a, .a/b) go the long way.
+			if next == '.' || isDigit(next) || i >= s.plainUntil && !noPathAt(src, i) {
+				break
+			}
+			s.matchFlat(1)
+			s.set(t, tDOT)
+			return
+		case '-', '+':
+			if !noPathAt(src, i) {
+				break
+			}
+			k := charTokens[c]
+			switch {
+			case c == '-' && next == '>':
+				k = tIMPL
+			case c == '+' && next == '+':
+				k = tCONCAT
+			}
+			s.set2(t, k)
+			return
+		case '/':
+			switch {
+			case next == '/':
+				s.matchFlat(2)
+				s.set(t, tUPDATE)
+				return
+			case isPathChar(next) || next == '$' || next == '*':
+				// a PATH, {PATH_SEG}${ or an unterminated comment
+			default:
+				s.matchFlat(1)
+				s.set(t, tDIV)
+				return
+			}
+		case '!', '>':
+			k := charTokens[c]
+			if next == '=' {
+				k = tNEQ
+				if c == '>' {
+					k = tGEQ
+				}
+			}
+			s.set2(t, k)
+			return
+		case '&', '|':
+			if next != c {
+				break
+			}
+			k := tAND
+			if c == '|' {
+				k = tOR
+			}
+			s.matchFlat(2)
+			s.set(t, k)
+			return
+		case '$':
+			if next != '{' {
+				break
+			}
+			s.matchFlat(2)
+			s.push(stDefault)
+			s.set(t, tDOLLARCURLY)
+			return
+		case '=':
+			if i+1 < len(src) && src[i+1] == '=' {
+				s.matchFlat(2)
+				s.set(t, tEQ)
+				return
+			}
+			s.matchFlat(1)
+			s.set(t, tASSIGN)
+			return
+		case '{':
+			s.matchFlat(1)
+			s.push(stDefault)
+			s.set(t, tLBRACE)
+			return
+		case '}':
+			s.matchFlat(1)
+			if s.state != stInitial {
+				s.pop()
+			}
+			s.set(t, tRBRACE)
+			return
+		case '"':
+			s.matchFlat(1)
+			s.push(stString)
+			s.set(t, tQUOTE)
+			return
+		}
+		s.lexDefaultToken(t, i, c)
+		return
+	}
+}
+
+// scanOther is scan in the string and path states, and after an error.
+func (s *scanner) scanOther(t *token) {
 	if s.failed {
 		*t = s.errTok
 		return
@@ -160,8 +386,6 @@ func (s *scanner) scan(t *token) {
 		s.lexIndString(t)
 	case stInPath, stInPathSlash:
 		s.lexInPath(t)
-	default:
-		s.lexDefault(t)
 	}
 }
 
@@ -407,230 +631,8 @@ const (
 	ruleURI
 )
 
-func (s *scanner) lexDefault(t *token) {
-	src := s.src
-	for {
-		i := s.off
-		if i >= len(src) {
-			s.set(t, tEOF)
-			return
-		}
-		c := src[i]
-		switch c {
-		case ' ', '\t', '\r', '\n':
-			// [ \t\r\n]+ is one match; lines are counted as it is read.
-			s.begin()
-			j := i
-			for {
-				for j < len(src) && src[j] == ' ' {
-					j++
-				}
-				if j == len(src) {
-					break
-				}
-				c := src[j]
-				if c == '\n' {
-					j++
-					s.line++
-					s.lineStart = j
-					continue
-				}
-				if c == '\t' {
-					j++
-					continue
-				}
-				if c != '\r' {
-					break
-				}
-				if j+1 < len(src) && src[j+1] == '\n' {
-					j++
-				}
-				j++
-				s.line++
-				s.lineStart = j
-			}
-			s.off = j
-			continue
-		case '#':
-			// \#[^\r\n]*
-			rest := src[i+1:]
-			k := strings.IndexByte(rest, '\n')
-			if k < 0 {
-				k = len(rest)
-			}
-			if r := strings.IndexByte(rest[:k], '\r'); r >= 0 {
-				k = r
-			}
-			s.matchFlat(1 + k)
-			continue
-		case '/':
-			if i+1 < len(src) && src[i+1] == '*' {
-				if end := strings.Index(src[i+2:], "*/"); end >= 0 {
-					s.match(end + 4)
-					continue
-				}
-			}
-		}
-		s.lexToken(t, i, c)
-		return
-	}
-}
-
-// lexToken scans a token starting with c at i. The common tokens are
-// settled by their first bytes; anything where several rules of lexer.l
-// may compete goes to lexDefaultToken, which tries them all.
-func (s *scanner) lexToken(t *token, i int, c byte) {
-	src := s.src
-	cls := charClass[c]
-	switch {
-	case cls&cIDStart != 0:
-		j := i + 1
-		for j < len(src) && charClass[src[j]]&cID != 0 {
-			j++
-		}
-		// An identifier followed by neither a path character, '/' nor
-		// ':' is one no path or URI rule can match beyond (most tokens).
-		// Followed by a path character (`a.b`), it still is if the run of
-		// path characters does not end in '/' (PATH) or ':' (the URI's
-		// scheme is a part of that run).
-		if j < len(src) && (charClass[src[j]]&cPath != 0 || src[j] == '/' || src[j] == ':') && i >= s.plainUntil {
-			k := pathRunEnd(src, i)
-			if k < len(src) && (src[k] == '/' || src[k] == ':') {
-				break
-			}
-			// Tokens starting inside the run end it at k too (a.b.c).
-			s.plainUntil = k
-		}
-		text := src[i:j]
-		s.matchFlat(j - i)
-		if k := keyword(text); k != tID {
-			s.set(t, k)
-			return
-		}
-		s.setText(t, tID, text)
-		return
-	case cls&cDigit != 0:
-		j := i + 1
-		for j < len(src) && charClass[src[j]]&cDigit != 0 {
-			j++
-		}
-		// FLOAT and PATH need a path character or '/' after the digits.
-		if j < len(src) && (charClass[src[j]]&cPath != 0 || src[j] == '/') {
-			break
-		}
-		text := src[i:j]
-		s.matchFlat(j - i)
-		if len(text) > 18 {
-			if _, err := strconv.ParseInt(text, 10, 64); err != nil {
-				s.errorAt(t, "invalid integer '"+text+"'")
-				return
-			}
-		}
-		s.setText(t, tINT, text)
-		return
-	}
-	var next byte // the byte after c, or 0
-	if i+1 < len(src) {
-		next = src[i+1]
-	}
-	switch c {
-	case ';', ',', '(', ')', '[', ']', '@', '?', ':', '*':
-		s.matchFlat(1)
-		s.set(t, charTokens[c])
-		return
-	case '.':
-		// "...", a FLOAT (.5) and a PATH (./a, .a/b) go the long way.
-		if next == '.' || isDigit(next) || i >= s.plainUntil && !noPathAt(src, i) {
-			break
-		}
-		s.matchFlat(1)
-		s.set(t, tDOT)
-		return
-	case '-', '+':
-		if !noPathAt(src, i) {
-			break
-		}
-		k := charTokens[c]
-		switch {
-		case c == '-' && next == '>':
-			k = tIMPL
-		case c == '+' && next == '+':
-			k = tCONCAT
-		}
-		s.set2(t, k)
-		return
-	case '/':
-		switch {
-		case next == '/':
-			s.matchFlat(2)
-			s.set(t, tUPDATE)
-			return
-		case isPathChar(next) || next == '$' || next == '*':
-			// a PATH, {PATH_SEG}${ or an unterminated comment
-		default:
-			s.matchFlat(1)
-			s.set(t, tDIV)
-			return
-		}
-	case '!', '>':
-		k := charTokens[c]
-		if next == '=' {
-			k = tNEQ
-			if c == '>' {
-				k = tGEQ
-			}
-		}
-		s.set2(t, k)
-		return
-	case '&', '|':
-		if next != c {
-			break
-		}
-		k := tAND
-		if c == '|' {
-			k = tOR
-		}
-		s.matchFlat(2)
-		s.set(t, k)
-		return
-	case '$':
-		if next != '{' {
-			break
-		}
-		s.matchFlat(2)
-		s.push(stDefault)
-		s.set(t, tDOLLARCURLY)
-		return
-	case '=':
-		if i+1 < len(src) && src[i+1] == '=' {
-			s.matchFlat(2)
-			s.set(t, tEQ)
-			return
-		}
-		s.matchFlat(1)
-		s.set(t, tASSIGN)
-		return
-	case '{':
-		s.matchFlat(1)
-		s.push(stDefault)
-		s.set(t, tLBRACE)
-		return
-	case '}':
-		s.matchFlat(1)
-		if s.state != stInitial {
-			s.pop()
-		}
-		s.set(t, tRBRACE)
-		return
-	case '"':
-		s.matchFlat(1)
-		s.push(stString)
-		s.set(t, tQUOTE)
-		return
-	}
-	s.lexDefaultToken(t, i, c)
-}
-
+// lexDefaultToken scans the token at i, whose first byte is c, by
+// trying every rule of lexer.l that can match there.
 func (s *scanner) lexDefaultToken(t *token, i int, c byte) {
 	src := s.src
 	// Candidates: length and rule; the longest wins, then the lowest rule.
