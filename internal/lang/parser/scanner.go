@@ -397,6 +397,8 @@ const (
 	cDigit               // [0-9]
 	cURI                 // [a-zA-Z0-9\%\/\?\:\@\&\=\+\$\,\-\_\.\!\~\*\']
 	cScheme              // [a-zA-Z0-9\+\-\.] (after the URI's first letter)
+	cStr                 // no rule of the STRING state starts here: [^"\\$\r]
+	cIndStr              // nor of IND_STRING: [^$']
 )
 
 // charClass is read-only after initialisation.
@@ -423,6 +425,12 @@ var charClass = func() (t [256]uint8) {
 		}
 		if letter || digit || b == '+' || b == '-' || b == '.' {
 			k |= cScheme
+		}
+		if b != '"' && b != '\\' && b != '$' && b != '\r' {
+			k |= cStr
+		}
+		if b != '$' && b != '\'' {
+			k |= cIndStr
 		}
 		t[c] = k
 	}

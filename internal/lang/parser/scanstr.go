@@ -14,6 +14,10 @@ func (s *scanner) lexString(t *token) {
 	simple := true // no escapes and no CR: the value is the source text
 loop:
 	for j < len(src) {
+		if charClass[src[j]]&cStr != 0 {
+			j++
+			continue
+		}
 		switch src[j] {
 		case '"':
 			break loop
@@ -131,6 +135,10 @@ func (s *scanner) lexIndString(t *token) {
 	j := i
 loop:
 	for j < len(src) {
+		if charClass[src[j]]&cIndStr != 0 {
+			j++
+			continue
+		}
 		switch src[j] {
 		case '$':
 			if j+1 >= len(src) || src[j+1] == '{' || src[j+1] == '\'' {

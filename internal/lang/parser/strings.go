@@ -137,24 +137,32 @@ func (p *parser) stripIndentation(pos ast.Pos, parts []indPart) ast.Expr {
 			}
 			continue
 		}
-		for j := 0; j < len(part.s); j++ {
-			c := part.s[j]
+		s := part.s
+		for j := 0; j < len(s); {
 			if atStartOfLine {
-				switch c {
+				switch s[j] {
 				case ' ':
 					curIndent++
+					j++
+					continue
 				case '\n':
 					curIndent = 0
-				default:
-					atStartOfLine = false
-					if curIndent < minIndent {
-						minIndent = curIndent
-					}
+					j++
+					continue
 				}
-			} else if c == '\n' {
-				atStartOfLine = true
-				curIndent = 0
+				atStartOfLine = false
+				if curIndent < minIndent {
+					minIndent = curIndent
+				}
 			}
+			// The rest of the line does not count.
+			k := strings.IndexByte(s[j:], '\n')
+			if k < 0 {
+				break
+			}
+			j += k + 1
+			atStartOfLine = true
+			curIndent = 0
 		}
 	}
 
