@@ -21,6 +21,28 @@ func (s *slab[T]) new() *T {
 	return t
 }
 
+// slicer hands out copies of short slices of T carved from chunks (a
+// copy's capacity is its length, so appending to it reallocates).
+type slicer[T any] struct {
+	free []T
+	next int // length of the next chunk
+}
+
+func (s *slicer[T]) clone(src []T) []T {
+	n := len(src)
+	if n > 64 {
+		return append([]T(nil), src...)
+	}
+	if len(s.free) < n {
+		s.next = min(max(2*s.next, 16), 1024)
+		s.free = make([]T, max(s.next, n))
+	}
+	out := s.free[:n:n]
+	copy(out, src)
+	s.free = s.free[n:]
+	return out
+}
+
 // Nodes allocated with the slice they point to.
 type (
 	select1 struct {
@@ -54,6 +76,11 @@ type nodes struct {
 	call1   slab[call1]
 	call2   slab[call2]
 	concat2 slab[concat2]
+
+	exprs slicer[ast.Expr]
+	poss  slicer[ast.Pos]
+	names slicer[ast.AttrName]
+	defs  slicer[ast.AttrDef]
 }
 
 func (p *parser) newVar(pos ast.Pos, name ast.Symbol) *ast.Var {
@@ -78,7 +105,7 @@ func (p *parser) newSelect(pos ast.Pos, e ast.Expr, path []ast.AttrName, def ast
 		s.Path = s1.path[:]
 	} else {
 		s = p.nodes.selects.new()
-		s.Path = append([]ast.AttrName(nil), path...)
+		s.Path = p.nodes.names.clone(path)
 	}
 	s.Pos, s.E, s.Default = pos, e, def
 	return s
@@ -99,7 +126,7 @@ func (p *parser) newCall(pos ast.Pos, fn ast.Expr, args []ast.Expr) *ast.Call {
 		c = &c2.Call
 		c.Args = c2.args[:]
 	default:
-		c = &ast.Call{Args: append([]ast.Expr(nil), args...)}
+		c = &ast.Call{Args: p.nodes.exprs.clone(args)}
 	}
 	c.Pos, c.Fn = pos, fn
 	return c

@@ -28,7 +28,6 @@ func (p *parser) pushAttrPath() int {
 
 // popNames drops p.names[base:].
 func (p *parser) popNames(base int) {
-	clear(p.names[base:])
 	p.names = p.names[:base]
 }
 
@@ -37,7 +36,7 @@ func (p *parser) parseAttrPath() []ast.AttrName {
 	base := p.pushAttrPath()
 	var path []ast.AttrName
 	if p.err == nil {
-		path = slices.Clone(p.names[base:])
+		path = p.nodes.names.clone(p.names[base:])
 	}
 	p.popNames(base)
 	return path
@@ -103,8 +102,7 @@ func (p *parser) parseBinds(attrs *ast.Attrs, open token) {
 	p.open, p.openBase = attrs, len(p.defs)
 	p.parseBindsOpen(attrs, open)
 	if defs := p.defs[p.openBase:]; len(defs) > 0 {
-		attrs.Attrs = slices.Clone(defs)
-		clear(defs)
+		attrs.Attrs = p.nodes.defs.clone(defs)
 	}
 	p.defs = p.defs[:p.openBase]
 	p.open, p.openBase = outer, outerBase

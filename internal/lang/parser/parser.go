@@ -77,7 +77,9 @@ type parser struct {
 	// Stacks that nested parses share (each leaves them as it found
 	// them): attribute path components, the attributes of the open sets
 	// (open is the innermost, its attributes start at openBase), and the
-	// elements of applications, lists and strings being parsed.
+	// elements of applications, lists and strings being parsed. What is
+	// popped is not cleared: it is part of the tree anyway, and the
+	// parser lives only as long as the parse.
 	names    []ast.AttrName
 	defs     []ast.AttrDef
 	open     *ast.Attrs
@@ -547,7 +549,6 @@ func (p *parser) parseApp() ast.Expr {
 
 // popExprs drops p.exprs[base:].
 func (p *parser) popExprs(base int) {
-	clear(p.exprs[base:])
 	p.exprs = p.exprs[:base]
 }
 
@@ -675,7 +676,7 @@ func (p *parser) parseSimple() ast.Expr {
 		p.leave(2)
 		var elems []ast.Expr
 		if len(p.exprs) > base {
-			elems = slices.Clone(p.exprs[base:])
+			elems = p.nodes.exprs.clone(p.exprs[base:])
 		}
 		p.popExprs(base)
 		return &ast.List{Elems: elems}

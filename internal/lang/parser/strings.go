@@ -2,7 +2,6 @@ package parser
 
 import (
 	"bytes"
-	"slices"
 	"strings"
 
 	"gonix/internal/lang/ast"
@@ -64,7 +63,7 @@ func (p *parser) parseStringParts(first ast.Expr, firstPos ast.Pos) ast.Expr {
 	if len(p.exprs) == base {
 		return &ast.String{}
 	}
-	c := &ast.ConcatStrings{Pos: p.exprPos[posBase], ForceString: true, Parts: slices.Clone(p.exprs[base:]), PartPos: slices.Clone(p.exprPos[posBase:])}
+	c := &ast.ConcatStrings{Pos: p.exprPos[posBase], ForceString: true, Parts: p.nodes.exprs.clone(p.exprs[base:]), PartPos: p.nodes.poss.clone(p.exprPos[posBase:])}
 	p.popParts(base, posBase)
 	return c
 }
@@ -111,7 +110,6 @@ func (p *parser) parseIndString(open token) ast.Expr {
 		return nil
 	}
 	e := p.stripIndentation(p.pos(open), p.ind[base:])
-	clear(p.ind[base:])
 	p.ind = p.ind[:base]
 	return e
 }
