@@ -4,6 +4,10 @@
 # gonix is built, every bench/lang workload is run once under
 # GONIX_CPUPROFILE, and the profiles are merged.
 set -eu
+# gonix is built as README.md builds it, with Go 1.27's default allocator
+# (GOEXPERIMENT=sizespecializedmalloc on Go 1.26; an empty GOEXPERIMENT
+# builds without it).
+export GOEXPERIMENT="${GOEXPERIMENT-sizespecializedmalloc}"
 root=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/gonix-pgo.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM

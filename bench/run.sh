@@ -11,6 +11,10 @@
 # workload files; later flags override the defaults below. Exit status is the
 # runner's: 0 when every row is ok, 1 otherwise.
 set -eu
+# gonix is built as README.md builds it, with Go 1.27's default allocator
+# (GOEXPERIMENT=sizespecializedmalloc on Go 1.26; an empty GOEXPERIMENT
+# builds without it).
+export GOEXPERIMENT="${GOEXPERIMENT-sizespecializedmalloc}"
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/gonix-bench.XXXXXX")

@@ -17,6 +17,10 @@
 # with the same contents, and gonix/nix median wall time is at most 0.5
 # (independent) and 0.7 (chain).
 set -eu
+# gonix is built as README.md builds it, with Go 1.27's default allocator
+# (GOEXPERIMENT=sizespecializedmalloc on Go 1.26; an empty GOEXPERIMENT
+# builds without it).
+export GOEXPERIMENT="${GOEXPERIMENT-sizespecializedmalloc}"
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/gonix-bench-build.XXXXXX")

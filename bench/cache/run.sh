@@ -11,6 +11,10 @@
 # directory, no substituters, a private HOME (Nix's narinfo disk cache
 # starts empty for every run).
 set -eu
+# gonix is built as README.md builds it, with Go 1.27's default allocator
+# (GOEXPERIMENT=sizespecializedmalloc on Go 1.26; an empty GOEXPERIMENT
+# builds without it).
+export GOEXPERIMENT="${GOEXPERIMENT-sizespecializedmalloc}"
 N=${N:-100}
 KIB=${KIB:-512}
 RUNS=${RUNS:-3}

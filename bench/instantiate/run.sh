@@ -12,6 +12,10 @@
 # flags override the defaults below. Exit status is the timer's: 0 when both
 # succeed, agree and gonix/nix median wall time is at most 0.7.
 set -eu
+# gonix is built as README.md builds it, with Go 1.27's default allocator
+# (GOEXPERIMENT=sizespecializedmalloc on Go 1.26; an empty GOEXPERIMENT
+# builds without it).
+export GOEXPERIMENT="${GOEXPERIMENT-sizespecializedmalloc}"
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/gonix-bench-inst.XXXXXX")

@@ -11,6 +11,10 @@
 #   NIXPKGS_LIB_GIT  git directory of a nixpkgs.lib clone (default: the mirror)
 #   NIXPKGS_LIB_REV  commit to export (default de42d442, the one corelib/lib follows)
 set -eu
+# gonix is built as README.md builds it, with Go 1.27's default allocator
+# (GOEXPERIMENT=sizespecializedmalloc on Go 1.26; an empty GOEXPERIMENT
+# builds without it).
+export GOEXPERIMENT="${GOEXPERIMENT-sizespecializedmalloc}"
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 mirror=${NIXPKGS_LIB_GIT:-/work/.mirror/nix-community+nixpkgs.lib/repo}

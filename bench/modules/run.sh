@@ -12,6 +12,10 @@
 # the defaults below. Exit status is the timer's: 0 when both succeed, print
 # the same JSON and gonix/nix is within 0.5 (wall) and 1.0 (peak RSS).
 set -eu
+# gonix is built as README.md builds it, with Go 1.27's default allocator
+# (GOEXPERIMENT=sizespecializedmalloc on Go 1.26; an empty GOEXPERIMENT
+# builds without it).
+export GOEXPERIMENT="${GOEXPERIMENT-sizespecializedmalloc}"
 
 : "${NIXPKGS_LIB:?set NIXPKGS_LIB to an exported nix-community/nixpkgs.lib tree (bench/modules/README.md)}"
 root=$(cd "$(dirname "$0")/../.." && pwd)

@@ -7,6 +7,10 @@
 #
 # -keep DIR reuses (or creates once) the tree in DIR instead of a temporary one.
 set -eu
+# gonix is built as README.md builds it, with Go 1.27's default allocator
+# (GOEXPERIMENT=sizespecializedmalloc on Go 1.26; an empty GOEXPERIMENT
+# builds without it).
+export GOEXPERIMENT="${GOEXPERIMENT-sizespecializedmalloc}"
 cd "$(dirname "$0")/../.."
 
 size=1GiB

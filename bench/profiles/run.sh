@@ -13,6 +13,10 @@
 # is the timer's: 0 when both tools succeed and each gonix/nix wall ratio is
 # at most 0.5.
 set -eu
+# gonix is built as README.md builds it, with Go 1.27's default allocator
+# (GOEXPERIMENT=sizespecializedmalloc on Go 1.26; an empty GOEXPERIMENT
+# builds without it).
+export GOEXPERIMENT="${GOEXPERIMENT-sizespecializedmalloc}"
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/gonix-bench-profiles.XXXXXX")

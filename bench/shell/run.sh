@@ -10,6 +10,10 @@
 # the shell in a mount namespace for a chroot store (Nix 2.8 does not need
 # one here: the derivation has no inputs), so run it as root.
 set -eu
+# gonix is built as README.md builds it, with Go 1.27's default allocator
+# (GOEXPERIMENT=sizespecializedmalloc on Go 1.26; an empty GOEXPERIMENT
+# builds without it).
+export GOEXPERIMENT="${GOEXPERIMENT-sizespecializedmalloc}"
 RUNS=${RUNS:-11}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d)
