@@ -115,6 +115,19 @@ func (ns *nativeSyms) get(v *Value, sym ast.Symbol) *Value {
 	return a.Val
 }
 
+// nativeSetAttr forces x and its attribute sym and returns that
+// attribute's value, bailing out unless both are sets (where the Nix
+// definitions throw).
+func (st *State) nativeSetAttr(x *Value, sym ast.Symbol, pos ast.Pos) *Value {
+	st.force(x, pos)
+	v := st.native.get(x, sym)
+	st.force(v, pos)
+	if v.kind != KAttrs {
+		bail()
+	}
+	return v
+}
+
 // propType is `v._type or ""` of the forced v compared as Nix's == would:
 // the string, "" when v is no set or has no _type, and has reports
 // whether v is a set with a _type at all (a _type that is no string
@@ -220,13 +233,7 @@ func primDefsByName(st *State, pos ast.Pos, args []*Value) Value {
 		var names []ast.Symbol
 		groups := map[ast.Symbol][]*Value{}
 		for _, c := range st.forceList(args[1], pos) {
-			st.force(c, pos)
-			cfg := ns.get(c, ns.config)
-			st.force(cfg, pos)
-			if cfg.kind != KAttrs {
-				bail() // the Nix definition throws
-			}
-			attrs := cfg.Attrs().Attrs
+			attrs := st.nativeSetAttr(c, ns.config, pos).Attrs().Attrs
 			if len(attrs) == 0 {
 				continue
 			}
@@ -272,12 +279,7 @@ func primDeclTrees(st *State, pos ast.Pos, args []*Value) Value {
 		ms := st.forceList(args[1], pos)
 		out := make([]*Value, len(ms))
 		for i, m := range ms {
-			st.force(m, pos)
-			tree := ns.get(m, ns.options)
-			st.force(tree, pos)
-			if tree.kind != KAttrs {
-				bail() // the Nix definition throws
-			}
+			tree := st.nativeSetAttr(m, ns.options, pos)
 			attrs := tree.Attrs().Attrs
 			nb := newBindings(len(attrs), len(attrs))
 			var file *Value
