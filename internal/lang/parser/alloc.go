@@ -4,7 +4,7 @@ import "gonix/internal/lang/ast"
 
 // slab hands out zeroed values of T from chunks, so that the many small
 // nodes of a tree cost one allocation per chunk instead of one each.
-// Chunks grow from 4 to 32 values, so a small file wastes little; the
+// Chunks grow from 4 to 16 values, so a small file wastes little; the
 // values a parse leaves unused are dropped with its parser.
 type slab[T any] struct {
 	free []T
@@ -13,7 +13,7 @@ type slab[T any] struct {
 
 func (s *slab[T]) new() *T {
 	if len(s.free) == 0 {
-		s.next = min(max(2*s.next, 4), 32)
+		s.next = min(max(2*s.next, 4), 16)
 		s.free = make([]T, s.next)
 	}
 	t := &s.free[0]
@@ -34,7 +34,7 @@ func (s *slicer[T]) clone(src []T) []T {
 		return append([]T(nil), src...)
 	}
 	if len(s.free) < n {
-		s.next = min(max(2*s.next, 16), 1024)
+		s.next = min(max(2*s.next, 8), 128)
 		s.free = make([]T, max(s.next, n))
 	}
 	out := s.free[:n:n]

@@ -26,6 +26,13 @@ type Options struct {
 // in Nix, so error messages can match Nix's.
 func Parse(src *ast.Source, syms *ast.Symbols, opts Options) (ast.Expr, error) {
 	p := &parser{s: newScanner(src.Text), src: src, syms: syms, opts: opts, glrAlt: -1, depth: 1}
+	// The stacks start at sizes most files never outgrow (growing them
+	// one append at a time costs more, for the many small files of a
+	// configuration).
+	p.defs = make([]ast.AttrDef, 0, 32)
+	p.names = make([]ast.AttrName, 0, 16)
+	p.exprs = make([]ast.Expr, 0, 32)
+	p.exprPos = make([]ast.Pos, 0, 16)
 	// Nix interns the origin (the file name, or the whole text of -E and
 	// stdin input) before parsing.
 	if src.Origin == ast.OriginFile {
