@@ -45,6 +45,11 @@ func (p *parser) parseAttrPath() []ast.AttrName {
 // parseAttrName parses one attrpath component: ID, `or`, a string or
 // `${e}`. A string without interpolation (also `${"s"}`) is static.
 func (p *parser) parseAttrName() (ast.AttrName, bool) {
+	if c := p.cur(); c.kind == tID && p.err == nil {
+		text := c.text
+		p.advance()
+		return ast.AttrName{Sym: p.intern(text)}, true
+	}
 	t := p.peek()
 	if p.err != nil {
 		return ast.AttrName{}, false

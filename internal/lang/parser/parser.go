@@ -393,8 +393,8 @@ func (p *parser) parseOp(minPrec int) ast.Expr {
 	if p.err != nil {
 		return nil
 	}
-	first := p.peek()
-	start := p.pos(first)
+	first := p.cur()
+	start := p.pos(*first)
 	var left ast.Expr
 	switch first.kind {
 	case tNOT:
@@ -424,22 +424,22 @@ func (p *parser) parseOp(minPrec int) ast.Expr {
 	}
 	lastPrec := -1
 	for p.err == nil {
-		t := p.peek()
-		prec, as := binOp(t.kind)
+		k := p.peekKind()
+		prec, as := binOp(k)
 		if prec == 0 || prec < minPrec {
 			break
 		}
 		if as == assocNone && prec == lastPrec {
 			// %nonassoc: Bison's explicit error action; its state accepts
 			// more than four other tokens.
-			p.syntaxError(t)
+			p.syntaxError(p.peek())
 			return nil
 		}
 		p.advance()
 		if !p.enter(2) {
 			return nil
 		}
-		if t.kind == tQUESTION {
+		if k == tQUESTION {
 			path := p.parseAttrPath()
 			p.leave(2)
 			if p.err != nil {
@@ -459,7 +459,7 @@ func (p *parser) parseOp(minPrec int) ast.Expr {
 		if p.err != nil {
 			return nil
 		}
-		left = p.binary(t.kind, start, left, rhsStart, right)
+		left = p.binary(k, start, left, rhsStart, right)
 		lastPrec = prec
 	}
 	if p.err != nil {
@@ -600,6 +600,12 @@ func (p *parser) parseSelect() ast.Expr {
 
 // parseSimple parses expr_simple.
 func (p *parser) parseSimple() ast.Expr {
+	if c := p.cur(); c.kind == tID && p.err == nil && c.text != "__curPos" {
+		// The most common case, without copying the token.
+		pos, text := p.pos(*c), c.text
+		p.advance()
+		return p.newVar(pos, p.intern(text))
+	}
 	t := p.peek()
 	if p.err != nil {
 		return nil
