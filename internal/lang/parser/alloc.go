@@ -4,8 +4,9 @@ import "gonix/internal/lang/ast"
 
 // slab hands out zeroed values of T from chunks, so that the many small
 // nodes of a tree cost one allocation per chunk instead of one each.
-// Chunks grow from 4 to 16 values, so a small file wastes little; the
-// values a parse leaves unused are dropped with its parser.
+// Chunks grow from 4 to 16 values, so a small file wastes little (the
+// unused rest of a parse's last chunks lives as long as the tree does:
+// up to 15 nodes of each type).
 type slab[T any] struct {
 	free []T
 	next int // length of the next chunk
