@@ -214,7 +214,16 @@ func nixpkgsEvaluator(t *testing.T) Evaluator {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Evaluator{Argv: []string{nix}, LibDir: abs, Home: t.TempDir(), Store: t.TempDir()}
+	ev := Evaluator{Argv: []string{nix}, LibDir: abs, Home: t.TempDir(), Store: t.TempDir()}
+	// Nix sets a new chroot store up on first use; cases run in parallel
+	// would race to do it ("database is busy", "File exists"), so one
+	// evaluation does it first.
+	init := exec.Command(nix, "--store", ev.Store, "--option", "substituters", "", "--eval", "-E", "null")
+	init.Env = cleanEnv(ev.Home)
+	if out, err := init.CombinedOutput(); err != nil {
+		t.Fatalf("setting up the oracle's store %s: %v\n%s", ev.Store, err, out)
+	}
+	return ev
 }
 
 // TestOracle checks the expectation files against Nix 2.8 + nixpkgs' lib, or
