@@ -94,12 +94,14 @@ func canonicalOrder(e ast.Expr, syms *ast.Symbols) {
 // unprintable reports whether Nix's --parse rendering of a tree is
 // known not to parse again: a bare `assert` used as an operand, an
 // interpolated path (its first part keeps a trailing slash) or the path
-// `/`, a NUL byte
+// `/` (Nix 2.8 prints `/.` so; found in a formal's default, `{ a ? /. }: a`),
+// a NUL byte
 // (the scanner stops strings there), or a keyword used as an attribute
 // name (Nix quotes only `if`).
 func unprintable(shown string, syms *ast.Symbols) bool {
 	if strings.Contains(shown, "assert ") || strings.Contains(shown, "/ ") ||
-		strings.Contains(shown, "/)") || strings.Contains(shown, "/]") || strings.HasSuffix(shown, "/") ||
+		strings.Contains(shown, "/)") || strings.Contains(shown, "/]") || strings.Contains(shown, "/,") ||
+		strings.Contains(shown, "/;") || strings.Contains(shown, "/}") || strings.HasSuffix(shown, "/") ||
 		strings.ContainsRune(shown, 0) {
 		return true
 	}
