@@ -15,8 +15,9 @@ import (
 // computes only the well-formed case: anything else (a missing attribute,
 // a value of the wrong type, an error while forcing) undoes what it forced
 // (as tryEval does) and calls the Nix definition, which then fails or
-// succeeds exactly as it would have alone. The helpers force only what
-// the Nix definitions force, in the same order.
+// succeeds exactly as it would have alone. The helpers force no more than
+// the Nix definitions force, in places in another order (lists the Nix
+// code builds lazily are built at once; docs/design/module-system.md).
 
 // nativeName is the embedded file importGonix replaces by nativeLib.
 const nativeName = "lib/native.nix"
