@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"gonix/internal/lang/ast"
 	"gonix/internal/testutil"
 )
 
@@ -296,15 +295,8 @@ func TestFetchPinnedInStore(t *testing.T) {
 			}
 		}
 		st := New(Options{Stderr: new(bytes.Buffer), Getenv: getenv, Store: validStore{NewComputeStore("/nix/store"), path}})
-		e, err := st.ParseString(c.expr, "/", ast.OriginString)
-		if err != nil {
-			t.Fatal(err)
-		}
 		got := ""
-		v, err := st.Eval(e)
-		if err == nil {
-			err = st.DeepForce(v)
-		}
+		v, err := evalDeep(t, st, c.expr, "/")
 		if err != nil {
 			got = "error: " + err.Error()
 		} else {

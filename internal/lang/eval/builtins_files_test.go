@@ -188,14 +188,7 @@ func TestFileErrorShape(t *testing.T) {
 	}
 	for _, c := range cases {
 		st := New(Options{Stderr: &bytes.Buffer{}})
-		e, err := st.ParseString(c.expr, dir, ast.OriginString)
-		if err != nil {
-			t.Fatal(err)
-		}
-		v, err := st.Eval(e)
-		if err == nil {
-			err = st.DeepForce(v)
-		}
+		_, err := evalDeep(t, st, c.expr, dir)
 		var ee *Error
 		if !errors.As(err, &ee) {
 			t.Errorf("%s: no evaluation error (%v)", c.expr, err)

@@ -9,6 +9,21 @@ import (
 	"gonix/internal/lang/ast"
 )
 
+// evalDeep parses src as an -E expression with base directory dir,
+// evaluates it and forces it deeply; a parse error fails the test.
+func evalDeep(t testing.TB, st *State, src, dir string) (*Value, error) {
+	t.Helper()
+	e, err := st.ParseString(src, dir, ast.OriginString)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := st.Eval(e)
+	if err == nil {
+		err = st.DeepForce(v)
+	}
+	return v, err
+}
+
 // evalText evaluates text as nix-instantiate --eval [--strict] -E would
 // and returns stdout, or "error: MSG" for an evaluation error.
 func evalText(t *testing.T, text string, strict bool) string {

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"gonix/internal/lang/ast"
 	"gonix/internal/testutil"
 )
 
@@ -131,14 +130,7 @@ func evalGitJSON(t *testing.T, dir, cache, expr string) (string, string) {
 		return "", false
 	}
 	st := New(Options{Stderr: &stderr, Getenv: getenv})
-	e, err := st.ParseString(expr, dir, ast.OriginString)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := st.Eval(e)
-	if err == nil {
-		err = st.DeepForce(v)
-	}
+	v, err := evalDeep(t, st, expr, dir)
 	if err != nil {
 		var ee *Error
 		if errors.As(err, &ee) {

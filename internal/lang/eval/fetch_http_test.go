@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"gonix/internal/filetransfer"
-	"gonix/internal/lang/ast"
 )
 
 // clientStore is a computing store that supplies the evaluator's HTTP
@@ -40,14 +39,7 @@ func evalNet(t *testing.T, dir, text string, client HTTPClient, interrupted func
 	}
 	st := New(Options{Stderr: &stderr, Store: store, Interrupted: interrupted,
 		Getenv: func(string) (string, bool) { return "", false }})
-	e, err := st.ParseString(text, dir, ast.OriginString)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := st.Eval(e)
-	if err == nil {
-		err = st.DeepForce(v)
-	}
+	v, err := evalDeep(t, st, text, dir)
 	if err != nil {
 		var ee *Error
 		if errors.As(err, &ee) {

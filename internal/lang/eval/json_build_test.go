@@ -189,14 +189,7 @@ func TestJSONRoundTripRandom(t *testing.T) {
 		wants = append(wants, want)
 	}
 	st := New(Options{})
-	e, err := st.ParseString("[ "+strings.Join(exprs, " ")+" ]", dir, ast.OriginString)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := st.Eval(e)
-	if err == nil {
-		err = st.DeepForce(v)
-	}
+	v, err := evalDeep(t, st, "[ "+strings.Join(exprs, " ")+" ]", dir)
 	if err != nil {
 		t.Fatal(err)
 	}
