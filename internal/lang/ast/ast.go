@@ -106,8 +106,11 @@ type HasAttr struct {
 type AttrDef struct {
 	Name      Symbol
 	Inherited bool // plain `inherit x;`: Value is evaluated in the enclosing scope
-	Value     Expr
-	Pos       Pos // position of the attribute (see spec Appendix C)
+	// InheritFrom: `inherit (e) x;`, Value is a Select of e, whose e the
+	// other attributes inherited from it in the same statement share
+	InheritFrom bool
+	Value       Expr
+	Pos         Pos // position of the attribute (see spec Appendix C)
 }
 
 // DynAttr is a dynamic attribute `${Name} = Value;`.

@@ -170,5 +170,12 @@ func (t *Symbols) Name(s Symbol) string {
 	return t.names[s]
 }
 
+// Reset empties the table, keeping its memory.
+func (t *Symbols) Reset() {
+	clear(t.names)
+	t.names = t.names[:0]
+	clear(t.slots)
+}
+
 // Len is the number of interned names.
 func (t *Symbols) Len() int { return len(t.names) }

@@ -208,7 +208,7 @@ func (p *parser) parseInherit(attrs *ast.Attrs, bindsPos ast.Pos) {
 			p.insertAttr(attrs, ast.AttrDef{Name: name, Value: p.newVar(bindsPos, name), Pos: pos, Inherited: true})
 		} else {
 			sel := p.newSelect(bindsPos, from, []ast.AttrName{{Sym: name}}, nil)
-			p.insertAttr(attrs, ast.AttrDef{Name: name, Value: sel, Pos: pos})
+			p.insertAttr(attrs, ast.AttrDef{Name: name, Value: sel, Pos: pos, InheritFrom: true})
 		}
 	}
 }

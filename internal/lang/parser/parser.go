@@ -12,6 +12,9 @@ import (
 type Options struct {
 	BaseDir string // directory for relative paths (the file's directory, or cwd for -E/stdin)
 	Home    string // $HOME, for ~/ paths
+	// Paths, if not nil, collects the value of every path literal
+	// without interpolation (the files the expression may import).
+	Paths *[]string
 }
 
 // Parse parses one complete expression. The result is not resolved:

@@ -261,6 +261,9 @@ func (p *parser) parsePath(t token) ast.Expr {
 	path := &ast.Path{Val: val}
 	if p.peekKind() == tPATHEND {
 		p.advance()
+		if p.opts.Paths != nil {
+			*p.opts.Paths = append(*p.opts.Paths, val)
+		}
 		return path
 	}
 	parts := []ast.Expr{path}
