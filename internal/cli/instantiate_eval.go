@@ -59,7 +59,20 @@ func newEvaluator(e *Env, settings *args.Settings, includes []string, store eval
 		}
 		maxDepth = n
 	}
+	// eval-prefetch (a gonix setting): parse the files that path literals
+	// name on a second goroutine, ahead of their import.
+	prefetch := true
+	if v, ok := settings.Lookup("eval-prefetch"); ok {
+		switch v {
+		case "true":
+		case "false":
+			prefetch = false
+		default:
+			return nil, fmt.Errorf("invalid value '%s' for setting 'eval-prefetch': expected 'true' or 'false'", v)
+		}
+	}
 	return eval.New(eval.Options{
+		NoPrefetch:  !prefetch,
 		StoreDir:    storeDir,
 		Store:       store,
 		SearchPath:  sp,

@@ -16,20 +16,36 @@ func (st *State) Parse(src *ast.Source, baseDir string) (ast.Expr, error) {
 }
 
 func (st *State) parseIn(src *ast.Source, baseDir string, scope *resolve.Scope) (ast.Expr, error) {
-	e, err := parser.Parse(src, st.syms, parser.Options{BaseDir: baseDir, Home: st.home()})
+	opts := parser.Options{BaseDir: baseDir, Home: st.home()}
+	var paths []string
+	if st.prefetch != nil {
+		opts.Paths = &paths
+	}
+	e, err := parser.Parse(src, st.syms, opts)
 	if err != nil {
 		if pe, ok := err.(*parser.Error); ok {
 			return nil, &Error{Kind: ErrParse, Msg: pe.Msg, Pos: pe.Pos}
 		}
 		return nil, err
 	}
-	if err := resolve.Resolve(e, scope, st.syms); err != nil {
-		if re, ok := err.(*resolve.Error); ok {
-			return nil, &Error{Kind: ErrUndefined, Msg: re.Error(), Pos: re.Pos}
-		}
+	if err := st.resolve(e, scope); err != nil {
 		return nil, err
 	}
+	if st.prefetch != nil {
+		st.prefetch.enqueue(paths)
+	}
 	return e, nil
+}
+
+// resolve resolves a parsed tree in scope.
+func (st *State) resolve(e ast.Expr, scope *resolve.Scope) error {
+	if err := resolve.Resolve(e, scope, st.syms); err != nil {
+		if re, ok := err.(*resolve.Error); ok {
+			return &Error{Kind: ErrUndefined, Msg: re.Error(), Pos: re.Pos}
+		}
+		return err
+	}
+	return nil
 }
 
 func (st *State) home() string {
@@ -58,6 +74,13 @@ func (st *State) ParseFile(path string) (ast.Expr, error) {
 // parseResolved parses a file whose path resolveExprPath already gave.
 func (st *State) parseResolved(path string) (ast.Expr, error) {
 	if e, ok := st.parseCache[path]; ok {
+		return e, nil
+	}
+	if e, ok, err := st.takePrefetched(path); ok {
+		if err != nil {
+			return nil, err
+		}
+		st.parseCache[path] = e
 		return e, nil
 	}
 	data, err := os.ReadFile(path)

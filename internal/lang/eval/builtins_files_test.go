@@ -9,8 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"gonix/internal/lang/ast"
 )
 
 // fileFixture builds the directory the file builtin tests run in. Store
@@ -41,26 +39,7 @@ func evalIn(t *testing.T, dir, text string) (string, string) {
 	t.Helper()
 	var stderr bytes.Buffer
 	st := New(Options{Stderr: &stderr, Getenv: func(string) (string, bool) { return "", false }, Home: "/home/test"})
-	e, err := st.ParseString(text, dir, ast.OriginString)
-	if err != nil {
-		return "error: " + err.Error(), stderr.String()
-	}
-	v, err := st.Eval(e)
-	if err == nil {
-		err = st.DeepForce(v)
-	}
-	if err != nil {
-		var ee *Error
-		if errors.As(err, &ee) {
-			return "error: " + ee.Msg, stderr.String()
-		}
-		return "error: " + err.Error(), stderr.String()
-	}
-	var out strings.Builder
-	if err := st.Print(&out, v); err != nil {
-		t.Fatal(err)
-	}
-	return out.String(), stderr.String()
+	return evalPrint(t, st, text, dir), stderr.String()
 }
 
 // fileCases were measured with nix-instantiate 2.8.0 --eval --strict

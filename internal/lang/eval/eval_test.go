@@ -24,6 +24,33 @@ func evalDeep(t testing.TB, st *State, src, dir string) (*Value, error) {
 	return v, err
 }
 
+// evalPrint evaluates text in st with base directory dir as
+// nix-instantiate --eval --strict -E does and returns the printed value,
+// or "error: MSG".
+func evalPrint(t *testing.T, st *State, text, dir string) string {
+	t.Helper()
+	e, err := st.ParseString(text, dir, ast.OriginString)
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	v, err := st.Eval(e)
+	if err == nil {
+		err = st.DeepForce(v)
+	}
+	if err != nil {
+		var ee *Error
+		if errors.As(err, &ee) {
+			return "error: " + ee.Msg
+		}
+		return "error: " + err.Error()
+	}
+	var out strings.Builder
+	if err := st.Print(&out, v); err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
+}
+
 // evalText evaluates text as nix-instantiate --eval [--strict] -E would
 // and returns stdout, or "error: MSG" for an evaluation error.
 func evalText(t *testing.T, text string, strict bool) string {

@@ -79,6 +79,12 @@ func (st *State) importGonix(p, name string, pos ast.Pos) *Value {
 	}
 	e, ok := st.parseCache[resolved]
 	if !ok {
+		var perr error
+		if e, ok, perr = st.takePrefetched(resolved); perr != nil {
+			panic(perr.(*Error))
+		}
+	}
+	if !ok {
 		data, err := corelib.FS.ReadFile(name)
 		if err != nil {
 			st.fail(pos, "opening file '%s': No such file or directory", resolved)

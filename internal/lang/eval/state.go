@@ -36,6 +36,9 @@ type Options struct {
 	// nor the built-in entries hold (the command layer's <gonixpkgs>); it
 	// is not part of builtins.nixPath.
 	Fallback func(name string) (string, bool)
+	// NoPrefetch turns off parsing ahead the files that path literals
+	// name (see prefetcher).
+	NoPrefetch bool
 }
 
 // State is one evaluator instance. It is not safe for concurrent use.
@@ -68,6 +71,7 @@ type State struct {
 
 	fileCache  map[string]*Value // import cache, by resolved path
 	parseCache map[string]ast.Expr
+	prefetch   *prefetcher // nil when Options.NoPrefetch
 	// srcToStore remembers the store path each source path was copied to
 	// (Nix's srcToStore), so a path literal used many times is read once.
 	srcToStore map[string]string
@@ -124,6 +128,9 @@ func New(opts Options) *State {
 	st.store = opts.Store
 	if st.store == nil {
 		st.store = NewComputeStore(opts.StoreDir)
+	}
+	if !opts.NoPrefetch {
+		st.prefetch = newPrefetcher(st.home())
 	}
 	st.internEvaluatorNames()
 	st.initBuiltins()
