@@ -1,0 +1,151 @@
+package cli
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"runtime"
+	"strconv"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// startPrefault touches the heap memory the Go runtime maps before the
+// program does, from a thread of its own, and returns a function that
+// stops it.
+//
+// The runtime maps its heap in whole chunks of 4 MiB, and the first
+// write to each 4 KiB page of a chunk costs a page fault: for an
+// evaluation that allocates 100 MB without a collection (issue 7's
+// configuration) that is a quarter of the run. This thread takes those
+// faults instead, on the second core, a chunk at a time as the runtime
+// maps them, so that the evaluating thread finds the pages there
+// (docs/design/evaluator-performance.md, "Page faults on a second core").
+//
+//   - It starts at the lowest free address of the heap (where a fresh
+//     large object lands) and only walks up, so memory the runtime
+//     returns to the system is never touched again.
+//   - Before each chunk it looks the address up in /proc/self/maps: an
+//     anonymous private read-write mapping is touched; the runtime's
+//     reserved address space (anonymous, PROT_NONE), or an address not
+//     mapped yet, is waited on until the runtime maps it; anything else
+//     ends the walk.
+//   - Pages are touched from user space (touchPages: an atomic add of
+//     zero to their first word, which leaves whatever the program may
+//     have written there).
+//   - It stops when the cores are busy: a chunk during which the thread
+//     waited for a core more than a third of the time means its faults
+//     now cost the other threads their share. (At idle priority it could
+//     not compete, but descheduled in the middle of a fault it held the
+//     runtime's next mmap up: runs took up to 7 times as long.)
+//   - It stops when the heap has not grown for 100 ms.
+func startPrefault() (stop func()) {
+	probe := make([]byte, 64<<10)
+	next := uintptr(unsafe.Pointer(&probe[0])) &^ (pageSize - 1)
+	var done atomic.Bool
+	go func() {
+		// one thread throughout, for threadCPU
+		runtime.LockOSThread()
+		buf := make([]byte, 64<<10)
+		wait, idle := 50*time.Microsecond, time.Duration(0)
+		for !done.Load() {
+			switch mappingAt(buf, next) {
+			case mapReserved:
+				if idle > 100*time.Millisecond {
+					return // the heap stopped growing
+				}
+				time.Sleep(wait)
+				idle += wait
+				wait = min(2*wait, 5*time.Millisecond)
+				continue
+			case mapOther:
+				return
+			}
+			wait, idle = 50*time.Microsecond, 0
+			end := (next + chunkSize) &^ (chunkSize - 1)
+			wall, cpu := time.Now(), threadCPU()
+			for ; next < end && !done.Load(); next += touchStep {
+				touchPages(next, min(touchStep, end-next))
+			}
+			next = end
+			// had the thread to wait for a core for more than a third
+			// of the chunk, the cores are busy: the pages it touches
+			// then cost the evaluating thread its share of them
+			if w := time.Since(wall); w > time.Millisecond && 3*(threadCPU()-cpu) < 2*w {
+				return
+			}
+		}
+	}()
+	return func() { done.Store(true) }
+}
+
+const (
+	mapHeap     = iota // anonymous, private, read-write
+	mapReserved        // anonymous, private, no access; or not mapped
+	mapOther           // anything else
+)
+
+// mappingAt classifies the mapping holding addr, reading /proc/self/maps
+// into buf.
+func mappingAt(buf []byte, addr uintptr) int {
+	f, err := os.Open("/proc/self/maps")
+	if err != nil {
+		return mapOther
+	}
+	// (an address past the end of the runtime's last reservation is not
+	// mapped until it reserves the next arena)
+	n, _ := io.ReadFull(f, buf)
+	f.Close()
+	for _, line := range bytes.Split(buf[:n], []byte{'\n'}) {
+		// START-END PERMS OFFSET DEV INODE [PATH]
+		fields := bytes.Fields(line)
+		if len(fields) < 5 {
+			continue
+		}
+		lo, hi, ok := bytes.Cut(fields[0], []byte{'-'})
+		if !ok {
+			continue
+		}
+		start, err1 := strconv.ParseUint(string(lo), 16, 64)
+		end, err2 := strconv.ParseUint(string(hi), 16, 64)
+		if err1 != nil || err2 != nil || uint64(addr) < start || uint64(addr) >= end {
+			continue
+		}
+		if len(fields) > 5 || string(fields[4]) != "0" {
+			return mapOther // a file, or [stack], [heap], …
+		}
+		switch string(fields[1]) {
+		case "rw-p":
+			return mapHeap
+		case "---p":
+			return mapReserved
+		}
+		return mapOther
+	}
+	return mapReserved
+}
+
+// threadCPU is the CPU time the calling thread has used.
+func threadCPU() time.Duration {
+	var ts unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts) != nil {
+		return 0
+	}
+	return time.Duration(ts.Nano())
+}
+
+const (
+	pageSize  = 4 << 10
+	chunkSize = 4 << 20  // the runtime's heap mapping unit (pallocChunkBytes)
+	touchStep = 64 << 10 // pages touched per call (calls into assembly are not preemptible)
+)
+
+// touchPages adds zero atomically to the first 32-bit word of each 4 KiB
+// page in [addr, addr+n) (touch_amd64.s). The addresses are uintptrs, not
+// pointers: the memory may not hold any object yet.
+//
+//go:noescape
+func touchPages(addr, n uintptr)

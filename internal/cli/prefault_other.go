@@ -1,0 +1,6 @@
+//go:build !(linux && amd64)
+
+package cli
+
+// startPrefault does nothing here (see prefault_linux_amd64.go).
+func startPrefault() (stop func()) { return func() {} }
