@@ -17,6 +17,10 @@ type Env struct {
 	LookupEnv func(name string) (string, bool)
 	// Dir is the absolute working directory; empty if it could not be read.
 	Dir string
+	// Prefault: the first evaluator of the process starts touching the
+	// heap's fresh pages from a second thread (startPrefault). Only the
+	// process's own command sets it, not commands run in tests.
+	Prefault bool
 }
 
 // Ctx returns e.Context, or context.Background() when it is nil.

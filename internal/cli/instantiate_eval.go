@@ -20,6 +20,11 @@ import (
 // newEvaluator builds an evaluator from the command's settings and
 // environment: store directory, search path (-I then NIX_PATH), HOME.
 func newEvaluator(e *Env, settings *args.Settings, includes []string, store eval.EvalStore) (*eval.State, error) {
+	if e.Prefault {
+		// it stops by itself once the heap stops growing
+		e.Prefault = false
+		startPrefault()
+	}
 	storeDir := "/nix/store"
 	if d, ok := e.LookupEnv("NIX_STORE_DIR"); ok && d != "" {
 		storeDir = strings.TrimRight(d, "/")

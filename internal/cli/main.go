@@ -86,6 +86,7 @@ func Main(argv []string) int {
 		Stderr:    os.Stderr,
 		LookupEnv: os.LookupEnv,
 		Dir:       dir,
+		Prefault:  os.Getenv("GONIX_PREFAULT") != "0",
 	}
 	stopProfile := tuneRuntime()
 	defer stopProfile()

@@ -6,7 +6,6 @@ import (
 	"os"
 	"runtime"
 	"strconv"
-	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -14,8 +13,8 @@ import (
 )
 
 // startPrefault touches the heap memory the Go runtime maps before the
-// program does, from a thread of its own, and returns a function that
-// stops it.
+// program does, from a thread of its own. Evaluations start it
+// (newEvaluator), once per process.
 //
 // The runtime maps its heap in whole chunks of 4 MiB, and the first
 // write to each 4 KiB page of a chunk costs a page fault: for an
@@ -42,16 +41,15 @@ import (
 //     not compete, but descheduled in the middle of a fault it held the
 //     runtime's next mmap up: runs took up to 7 times as long.)
 //   - It stops when the heap has not grown for 100 ms.
-func startPrefault() (stop func()) {
+func startPrefault() {
 	probe := make([]byte, 64<<10)
 	next := uintptr(unsafe.Pointer(&probe[0])) &^ (pageSize - 1)
-	var done atomic.Bool
 	go func() {
 		// one thread throughout, for threadCPU
 		runtime.LockOSThread()
 		buf := make([]byte, 64<<10)
 		wait, idle := 50*time.Microsecond, time.Duration(0)
-		for !done.Load() {
+		for {
 			switch mappingAt(buf, next) {
 			case mapReserved:
 				if idle > 100*time.Millisecond {
@@ -67,7 +65,7 @@ func startPrefault() (stop func()) {
 			wait, idle = 50*time.Microsecond, 0
 			end := (next + chunkSize) &^ (chunkSize - 1)
 			wall, cpu := time.Now(), threadCPU()
-			for ; next < end && !done.Load(); next += touchStep {
+			for ; next < end; next += touchStep {
 				touchPages(next, min(touchStep, end-next))
 			}
 			next = end
@@ -79,7 +77,6 @@ func startPrefault() (stop func()) {
 			}
 		}
 	}()
-	return func() { done.Store(true) }
 }
 
 const (

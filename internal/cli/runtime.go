@@ -35,9 +35,6 @@ func tuneRuntime() (stop func()) {
 	// turns runaway recursion into an error long before this.
 	debug.SetMaxStack(2 << 30)
 	stop = func() {}
-	if os.Getenv("GONIX_PREFAULT") != "0" {
-		stop = startPrefault()
-	}
 	if p := os.Getenv("GONIX_CPUPROFILE"); p != "" {
 		if f, err := os.Create(p); err == nil {
 			if pprof.StartCPUProfile(f) == nil {
