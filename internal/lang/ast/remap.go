@@ -50,11 +50,16 @@ func (r *remapper) attrs(a *Attrs) {
 		}
 		r.expr(d.Value)
 	}
-	for i := range a.Dynamic {
-		r.expr(a.Dynamic[i].Name)
-		r.expr(a.Dynamic[i].Value)
+	for _, d := range a.Dynamic {
+		r.exprs(d.Name, d.Value)
 	}
 	slices.SortFunc(a.Attrs, func(x, y AttrDef) int { return cmp.Compare(x.Name, y.Name) })
+}
+
+func (r *remapper) exprs(es ...Expr) {
+	for _, e := range es {
+		r.expr(e)
+	}
 }
 
 func (r *remapper) expr(e Expr) {
@@ -63,18 +68,15 @@ func (r *remapper) expr(e Expr) {
 	case *Var:
 		e.Name = r.sym(e.Name)
 	case *Select:
-		r.expr(e.E)
+		r.exprs(e.E, e.Default)
 		r.path(e.Path)
-		r.expr(e.Default)
 	case *HasAttr:
 		r.expr(e.E)
 		r.path(e.Path)
 	case *Attrs:
 		r.attrs(e)
 	case *List:
-		for _, x := range e.Elems {
-			r.expr(x)
-		}
+		r.exprs(e.Elems...)
 	case *Lambda:
 		e.Arg = r.sym(e.Arg)
 		e.Name = r.sym(e.Name)
@@ -87,31 +89,22 @@ func (r *remapper) expr(e Expr) {
 		r.expr(e.Body)
 	case *Call:
 		r.expr(e.Fn)
-		for _, x := range e.Args {
-			r.expr(x)
-		}
+		r.exprs(e.Args...)
 	case *Let:
 		r.attrs(e.Attrs)
 		r.expr(e.Body)
 	case *With:
-		r.expr(e.Attrs)
-		r.expr(e.Body)
+		r.exprs(e.Attrs, e.Body)
 	case *If:
-		r.expr(e.Cond)
-		r.expr(e.Then)
-		r.expr(e.Else)
+		r.exprs(e.Cond, e.Then, e.Else)
 	case *Assert:
-		r.expr(e.Cond)
-		r.expr(e.Body)
+		r.exprs(e.Cond, e.Body)
 	case *Not:
 		r.expr(e.E)
 	case *BinOp:
-		r.expr(e.A)
-		r.expr(e.B)
+		r.exprs(e.A, e.B)
 	case *ConcatStrings:
-		for _, x := range e.Parts {
-			r.expr(x)
-		}
+		r.exprs(e.Parts...)
 	default:
 		panic("ast.RemapSymbols: unknown node type")
 	}

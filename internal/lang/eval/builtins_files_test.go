@@ -39,7 +39,7 @@ func evalIn(t *testing.T, dir, text string) (string, string) {
 	t.Helper()
 	var stderr bytes.Buffer
 	st := New(Options{Stderr: &stderr, Getenv: func(string) (string, bool) { return "", false }, Home: "/home/test"})
-	return evalPrint(t, st, text, dir), stderr.String()
+	return evalPrint(t, st, text, dir, true), stderr.String()
 }
 
 // fileCases were measured with nix-instantiate 2.8.0 --eval --strict

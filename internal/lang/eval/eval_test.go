@@ -25,16 +25,16 @@ func evalDeep(t testing.TB, st *State, src, dir string) (*Value, error) {
 }
 
 // evalPrint evaluates text in st with base directory dir as
-// nix-instantiate --eval --strict -E does and returns the printed value,
+// nix-instantiate --eval [--strict] -E does and returns the printed value,
 // or "error: MSG".
-func evalPrint(t *testing.T, st *State, text, dir string) string {
+func evalPrint(t *testing.T, st *State, text, dir string, strict bool) string {
 	t.Helper()
 	e, err := st.ParseString(text, dir, ast.OriginString)
 	if err != nil {
 		return "error: " + err.Error()
 	}
 	v, err := st.Eval(e)
-	if err == nil {
+	if err == nil && strict {
 		err = st.DeepForce(v)
 	}
 	if err != nil {
@@ -55,28 +55,8 @@ func evalPrint(t *testing.T, st *State, text, dir string) string {
 // and returns stdout, or "error: MSG" for an evaluation error.
 func evalText(t *testing.T, text string, strict bool) string {
 	t.Helper()
-	var stderr bytes.Buffer
-	st := New(Options{Stderr: &stderr, Getenv: func(string) (string, bool) { return "", false }, Home: "/home/test"})
-	e, err := st.ParseString(text, "/cwd", ast.OriginString)
-	if err != nil {
-		return "error: " + err.Error()
-	}
-	v, err := st.Eval(e)
-	if err == nil && strict {
-		err = st.DeepForce(v)
-	}
-	if err != nil {
-		var ee *Error
-		if errors.As(err, &ee) {
-			return "error: " + ee.Msg
-		}
-		return "error: " + err.Error()
-	}
-	var out strings.Builder
-	if err := st.Print(&out, v); err != nil {
-		t.Fatal(err)
-	}
-	return out.String()
+	st := New(Options{Stderr: new(bytes.Buffer), Getenv: func(string) (string, bool) { return "", false }, Home: "/home/test"})
+	return evalPrint(t, st, text, "/cwd", strict)
 }
 
 // Cases measured on Nix 2.8 (spec/language.md examples).

@@ -70,12 +70,12 @@ func TestPrefetchedImportsEvaluateAsParsedOnes(t *testing.T) {
 			paths = append(paths, filepath.Join(dir, f))
 		}
 		plain := New(Options{Stderr: new(bytes.Buffer), Getenv: func(string) (string, bool) { return "", false }, Home: "/home/test", NoPrefetch: true})
-		want := evalPrint(t, plain, c.expr, dir)
+		want := evalPrint(t, plain, c.expr, dir, true)
 		if !strings.HasPrefix(want, c.want) {
 			t.Fatalf("%s without the prefetcher: %s, want %s", c.expr, want, c.want)
 		}
 		st := prefetchState(t, paths...)
-		if got := evalPrint(t, st, c.expr, dir); got != want {
+		if got := evalPrint(t, st, c.expr, dir, true); got != want {
 			t.Errorf("%s: prefetched %s, parsed at import %s", c.expr, got, want)
 		}
 		for _, p := range paths {
@@ -93,7 +93,7 @@ func TestPrefetchedFileChangedIsReadAgain(t *testing.T) {
 	writeFiles(t, dir, map[string]string{"a.nix": `1`})
 	st := prefetchState(t, p)
 	writeFiles(t, dir, map[string]string{"a.nix": `2 + 40`})
-	if got := evalPrint(t, st, `import ./a.nix`, dir); got != "42" {
+	if got := evalPrint(t, st, `import ./a.nix`, dir, true); got != "42" {
 		t.Fatalf("got %s, want 42", got)
 	}
 }
