@@ -28,6 +28,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"gonix/bench/internal/timing"
@@ -117,6 +118,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	race.Run(ctx, sides, func(ctx context.Context, s *timing.Side, i int) (timing.Sample, []byte, error) {
 		store := filepath.Join(dir, fmt.Sprintf("dst-%d", i))
 		defer timing.RemoveAll(store)
+		// Untimed: nothing left unwritten by the run before. Nix 2.8
+		// never syncs, and gonix's sync (syncfs) would otherwise also
+		// write the gigabyte Nix's previous run left in the page cache.
+		syscall.Sync()
 		argv := append([]string(nil), s.Argv...)
 		for j, a := range argv {
 			if a == "STORE" {
