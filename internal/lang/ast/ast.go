@@ -104,8 +104,10 @@ type HasAttr struct {
 
 // AttrDef is one static attribute of a set literal or let.
 type AttrDef struct {
-	Name      Symbol
-	Inherited bool // plain `inherit x;`: Value is evaluated in the enclosing scope
+	Name  Symbol
+	PosID int32 // the evaluator's number for Pos (0: none given yet)
+	// Inherited: plain `inherit x;`, Value is evaluated in the enclosing scope
+	Inherited bool
 	// InheritFrom: `inherit (e) x;`, Value is a Select of e, whose e the
 	// other attributes inherited from it in the same statement share
 	InheritFrom bool
@@ -118,6 +120,7 @@ type DynAttr struct {
 	Name  Expr
 	Value Expr
 	Pos   Pos
+	PosID int32 // see AttrDef.PosID
 }
 
 // Attrs is a set literal `{ … }` / `rec { … }`; also the bindings of let.
@@ -158,7 +161,8 @@ type List struct {
 type Formal struct {
 	Pos     Pos
 	Name    Symbol
-	Default Expr // nil when required
+	PosID   int32 // see AttrDef.PosID
+	Default Expr  // nil when required
 }
 
 // Lambda is a function literal.

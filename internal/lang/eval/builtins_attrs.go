@@ -116,10 +116,10 @@ func primUnsafeGetAttrPos(st *State, pos ast.Pos, args []*Value) Value {
 	name := st.forceStringNoCtx(args[0], pos)
 	b := st.forceAttrs(args[1], pos)
 	a := b.Get(st.syms.Intern(name))
-	if a == nil || a.Pos == nil {
+	if a == nil || a.Pos == 0 {
 		return NullValue()
 	}
-	return st.posValue(*a.Pos)
+	return st.posValue(*st.attrPos(a.Pos))
 }
 
 func primHasAttr(st *State, pos ast.Pos, args []*Value) Value {
@@ -177,11 +177,7 @@ func primListToAttrs(st *State, pos ast.Pos, args []*Value) Value {
 	for _, e := range elems {
 		b := st.forceAttrs(e, pos)
 		na := st.requireAttr(b, st.sName, "listToAttrs", pos)
-		npos := pos
-		if na.Pos != nil {
-			npos = *na.Pos
-		}
-		sym := st.syms.Intern(st.forceStringNoCtx(na.Val, npos))
+		sym := st.syms.Intern(st.forceStringNoCtx(na.Val, st.attrPosOr(na, pos)))
 		if !seen.add(sym) {
 			continue
 		}
@@ -245,7 +241,7 @@ func primFunctionArgs(st *State, pos ast.Pos, args []*Value) Value {
 	out := make([]Attr, len(l.Formals))
 	for i := range l.Formals {
 		f := &l.Formals[i]
-		out[i] = Attr{Name: f.Name, Pos: &f.Pos, Val: cell(BoolValue(f.Default != nil))}
+		out[i] = Attr{Name: f.Name, Pos: st.posNumber(&f.Pos, &f.PosID), Val: cell(BoolValue(f.Default != nil))}
 	}
 	sortAttrs(out)
 	return AttrsValue(&Bindings{Attrs: out})

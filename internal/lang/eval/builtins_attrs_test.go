@@ -42,6 +42,12 @@ var attrsCases = []builtinCase{
 	{true, `builtins.unsafeGetAttrPos "b" { a = 1; }`, `null`, ""},
 	{true, `builtins.unsafeGetAttrPos "a" (builtins.mapAttrs (n: v: v) { a = 1; })`, `null`, ""},
 	{true, `(builtins.unsafeGetAttrPos "a" { a = 1; }).column`, `34`, ""},
+	// positions by the other ways sets are made (Nix 2.8): rec, a dynamic
+	// attribute, //, a formal with a default
+	{true, `(builtins.unsafeGetAttrPos "b" rec { a = 1; b = a; }).column`, `45`, ""},
+	{true, `(builtins.unsafeGetAttrPos "x" { ${"x"} = 1; }).column`, `34`, ""},
+	{true, `(builtins.unsafeGetAttrPos "y" ({ a = 1; } // { y = 2; })).column`, `49`, ""},
+	{true, `(builtins.unsafeGetAttrPos "f" (builtins.functionArgs ({ e, f ? 1 }: e))).column`, `61`, ""},
 	{true, `(builtins.unsafeGetAttrPos "a" (builtins.listToAttrs [ { name = "a"; value = 1; } ])).column`, `70`, ""},
 	{true, `builtins.attrNames (builtins.functionArgs ({ z, a }: 1))`, `[ "a" "z" ]`, ""},
 	{true, `builtins.genericClosure { startSet = [ { key = 5; } ]; operator = item: [ { key = if (item.key / 2) * 2 == item.key then item.key / 2 else 3 * item.key + 1; } ]; }`, `[ { key = 5; } { key = 16; } { key = 8; } { key = 4; } { key = 2; } { key = 1; } ]`, ""},

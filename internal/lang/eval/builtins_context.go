@@ -97,10 +97,7 @@ func primAppendContext(st *State, pos ast.Pos, args []*Value) Value {
 	sPath, sAll := st.syms.Intern("path"), st.syms.Intern("allOutputs")
 	for _, a := range st.forceAttrs(args[1], pos).Attrs {
 		name := st.syms.Name(a.Name)
-		apos := pos
-		if a.Pos != nil {
-			apos = *a.Pos
-		}
+		apos := st.attrPosOr(&a, pos)
 		if !storepath.IsStorePath(st.store.StoreDir(), name) {
 			st.fail(apos, "Context key '%s' is not a store path", quoteIdent(name))
 		}

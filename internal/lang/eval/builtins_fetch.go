@@ -50,7 +50,7 @@ func (st *State) fetchURL(pos ast.Pos, arg *Value, who string, unpack bool, name
 		b := arg.Attrs()
 		for i := range b.Attrs {
 			a := &b.Attrs[i]
-			apos := attrPosOr(a, pos)
+			apos := st.attrPosOr(a, pos)
 			switch n := st.syms.Name(a.Name); n {
 			case "url":
 				url, haveURL = st.forceStringNoCtx(a.Val, apos), true

@@ -34,7 +34,7 @@ func primFetchGit(st *State, pos ast.Pos, args []*Value) Value {
 		attrs.emplace("type", strAttr("git"))
 		for i := range b.Attrs {
 			a := &b.Attrs[i]
-			apos := attrPosOr(a, pos)
+			apos := st.attrPosOr(a, pos)
 			n := st.syms.Name(a.Name)
 			st.force(a.Val, apos)
 			switch a.Val.kind {
@@ -82,7 +82,7 @@ func primFetchMercurial(st *State, pos ast.Pos, args []*Value) Value {
 		b := arg.Attrs()
 		for i := range b.Attrs {
 			a := &b.Attrs[i]
-			apos := attrPosOr(a, pos)
+			apos := st.attrPosOr(a, pos)
 			switch n := st.syms.Name(a.Name); n {
 			case "url":
 				url = st.coerceToString(apos, a.Val, nil, false, false)

@@ -339,9 +339,9 @@ func primFilterSource(st *State, pos ast.Pos, args []*Value) Value {
 	return st.addPath(pos, baseNameOfString(p), p, args[0], true, nil, ctx.result())
 }
 
-func attrPosOr(a *Attr, pos ast.Pos) ast.Pos {
-	if a.Pos != nil {
-		return *a.Pos
+func (st *State) attrPosOr(a *Attr, pos ast.Pos) ast.Pos {
+	if a.Pos != 0 {
+		return *st.attrPos(a.Pos)
 	}
 	return pos
 }
@@ -359,7 +359,7 @@ func primPath(st *State, pos ast.Pos, args []*Value) Value {
 	// which bad attribute is reported.
 	for i := range b.Attrs {
 		a := &b.Attrs[i]
-		apos := attrPosOr(a, pos)
+		apos := st.attrPosOr(a, pos)
 		switch n := st.syms.Name(a.Name); n {
 		case "path":
 			path = st.coerceToPath(apos, a.Val, &ctx)

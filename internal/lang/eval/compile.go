@@ -547,10 +547,11 @@ func compileSelect1(e *ast.Select) code {
 				cur := a.Val
 				if cur.kind >= KThunk {
 					fpos := e.Pos
-					if a.Pos != nil && a.Pos.IsValid() {
-						fpos = *a.Pos
+					apos := st.attrPos(a.Pos)
+					if apos != nil && apos.IsValid() {
+						fpos = *apos
 					}
-					st.selectTrace(env, e, a.Pos, func() { st.force(cur, fpos) })
+					st.selectTrace(env, e, apos, func() { st.force(cur, fpos) })
 				}
 				return *cur
 			}
@@ -901,7 +902,8 @@ func compileAttrs(e *ast.Attrs) code {
 			} else {
 				v = a.get(st, env)
 			}
-			b.Attrs[i] = Attr{Name: e.Attrs[i].Name, Pos: &e.Attrs[i].Pos, Val: v}
+			d := &e.Attrs[i]
+			b.Attrs[i] = Attr{Name: d.Name, Pos: st.defPos(d), Val: v}
 		}
 		return AttrsValue(b)
 	}

@@ -372,7 +372,7 @@ func (st *State) evalSelectFrom(env *Env, e *ast.Select, v Value) Value {
 			}
 			throwErr(err)
 		}
-		cur, pos2 = a.Val, a.Pos
+		cur, pos2 = a.Val, st.attrPos(a.Pos)
 	}
 	if cur.kind >= KThunk {
 		fpos := e.Pos
@@ -466,7 +466,7 @@ func (st *State) evalAttrs(env *Env, e *ast.Attrs) Value {
 				v = st.lazy(env2, a.Value)
 			}
 			env2.set(i, v)
-			attrs[i] = Attr{Name: a.Name, Pos: &a.Pos, Val: v}
+			attrs[i] = Attr{Name: a.Name, Pos: st.defPos(a), Val: v}
 		}
 		if hasOverrides {
 			ov := attrs[e.Find(st.sOverrides)].Val
@@ -487,7 +487,7 @@ func (st *State) evalAttrs(env *Env, e *ast.Attrs) Value {
 	} else {
 		for i := range e.Attrs {
 			a := &e.Attrs[i]
-			attrs[i] = Attr{Name: a.Name, Pos: &a.Pos, Val: st.lazy(env, a.Value)}
+			attrs[i] = Attr{Name: a.Name, Pos: st.defPos(a), Val: st.lazy(env, a.Value)}
 		}
 	}
 	b.Attrs = attrs
@@ -500,12 +500,12 @@ func (st *State) evalAttrs(env *Env, e *ast.Attrs) Value {
 		name := st.forceStringNoCtx(&nv, d.Pos)
 		sym := st.syms.Intern(name)
 		if old := b.Get(sym); old != nil {
-			st.fail(d.Pos, "dynamic attribute '%s' already defined at %s", name, posString(old.Pos))
+			st.fail(d.Pos, "dynamic attribute '%s' already defined at %s", name, posString(st.attrPos(old.Pos)))
 		}
 		if l, ok := d.Value.(*ast.Lambda); ok && !lambdaNamed(l) {
 			l.Name = sym
 		}
-		b.Attrs = append(b.Attrs, Attr{Name: sym, Pos: &d.Pos, Val: st.lazy(dynEnv, d.Value)})
+		b.Attrs = append(b.Attrs, Attr{Name: sym, Pos: st.posNumber(&d.Pos, &d.PosID), Val: st.lazy(dynEnv, d.Value)})
 		sortAttrs(b.Attrs)
 	}
 	return AttrsValue(b)

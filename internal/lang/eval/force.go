@@ -130,10 +130,7 @@ func (st *State) deepForceAttrs(b *Bindings, pos ast.Pos, seen map[*Value]struct
 			if err, ok := r.(*Error); ok && i < len(b.Attrs) {
 				st.collectTraces(err, mark)
 				a := b.Attrs[i]
-				p := ast.Pos{}
-				if a.Pos != nil {
-					p = *a.Pos
-				}
+				p := st.attrPosOr(&a, ast.Pos{})
 				err.Trace = append(err.Trace, TraceEntry{Pos: p, Msg: "while evaluating the attribute '" + st.syms.Name(a.Name) + "'"})
 			}
 			panic(r)

@@ -67,7 +67,7 @@ func (st *State) writeJSONValue(b *jsonBuf, v *Value, strict bool, ctx *contextB
 			return
 		}
 		if o := attrs.Get(st.sOutPath); o != nil {
-			st.writeJSONTo(b, o.Val, strict, ctx, attrPos(o, pos))
+			st.writeJSONTo(b, o.Val, strict, ctx, st.attrPosOr(o, pos))
 			return
 		}
 		b.WriteByte('{')
@@ -79,7 +79,7 @@ func (st *State) writeJSONValue(b *jsonBuf, v *Value, strict bool, ctx *contextB
 			}
 			jsonstr.WriteNix(b, st.syms.Name(a.Name))
 			b.WriteByte(':')
-			st.writeJSONTo(b, a.Val, strict, ctx, attrPos(&a, ast.Pos{}))
+			st.writeJSONTo(b, a.Val, strict, ctx, st.attrPosOr(&a, ast.Pos{}))
 		}
 	case KList:
 		b.WriteByte('[')
@@ -98,13 +98,6 @@ func (st *State) writeJSONValue(b *jsonBuf, v *Value, strict bool, ctx *contextB
 		throwErr(&Error{Msg: "cannot convert " + showType(v) + " to JSON", Pos: epos,
 			Trace: []TraceEntry{{Pos: pos, Msg: "message for the trace"}}})
 	}
-}
-
-func attrPos(a *Attr, def ast.Pos) ast.Pos {
-	if a.Pos != nil {
-		return *a.Pos
-	}
-	return def
 }
 
 // jsonBuf collects toJSON's output in chunks, so that a long text is not

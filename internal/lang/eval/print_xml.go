@@ -98,7 +98,7 @@ func (x *xmlWriter) attrs(b *Bindings, depth int) {
 }
 
 func (x *xmlWriter) attr(a Attr, depth int) {
-	x.open(depth, "attr", x.posAttrs(a.Pos, []xmlAttr{{"name", x.st.syms.Name(a.Name)}}), false)
+	x.open(depth, "attr", x.posAttrs(x.st.attrPos(a.Pos), []xmlAttr{{"name", x.st.syms.Name(a.Name)}}), false)
 	defer x.close(depth, "attr")
 	x.value(a.Val, depth+1)
 }

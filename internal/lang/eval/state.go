@@ -71,7 +71,10 @@ type State struct {
 
 	fileCache  map[string]*Value // import cache, by resolved path
 	parseCache map[string]ast.Expr
-	prefetch   *prefetcher // nil when Options.NoPrefetch
+	// positions holds the positions attributes carry (Attr.Pos), by
+	// number; positions[0] is nil
+	positions []*ast.Pos
+	prefetch  *prefetcher // nil when Options.NoPrefetch
 	// srcToStore remembers the store path each source path was copied to
 	// (Nix's srcToStore), so a path literal used many times is read once.
 	srcToStore map[string]string
@@ -122,6 +125,7 @@ func New(opts Options) *State {
 		interrupted: opts.Interrupted,
 		fileCache:   make(map[string]*Value),
 		parseCache:  make(map[string]ast.Expr),
+		positions:   []*ast.Pos{nil},
 		srcToStore:  make(map[string]string),
 		drvs:        make(map[string]*drvInfo),
 	}

@@ -84,12 +84,17 @@ type accStr struct {
 
 type strBuf struct{ b []byte }
 
-// Attr is one attribute of a set.
+// Attr is one attribute of a set: 16 bytes, its position a number
+// (State.attrPos gives the position).
 type Attr struct {
 	Name ast.Symbol
-	Pos  *ast.Pos
+	Pos  AttrPos
 	Val  *Value
 }
+
+// AttrPos numbers the positions of attributes in one evaluator
+// (State.positions); 0 is none.
+type AttrPos int32
 
 // Bindings is the storage of an attribute set, sorted by symbol. Its
 // address is the set's identity (used by «repeated»).
