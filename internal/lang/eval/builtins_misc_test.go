@@ -2,7 +2,6 @@ package eval
 
 import (
 	"bytes"
-	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -25,28 +24,17 @@ type builtinCase struct {
 // evalBuiltinCase evaluates c like `nix-instantiate --eval [--strict] -E`.
 func evalBuiltinCase(t *testing.T, c builtinCase) (out, stderr string) {
 	t.Helper()
+	return evalBuiltinCaseWith(t, Options{}, c)
+}
+
+// evalBuiltinCaseWith is evalBuiltinCase with options (Stderr, Getenv
+// and Home are set for the test).
+func evalBuiltinCaseWith(t *testing.T, opts Options, c builtinCase) (out, stderr string) {
+	t.Helper()
 	var errBuf bytes.Buffer
-	st := New(Options{Stderr: &errBuf, Getenv: func(string) (string, bool) { return "", false }, Home: "/home/test"})
-	e, err := st.ParseString(c.expr, "/cwd", ast.OriginString)
-	if err != nil {
-		t.Fatalf("parse %s: %v", c.expr, err)
-	}
-	v, err := st.Eval(e)
-	if err == nil && c.strict {
-		err = st.DeepForce(v)
-	}
-	if err != nil {
-		var ee *Error
-		if errors.As(err, &ee) {
-			return "error: " + ee.Msg, errBuf.String()
-		}
-		return "error: " + err.Error(), errBuf.String()
-	}
-	var b strings.Builder
-	if err := st.Print(&b, v); err != nil {
-		t.Fatal(err)
-	}
-	return b.String(), errBuf.String()
+	opts.Stderr, opts.Getenv, opts.Home = &errBuf, func(string) (string, bool) { return "", false }, "/home/test"
+	st := New(opts)
+	return evalPrint(t, st, c.expr, "/cwd", c.strict), errBuf.String()
 }
 
 func runBuiltinCases(t *testing.T, cases []builtinCase) {

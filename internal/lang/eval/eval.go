@@ -151,11 +151,14 @@ func (st *State) forceThunk(v *Value, pos ast.Pos) {
 	st.forcing = append(st.forcing, v)
 	st.enter(pos)
 	c := (*exprCode)(v.p)
-	run := c.run
-	if run == nil {
-		run = c.code()
+	if run := c.run; run != nil {
+		*v = run(st, v.env)
+	} else if c.forced || st.opts.compileFirst {
+		*v = c.code()(st, v.env)
+	} else {
+		c.forced = true
+		*v = st.interp(v.env, c.e)
 	}
-	*v = run(st, v.env)
 	st.depth--
 	// (not cleared: the next push overwrites it; until then it keeps
 	// one forced cell alive)

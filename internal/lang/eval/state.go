@@ -39,6 +39,9 @@ type Options struct {
 	// NoPrefetch turns off parsing ahead the files that path literals
 	// name (see prefetcher).
 	NoPrefetch bool
+	// compileFirst (tests): compile a thunk's expression the first time
+	// it is forced too, instead of interpreting it (see interp)
+	compileFirst bool
 }
 
 // State is one evaluator instance. It is not safe for concurrent use.

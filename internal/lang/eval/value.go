@@ -58,6 +58,9 @@ type Value struct {
 type exprCode struct {
 	e   ast.Expr
 	run code
+	// forced: a thunk of e was forced before; the first time, e is
+	// interpreted, not compiled (see interp)
+	forced bool
 }
 
 // Str is the payload of strings and paths.
