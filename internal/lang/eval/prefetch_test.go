@@ -114,7 +114,17 @@ func TestPrefetcherFollowsPathLiterals(t *testing.T) {
 	}
 	writeFiles(t, dir, map[string]string{"c.nix": `[ ./fifo.nix ./a.nix ]`})
 	st := prefetchState(t, filepath.Join(dir, "c.nix"), filepath.Join(dir, "b.nix"), filepath.Join(dir, "sub", "default.nix"), gonixRoot+"/lib/default.nix", gonixRoot+"/lib/trivial.nix")
-	st.prefetch.mu.Lock()
+	// the files those name may still be in the worker's hands
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		st.prefetch.mu.Lock()
+		if !st.prefetch.running {
+			break
+		}
+		st.prefetch.mu.Unlock()
+		if time.Now().After(deadline) {
+			t.Fatal("the worker did not stop")
+		}
+	}
 	defer st.prefetch.mu.Unlock()
 	if _, ok := st.prefetch.files[filepath.Join(dir, "data.txt")]; ok {
 		t.Errorf("data.txt was prefetched")
