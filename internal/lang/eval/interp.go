@@ -16,11 +16,10 @@ import "gonix/internal/lang/ast"
 // makes thunks where compiled code may not, cannot keep a frame that
 // will be reused.
 
-// interp evaluates e in env, interpreting what is not compiled yet.
+// interp evaluates e in env. It does not look for compiled code of e:
+// the parts of a thunk's expression it reaches are reached only through
+// it, so they are compiled only when it is.
 func (st *State) interp(env *Env, e ast.Expr) Value {
-	if c, ok := (*e.CodeSlot()).(*exprCode); ok && c.run != nil {
-		return c.run(st, env)
-	}
 	switch e := e.(type) {
 	case *ast.Int:
 		return Value{kind: KInt, n: e.Val}
