@@ -128,13 +128,9 @@ func compileNode(e ast.Expr) code {
 			a, b := compile(e.A), compile(e.B)
 			return func(st *State, env *Env) Value {
 				x := a(st, env)
-				if x.kind != KAttrs {
-					st.fail(ast.Pos{}, "value is %s while a set was expected", showType(&x))
-				}
+				st.needSet(&x)
 				y := b(st, env)
-				if y.kind != KAttrs {
-					st.fail(ast.Pos{}, "value is %s while a set was expected", showType(&y))
-				}
+				st.needSet(&y)
 				return updateAttrs(x, y)
 			}
 		}

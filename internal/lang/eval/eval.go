@@ -545,13 +545,9 @@ func (st *State) evalBinOp(env *Env, e *ast.BinOp) Value {
 		return BoolValue(st.evalBool(env, e.B, e.Pos))
 	case ast.OpUpdate:
 		a := st.eval(env, e.A)
-		if a.kind != KAttrs {
-			st.fail(ast.Pos{}, "value is %s while a set was expected", showType(&a))
-		}
+		st.needSet(&a)
 		b := st.eval(env, e.B)
-		if b.kind != KAttrs {
-			st.fail(ast.Pos{}, "value is %s while a set was expected", showType(&b))
-		}
+		st.needSet(&b)
 		return updateAttrs(a, b)
 	case ast.OpConcatLists:
 		a := st.eval(env, e.A)
@@ -565,6 +561,13 @@ func (st *State) evalBinOp(env *Env, e *ast.BinOp) Value {
 		return concatLists([]Value{a, b})
 	}
 	panic("unknown binop")
+}
+
+// needSet fails unless v (evaluated) is a set: the operand check of //.
+func (st *State) needSet(v *Value) {
+	if v.kind != KAttrs {
+		st.fail(ast.Pos{}, "value is %s while a set was expected", showType(v))
+	}
 }
 
 func updateAttrs(a, b Value) Value {

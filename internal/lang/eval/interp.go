@@ -92,13 +92,9 @@ func (st *State) interp(env *Env, e ast.Expr) Value {
 			return y
 		case ast.OpUpdate:
 			x := st.interp(env, e.A)
-			if x.kind != KAttrs {
-				st.fail(ast.Pos{}, "value is %s while a set was expected", showType(&x))
-			}
+			st.needSet(&x)
 			y := st.interp(env, e.B)
-			if y.kind != KAttrs {
-				st.fail(ast.Pos{}, "value is %s while a set was expected", showType(&y))
-			}
+			st.needSet(&y)
 			return updateAttrs(x, y)
 		case ast.OpEq, ast.OpNEq:
 			x := st.interp(env, e.A)
