@@ -20,11 +20,6 @@ import (
 // newEvaluator builds an evaluator from the command's settings and
 // environment: store directory, search path (-I then NIX_PATH), HOME.
 func newEvaluator(e *Env, settings *args.Settings, includes []string, store eval.EvalStore) (*eval.State, error) {
-	if e.Prefault {
-		// it stops by itself once the heap stops growing
-		e.Prefault = false
-		startPrefault()
-	}
 	storeDir := "/nix/store"
 	if d, ok := e.LookupEnv("NIX_STORE_DIR"); ok && d != "" {
 		storeDir = strings.TrimRight(d, "/")
@@ -68,13 +63,15 @@ func newEvaluator(e *Env, settings *args.Settings, includes []string, store eval
 	// name on a second goroutine, ahead of their import.
 	prefetch := true
 	if v, ok := settings.Lookup("eval-prefetch"); ok {
-		switch v {
-		case "true":
-		case "false":
-			prefetch = false
-		default:
-			return nil, fmt.Errorf("invalid value '%s' for setting 'eval-prefetch': expected 'true' or 'false'", v)
+		var err error
+		if prefetch, err = args.ParseBool("eval-prefetch", v); err != nil {
+			return nil, err
 		}
+	}
+	if e.Prefault {
+		// it stops by itself once the heap stops growing
+		e.Prefault = false
+		startPrefault()
 	}
 	return eval.New(eval.Options{
 		NoPrefetch:  !prefetch,

@@ -38,8 +38,7 @@ func tuneRuntime() (stop func()) {
 	if p := os.Getenv("GONIX_CPUPROFILE"); p != "" {
 		if f, err := os.Create(p); err == nil {
 			if pprof.StartCPUProfile(f) == nil {
-				prev := stop
-				stop = func() { prev(); pprof.StopCPUProfile(); f.Close() }
+				stop = func() { pprof.StopCPUProfile(); f.Close() }
 			}
 		}
 	}

@@ -157,6 +157,18 @@ func findSetting(name string) (s *configSetting, appendTo bool, ok bool) {
 	return nil, false, false
 }
 
+// ParseBool reads the value of Boolean setting name as Nix 2.8 does
+// (true/yes/1, false/no/0).
+func ParseBool(name, value string) (bool, error) {
+	switch value {
+	case "true", "yes", "1":
+		return true, nil
+	case "false", "no", "0":
+		return false, nil
+	}
+	return false, Usagef("Boolean setting '%s' has invalid value '%s'", name, value)
+}
+
 func (c *configSetting) appendable() bool {
 	return c.kind == kindList || c.kind == kindMap || c.kind == kindFeatures
 }
@@ -166,11 +178,8 @@ func (c *configSetting) appendable() bool {
 func (c *configSetting) check(value string) (warnings []string, err error) {
 	switch c.kind {
 	case kindBool:
-		switch value {
-		case "true", "yes", "1", "false", "no", "0":
-			return nil, nil
-		}
-		return nil, Usagef("Boolean setting '%s' has invalid value '%s'", c.name, value)
+		_, err := ParseBool(c.name, value)
+		return nil, err
 	case kindInt, kindUint:
 		if !validInt(value, c.kind == kindInt, c.bits) {
 			return nil, Usagef("setting '%s' has invalid value '%s'", c.name, value)

@@ -45,7 +45,7 @@ type prefetcher struct {
 	running bool
 	ahead   int // bytes of source parsed and not yet adopted
 
-	syms *ast.Symbols // the worker's; one worker runs at a time
+	syms *ast.Symbols // the worker's, made on first use; one worker runs at a time
 }
 
 const (
@@ -73,7 +73,7 @@ const (
 )
 
 func newPrefetcher(home string) *prefetcher {
-	return &prefetcher{home: home, files: make(map[string]*prefetched), seen: make(map[string]bool), syms: ast.NewSymbols()}
+	return &prefetcher{home: home, files: make(map[string]*prefetched), seen: make(map[string]bool)}
 }
 
 // enqueue queues the path literals of a parsed file and starts the
@@ -167,7 +167,11 @@ func (pf *prefetcher) parse(name, resolved string, r *prefetched) (paths []strin
 		return nil
 	}
 	src := &ast.Source{Origin: ast.OriginFile, Path: resolved, Text: string(data)}
-	pf.syms.Reset()
+	if pf.syms == nil {
+		pf.syms = ast.NewSymbols()
+	} else {
+		pf.syms.Reset()
+	}
 	e, err := parser.Parse(src, pf.syms, parser.Options{BaseDir: dir, Home: pf.home, Paths: &paths})
 	if err != nil {
 		return nil
