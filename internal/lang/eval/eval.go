@@ -298,8 +298,14 @@ func (st *State) attrName(env *Env, a ast.AttrName) ast.Symbol {
 			return st.internStr(str)
 		}
 	}
-	s := st.forceStringNoCtx(&v, a.Expr.Position())
-	return st.syms.Intern(s)
+	return st.internName(v, a.Expr.Position())
+}
+
+// internName interns the name a value that is not a plain string
+// stands for, or fails. (Taking v's address here, not in the callers,
+// keeps their copy off the heap.)
+func (st *State) internName(v Value, pos ast.Pos) ast.Symbol {
+	return st.syms.Intern(st.forceStringNoCtx(&v, pos))
 }
 
 // internStr interns a context-free string, caching the symbol in it.
@@ -500,10 +506,14 @@ func (st *State) evalAttrs(env *Env, e *ast.Attrs) Value {
 		if nv.kind == KNull {
 			continue
 		}
-		name := st.forceStringNoCtx(&nv, d.Pos)
-		sym := st.syms.Intern(name)
+		var sym ast.Symbol
+		if str := (*Str)(nv.p); nv.kind == KString && len(str.Ctx) == 0 {
+			sym = st.internStr(str)
+		} else {
+			sym = st.internName(nv, d.Pos)
+		}
 		if old := b.Get(sym); old != nil {
-			st.fail(d.Pos, "dynamic attribute '%s' already defined at %s", name, posString(st.attrPos(old.Pos)))
+			st.fail(d.Pos, "dynamic attribute '%s' already defined at %s", st.syms.Name(sym), posString(st.attrPos(old.Pos)))
 		}
 		if l, ok := d.Value.(*ast.Lambda); ok && !lambdaNamed(l) {
 			l.Name = sym
