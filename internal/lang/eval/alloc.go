@@ -56,40 +56,48 @@ func newEnv1Value(up *Env, v Value) *Env {
 }
 
 // newBindings returns a set's storage with n attributes (zero) and room
-// for c; for small sets the storage and its attributes are one
-// allocation.
+// for c; for sets of up to 16 attributes the storage and its attributes
+// are one allocation, of the size asked for up to 8 (the evaluator makes
+// hundreds of thousands of small sets, and rounding 5 up to 8 attributes
+// cost a few percent of all memory).
 func newBindings(n, c int) *Bindings {
+	switch c {
+	case 0, 1:
+		return bindingsIn[[1]Attr](n)
+	case 2:
+		return bindingsIn[[2]Attr](n)
+	case 3:
+		return bindingsIn[[3]Attr](n)
+	case 4:
+		return bindingsIn[[4]Attr](n)
+	case 5:
+		return bindingsIn[[5]Attr](n)
+	case 6:
+		return bindingsIn[[6]Attr](n)
+	case 7:
+		return bindingsIn[[7]Attr](n)
+	case 8:
+		return bindingsIn[[8]Attr](n)
+	}
 	switch {
-	case c <= 1:
-		x := &struct {
-			b Bindings
-			a [1]Attr
-		}{}
-		x.b.Attrs = x.a[:n:c]
-		return &x.b
-	case c <= 2:
-		x := &struct {
-			b Bindings
-			a [2]Attr
-		}{}
-		x.b.Attrs = x.a[:n:c]
-		return &x.b
-	case c <= 4:
-		x := &struct {
-			b Bindings
-			a [4]Attr
-		}{}
-		x.b.Attrs = x.a[:n:c]
-		return &x.b
-	case c <= 8:
-		x := &struct {
-			b Bindings
-			a [8]Attr
-		}{}
-		x.b.Attrs = x.a[:n:c]
-		return &x.b
+	case c <= 12:
+		return bindingsIn[[12]Attr](n)
+	case c <= 16:
+		return bindingsIn[[16]Attr](n)
 	}
 	return &Bindings{Attrs: make([]Attr, n, c)}
+}
+
+// bindingsIn allocates a set's storage together with its attributes,
+// an array A of Attr, holding n of them.
+func bindingsIn[A any](n int) *Bindings {
+	x := &struct {
+		b Bindings
+		a A
+	}{}
+	c := int(unsafe.Sizeof(x.a) / unsafe.Sizeof(Attr{}))
+	x.b.Attrs = unsafe.Slice((*Attr)(unsafe.Pointer(&x.a)), c)[:n]
+	return &x.b
 }
 
 // fastOp names the integer fast path of a strict binary builtin.
@@ -206,45 +214,55 @@ func makeElems(n, c int) []*Value {
 // newBindingsCells is newBindings(n, n) for a set literal whose k
 // attributes need thunks, with k cells for them in the same allocation
 // when the set is small: the set holds the cells, and a cell that
-// outlives the set keeps only that small set with it.
+// outlives the set keeps only that small set with it. The common shapes
+// get exactly the room they need.
 func newBindingsCells(n, k int) (*Bindings, []Value) {
-	switch {
-	case n <= 1:
-		x := &struct {
-			b Bindings
-			a [1]Attr
-			t [1]Value
-		}{}
-		x.b.Attrs = x.a[:n:n]
-		return &x.b, x.t[:k]
-	case n <= 2:
-		x := &struct {
-			b Bindings
-			a [2]Attr
-			t [2]Value
-		}{}
-		x.b.Attrs = x.a[:n:n]
-		return &x.b, x.t[:k]
-	case n <= 4 && k <= 2:
-		x := &struct {
-			b Bindings
-			a [4]Attr
-			t [2]Value
-		}{}
-		x.b.Attrs = x.a[:n:n]
-		return &x.b, x.t[:k]
-	case n <= 4:
-		x := &struct {
-			b Bindings
-			a [4]Attr
-			t [4]Value
-		}{}
-		x.b.Attrs = x.a[:n:n]
-		return &x.b, x.t[:k]
+	if k == 0 {
+		return newBindings(n, n), nil
+	}
+	switch n {
+	case 1:
+		return bindingsCellsIn[[1]Attr, [1]Value](n, k)
+	case 2:
+		if k == 1 {
+			return bindingsCellsIn[[2]Attr, [1]Value](n, k)
+		}
+		return bindingsCellsIn[[2]Attr, [2]Value](n, k)
+	case 3:
+		switch k {
+		case 1:
+			return bindingsCellsIn[[3]Attr, [1]Value](n, k)
+		case 2:
+			return bindingsCellsIn[[3]Attr, [2]Value](n, k)
+		}
+		return bindingsCellsIn[[3]Attr, [3]Value](n, k)
+	case 4:
+		switch k {
+		case 1:
+			return bindingsCellsIn[[4]Attr, [1]Value](n, k)
+		case 2:
+			return bindingsCellsIn[[4]Attr, [2]Value](n, k)
+		case 3:
+			return bindingsCellsIn[[4]Attr, [3]Value](n, k)
+		}
+		return bindingsCellsIn[[4]Attr, [4]Value](n, k)
 	}
 	if k < 2 {
 		return newBindings(n, n), nil
 	}
 	// larger sets: the thunks still share one allocation
 	return newBindings(n, n), make([]Value, k)
+}
+
+// bindingsCellsIn allocates a set's storage, its attributes (an array A
+// of Attr, holding n) and its cells (an array V of Value, giving k) at
+// once.
+func bindingsCellsIn[A, V any](n, k int) (*Bindings, []Value) {
+	x := &struct {
+		b Bindings
+		a A
+		t V
+	}{}
+	x.b.Attrs = unsafe.Slice((*Attr)(unsafe.Pointer(&x.a)), n)
+	return &x.b, unsafe.Slice((*Value)(unsafe.Pointer(&x.t)), k)
 }
