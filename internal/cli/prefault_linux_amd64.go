@@ -35,20 +35,29 @@ import (
 //   - Pages are touched from user space (touchPages: an atomic add of
 //     zero to their first word, which leaves whatever the program may
 //     have written there).
-//   - It stops when the cores are busy: a chunk during which the thread
-//     waited for a core more than a third of the time means its faults
-//     now cost the other threads their share. (At idle priority it could
-//     not compete, but descheduled in the middle of a fault it held the
-//     runtime's next mmap up: runs took up to 7 times as long.)
+//   - It stops when the cores are busy: three chunks in a row during
+//     which the thread waited for a core more than a third of the time
+//     mean its faults now cost the other threads their share. (At idle
+//     priority it could not compete, but descheduled in the middle of a
+//     fault it held the runtime's next mmap up: runs took up to 7 times
+//     as long.) The wait is the kernel's count of the time the thread was
+//     runnable and not running (run_delay in /proc/thread-self/schedstat):
+//     waiting for the Go scheduler to give it back a P, while the parser
+//     goroutine has the other one, is not the cores being busy. Counting
+//     that too, as wall time less CPU time did, and stopping at the first
+//     such chunk, stopped the thread in one run out of ten, and the
+//     evaluating thread then took 15,000 more faults.
 //   - It stops when the heap has not grown for 100 ms.
 func startPrefault() {
 	probe := make([]byte, 64<<10)
 	next := uintptr(unsafe.Pointer(&probe[0])) &^ (pageSize - 1)
 	go func() {
-		// one thread throughout, for threadCPU
+		// one thread throughout, for its scheduler statistics
 		runtime.LockOSThread()
+		delay := openRunDelay()
+		defer delay.close()
 		buf := make([]byte, 64<<10)
-		wait, idle := 50*time.Microsecond, time.Duration(0)
+		wait, idle, busy := 50*time.Microsecond, time.Duration(0), 0
 		for {
 			switch mappingAt(buf, next) {
 			case mapReserved:
@@ -64,16 +73,21 @@ func startPrefault() {
 			}
 			wait, idle = 50*time.Microsecond, 0
 			end := (next + chunkSize) &^ (chunkSize - 1)
-			wall, cpu := time.Now(), threadCPU()
+			wall, waited := time.Now(), delay.read()
 			for ; next < end; next += touchStep {
 				touchPages(next, min(touchStep, end-next))
 			}
 			next = end
 			// had the thread to wait for a core for more than a third
-			// of the chunk, the cores are busy: the pages it touches
-			// then cost the evaluating thread its share of them
-			if w := time.Since(wall); w > time.Millisecond && 3*(threadCPU()-cpu) < 2*w {
-				return
+			// of the chunk, three chunks in a row, the cores are busy:
+			// the pages it touches then cost the evaluating thread its
+			// share of them
+			if w := time.Since(wall); w > time.Millisecond && 3*(delay.read()-waited) > w {
+				if busy++; busy == 3 {
+					return
+				}
+			} else {
+				busy = 0
 			}
 		}
 	}()
@@ -125,13 +139,44 @@ func mappingAt(buf []byte, addr uintptr) int {
 	return mapReserved
 }
 
-// threadCPU is the CPU time the calling thread has used.
-func threadCPU() time.Duration {
+// runDelay reads how long the calling thread has waited for a CPU
+// while runnable, from /proc/thread-self/schedstat ("cpu-time run-delay
+// timeslices", nanoseconds). Without that file (a kernel without
+// scheduler statistics) it falls back to wall time less the thread's CPU
+// time, which also counts waiting for the Go scheduler.
+type runDelay struct {
+	f     *os.File
+	start time.Time
+	buf   [64]byte
+}
+
+func openRunDelay() *runDelay {
+	f, _ := os.Open("/proc/thread-self/schedstat")
+	return &runDelay{f: f, start: time.Now()}
+}
+
+func (d *runDelay) read() time.Duration {
+	if d.f != nil {
+		if n, err := d.f.ReadAt(d.buf[:], 0); n > 0 && (err == nil || err == io.EOF) {
+			f := bytes.Fields(d.buf[:n])
+			if len(f) >= 2 {
+				if v, err := strconv.ParseInt(string(f[1]), 10, 64); err == nil {
+					return time.Duration(v)
+				}
+			}
+		}
+	}
 	var ts unix.Timespec
 	if unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts) != nil {
 		return 0
 	}
-	return time.Duration(ts.Nano())
+	return time.Since(d.start) - time.Duration(ts.Nano())
+}
+
+func (d *runDelay) close() {
+	if d.f != nil {
+		d.f.Close()
+	}
 }
 
 const (
