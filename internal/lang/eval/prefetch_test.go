@@ -138,3 +138,27 @@ func TestPrefetcherFollowsPathLiterals(t *testing.T) {
 		t.Errorf("ahead = %d", st.prefetch.ahead)
 	}
 }
+
+// The worker takes the evaluation's files first, the last named first,
+// and the embedded lib's files after them, in the order they were named.
+func TestPrefetcherTakesLibFilesLast(t *testing.T) {
+	pf := newPrefetcher("/home/test")
+	pf.running = true // no worker: the queues are looked at directly
+	lib := func(n string) string { return gonixRoot + "/lib/" + n }
+	pf.enqueue([]string{"/c/a.nix", lib("trivial.nix"), "/c/b.nix", lib("lists.nix")})
+	pf.enqueue([]string{lib("strings.nix"), "/c/d.nix", "/c/a.nix"})
+	var got []string
+	pf.mu.Lock()
+	for {
+		p, ok := pf.nextLocked()
+		if !ok {
+			break
+		}
+		got = append(got, p)
+	}
+	pf.mu.Unlock()
+	want := []string{"/c/d.nix", "/c/b.nix", "/c/a.nix", lib("trivial.nix"), lib("lists.nix"), lib("strings.nix")}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("order %q, want %q", got, want)
+	}
+}
