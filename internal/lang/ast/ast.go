@@ -1,21 +1,25 @@
 package ast
 
+import "unsafe"
+
 // Expr is a node of the syntax tree. The concrete types are the pointer
 // types below; the evaluator switches on them.
 type Expr interface {
 	Position() Pos
 	// CodeSlot is where the evaluator keeps its compiled form of the
 	// node (see Code).
-	CodeSlot() *any
+	CodeSlot() *unsafe.Pointer
 }
 
 // Code is embedded in every node: a slot the evaluator fills with the
 // node's compiled form on first evaluation. The syntax tree is otherwise
-// never changed after resolving.
-type Code struct{ code any }
+// never changed after resolving. The slots the evaluator owns (Code, the
+// literals' Cache, Lambda.BodyCode) are untyped pointers, not interfaces:
+// a word less in every node (the evaluator knows what it put there).
+type Code struct{ code unsafe.Pointer }
 
 // CodeSlot returns the slot.
-func (c *Code) CodeSlot() *any { return &c.code }
+func (c *Code) CodeSlot() *unsafe.Pointer { return &c.code }
 
 // Scoping (filled in by package resolve, used by the evaluator):
 //
@@ -40,7 +44,7 @@ type Int struct {
 	Code
 	Pos   Pos
 	Val   int64
-	Cache any // the evaluator's shared constant cell (Nix shares literal values)
+	Cache unsafe.Pointer // the evaluator's shared constant cell (Nix shares literal values)
 }
 
 // Float is a float literal.
@@ -48,7 +52,7 @@ type Float struct {
 	Code
 	Pos   Pos
 	Val   float64
-	Cache any // see Int.Cache
+	Cache unsafe.Pointer // see Int.Cache
 }
 
 // String is a string constant (no interpolation).
@@ -56,7 +60,7 @@ type String struct {
 	Code
 	Pos   Pos
 	Val   string
-	Cache any // see Int.Cache
+	Cache unsafe.Pointer // see Int.Cache
 }
 
 // Path is a path literal already made absolute and canonical.
@@ -64,7 +68,7 @@ type Path struct {
 	Code
 	Pos   Pos
 	Val   string
-	Cache any // see Int.Cache
+	Cache unsafe.Pointer // see Int.Cache
 }
 
 // Var is a variable reference.
@@ -184,7 +188,7 @@ type Lambda struct {
 	FrameSize, ChainPos int
 	// BodyCode is the evaluator's compiled Body, kept here too so that a
 	// call reaches it without going through Body's interface.
-	BodyCode any
+	BodyCode unsafe.Pointer
 }
 
 // FormalIndex returns the index of formal sym, or -1.

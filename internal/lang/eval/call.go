@@ -2,6 +2,7 @@ package eval
 
 import (
 	"strings"
+	"unsafe"
 
 	"gonix/internal/lang/ast"
 )
@@ -221,7 +222,7 @@ type lambdaCode struct {
 // lambdaBody returns the compiled body of l (inlined; compiled by
 // compileBody on first use).
 func (st *State) lambdaBody(l *ast.Lambda) *lambdaCode {
-	if c, ok := l.BodyCode.(*lambdaCode); ok {
+	if c := (*lambdaCode)(l.BodyCode); c != nil {
 		return c
 	}
 	return st.compileBody(l)
@@ -232,7 +233,7 @@ func (st *State) compileBody(l *ast.Lambda) *lambdaCode {
 	if c.reuse {
 		c.keeps0 = st.keepsCell(l.Body, 0)
 	}
-	l.BodyCode = c
+	l.BodyCode = unsafe.Pointer(c)
 	return c
 }
 

@@ -2,6 +2,7 @@ package eval
 
 import (
 	"gonix/internal/lang/ast"
+	"unsafe"
 )
 
 // code is the compiled form of an expression: evaluating it in env gives
@@ -18,7 +19,7 @@ type code func(st *State, env *Env) Value
 
 // eval evaluates e in env to weak head normal form.
 func (st *State) eval(env *Env, e ast.Expr) Value {
-	if c, ok := (*e.CodeSlot()).(*exprCode); ok && c.run != nil {
+	if c := (*exprCode)(*e.CodeSlot()); c != nil && c.run != nil {
 		return c.run(st, env)
 	}
 	return compile(e)(st, env)
@@ -32,11 +33,11 @@ func compile(e ast.Expr) code {
 // exprOf returns e's exprCode, making it on first use.
 func exprOf(e ast.Expr) *exprCode {
 	slot := e.CodeSlot()
-	if c, ok := (*slot).(*exprCode); ok {
+	if c := (*exprCode)(*slot); c != nil {
 		return c
 	}
 	c := &exprCode{e: e}
-	*slot = c
+	*slot = unsafe.Pointer(c)
 	return c
 }
 

@@ -2,41 +2,42 @@ package eval
 
 import (
 	"gonix/internal/lang/ast"
+	"unsafe"
 )
 
 // constCell returns the shared cell of a literal (Nix shares them too).
 func constCell(e ast.Expr) *Value {
 	switch e := e.(type) {
 	case *ast.Int:
-		if c, ok := e.Cache.(*Value); ok {
+		if c := (*Value)(e.Cache); c != nil {
 			return c
 		}
 		c := &Value{kind: KInt, n: e.Val}
-		e.Cache = c
+		e.Cache = unsafe.Pointer(c)
 		return c
 	case *ast.Float:
-		if c, ok := e.Cache.(*Value); ok {
+		if c := (*Value)(e.Cache); c != nil {
 			return c
 		}
 		v := FloatValue(e.Val)
 		c := &v
-		e.Cache = c
+		e.Cache = unsafe.Pointer(c)
 		return c
 	case *ast.String:
-		if c, ok := e.Cache.(*Value); ok {
+		if c := (*Value)(e.Cache); c != nil {
 			return c
 		}
 		c := new(Value)
 		*c = strValue(&Str{S: e.Val})
-		e.Cache = c
+		e.Cache = unsafe.Pointer(c)
 		return c
 	case *ast.Path:
-		if c, ok := e.Cache.(*Value); ok {
+		if c := (*Value)(e.Cache); c != nil {
 			return c
 		}
 		c := new(Value)
 		*c = PathValue(e.Val)
-		e.Cache = c
+		e.Cache = unsafe.Pointer(c)
 		return c
 	}
 	return nil
