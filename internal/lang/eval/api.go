@@ -16,7 +16,10 @@ func (st *State) Parse(src *ast.Source, baseDir string) (ast.Expr, error) {
 }
 
 func (st *State) parseIn(src *ast.Source, baseDir string, scope *resolve.Scope) (ast.Expr, error) {
-	opts := parser.Options{BaseDir: baseDir, Home: st.home()}
+	if st.parseArena == nil {
+		st.parseArena = new(parser.Arena)
+	}
+	opts := parser.Options{BaseDir: baseDir, Home: st.home(), Arena: st.parseArena}
 	var paths []string
 	if st.prefetch != nil {
 		opts.Paths = &paths

@@ -51,7 +51,8 @@ type prefetcher struct {
 	running bool
 	ahead   int // bytes of source parsed and not yet adopted
 
-	syms *ast.Symbols // the worker's, made on first use; one worker runs at a time
+	syms  *ast.Symbols // the worker's, made on first use; one worker runs at a time
+	arena parser.Arena // the worker's
 }
 
 const (
@@ -200,7 +201,7 @@ func (pf *prefetcher) parse(name, resolved string, r *prefetched) (paths []strin
 	} else {
 		pf.syms.Reset()
 	}
-	e, err := parser.Parse(src, pf.syms, parser.Options{BaseDir: dir, Home: pf.home, Paths: &paths})
+	e, err := parser.Parse(src, pf.syms, parser.Options{BaseDir: dir, Home: pf.home, Paths: &paths, Arena: &pf.arena})
 	if err != nil {
 		return nil
 	}

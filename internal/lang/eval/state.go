@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"gonix/internal/lang/ast"
+	"gonix/internal/lang/parser"
 	"gonix/internal/lang/regex"
 	"gonix/internal/lang/resolve"
 )
@@ -78,6 +79,8 @@ type State struct {
 	// number; positions[0] is nil
 	positions []*ast.Pos
 	prefetch  *prefetcher // nil when Options.NoPrefetch
+	// parseArena is shared by the evaluator's own parses
+	parseArena *parser.Arena
 	// srcToStore remembers the store path each source path was copied to
 	// (Nix's srcToStore), so a path literal used many times is read once.
 	srcToStore map[string]string

@@ -78,3 +78,42 @@ func TestRemapSymbolsMatchesDirectParse(t *testing.T) {
 }
 
 func dump(e ast.Expr) string { return fmt.Sprintf("%#v", e) }
+
+// Parses that share an Arena give the trees separate parses give, file
+// after file, failed parses included.
+func TestArenaSharedByParses(t *testing.T) {
+	var srcs []*ast.Source
+	for _, e := range readCorpus(t, "corpus.txt") {
+		srcs = append(srcs, &ast.Source{Origin: ast.OriginString, Text: e})
+	}
+	fs.WalkDir(corelib.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(p, ".nix") {
+			b, _ := fs.ReadFile(corelib.FS, p)
+			srcs = append(srcs, &ast.Source{Origin: ast.OriginFile, Path: "/lib/" + p, Text: string(b)})
+		}
+		return nil
+	})
+	srcs = append(srcs, &ast.Source{Origin: ast.OriginString, Text: "{ a = 1; b = [ 1 2"})
+	shared, alone := ast.NewSymbols(), ast.NewSymbols()
+	arena := new(Arena)
+	var kept, wants []ast.Expr
+	for _, src := range srcs {
+		opts := Options{BaseDir: "/base", Home: "/home/u"}
+		want, err := Parse(src, alone, opts)
+		opts.Arena = arena
+		got, err2 := Parse(src, shared, opts)
+		if (err == nil) != (err2 == nil) || (err != nil && err.Error() != err2.Error()) {
+			t.Fatalf("%.60q: error %v alone, %v with an arena", src.Text, err, err2)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%.60q: the tree parsed with an arena differs", src.Text)
+		}
+		kept, wants = append(kept, got), append(wants, want)
+	}
+	// the earlier trees were not overwritten by the later parses
+	for i, src := range srcs {
+		if !reflect.DeepEqual(kept[i], wants[i]) {
+			t.Fatalf("%.60q: changed by later parses", src.Text)
+		}
+	}
+}
