@@ -60,7 +60,7 @@ func newEnv1Value(up *Env, v Value) *Env {
 // are one allocation, of the size asked for (the evaluator makes hundreds
 // of thousands of small sets, and rounding 5 up to 8 attributes cost a
 // few percent of all memory; 15 lands in the size class of 16 anyway).
-func newBindings(n, c int) *Bindings {
+func newBindings(n, c int) Bindings {
 	switch c {
 	case 0, 1:
 		return bindingsIn[[1]Attr](n)
@@ -93,19 +93,15 @@ func newBindings(n, c int) *Bindings {
 	case 15, 16:
 		return bindingsIn[[16]Attr](n)
 	}
-	return &Bindings{Attrs: make([]Attr, n, c)}
+	return Bindings{Attrs: make([]Attr, n, c)}
 }
 
-// bindingsIn allocates a set's storage together with its attributes,
-// an array A of Attr, holding n of them.
-func bindingsIn[A any](n int) *Bindings {
-	x := &struct {
-		b Bindings
-		a A
-	}{}
-	c := int(unsafe.Sizeof(x.a) / unsafe.Sizeof(Attr{}))
-	x.b.Attrs = unsafe.Slice((*Attr)(unsafe.Pointer(&x.a)), c)[:n]
-	return &x.b
+// bindingsIn allocates a set's attributes, an array A of Attr, holding n
+// of them.
+func bindingsIn[A any](n int) Bindings {
+	a := new(A)
+	c := int(unsafe.Sizeof(*a) / unsafe.Sizeof(Attr{}))
+	return Bindings{Attrs: unsafe.Slice((*Attr)(unsafe.Pointer(a)), c)[:n]}
 }
 
 // fastOp names the integer fast path of a strict binary builtin.
@@ -224,7 +220,7 @@ func makeElems(n, c int) []*Value {
 // when the set is small: the set holds the cells, and a cell that
 // outlives the set keeps only that small set with it. The common shapes
 // get exactly the room they need.
-func newBindingsCells(n, k int) (*Bindings, []Value) {
+func newBindingsCells(n, k int) (Bindings, []Value) {
 	if k == 0 {
 		return newBindings(n, n), nil
 	}
@@ -262,15 +258,12 @@ func newBindingsCells(n, k int) (*Bindings, []Value) {
 	return newBindings(n, n), make([]Value, k)
 }
 
-// bindingsCellsIn allocates a set's storage, its attributes (an array A
-// of Attr, holding n) and its cells (an array V of Value, giving k) at
-// once.
-func bindingsCellsIn[A, V any](n, k int) (*Bindings, []Value) {
+// bindingsCellsIn allocates a set's attributes (an array A of Attr,
+// holding n) and its cells (an array V of Value, giving k) at once.
+func bindingsCellsIn[A, V any](n, k int) (Bindings, []Value) {
 	x := &struct {
-		b Bindings
 		a A
 		t V
 	}{}
-	x.b.Attrs = unsafe.Slice((*Attr)(unsafe.Pointer(&x.a)), n)
-	return &x.b, unsafe.Slice((*Value)(unsafe.Pointer(&x.t)), k)
+	return Bindings{Attrs: unsafe.Slice((*Attr)(unsafe.Pointer(&x.a)), n)}, unsafe.Slice((*Value)(unsafe.Pointer(&x.t)), k)
 }

@@ -30,7 +30,7 @@ var attrsBuiltins = []builtinDef{
 // own position with a "while invoking" trace entry at the call; sets do
 // not carry a position here, so the error is placed at the call and the
 // trace entry is kept (what Nix shows for set literals).
-func (st *State) requireAttr(b *Bindings, sym ast.Symbol, fname string, pos ast.Pos) *Attr {
+func (st *State) requireAttr(b Bindings, sym ast.Symbol, fname string, pos ast.Pos) *Attr {
 	a := b.Get(sym)
 	if a == nil {
 		throwErr(&Error{
@@ -150,7 +150,7 @@ func primRemoveAttrs(st *State, pos ast.Pos, args []*Value) Value {
 		}
 		out = append(out, a)
 	}
-	return AttrsValue(&Bindings{Attrs: out})
+	return AttrsValue(Bindings{Attrs: out})
 }
 
 // symbolSet is a growable bitset over interned symbols (they are dense).
@@ -185,7 +185,7 @@ func primListToAttrs(st *State, pos ast.Pos, args []*Value) Value {
 		out = append(out, Attr{Name: sym, Pos: va.Pos, Val: va.Val})
 	}
 	slices.SortFunc(out, func(x, y Attr) int { return int(x.Name) - int(y.Name) })
-	return AttrsValue(&Bindings{Attrs: out})
+	return AttrsValue(Bindings{Attrs: out})
 }
 
 // primIntersectAttrs keeps b's attributes whose names occur in a; both
@@ -208,7 +208,7 @@ func primIntersectAttrs(st *State, pos ast.Pos, args []*Value) Value {
 			}
 		}
 	}
-	return AttrsValue(&Bindings{Attrs: out})
+	return AttrsValue(Bindings{Attrs: out})
 }
 
 func primCatAttrs(st *State, pos ast.Pos, args []*Value) Value {
@@ -229,14 +229,14 @@ func primFunctionArgs(st *State, pos ast.Pos, args []*Value) Value {
 	st.force(v, pos)
 	switch v.kind {
 	case KPrimOp, KPrimOpApp:
-		return AttrsValue(&Bindings{})
+		return AttrsValue(Bindings{})
 	case KLambda:
 	default:
 		st.fail(pos, "'functionArgs' requires a function")
 	}
 	l := (*ast.Lambda)(v.p)
 	if !l.HasFormals {
-		return AttrsValue(&Bindings{})
+		return AttrsValue(Bindings{})
 	}
 	out := make([]Attr, len(l.Formals))
 	for i := range l.Formals {
@@ -244,7 +244,7 @@ func primFunctionArgs(st *State, pos ast.Pos, args []*Value) Value {
 		out[i] = Attr{Name: f.Name, Pos: st.posNumber(&f.Pos, &f.PosID), Val: cell(BoolValue(f.Default != nil))}
 	}
 	sortAttrs(out)
-	return AttrsValue(&Bindings{Attrs: out})
+	return AttrsValue(Bindings{Attrs: out})
 }
 
 // primMapAttrs: each value is the pending application (f name) value, as
@@ -269,7 +269,7 @@ func primZipAttrsWith(st *State, pos ast.Pos, args []*Value) Value {
 	elems := st.forceList(args[1], pos)
 	total := 0
 	for _, e := range elems {
-		var b *Bindings
+		var b Bindings
 		st.withTrace(pos, "while invoking 'zipAttrsWith'", func() { b = st.forceAttrs(e, ast.Pos{}) })
 		total += len(b.Attrs)
 	}

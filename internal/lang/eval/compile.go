@@ -540,7 +540,7 @@ func compileSelect1(e *ast.Select) code {
 	return func(st *State, env *Env) Value {
 		v := from(st, env)
 		if v.kind == KAttrs {
-			if a := (*Bindings)(v.p).Get(name); a != nil {
+			if a := v.Attrs().Get(name); a != nil {
 				cur := a.Val
 				if cur.kind >= KThunk {
 					fpos := e.Pos

@@ -14,7 +14,7 @@ import (
 type DrvInfo struct {
 	st       *State
 	AttrPath string
-	attrs    *Bindings
+	attrs    Bindings
 	name     string
 }
 
@@ -61,7 +61,7 @@ var attrNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9-_+]*$`)
 // recurseForDerivations = true), the elements of a list.
 func (st *State) GetDerivations(v *Value, autoArgs *Bindings) (out []*DrvInfo, err error) {
 	err = st.protect(func() {
-		done := map[*Bindings]bool{}
+		done := map[*Attr]bool{}
 		st.getDerivations(v, "", autoArgs, &out, done)
 	})
 	return out, err
@@ -76,16 +76,16 @@ func addToAttrPath(prefix, s string) string {
 
 // getDerivation adds v if it is a derivation and reports whether it was
 // not one (so the caller may look inside).
-func (st *State) getDerivation(v *Value, attrPath string, out *[]*DrvInfo, done map[*Bindings]bool) bool {
+func (st *State) getDerivation(v *Value, attrPath string, out *[]*DrvInfo, done map[*Attr]bool) bool {
 	st.force(v, ast.Pos{})
 	if !st.isDerivation(v) {
 		return true
 	}
 	b := v.Attrs()
-	if done[b] {
+	if done[b.id()] {
 		return false
 	}
-	done[b] = true
+	done[b.id()] = true
 	d := &DrvInfo{st: st, AttrPath: attrPath, attrs: b}
 	a := b.Get(st.sName)
 	if a == nil {
@@ -96,7 +96,7 @@ func (st *State) getDerivation(v *Value, attrPath string, out *[]*DrvInfo, done 
 	return false
 }
 
-func (st *State) getDerivations(vIn *Value, prefix string, autoArgs *Bindings, out *[]*DrvInfo, done map[*Bindings]bool) {
+func (st *State) getDerivations(vIn *Value, prefix string, autoArgs *Bindings, out *[]*DrvInfo, done map[*Attr]bool) {
 	vv := st.autoCall(autoArgs, vIn)
 	v := &vv
 	if !st.getDerivation(v, prefix, out, done) {
@@ -105,10 +105,10 @@ func (st *State) getDerivations(vIn *Value, prefix string, autoArgs *Bindings, o
 	switch v.kind {
 	case KAttrs:
 		b := v.Attrs()
-		if done[b] {
+		if done[b.id()] {
 			return
 		}
-		done[b] = true
+		done[b.id()] = true
 		combine := b.Get(st.syms.Intern("_combineChannels")) != nil
 		attrs := append([]Attr(nil), b.Attrs...)
 		sort.Slice(attrs, func(i, j int) bool { return st.syms.Name(attrs[i].Name) < st.syms.Name(attrs[j].Name) })

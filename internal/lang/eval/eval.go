@@ -341,21 +341,22 @@ func (st *State) evalSelectFrom(env *Env, e *ast.Select, v Value) Value {
 		} else {
 			st.selectTrace(env, e, pos2, func() { name = st.attrName(env, an) })
 		}
-		var b *Bindings
+		var b Bindings
+		isSet := false
 		if cur == nil {
 			if v.kind == KAttrs {
-				b = (*Bindings)(v.p)
+				b, isSet = v.Attrs(), true
 			}
 		} else {
 			if cur.kind >= KThunk {
 				st.selectTrace(env, e, pos2, func() { st.force(cur, e.Pos) })
 			}
 			if cur.kind == KAttrs {
-				b = (*Bindings)(cur.p)
+				b, isSet = cur.Attrs(), true
 			}
 		}
 		var a *Attr
-		if b != nil {
+		if isSet {
 			a = b.Get(name)
 		}
 		if a == nil {
@@ -363,7 +364,7 @@ func (st *State) evalSelectFrom(env *Env, e *ast.Select, v Value) Value {
 				return st.eval(env, e.Default)
 			}
 			var err *Error
-			if b == nil {
+			if !isSet {
 				what := cur
 				if cur == nil {
 					what = cell(v)
@@ -432,19 +433,20 @@ func (st *State) evalHasAttr(env *Env, e *ast.HasAttr) Value {
 	v := st.eval(env, e.E)
 	var cur *Value
 	for _, an := range e.Path {
-		var b *Bindings
+		var b Bindings
+		isSet := false
 		if cur == nil {
 			if v.kind == KAttrs {
-				b = (*Bindings)(v.p)
+				b, isSet = v.Attrs(), true
 			}
 		} else {
 			st.force(cur, ast.Pos{})
 			if cur.kind == KAttrs {
-				b = (*Bindings)(cur.p)
+				b, isSet = cur.Attrs(), true
 			}
 		}
 		name := st.attrName(env, an)
-		if b == nil {
+		if !isSet {
 			return BoolValue(false)
 		}
 		a := b.Get(name)

@@ -39,7 +39,7 @@ func (st *State) forceBool(v *Value, pos ast.Pos) bool {
 	return v.n != 0
 }
 
-func (st *State) forceAttrs(v *Value, pos ast.Pos) *Bindings {
+func (st *State) forceAttrs(v *Value, pos ast.Pos) Bindings {
 	st.force(v, pos)
 	if v.kind != KAttrs {
 		st.typeError(v, "a set", pos)
@@ -122,7 +122,7 @@ func (st *State) deepForceRec(v *Value, pos ast.Pos, seen map[*Value]struct{}) {
 	}
 }
 
-func (st *State) deepForceAttrs(b *Bindings, pos ast.Pos, seen map[*Value]struct{}) {
+func (st *State) deepForceAttrs(b Bindings, pos ast.Pos, seen map[*Value]struct{}) {
 	i := 0
 	mark := len(st.traces)
 	defer func() {
@@ -149,7 +149,7 @@ func (st *State) DeepForce(v *Value) error {
 // mkAttrs builds a set from unsorted attributes.
 func mkAttrs(attrs []Attr) Value {
 	sortAttrs(attrs)
-	return AttrsValue(&Bindings{Attrs: attrs})
+	return AttrsValue(Bindings{Attrs: attrs})
 }
 
 // attrsBuilder collects attributes by name.

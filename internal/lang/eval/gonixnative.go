@@ -360,7 +360,7 @@ func primUnmatchedDefns(st *State, pos ast.Pos, args []*Value) Value {
 }
 
 // wrapProps is mapAttrs (n: v: { _type = tag; argSym = arg; content = v; }) b.
-func (st *State) wrapProps(b *Bindings, tag *Value, argSym ast.Symbol, arg *Value) Value {
+func (st *State) wrapProps(b Bindings, tag *Value, argSym ast.Symbol, arg *Value) Value {
 	ns := st.native
 	nb := newBindings(len(b.Attrs), len(b.Attrs))
 	for i, a := range b.Attrs {
@@ -577,15 +577,13 @@ func (st *State) sortProps(defs []*Value, pos ast.Pos) []*Value {
 func setCell2(a, b Attr) *Value {
 	x := &struct {
 		v Value
-		b Bindings
 		a [2]Attr
 	}{}
 	if b.Name < a.Name {
 		a, b = b, a
 	}
 	x.a = [2]Attr{a, b}
-	x.b.Attrs = x.a[:]
-	x.v = AttrsValue(&x.b)
+	x.v = AttrsValue(Bindings{Attrs: x.a[:]})
 	return &x.v
 }
 
@@ -593,22 +591,16 @@ func setCell2(a, b Attr) *Value {
 func setCell3(a, b, c Attr) *Value {
 	x := &struct {
 		v Value
-		b Bindings
 		a [3]Attr
 	}{}
 	x.a = [3]Attr{a, b, c}
 	sortAttrs(x.a[:])
-	x.b.Attrs = x.a[:]
-	x.v = AttrsValue(&x.b)
+	x.v = AttrsValue(Bindings{Attrs: x.a[:]})
 	return &x.v
 }
 
 // withAttr returns a cell holding b // { name = v; }.
-func withAttr(b *Bindings, name ast.Symbol, v *Value) *Value {
-	x := &struct {
-		v Value
-		b Bindings
-	}{}
+func withAttr(b Bindings, name ast.Symbol, v *Value) *Value {
 	attrs := make([]Attr, 0, len(b.Attrs)+1)
 	i := 0
 	for i < len(b.Attrs) && b.Attrs[i].Name < name {
@@ -620,9 +612,7 @@ func withAttr(b *Bindings, name ast.Symbol, v *Value) *Value {
 		i++
 	}
 	attrs = append(attrs, b.Attrs[i:]...)
-	x.b.Attrs = attrs
-	x.v = AttrsValue(&x.b)
-	return &x.v
+	return cell(AttrsValue(Bindings{Attrs: attrs}))
 }
 
 // finalSet is { values = values; highestPrio = highest; }.

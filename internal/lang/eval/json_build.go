@@ -130,7 +130,7 @@ func (b *jsonBuilder) Array(vals []Value) Value {
 func (b *jsonBuilder) Object(keys []ast.Symbol, vals []Value) Value {
 	n := len(keys)
 	if n == 0 {
-		return AttrsValue(&Bindings{Attrs: []Attr{}})
+		return AttrsValue(Bindings{Attrs: []Attr{}})
 	}
 	if n <= fewKeys && repeats(keys) {
 		return b.lastWins(keys, vals)

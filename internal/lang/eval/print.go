@@ -60,11 +60,11 @@ func (p *printer) value(v *Value, top bool) {
 	case KAttrs:
 		b := v.Attrs()
 		if len(b.Attrs) > 0 {
-			if _, ok := p.seen[b]; ok {
+			if _, ok := p.seen[b.id()]; ok {
 				p.w.WriteString("«repeated»")
 				return
 			}
-			p.seen[b] = struct{}{}
+			p.seen[b.id()] = struct{}{}
 		}
 		p.w.WriteString("{ ")
 		for _, a := range sortedByName(p.st, b) {
@@ -107,13 +107,13 @@ func (p *printer) value(v *Value, top bool) {
 // sortedByName returns the attributes in byte order of their names.
 // (Names are distinct, so no stability is needed; small sets, the
 // common case in toJSON and derivations, are insertion sorted.)
-func sortedByName(st *State, b *Bindings) []Attr {
+func sortedByName(st *State, b Bindings) []Attr {
 	return sortedByNameIn(st, b, nil)
 }
 
 // sortedByNameIn is sortedByName using buf, when it is big enough, for
 // the result (toJSON keeps it on its stack).
-func sortedByNameIn(st *State, b *Bindings, buf *[16]Attr) []Attr {
+func sortedByNameIn(st *State, b Bindings, buf *[16]Attr) []Attr {
 	var out []Attr
 	if buf != nil && len(b.Attrs) <= len(buf) {
 		out = buf[:len(b.Attrs)]

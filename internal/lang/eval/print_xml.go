@@ -91,7 +91,7 @@ func (x *xmlWriter) posAttrs(p *ast.Pos, attrs []xmlAttr) []xmlAttr {
 	return attrs
 }
 
-func (x *xmlWriter) attrs(b *Bindings, depth int) {
+func (x *xmlWriter) attrs(b Bindings, depth int) {
 	for _, a := range sortedByName(x.st, b) {
 		x.attr(a, depth)
 	}

@@ -258,7 +258,7 @@ func (st *State) initBuiltins() {
 		}
 	}
 	sortAttrs(battrs)
-	*bset = AttrsValue(&Bindings{Attrs: battrs})
+	*bset = AttrsValue(Bindings{Attrs: battrs})
 	st.builtins = bset
 	st.baseNames = names
 	st.baseEnv = newEnv(nil, len(vals))

@@ -99,8 +99,11 @@ type Attr struct {
 // (State.positions); 0 is none.
 type AttrPos int32
 
-// Bindings is the storage of an attribute set, sorted by symbol. Its
-// address is the set's identity (used by «repeated»).
+// Bindings are the attributes of a set, sorted by symbol. A set's Value
+// holds the address of the first attribute (p) and their number (n), so
+// a set is one allocation of its attributes, with no header; Bindings is
+// the view of them that Value.Attrs gives. The address of the first
+// attribute is a non-empty set's identity (used by «repeated»).
 type Bindings struct {
 	Attrs []Attr
 }
@@ -226,8 +229,10 @@ func NullValue() Value { return Value{kind: KNull} }
 func StringValue(s string, ctx Context) Value {
 	return strValue(&Str{S: s, Ctx: ctx})
 }
-func PathValue(s string) Value     { return Value{kind: KPath, p: unsafe.Pointer(&Str{S: s})} }
-func AttrsValue(b *Bindings) Value { return Value{kind: KAttrs, p: unsafe.Pointer(b)} }
+func PathValue(s string) Value { return Value{kind: KPath, p: unsafe.Pointer(&Str{S: s})} }
+func AttrsValue(b Bindings) Value {
+	return Value{kind: KAttrs, n: int64(len(b.Attrs)), p: unsafe.Pointer(unsafe.SliceData(b.Attrs))}
+}
 func ListValue(elems []*Value) Value {
 	return Value{kind: KList, n: int64(len(elems)), p: unsafe.Pointer(unsafe.SliceData(elems))}
 }
@@ -263,21 +268,21 @@ func appParts(v *Value) (fn, arg *Value) {
 
 // Accessors (valid only for the matching kind).
 
-func (v *Value) Kind() Kind       { return v.kind }
-func (v *Value) Int() int64       { return v.n }
-func (v *Value) Float() float64   { return math.Float64frombits(uint64(v.n)) }
-func (v *Value) Bool() bool       { return v.n != 0 }
-func (v *Value) Str() *Str        { return (*Str)(v.p) }
-func (v *Value) StrS() string     { return (*Str)(v.p).S }
-func (v *Value) Attrs() *Bindings { return (*Bindings)(v.p) }
-func (v *Value) Elems() []*Value  { return unsafe.Slice((**Value)(v.p), v.n) }
-func (v *Value) IsThunk() bool    { return v.kind >= KThunk && v.kind < KBlackhole }
+func (v *Value) Kind() Kind      { return v.kind }
+func (v *Value) Int() int64      { return v.n }
+func (v *Value) Float() float64  { return math.Float64frombits(uint64(v.n)) }
+func (v *Value) Bool() bool      { return v.n != 0 }
+func (v *Value) Str() *Str       { return (*Str)(v.p) }
+func (v *Value) StrS() string    { return (*Str)(v.p).S }
+func (v *Value) Attrs() Bindings { return Bindings{Attrs: unsafe.Slice((*Attr)(v.p), v.n)} }
+func (v *Value) Elems() []*Value { return unsafe.Slice((**Value)(v.p), v.n) }
+func (v *Value) IsThunk() bool   { return v.kind >= KThunk && v.kind < KBlackhole }
 func (v *Value) isFunction() bool {
 	return v.kind == KLambda || v.kind == KPrimOp || v.kind == KPrimOpApp
 }
 
 // Get finds attribute sym, binary searching the sorted storage.
-func (b *Bindings) Get(sym ast.Symbol) *Attr {
+func (b Bindings) Get(sym ast.Symbol) *Attr {
 	a := b.Attrs
 	lo, hi := 0, len(a)
 	for lo < hi {
@@ -294,8 +299,11 @@ func (b *Bindings) Get(sym ast.Symbol) *Attr {
 	return nil
 }
 
+// id is a non-empty set's identity: the address of its first attribute.
+func (b Bindings) id() *Attr { return unsafe.SliceData(b.Attrs) }
+
 // Len is the number of attributes.
-func (b *Bindings) Len() int { return len(b.Attrs) }
+func (b Bindings) Len() int { return len(b.Attrs) }
 
 // sortAttrs sorts by symbol (insertion sort for small, else slices.SortFunc).
 func sortAttrs(a []Attr) {
