@@ -280,28 +280,28 @@ func primZipAttrsWith(st *State, pos ast.Pos, args []*Value) Value {
 		pairs = append(pairs, e.Attrs().Attrs...)
 	}
 	slices.SortStableFunc(pairs, func(x, y Attr) int { return cmp.Compare(x.Name, y.Name) })
+	n := 0
+	for i := range pairs {
+		if i == 0 || pairs[i].Name != pairs[i-1].Name {
+			n++
+		}
+	}
 	vals := make([]*Value, total)
-	var syms []ast.Symbol
-	var lists [][]*Value
-	for i := 0; i < total; {
+	res := newBindings(n, n)
+	out := res.Attrs
+	cells := make([]Value, 3*n)
+	for i, k := 0, 0; i < total; k++ {
 		j := i
 		for j < total && pairs[j].Name == pairs[i].Name {
 			vals[j] = pairs[j].Val
 			j++
 		}
-		syms = append(syms, pairs[i].Name)
-		lists = append(lists, vals[i:j:j])
+		s := pairs[i].Name
+		cells[3*k] = ListValue(vals[i:j:j])
+		cells[3*k+1] = appValue(args[0], st.nameCell(s))
+		cells[3*k+2] = appValue(&cells[3*k+1], &cells[3*k])
+		out[k] = Attr{Name: s, Val: &cells[3*k+2]}
 		i = j
-	}
-	n := len(syms)
-	res := newBindings(n, n)
-	out := res.Attrs
-	cells := make([]Value, 3*n)
-	for i, s := range syms {
-		cells[3*i] = ListValue(lists[i])
-		cells[3*i+1] = appValue(args[0], st.nameCell(s))
-		cells[3*i+2] = appValue(&cells[3*i+1], &cells[3*i])
-		out[i] = Attr{Name: s, Val: &cells[3*i+2]}
 	}
 	return AttrsValue(res)
 }

@@ -28,7 +28,8 @@ type nativeSyms struct {
 	values, highestPrio, underFile, config                   ast.Symbol
 	options, pos, results, undeclared, isOption, unmatched   ast.Symbol
 	prefix                                                   ast.Symbol
-	attrPos                                                  *PrimOp // builtins.unsafeGetAttrPos
+	attrPos                                                  *PrimOp               // builtins.unsafeGetAttrPos
+	attrPosFns                                               map[ast.Symbol]*Value // see attrPosOf
 	// cells of the _type strings the helpers build
 	ifStr, overrideStr *Value
 }
@@ -288,23 +289,36 @@ func primDeclTrees(st *State, pos ast.Pos, args []*Value) Value {
 				file = ns.get(m, ns.underFile)
 			}
 			for j, a := range attrs {
-				app := &struct {
-					a    PrimOpApp
-					args [1]*Value
-					fn   Value
-					pos  Value
-				}{}
-				app.args[0] = st.nameCell(a.Name)
-				app.a = PrimOpApp{Op: ns.attrPos, Args: app.args[:]}
-				app.fn = primOpAppValue(&app.a)
-				app.pos = appValue(&app.fn, tree)
-				d := setCell3(Attr{Name: ns.underFile, Val: file}, Attr{Name: ns.pos, Val: &app.pos}, Attr{Name: ns.options, Val: a.Val})
+				// pos = unsafeGetAttrPos name tree, pending
+				pos := cell(appValue(st.attrPosOf(a.Name), tree))
+				d := setCell3(Attr{Name: ns.underFile, Val: file}, Attr{Name: ns.pos, Val: pos}, Attr{Name: ns.options, Val: a.Val})
 				nb.Attrs[j] = Attr{Name: a.Name, Pos: a.Pos, Val: d}
 			}
 			out[i] = cell(AttrsValue(nb))
 		}
 		return ListValue(out)
 	})
+}
+
+// attrPosOf is the function `unsafeGetAttrPos name`, one per name.
+func (st *State) attrPosOf(name ast.Symbol) *Value {
+	ns := st.native
+	if f := ns.attrPosFns[name]; f != nil {
+		return f
+	}
+	app := &struct {
+		a    PrimOpApp
+		args [1]*Value
+		fn   Value
+	}{}
+	app.args[0] = st.nameCell(name)
+	app.a = PrimOpApp{Op: ns.attrPos, Args: app.args[:]}
+	app.fn = primOpAppValue(&app.a)
+	if ns.attrPosFns == nil {
+		ns.attrPosFns = make(map[ast.Symbol]*Value)
+	}
+	ns.attrPosFns[name] = &app.fn
+	return &app.fn
 }
 
 // primUnmatchedDefns is unmatchedDefnsNix (modules.nix): the definitions
