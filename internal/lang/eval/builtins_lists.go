@@ -201,11 +201,6 @@ func primFoldl(st *State, pos ast.Pos, args []*Value) Value {
 			st.enter(pos)
 			r = lc.body(st, env2)
 			st.depth--
-			if env2.pinned() {
-				// a thunk keeps the frame, and with it the cell of acc
-				env2 = st.takeFrame(&st.frames2, args[0].env, 2)
-				own = nil
-			}
 			if i < last {
 				if lc.keeps0 {
 					acc = cell(r)

@@ -268,9 +268,6 @@ func (st *State) reusable2(fn *Value) *lambdaCode {
 
 // dropFrame clears e and puts it on the free list (kept short).
 func (st *State) dropFrame(free *[]*Env, e *Env, n int) {
-	if e.pinned() {
-		return
-	}
 	// (slot by slot: clear() of a pointer slice takes the bulk write
 	// barrier path while the collector runs)
 	for i := range n {
@@ -323,7 +320,7 @@ func (st *State) noCapture(e ast.Expr) bool {
 		}
 		if len(e.Args) == 1 && !lazySafe(e.Args[0]) && compileSpec(e.Args[0]) != nil {
 			// `f (n - 1)`: computed before the call, or else made a
-			// thunk after pinning the frame (see compileCall)
+			// thunk over a copy of the frame (see specSlots)
 			return true
 		}
 		for _, a := range e.Args {

@@ -232,7 +232,7 @@ func compileCall(e *ast.Call) code {
 	switch len(e.Args) {
 	case 1:
 		arg := e.Args[0]
-		spec := compileSpec(arg)
+		spec, keep := compileSpec(arg), specSlots(arg)
 		return func(st *State, env *Env) Value {
 			fn := fnc(st, env)
 			if fn.kind == KLambda && !st.showTrace {
@@ -242,14 +242,14 @@ func compileCall(e *ast.Call) code {
 							return st.callValue1(l, fn.env, x, e.Pos)
 						}
 					}
-					if spec != nil {
-						env.pin() // see noCapture
+					if spec != nil && keep >= 0 {
+						env = copyFrame(env, keep) // see specSlots
 					}
 					return st.callSimple(l, fn.env, env, &largs[0], e.Pos)
 				}
 			}
-			if spec != nil {
-				env.pin()
+			if spec != nil && keep >= 0 {
+				env = copyFrame(env, keep)
 			}
 			if fn.kind == KPrimOp {
 				if op := (*PrimOp)(fn.p); op.Arity == 1 {
@@ -294,7 +294,7 @@ func compileVarCall(e *ast.Call, fnv *ast.Var) code {
 	up, slot, vpos, base := fnv.Up, fnv.Slot, fnv.Pos, fnv.Base
 	if len(e.Args) == 1 {
 		arg := e.Args[0]
-		spec := compileSpec(arg)
+		spec, keep := compileSpec(arg), specSlots(arg)
 		return func(st *State, env *Env) Value {
 			fv := varCell(st, env, up, slot, base)
 			if fv.kind >= KThunk {
@@ -307,14 +307,14 @@ func compileVarCall(e *ast.Call, fnv *ast.Var) code {
 							return st.callValue1(l, fv.env, x, e.Pos)
 						}
 					}
-					if spec != nil {
-						env.pin() // see noCapture
+					if spec != nil && keep >= 0 {
+						env = copyFrame(env, keep) // see specSlots
 					}
 					return st.callSimple(l, fv.env, env, &largs[0], e.Pos)
 				}
 			}
-			if spec != nil {
-				env.pin()
+			if spec != nil && keep >= 0 {
+				env = copyFrame(env, keep)
 			}
 			if fv.kind == KPrimOp {
 				if op := (*PrimOp)(fv.p); op.Arity == 1 {
@@ -666,6 +666,33 @@ func varCell(st *State, env *Env, up, slot int, base bool) *Value {
 // would, cannot fail and costs less than the thunk; ok=false otherwise.
 type specCode func(st *State, env *Env) (v Value, ok bool)
 
+// specSlots is how many slots of the innermost frame the speculated
+// argument e (see compileSpec) reads. When the speculation does not
+// apply, the argument's thunk is made over a copy of that much of the
+// frame (copyFrame): the frame may be one a lambda call gives back to a
+// free list when its body returns (lambdaCode.reuse, where noCapture
+// counted on no thunk keeping it), and the thunk may outlive the call.
+//
+// It is -1 when the innermost frame is the base frame (a name of it is
+// read at Up 0): that frame never goes back to a free list, and a copy
+// would not have its slots.
+func specSlots(e ast.Expr) int {
+	c, ok := e.(*ast.Call)
+	if !ok {
+		return 0
+	}
+	n := 0
+	for _, x := range append([]ast.Expr{c.Fn}, c.Args...) {
+		if v, ok := x.(*ast.Var); ok && !v.FromWith && v.Up == 0 {
+			if v.Base {
+				return -1
+			}
+			n = max(n, v.Slot+1)
+		}
+	}
+	return n
+}
+
 // compileSpec returns the specCode of e, or nil: e must be a call of a
 // base-frame builtin with an integer fast path (`n - 1`, `i * 3`, `a < b`)
 // whose operands are integer literals or lexical variables. At run time
@@ -760,7 +787,7 @@ func peekInt(e ast.Expr) func(env *Env) (int64, bool) {
 //
 // When the body never keeps its frame nor its argument's cell (reuse
 // and not keeps0), frame and cell come from a free list and go back to
-// it unless the frame was pinned.
+// it.
 func (st *State) callValue1(l *ast.Lambda, cenv *Env, x Value, pos ast.Pos) Value {
 	if lc := st.lambdaBody(l); lc.reuse && !lc.keeps0 {
 		var f *envValue
@@ -775,11 +802,9 @@ func (st *State) callValue1(l *ast.Lambda, cenv *Env, x Value, pos ast.Pos) Valu
 		st.enter(pos)
 		v := lc.body(st, &f.e)
 		st.depth--
-		if !f.e.pinned() {
-			f.e.up, f.t, f.e.slot0 = nil, Value{}, nil
-			if len(st.framesV) < 64 {
-				st.framesV = append(st.framesV, f)
-			}
+		f.e.up, f.t, f.e.slot0 = nil, Value{}, nil
+		if len(st.framesV) < 64 {
+			st.framesV = append(st.framesV, f)
 		}
 		return v
 	}

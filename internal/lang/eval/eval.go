@@ -74,10 +74,10 @@ func (st *State) lookupVarNoEval(env *Env, x *ast.Var) *Value {
 		if a := ws.Attrs().Get(x.Name); a != nil {
 			return a.Val
 		}
-		if env.aux == noOuterWith {
+		if outerWith(env) == noOuterWith {
 			st.fail(x.Pos, "undefined variable '%s'", st.syms.Name(x.Name))
 		}
-		env = env.aux
+		env = outerWith(env)
 	}
 }
 
@@ -99,11 +99,11 @@ func (st *State) lookupVar(env *Env, x *ast.Var) *Value {
 		if a := ws.Attrs().Get(x.Name); a != nil {
 			return a.Val
 		}
-		if env.aux == noOuterWith {
+		if outerWith(env) == noOuterWith {
 			err := &Error{Kind: ErrUndefined, Msg: "undefined variable '" + st.syms.Name(x.Name) + "'", Pos: x.Pos}
 			throwErr(err)
 		}
-		env = env.aux
+		env = outerWith(env)
 	}
 }
 
@@ -250,14 +250,14 @@ func (st *State) evalNode(env *Env, e ast.Expr) Value {
 		}
 		return ListValue(elems)
 	case *ast.With:
-		env2 := newEnv(env, 1)
-		env2.aux = noOuterWith
+		wf := &withFrame{e: Env{up: env}, outer: noOuterWith}
+		env2 := &wf.e
 		if e.PrevWith > 0 {
 			w := env2
 			for l := e.PrevWith; l > 0; l-- {
 				w = w.up
 			}
-			env2.aux = w
+			wf.outer = w
 		}
 		env2.set(0, st.newThunk(e.Attrs, env))
 		return st.eval(env2, e.Body)

@@ -2,13 +2,13 @@ package eval
 
 import "testing"
 
-// Cases for the evaluator's shortcuts (speculated arguments and pinned
-// frames, one frame and one accumulator cell per foldl', genList's
+// Cases for the evaluator's shortcuts (speculated arguments and the
+// frames their thunks copy, one frame and one accumulator cell per foldl', genList's
 // shared index cells, galloping //, fromJSON objects, bit operations);
 // every expected result was printed by Nix 2.8.
 var shortcutCases = []struct{ expr, want string }{
-	// a speculated `n - 1` whose operand is still a thunk: the frame is
-	// pinned, the thunk made over it must see this call's n
+	// a speculated `n - 1` whose operand is still a thunk: the thunk is
+	// made over a copy of the frame and must see this call's n
 	{`let g = m: [m]; in map (n: g (n - 1)) [ (1+1) (2+2) (3+3) ]`, `[ [ 1 ] [ 3 ] [ 5 ] ]`},
 	{`let h = m: { v = m; }; in map (n: h (n * 2)) [ (1+1) 5 (3+3) ]`, `[ { v = 4; } { v = 10; } { v = 12; } ]`},
 	{`let g = m: [m]; in builtins.foldl' (acc: x: g (x - 1)) [] [ (1+1) (2+2) ]`, `[ 3 ]`},
@@ -19,6 +19,17 @@ var shortcutCases = []struct{ expr, want string }{
 	{`let g = m: [m]; q = n: g (n - 1); in q "x"`, `error: value is a string while an integer was expected`},
 	{`let f = n: n; in f (1 / 0)`, `error: division by zero`},
 	{`let f = n: 7; in f (1 / 0)`, `7`},
+	// the copied frame does not share the cells that go back to a free
+	// list with their frame: the argument of a speculated call (n below,
+	// h's frame and cell come from a free list), foldl's accumulator
+	{`let z = 0 + 0; g = m: [m]; h = n: g (n - z); k = n: h (n + 1); in map (n: k n) [ 1 2 ]`, `[ [ 2 ] [ 3 ] ]`},
+	{`let z = 0 + 0; g = m: [m]; h = n: g (n - z); in builtins.genList (i: h (i + 10)) 3`, `[ [ 10 ] [ 11 ] [ 12 ] ]`},
+	{`let g = m: m; in builtins.foldl' (acc: x: g (acc - x)) 10 [ (1+1) (2+2) (3+3) ]`, `-2`},
+	// a speculated argument of a builtin, at the top level (the base
+	// frame is not copied) and in a lambda
+	{`toString (-42)`, `"-42"`},
+	{`let f = x: toString (x - 1); z = 2 + 2; in [ (f 3) (f z) (toString (z - 5)) ]`, `[ "2" "3" "-1" ]`},
+	{`let g = m: [m]; in builtins.foldl' (acc: x: [ (g (x - 1)) acc ]) 0 [ (1+1) 5 (2+5) ]`, `[ [ 6 ] [ [ 4 ] [ [ 1 ] 0 ] ] ]`},
 	// foldl' reusing its frame and accumulator cell
 	{`builtins.foldl' (acc: x: acc + x) 0 [1 2 3]`, `6`},
 	{`let id = x: x; in builtins.foldl' (acc: x: id acc) 7 [1 2 3]`, `7`},

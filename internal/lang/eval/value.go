@@ -134,27 +134,29 @@ type genApp struct {
 }
 
 // Env is a run-time frame (see package ast for the layout): a header of
-// two pointers and the frame's slots right after it, in one allocation.
-// A frame of n slots is allocated with n-1 more slots after the first
-// (newEnv); its size is not stored: the resolver gave every access its
-// slot. Header and slots are all pointers, so a large frame is a plain
-// slice of pointers seen as an Env.
+// one pointer (the enclosing frame) and the frame's slots right after it,
+// in one allocation. A frame of n slots is allocated with n-1 more slots
+// after the first (newEnv); its size is not stored: the resolver gave
+// every access its slot. Header and slots are all pointers, so a large
+// frame is a plain slice of pointers seen as an Env. A with frame has one
+// slot and a link to the next outer with frame after it (withFrame).
 type Env struct {
-	up *Env
-	// aux is, in a with frame, the next outer with frame (noOuterWith:
-	// none); in any other frame nil, or pinnedFrame once a thunk was made
-	// over the frame where noCapture counted on none (the fallback of a
-	// speculated argument, see compileSpec), so that a frame taken from a
-	// free list does not go back to it.
-	aux   *Env
+	up    *Env
 	slot0 *Value
 }
 
-// Markers for Env.aux; never written to.
-var (
-	pinnedFrame = new(Env)
-	noOuterWith = new(Env)
-)
+// withFrame is the frame of `with`: its slot holds the set, outer is the
+// next outer with frame (noOuterWith: none).
+type withFrame struct {
+	e     Env
+	outer *Env
+}
+
+// noOuterWith marks the outermost with frame; never written to.
+var noOuterWith = new(Env)
+
+// outerWith is the next outer with frame of e, a with frame.
+func outerWith(e *Env) *Env { return (*withFrame)(unsafe.Pointer(e)).outer }
 
 // at returns slot i of e.
 func (e *Env) at(i int) *Value {
@@ -172,15 +174,23 @@ func (e *Env) slots(n int) []*Value {
 	return unsafe.Slice(&e.slot0, n)
 }
 
-// pin marks a frame that a thunk may keep (see aux); with frames never
-// go to a free list and keep their link.
-func (e *Env) pin() {
-	if e.aux == nil {
-		e.aux = pinnedFrame
+// copyFrame returns a new frame under e.up holding e's first n slots: a
+// thunk made over the copy sees what it would have seen in e, and e can
+// still be given back to a free list (see specSlots). A slot's cell is
+// shared if it is a thunk and copied if it holds a value: the cells that
+// go back to a free list with their frame (callValue1's argument,
+// foldl's accumulator) always hold values.
+func copyFrame(e *Env, n int) *Env {
+	c := newEnv(e.up, n)
+	for i := range n {
+		v := e.at(i)
+		if v != nil && v.kind < KThunk {
+			v = cell(*v)
+		}
+		c.set(i, v)
 	}
+	return c
 }
-
-func (e *Env) pinned() bool { return e.aux == pinnedFrame }
 
 func newEnv(up *Env, n int) *Env {
 	// Typed allocations for the common small frames; a slice of
@@ -210,7 +220,7 @@ func newEnv(up *Env, n int) *Env {
 		x.e.up = up
 		return &x.e
 	}
-	w := make([]unsafe.Pointer, 2+n)
+	w := make([]unsafe.Pointer, 1+n)
 	w[0] = unsafe.Pointer(up)
 	return (*Env)(unsafe.Pointer(&w[0]))
 }
