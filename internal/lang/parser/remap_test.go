@@ -17,17 +17,7 @@ import (
 // the tree parsing it against that table gives, and leave that table as
 // parsing would have: the same names in the same order.
 func TestRemapSymbolsMatchesDirectParse(t *testing.T) {
-	var srcs []*ast.Source
-	for _, e := range readCorpus(t, "corpus.txt") {
-		srcs = append(srcs, &ast.Source{Origin: ast.OriginString, Text: e})
-	}
-	fs.WalkDir(corelib.FS, ".", func(p string, d fs.DirEntry, err error) error {
-		if err == nil && strings.HasSuffix(p, ".nix") {
-			b, _ := fs.ReadFile(corelib.FS, p)
-			srcs = append(srcs, &ast.Source{Origin: ast.OriginFile, Path: "/lib/" + p, Text: string(b)})
-		}
-		return nil
-	})
+	srcs := corpusAndLib(t)
 	if len(srcs) < 100 {
 		t.Fatalf("only %d sources", len(srcs))
 	}
@@ -82,17 +72,7 @@ func dump(e ast.Expr) string { return fmt.Sprintf("%#v", e) }
 // Parses that share an Arena give the trees separate parses give, file
 // after file, failed parses included.
 func TestArenaSharedByParses(t *testing.T) {
-	var srcs []*ast.Source
-	for _, e := range readCorpus(t, "corpus.txt") {
-		srcs = append(srcs, &ast.Source{Origin: ast.OriginString, Text: e})
-	}
-	fs.WalkDir(corelib.FS, ".", func(p string, d fs.DirEntry, err error) error {
-		if err == nil && strings.HasSuffix(p, ".nix") {
-			b, _ := fs.ReadFile(corelib.FS, p)
-			srcs = append(srcs, &ast.Source{Origin: ast.OriginFile, Path: "/lib/" + p, Text: string(b)})
-		}
-		return nil
-	})
+	srcs := corpusAndLib(t)
 	srcs = append(srcs, &ast.Source{Origin: ast.OriginString, Text: "{ a = 1; b = [ 1 2"})
 	shared, alone := ast.NewSymbols(), ast.NewSymbols()
 	arena := new(Arena)
@@ -116,4 +96,22 @@ func TestArenaSharedByParses(t *testing.T) {
 			t.Fatalf("%.60q: changed by later parses", src.Text)
 		}
 	}
+}
+
+// corpusAndLib is every expression of corpus.txt and every file of the
+// embedded lib.
+func corpusAndLib(t *testing.T) []*ast.Source {
+	t.Helper()
+	var srcs []*ast.Source
+	for _, e := range readCorpus(t, "corpus.txt") {
+		srcs = append(srcs, &ast.Source{Origin: ast.OriginString, Text: e})
+	}
+	fs.WalkDir(corelib.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(p, ".nix") {
+			b, _ := fs.ReadFile(corelib.FS, p)
+			srcs = append(srcs, &ast.Source{Origin: ast.OriginFile, Path: "/lib/" + p, Text: string(b)})
+		}
+		return nil
+	})
+	return srcs
 }
