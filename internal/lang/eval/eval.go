@@ -293,18 +293,23 @@ func (st *State) attrName(env *Env, a ast.AttrName) ast.Symbol {
 	if a.Expr == nil {
 		return a.Sym
 	}
-	v := st.eval(env, a.Expr)
+	return st.nameSymbol(st.eval(env, a.Expr), a.Expr.Position())
+}
+
+// nameSymbol interns the attribute name v stands for, or fails: a string
+// without context through the symbol cached in it, anything else through
+// internName.
+func (st *State) nameSymbol(v Value, pos ast.Pos) ast.Symbol {
 	if v.kind == KString {
 		if str := (*Str)(v.p); len(str.Ctx) == 0 {
 			return st.internStr(str)
 		}
 	}
-	return st.internName(v, a.Expr.Position())
+	return st.internName(v, pos)
 }
 
-// internName interns the name a value that is not a plain string
-// stands for, or fails. (Taking v's address here, not in the callers,
-// keeps their copy off the heap.)
+// internName is nameSymbol's slow path. (Taking v's address here, not
+// in nameSymbol, keeps the common case's copy off the heap.)
 func (st *State) internName(v Value, pos ast.Pos) ast.Symbol {
 	return st.syms.Intern(st.forceStringNoCtx(&v, pos))
 }
@@ -509,12 +514,7 @@ func (st *State) evalAttrs(env *Env, e *ast.Attrs) Value {
 		if nv.kind == KNull {
 			continue
 		}
-		var sym ast.Symbol
-		if str := (*Str)(nv.p); nv.kind == KString && len(str.Ctx) == 0 {
-			sym = st.internStr(str)
-		} else {
-			sym = st.internName(nv, d.Pos)
-		}
+		sym := st.nameSymbol(nv, d.Pos)
 		if old := b.Get(sym); old != nil {
 			st.fail(d.Pos, "dynamic attribute '%s' already defined at %s", st.syms.Name(sym), posString(st.attrPos(old.Pos)))
 		}
