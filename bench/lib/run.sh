@@ -15,6 +15,8 @@ set -eu
 # (GOEXPERIMENT=sizespecializedmalloc on Go 1.26; an empty GOEXPERIMENT
 # builds without it).
 export GOEXPERIMENT="${GOEXPERIMENT-sizespecializedmalloc}"
+# and as a static binary, as README.md builds it (docs/design/static-binary.md)
+export CGO_ENABLED="${CGO_ENABLED-0}"
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 mirror=${NIXPKGS_LIB_GIT:-/work/.mirror/nix-community+nixpkgs.lib/repo}

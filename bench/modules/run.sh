@@ -16,6 +16,8 @@ set -eu
 # (GOEXPERIMENT=sizespecializedmalloc on Go 1.26; an empty GOEXPERIMENT
 # builds without it).
 export GOEXPERIMENT="${GOEXPERIMENT-sizespecializedmalloc}"
+# and as a static binary, as README.md builds it (docs/design/static-binary.md)
+export CGO_ENABLED="${CGO_ENABLED-0}"
 
 : "${NIXPKGS_LIB:?set NIXPKGS_LIB to an exported nix-community/nixpkgs.lib tree (bench/modules/README.md)}"
 root=$(cd "$(dirname "$0")/../.." && pwd)

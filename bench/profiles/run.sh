@@ -17,6 +17,8 @@ set -eu
 # (GOEXPERIMENT=sizespecializedmalloc on Go 1.26; an empty GOEXPERIMENT
 # builds without it).
 export GOEXPERIMENT="${GOEXPERIMENT-sizespecializedmalloc}"
+# and as a static binary, as README.md builds it (docs/design/static-binary.md)
+export CGO_ENABLED="${CGO_ENABLED-0}"
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/gonix-bench-profiles.XXXXXX")

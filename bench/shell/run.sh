@@ -14,6 +14,8 @@ set -eu
 # (GOEXPERIMENT=sizespecializedmalloc on Go 1.26; an empty GOEXPERIMENT
 # builds without it).
 export GOEXPERIMENT="${GOEXPERIMENT-sizespecializedmalloc}"
+# and as a static binary, as README.md builds it (docs/design/static-binary.md)
+export CGO_ENABLED="${CGO_ENABLED-0}"
 RUNS=${RUNS:-11}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d)
