@@ -56,7 +56,7 @@ func TestCopyOracle(t *testing.T) {
 	pubKey := strings.TrimSpace(string(pubText))
 	drv := strings.TrimSpace(run(nixInst, append([]string{"--store", src, "--read-write-mode", "-E", copyClosureExpr}, noSubst...)...))
 	built := strings.TrimSpace(run(nixStore, append([]string{"--store", src, "--option", "sandbox", "true",
-		"--option", "sandbox-paths", "/bin /lib /lib64 /usr", "--realise", drv}, noSubst...)...))
+		"--option", "sandbox-paths", "/bin /lib /lib64 /usr", "--option", "build-users-group", "", "--realise", drv}, noSubst...)...))
 	if !strings.HasPrefix(built, "/nix/store/") || strings.Contains(built, "\n") {
 		t.Fatalf("nix-store --realise printed %q", built)
 	}

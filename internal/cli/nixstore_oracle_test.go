@@ -301,7 +301,7 @@ in top
 		t.Fatal(err)
 	}
 	br := runNixIn(t, nixBuild, dir, nil, "--store", st, "--option", "sandbox", "true",
-		"--option", "sandbox-paths", "/bin /lib /lib64 /usr", "--option", "substituters", "", "b.nix", "--no-out-link")
+		"--option", "sandbox-paths", "/bin /lib /lib64 /usr", "--option", "build-users-group", "", "--option", "substituters", "", "b.nix", "--no-out-link")
 	if br.status != 0 {
 		t.Skipf("nix-build cannot build here (no sandbox?): %s", br.stderr)
 	}

@@ -131,7 +131,7 @@ func nixBuild(t *testing.T, dir, storeDir string, args ...string) result {
 	nb := testutil.NixTool(t, "nix-build")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	argv := append([]string{"--store", storeDir, "--option", "substituters", "", "--option", "sandbox", "true", "--option", "sandbox-paths", sandboxPaths}, args...)
+	argv := append([]string{"--store", storeDir, "--option", "substituters", "", "--option", "sandbox", "true", "--option", "sandbox-paths", sandboxPaths, "--option", "build-users-group", ""}, args...)
 	cmd := exec.CommandContext(ctx, nb, argv...)
 	cmd.Dir = dir
 	cmd.Env = testEnv(dir)

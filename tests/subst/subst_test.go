@@ -300,7 +300,7 @@ func TestFallback(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(d, "chain.nix"), []byte(chainNix), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	sandbox := []string{"--option", "sandbox", "true", "--option", "sandbox-paths", "/bin /lib /lib64 /usr"}
+	sandbox := []string{"--option", "sandbox", "true", "--option", "sandbox-paths", "/bin /lib /lib64 /usr", "--option", "build-users-group", ""}
 	src := filepath.Join(d, "chainsrc")
 	top := mustRun(t, d, testutil.NixTool(t, "nix-build"), append([]string{"--store", src, "chain.nix", "--no-out-link", "--option", "substituters", ""}, sandbox...)...)
 	cache := filepath.Join(d, "chaincache")

@@ -106,7 +106,7 @@ func TestFetchURLOracle(t *testing.T) {
 			// machine's /nix is never touched.
 			nixArgs := []string{nixBuild, "--store", t.TempDir(), "--no-out-link",
 				"--option", "substituters", "", "--option", "hashed-mirrors", mirrorOpt,
-				"--option", "sandbox", "true", "--option", "sandbox-paths", "/bin /lib /lib64 /usr", "-E", expr}
+				"--option", "sandbox", "true", "--option", "sandbox-paths", "/bin /lib /lib64 /usr", "--option", "build-users-group", "", "-E", expr}
 			cmd := exec.Command("unshare", append([]string{"-m", "--propagation", "private", "sh", "-c",
 				`mkdir -p /nix/store && mount -t tmpfs none /nix/store && exec "$@"`, "sh"}, nixArgs...)...)
 			cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CACHE_HOME="+home+"/.cache")

@@ -522,6 +522,29 @@ func TestSetupFailure(t *testing.T) {
 	}
 }
 
+// TestBuilderBusy: a builder that some process still holds open for
+// writing when the build starts (ETXTBSY: a program forked while the file
+// was being written keeps the descriptor until it execs) runs once the
+// descriptor is closed; it was reported as a setup failure.
+func TestBuilderBusy(t *testing.T) {
+	t.Parallel()
+	fx := newFixture(t)
+	w, err := os.OpenFile(fx.real(fx.busybox), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan struct{})
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		w.Close()
+		close(closed)
+	}()
+	if got := fx.buildLog(t, "echo ran"); got != "ran\n" {
+		t.Errorf("log %q", got)
+	}
+	<-closed
+}
+
 // TestStaleChroot: a sandbox root left by an earlier run is replaced.
 func TestStaleChroot(t *testing.T) {
 	t.Parallel()

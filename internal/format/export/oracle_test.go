@@ -74,7 +74,7 @@ func TestOracle(t *testing.T) {
 	in d`
 	drv := strings.TrimSpace(src.run(nil, "nix-instantiate", "--read-write-mode", "-E", expr))
 	built := strings.TrimSpace(src.run(nil, "nix-store", "--option", "sandbox", "true",
-		"--option", "sandbox-paths", "/bin /lib /lib64 /usr", "--realise", drv))
+		"--option", "sandbox-paths", "/bin /lib /lib64 /usr", "--option", "build-users-group", "", "--realise", drv))
 	paths := lines(src.run(nil, "nix-store", "-qR", built, added))
 	if len(paths) != 4 {
 		t.Fatalf("closure %q: want a, b, d and tree", paths)

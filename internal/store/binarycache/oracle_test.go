@@ -95,7 +95,7 @@ func TestOracleNixWrites(t *testing.T) {
 	_, _, _, foreign := o.keys(t, "nix-test-2")
 	drv := strings.TrimSpace(nixRun(t, o.home, o.nixInst, "--store", src, "--option", "substituters", "", "--read-write-mode", "-E", closureExpr))
 	built := strings.TrimSpace(nixRun(t, o.home, o.nixStore, "--store", src, "--option", "substituters", "",
-		"--option", "sandbox", "true", "--option", "sandbox-paths", "/bin /lib /lib64 /usr", "--realise", drv))
+		"--option", "sandbox", "true", "--option", "sandbox-paths", "/bin /lib /lib64 /usr", "--option", "build-users-group", "", "--realise", drv))
 	closure := strings.Fields(nixRun(t, o.home, o.nixStore, "--store", src, "-qR", built))
 	if len(closure) != 3 {
 		t.Fatalf("closure of %s: %q, want a, b and d", built, closure)

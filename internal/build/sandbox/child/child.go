@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -460,6 +461,14 @@ func execBuilder(spec *Spec) *Failure {
 		}
 	}
 	err := unix.Exec(spec.Builder, spec.Argv, spec.Env)
+	// ETXTBSY: a process forked (and not yet exec'd) while the builder's
+	// file was open for writing still holds that descriptor, as any fork
+	// of a program writing store files concurrently can (Go's issue
+	// 22315). It lets go at its own exec: try again, for up to a second.
+	for wait := time.Millisecond; errors.Is(err, unix.ETXTBSY) && wait < time.Second; wait *= 2 {
+		time.Sleep(wait)
+		err = unix.Exec(spec.Builder, spec.Argv, spec.Env)
+	}
 	return failure(fmt.Sprintf("executing '%s'", spec.Builder), err)
 }
 
