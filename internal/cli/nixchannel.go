@@ -8,7 +8,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -17,6 +16,7 @@ import (
 	"gonix/internal/cli/args"
 	"gonix/internal/filetransfer"
 	"gonix/internal/format/hash"
+	"gonix/internal/lazyre"
 	"gonix/internal/profile"
 	"gonix/internal/store"
 	"gonix/internal/store/local"
@@ -39,11 +39,11 @@ derivation {
 `
 
 var (
-	channelURLRe   = regexp.MustCompile(`^(file|http|https)://`)
-	channelNameRe  = regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9_\.-]*$`)
-	channelVerRe   = regexp.MustCompile(`(-\d.*)$`)
-	channelTarball = regexp.MustCompile(`\.tar\.(gz|bz2|xz)$`)
-	commentLine    = regexp.MustCompile(`^\s*#`)
+	channelURLRe   = lazyre.New(`^(file|http|https)://`)
+	channelNameRe  = lazyre.New(`^[a-zA-Z0-9_][a-zA-Z0-9_\.-]*$`)
+	channelVerRe   = lazyre.New(`(-\d.*)$`)
+	channelTarball = lazyre.New(`\.tar\.(gz|bz2|xz)$`)
+	commentLine    = lazyre.New(`^\s*#`)
 )
 
 // channelCmd is one nix-channel run.
@@ -203,7 +203,7 @@ func (c *channelCmd) read() (map[string]string, error) {
 	}
 	for _, line := range strings.Split(string(data), "\n") {
 		line = strings.TrimRight(line, "\r\n")
-		if line == "" || commentLine.MatchString(line) {
+		if line == "" || commentLine().MatchString(line) {
 			continue
 		}
 		split := strings.Fields(line)
@@ -233,10 +233,10 @@ func (c *channelCmd) write(chans map[string]string) error {
 }
 
 func (c *channelCmd) add(url, name string) error {
-	if !channelURLRe.MatchString(url) {
+	if !channelURLRe().MatchString(url) {
 		return fmt.Errorf("invalid channel URL '%s'", url)
 	}
-	if !channelNameRe.MatchString(name) {
+	if !channelNameRe().MatchString(name) {
 		return fmt.Errorf("invalid channel identifier '%s'", name)
 	}
 	chans, err := c.read()
@@ -337,7 +337,7 @@ func (c *channelCmd) update(names []string) error {
 	for _, name := range sortedKeys(chans) {
 		url := chans[name]
 		cname := name
-		if m := channelVerRe.FindStringSubmatch(path.Base(url)); m != nil {
+		if m := channelVerRe().FindStringSubmatch(path.Base(url)); m != nil {
 			cname += m[1]
 		}
 		if len(want) > 0 && !want[name] {
@@ -354,7 +354,7 @@ func (c *channelCmd) update(names []string) error {
 		// redirects led (a channel URL usually redirects to a release).
 		url = c.effectiveURL(url)
 		var src string
-		if channelTarball.MatchString(url) {
+		if channelTarball().MatchString(url) {
 			src, err = c.download(ls, url, path.Base(url), tmp)
 		} else {
 			src, err = c.download(ls, url+"/nixexprs.tar.xz", "nixexprs.tar.xz", tmp)
@@ -492,7 +492,7 @@ func (d *dispatchRunner) unpackChannel(job *build.Job) error {
 }
 
 // infoLine matches what Nix prints at the info level while building.
-var infoLine = regexp.MustCompile(`^(this derivation will be built:|these \d+ derivations will be built:|this path will be fetched|these \d+ paths will be fetched|  /|building '|copying path '|copying \d+ paths)`)
+var infoLine = lazyre.New(`^(this derivation will be built:|these \d+ derivations will be built:|this path will be fetched|these \d+ paths will be fetched|  /|building '|copying path '|copying \d+ paths)`)
 
 // quietWriter passes on whole lines that are not infoLines.
 type quietWriter struct {
@@ -508,7 +508,7 @@ func (q *quietWriter) Write(p []byte) (int, error) {
 			return len(p), nil
 		}
 		line := q.buf[:i+1]
-		if !infoLine.Match(line) {
+		if !infoLine().Match(line) {
 			if _, err := q.w.Write(line); err != nil {
 				return 0, err
 			}
@@ -518,7 +518,7 @@ func (q *quietWriter) Write(p []byte) (int, error) {
 }
 
 func (q *quietWriter) flush() {
-	if len(q.buf) > 0 && !infoLine.Match(q.buf) {
+	if len(q.buf) > 0 && !infoLine().Match(q.buf) {
 		q.w.Write(q.buf)
 	}
 	q.buf = nil

@@ -17,6 +17,7 @@ import (
 	"gonix/internal/format/derivation"
 	"gonix/internal/lang/ast"
 	"gonix/internal/lang/eval"
+	"gonix/internal/lazyre"
 	"gonix/internal/store/local"
 )
 
@@ -46,7 +47,7 @@ var shellKeepVars = []string{
 	"http_proxy", "https_proxy", "ftp_proxy", "all_proxy", "no_proxy",
 }
 
-var shebangLine = regexp.MustCompile(`^#!\s*nix-shell (.*)$`)
+var shebangLine = lazyre.New(`^#!\s*nix-shell (.*)$`)
 
 // shebangArgs is 2.8's shebang heuristic: when the first argument names a
 // readable file starting with "#!", the arguments come from its
@@ -61,7 +62,7 @@ func shebangArgs(e *Env, argv []string) (args []string, script string, ok bool) 
 	}
 	lines := strings.Split(string(data), "\n")
 	for _, l := range lines[1:] {
-		if m := shebangLine.FindStringSubmatch(strings.TrimRight(l, "\n")); m != nil {
+		if m := shebangLine().FindStringSubmatch(strings.TrimRight(l, "\n")); m != nil {
 			args = append(args, shellwords(m[1])...)
 		}
 	}

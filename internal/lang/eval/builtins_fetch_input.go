@@ -2,12 +2,12 @@ package eval
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 
 	"gonix/internal/format/jsonstr"
+	"gonix/internal/lazyre"
 )
 
 // Fetcher input attributes (libfetchers/attrs.cc) and URLs
@@ -157,20 +157,20 @@ const (
 // Compiled once; regexp.Regexp is safe for concurrent use and these are
 // never modified.
 var (
-	urlRegexp = regexp.MustCompile(urlRE)
-	badGitRef = regexp.MustCompile(badGitRefRE)
-	hgRef     = regexp.MustCompile(hgRefRE)
-	gitRev    = regexp.MustCompile(gitRevRE)
-	scpURI    = regexp.MustCompile(scpURIRE)
+	urlRegexp = lazyre.New(urlRE)
+	badGitRef = lazyre.New(badGitRefRE)
+	hgRef     = lazyre.New(hgRefRE)
+	gitRev    = lazyre.New(gitRevRE)
+	scpURI    = lazyre.New(scpURIRE)
 )
 
-func isGitRev(s string) bool { return gitRev.MatchString(s) }
+func isGitRev(s string) bool { return gitRev().MatchString(s) }
 
 // fixURIForGit turns scp-like "user@host:path" into ssh://user@host/path
 // and a bare path into a file:// URL (fetchTree.cc).
 func fixURIForGit(uri string) string {
-	if !strings.HasPrefix(uri, "/") && scpURI.MatchString(uri) {
-		return fixURI(scpURI.ReplaceAllString(uri, scpReplacement), "ssh")
+	if !strings.HasPrefix(uri, "/") && scpURI().MatchString(uri) {
+		return fixURI(scpURI().ReplaceAllString(uri, scpReplacement), "ssh")
 	}
 	return fixURI(uri, "file")
 }
@@ -194,7 +194,7 @@ type parsedURL struct {
 
 // mustParseURL is parseURL, failing with Nix's BadURL texts.
 func mustParseURL(u string) parsedURL {
-	m := urlRegexp.FindStringSubmatchIndex(u)
+	m := urlRegexp().FindStringSubmatchIndex(u)
 	if m == nil {
 		failNoPos("'%s' is not a valid URL", u)
 	}

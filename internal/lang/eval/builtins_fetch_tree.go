@@ -152,7 +152,7 @@ func gitInputFromAttrs(attrs inputAttrs) input {
 	attrs.boolean("shallow")
 	attrs.boolean("submodules")
 	attrs.boolean("allRefs")
-	if ref, ok := attrs.str("ref"); ok && badGitRef.MatchString(ref) {
+	if ref, ok := attrs.str("ref"); ok && badGitRef().MatchString(ref) {
 		failNoPos("invalid Git branch/tag name '%s'", ref)
 	}
 	return input{attrs: attrs}
@@ -167,7 +167,7 @@ func hgInputFromAttrs(attrs inputAttrs) input {
 		}
 	}
 	mustParseURL(attrs.getStr("url"))
-	if ref, ok := attrs.str("ref"); ok && !hgRef.MatchString(ref) {
+	if ref, ok := attrs.str("ref"); ok && !hgRef().MatchString(ref) {
 		failNoPos("invalid Mercurial branch/tag name '%s'", ref)
 	}
 	return input{attrs: attrs, hg: true}

@@ -2,11 +2,11 @@ package eval
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 
 	"gonix/internal/lang/ast"
+	"gonix/internal/lazyre"
 )
 
 // DrvInfo is a derivation found in a value (Nix's DrvInfo): the attribute
@@ -53,7 +53,7 @@ func (st *State) coerceToStorePath(v *Value) string {
 }
 
 // attrNameRE is the attribute names getDerivations descends into.
-var attrNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9-_+]*$`)
+var attrNameRE = lazyre.New(`^[A-Za-z_][A-Za-z0-9-_+]*$`)
 
 // GetDerivations collects the derivations of v the way nix-instantiate and
 // nix-build do (Nix's getDerivations): v itself (after auto-calling), the
@@ -115,7 +115,7 @@ func (st *State) getDerivations(vIn *Value, prefix string, autoArgs *Bindings, o
 		recurse := st.syms.Intern("recurseForDerivations")
 		for _, a := range attrs {
 			name := st.syms.Name(a.Name)
-			if !attrNameRE.MatchString(name) {
+			if !attrNameRE().MatchString(name) {
 				continue
 			}
 			p2 := addToAttrPath(prefix, name)

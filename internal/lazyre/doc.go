@@ -1,0 +1,2 @@
+// Package lazyre compiles package-level regular expressions on first use.
+package lazyre
