@@ -67,30 +67,31 @@ func (st *State) ParseString(text, baseDir string, origin ast.Origin) (ast.Expr,
 
 // ParseFile parses a file (a directory means its default.nix).
 func (st *State) ParseFile(path string) (ast.Expr, error) {
-	if _, err := os.Lstat(path); err != nil {
-		// Nix's resolveExprPath stats the path first
-		return nil, &Error{Msg: fmt.Sprintf("getting status of '%s': %s", path, errnoText(err))}
+	resolved, fi, msg := resolveImport(path)
+	if msg != "" {
+		return nil, &Error{Msg: msg}
 	}
-	return st.parseResolved(resolveExprPath(path))
+	return st.parseResolved(resolved, fi)
 }
 
-// parseResolved parses a file whose path resolveExprPath already gave.
-func (st *State) parseResolved(path string) (ast.Expr, error) {
+// parseResolved parses a file whose path resolveExprPath already gave;
+// fi, when not nil, is what lstat said of it (a regular file).
+func (st *State) parseResolved(path string, fi os.FileInfo) (ast.Expr, error) {
 	if e, ok := st.parseCache[path]; ok {
 		return e, nil
 	}
-	if e, ok, err := st.takePrefetched(path); ok {
+	if e, ok, err := st.takePrefetched(path, fi); ok {
 		if err != nil {
 			return nil, err
 		}
 		st.parseCache[path] = e
 		return e, nil
 	}
-	data, err := os.ReadFile(path)
+	text, err := readSource(path)
 	if err != nil {
 		return nil, &Error{Msg: fmt.Sprintf("opening file '%s': %s", path, errnoText(err))}
 	}
-	e, err := st.Parse(&ast.Source{Origin: ast.OriginFile, Path: path, Text: string(data)}, filepath.Dir(path))
+	e, err := st.Parse(&ast.Source{Origin: ast.OriginFile, Path: path, Text: text}, filepath.Dir(path))
 	if err != nil {
 		return nil, err
 	}
@@ -98,27 +99,35 @@ func (st *State) parseResolved(path string) (ast.Expr, error) {
 	return e, nil
 }
 
-// resolveExprPath follows Nix's resolveExprPath: a directory means its
-// default.nix (symlinks are followed first).
-func resolveExprPath(path string) string {
-	for i := 0; i < 100; i++ {
+// resolveImport is Nix's resolveExprPath: symbolic links are followed
+// (1023 at most), and a directory means its default.nix. fi is the last
+// lstat when the result is that file itself; msg, when not empty, is
+// Nix's error.
+func resolveImport(path string) (resolved string, fi os.FileInfo, msg string) {
+	for follow := 1; ; follow++ {
+		if follow >= 1024 {
+			return "", nil, fmt.Sprintf("too many symbolic links encountered while traversing the path '%s'", path)
+		}
 		fi, err := os.Lstat(path)
-		if err != nil || fi.Mode()&os.ModeSymlink == 0 {
-			break
-		}
-		t, err := os.Readlink(path)
 		if err != nil {
-			break
+			return "", nil, fmt.Sprintf("getting status of '%s': %s", path, errnoText(err))
 		}
-		if !filepath.IsAbs(t) {
-			t = filepath.Join(filepath.Dir(path), t)
+		switch {
+		case fi.Mode()&os.ModeSymlink != 0:
+			t, err := os.Readlink(path)
+			if err != nil {
+				return "", nil, fmt.Sprintf("reading symbolic link '%s': %s", path, errnoText(err))
+			}
+			if !filepath.IsAbs(t) {
+				t = filepath.Dir(path) + "/" + t
+			}
+			path = canonPath(t)
+		case fi.IsDir():
+			return canonPath(path + "/default.nix"), nil, ""
+		default:
+			return path, fi, ""
 		}
-		path = canonPath(t)
 	}
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		path = canonPath(path + "/default.nix")
-	}
-	return path
 }
 
 // Eval evaluates a parsed expression to weak head normal form.
@@ -160,14 +169,14 @@ func (st *State) importFile(path string, pos ast.Pos) *Value {
 	if name, ok := gonixEmbedded(path); ok {
 		return st.importGonix(path, name, pos)
 	}
-	if _, err := os.Stat(path); err != nil {
-		st.fail(ast.Pos{}, "getting status of '%s': %s", path, errnoText(err))
+	resolved, fi, msg := resolveImport(path)
+	if msg != "" {
+		st.fail(ast.Pos{}, "%s", msg)
 	}
-	resolved := resolveExprPath(path)
 	if v, ok := st.fileCache[resolved]; ok {
 		return v
 	}
-	e, err := st.parseResolved(resolved)
+	e, err := st.parseResolved(resolved, fi)
 	if err != nil {
 		panic(err.(*Error))
 	}

@@ -59,13 +59,14 @@ func primScopedImport(st *State, pos ast.Pos, args []*Value) Value {
 	if len(ctx.result()) > 0 {
 		p = st.toRealPath(p)
 	}
-	p = resolveExprPath(p)
-	if _, err := os.Stat(p); err != nil {
-		st.fail(pos, "getting status of '%s': %s", p, errnoText(err))
+	// (as import's, these errors carry no position in Nix 2.8)
+	p, _, msg := resolveImport(p)
+	if msg != "" {
+		st.fail(ast.Pos{}, "%s", msg)
 	}
-	data, err := os.ReadFile(p)
+	data, err := readSource(p)
 	if err != nil {
-		st.fail(pos, "opening file '%s': %s", p, errnoText(err))
+		st.fail(ast.Pos{}, "opening file '%s': %s", p, errnoText(err))
 	}
 	names := make([]ast.Symbol, len(scope.Attrs))
 	env := newEnv(st.baseEnv, len(scope.Attrs))
@@ -74,7 +75,7 @@ func primScopedImport(st *State, pos ast.Pos, args []*Value) Value {
 		env.set(i, a.Val)
 	}
 	sc := resolve.NewScope(st.baseScope, names)
-	e, perr := st.parseIn(&ast.Source{Origin: ast.OriginFile, Path: p, Text: string(data)}, filepath.Dir(p), sc)
+	e, perr := st.parseIn(&ast.Source{Origin: ast.OriginFile, Path: p, Text: data}, filepath.Dir(p), sc)
 	if perr != nil {
 		panic(perr.(*Error))
 	}

@@ -80,7 +80,7 @@ func (st *State) importGonix(p, name string, pos ast.Pos) *Value {
 	e, ok := st.parseCache[resolved]
 	if !ok {
 		var perr error
-		if e, ok, perr = st.takePrefetched(resolved); perr != nil {
+		if e, ok, perr = st.takePrefetched(resolved, nil); perr != nil {
 			panic(perr.(*Error))
 		}
 	}

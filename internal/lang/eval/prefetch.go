@@ -1,14 +1,13 @@
 package eval
 
 import (
-	"io"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+	"unsafe"
 
 	"gonix/corelib"
 	"gonix/internal/lang/ast"
@@ -154,8 +153,8 @@ func (pf *prefetcher) load(lit string) {
 			return
 		}
 		resolved = gonixRoot + "/" + name
-	} else {
-		resolved = resolveExprPath(lit)
+	} else if resolved, _, _ = resolveImport(lit); resolved == "" {
+		return
 	}
 	if !strings.HasSuffix(resolved, ".nix") {
 		return
@@ -195,7 +194,8 @@ func (pf *prefetcher) parse(name, resolved string, r *prefetched) (paths []strin
 	} else if data = pf.read(resolved, r); data == nil {
 		return nil
 	}
-	src := &ast.Source{Origin: ast.OriginFile, Path: resolved, Text: string(data)}
+	// (data is this file's own: the string may share it)
+	src := &ast.Source{Origin: ast.OriginFile, Path: resolved, Text: unsafe.String(unsafe.SliceData(data), len(data))}
 	if pf.syms == nil {
 		pf.syms = ast.NewSymbols()
 	} else {
@@ -216,31 +216,22 @@ func (pf *prefetcher) parse(name, resolved string, r *prefetched) (paths []strin
 // read reads a regular file of at most prefetchMaxFile bytes, noting its
 // size and modification time; nil if it is not one.
 func (pf *prefetcher) read(p string, f *prefetched) []byte {
-	// O_NONBLOCK: opening a FIFO would otherwise wait for a writer
-	fd, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
+	data, size, mtime, ok := readRegular(p, prefetchMaxFile)
+	if !ok {
 		return nil
 	}
-	defer fd.Close()
-	fi, err := fd.Stat()
-	if err != nil || !fi.Mode().IsRegular() || fi.Size() > prefetchMaxFile {
-		return nil
-	}
-	data := make([]byte, fi.Size())
-	if _, err := io.ReadFull(fd, data); err != nil {
-		return nil
-	}
-	f.size, f.mtime = fi.Size(), fi.ModTime()
+	f.size, f.mtime = size, mtime
 	return data
 }
 
 // takePrefetched gives the parsed and resolved tree of the file at
-// resolved path p if the worker has parsed it and it is unchanged;
+// resolved path p if the worker has parsed it and it is unchanged (fi,
+// when not nil, is the file's lstat, taken just before);
 // otherwise it marks p as the evaluator's own, to be parsed as usual, and
 // reports false. It never waits: a file the worker is still parsing is
 // parsed again (the worker's copy is dropped), so a worker the system
 // has descheduled never holds evaluation up.
-func (st *State) takePrefetched(p string) (ast.Expr, bool, error) {
+func (st *State) takePrefetched(p string, fi os.FileInfo) (ast.Expr, bool, error) {
 	pf := st.prefetch
 	if pf == nil {
 		return nil, false, nil
@@ -265,8 +256,13 @@ func (st *State) takePrefetched(p string) (ast.Expr, bool, error) {
 		return nil, false, nil
 	}
 	if !f.virtual {
-		fi, err := os.Stat(p)
-		if err != nil || fi.Size() != f.size || !fi.ModTime().Equal(f.mtime) {
+		if fi == nil {
+			var err error
+			if fi, err = os.Stat(p); err != nil {
+				return nil, false, nil
+			}
+		}
+		if fi.Size() != f.size || !fi.ModTime().Equal(f.mtime) {
 			return nil, false, nil
 		}
 	}
