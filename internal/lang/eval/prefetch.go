@@ -154,7 +154,7 @@ func (pf *prefetcher) load(lit string) {
 		}
 		resolved = gonixRoot + "/" + name
 	} else if resolved, _, _ = resolveImport(lit); resolved == "" {
-		return
+		resolved = lit // the read fails, and is recorded as failed
 	}
 	if !strings.HasSuffix(resolved, ".nix") {
 		return
