@@ -13,23 +13,33 @@ import (
 // (an epoll_ctl that fails for a regular file) and set it back to
 // blocking (two fcntl), three wasted calls for every imported file.
 
-// readSource reads the whole file at path, as os.ReadFile does, into a
-// string that shares the buffer (nothing else refers to it). Errors are
-// *os.PathError, as os.ReadFile's.
+// readSource reads the file at path into a string that shares the
+// buffer (nothing else refers to it). A regular file is read to the size
+// fstat gives, as Nix 2.8's readFile does (no read to see the end);
+// anything else until its end. Errors are *os.PathError, as
+// os.ReadFile's.
 func readSource(path string) (string, error) {
 	fd, err := openRetry(path, unix.O_RDONLY|unix.O_CLOEXEC)
 	if err != nil {
 		return "", &os.PathError{Op: "open", Path: path, Err: err}
 	}
 	defer unix.Close(fd)
-	size := 512
+	size, regular := 512, false
 	var st unix.Stat_t
 	if unix.Fstat(fd, &st) == nil && st.Size > 0 && st.Size < 1<<30 {
-		size = int(st.Size) + 1 // room to read the end of file without growing
+		size = int(st.Size) + 1 // room to read past the end without growing
+		regular = st.Mode&unix.S_IFMT == unix.S_IFREG
 	}
 	data := make([]byte, 0, size)
 	for {
-		n, err := unix.Read(fd, data[len(data):cap(data)])
+		end := cap(data)
+		if regular {
+			if len(data) == size-1 {
+				return unsafe.String(unsafe.SliceData(data), len(data)), nil
+			}
+			end = size - 1
+		}
+		n, err := unix.Read(fd, data[len(data):end])
 		if err == unix.EINTR {
 			continue
 		}
