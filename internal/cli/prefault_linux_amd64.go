@@ -34,8 +34,8 @@ import (
 //     ends the walk.
 //   - Pages are touched from user space (touchPages: an atomic add of
 //     zero to their first word, which leaves whatever the program may
-//     have written there), after the whole 2 MiB pages of what is left
-//     of the chunk are advised for transparent huge pages (adviseHuge).
+//     have written there); each whole 2 MiB page is first advised for
+//     transparent huge pages (adviseHuge).
 //   - It stops when the cores are busy: three chunks in a row during
 //     which the thread waited for a core more than a third of the time
 //     mean its faults now cost the other threads their share. (At idle
@@ -74,9 +74,14 @@ func startPrefault() {
 			}
 			wait, idle = 50*time.Microsecond, 0
 			end := (next + chunkSize) &^ (chunkSize - 1)
-			adviseHuge(next, end)
 			wall, waited := time.Now(), delay.read()
 			for ; next < end; next += touchStep {
+				// a whole 2 MiB page is advised just before it is touched:
+				// should this thread be stopped or descheduled, the
+				// evaluating thread meets at most one advised page
+				if next&(hugePage-1) == 0 {
+					adviseHuge(next, min(next+hugePage, end))
+				}
 				touchPages(next, min(touchStep, end-next))
 			}
 			next = end
@@ -153,12 +158,12 @@ func mappingAt(buf []byte, addr uintptr) int {
 }
 
 // adviseHuge asks for transparent huge pages (MADV_HUGEPAGE) on the
-// whole 2 MiB pages of [next, end), the part of a chunk this thread is
-// about to touch first: each such page then costs one fault, taken here,
-// instead of 512, and one page to free at exit. Only memory this thread
-// touches ahead is advised: the evaluating thread would otherwise take
-// the fault that clears 2 MiB at once (the whole heap advised doubled
-// the run). Errors (no THP in the kernel) are ignored.
+// whole 2 MiB pages of [next, end), memory this thread is about to touch
+// first: such a page then costs one fault, taken here, instead of 512,
+// and one page to free at exit. Only memory this thread touches right
+// away is advised: the evaluating thread would otherwise take the faults
+// that clear 2 MiB at once (the whole heap advised doubled the run).
+// Errors (no THP in the kernel) are ignored.
 func adviseHuge(next, end uintptr) {
 	if lo, hi := hugeRange(next, end); lo < hi {
 		unix.Syscall(unix.SYS_MADVISE, lo, hi-lo, unix.MADV_HUGEPAGE)
