@@ -74,7 +74,7 @@ func (st *State) ParseFile(path string) (ast.Expr, error) {
 	return st.parseResolved(resolved, fi)
 }
 
-// parseResolved parses a file whose path resolveExprPath already gave;
+// parseResolved parses a file whose path resolveImport already gave;
 // fi, when not nil, is what lstat said of it (a regular file).
 func (st *State) parseResolved(path string, fi os.FileInfo) (ast.Expr, error) {
 	if e, ok := st.parseCache[path]; ok {

@@ -64,7 +64,7 @@ func primScopedImport(st *State, pos ast.Pos, args []*Value) Value {
 	if msg != "" {
 		st.fail(ast.Pos{}, "%s", msg)
 	}
-	data, err := readSource(p)
+	text, err := readSource(p)
 	if err != nil {
 		st.fail(ast.Pos{}, "opening file '%s': %s", p, errnoText(err))
 	}
@@ -75,7 +75,7 @@ func primScopedImport(st *State, pos ast.Pos, args []*Value) Value {
 		env.set(i, a.Val)
 	}
 	sc := resolve.NewScope(st.baseScope, names)
-	e, perr := st.parseIn(&ast.Source{Origin: ast.OriginFile, Path: p, Text: data}, filepath.Dir(p), sc)
+	e, perr := st.parseIn(&ast.Source{Origin: ast.OriginFile, Path: p, Text: text}, filepath.Dir(p), sc)
 	if perr != nil {
 		panic(perr.(*Error))
 	}

@@ -24,35 +24,23 @@ func readSource(path string) (string, error) {
 		return "", &os.PathError{Op: "open", Path: path, Err: err}
 	}
 	defer unix.Close(fd)
-	size, regular := 512, false
 	var st unix.Stat_t
-	if unix.Fstat(fd, &st) == nil && st.Size > 0 && st.Size < 1<<30 {
-		size = int(st.Size) + 1 // room to read past the end without growing
-		regular = st.Mode&unix.S_IFMT == unix.S_IFREG
+	regular := unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG && st.Size > 0 && st.Size < 1<<30
+	buf := make([]byte, 512)
+	if regular {
+		buf = make([]byte, st.Size)
 	}
-	data := make([]byte, 0, size)
+	n := 0
 	for {
-		end := cap(data)
-		if regular {
-			if len(data) == size-1 {
-				return unsafe.String(unsafe.SliceData(data), len(data)), nil
-			}
-			end = size - 1
-		}
-		n, err := unix.Read(fd, data[len(data):end])
-		if err == unix.EINTR {
-			continue
-		}
+		m, err := readAtMost(fd, buf[n:])
+		n += m
 		if err != nil {
 			return "", &os.PathError{Op: "read", Path: path, Err: err}
 		}
-		if n == 0 {
-			return unsafe.String(unsafe.SliceData(data), len(data)), nil
+		if regular || n < len(buf) {
+			return unsafe.String(unsafe.SliceData(buf), n), nil
 		}
-		data = data[:len(data)+n]
-		if len(data) == cap(data) {
-			data = append(data, 0)[:len(data)]
-		}
+		buf = append(buf, make([]byte, len(buf))...)
 	}
 }
 
@@ -70,17 +58,30 @@ func readRegular(path string, max int64) (data []byte, size int64, mtime time.Ti
 		return nil, 0, time.Time{}, false
 	}
 	data = make([]byte, st.Size)
-	for off := 0; off < len(data); {
-		n, err := unix.Read(fd, data[off:])
+	if n, err := readAtMost(fd, data); err != nil || n < len(data) {
+		return nil, 0, time.Time{}, false
+	}
+	return data, st.Size, time.Unix(st.Mtim.Unix()), true
+}
+
+// readAtMost reads into buf until it is full or the file ends, giving
+// how many bytes it read.
+func readAtMost(fd int, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		m, err := unix.Read(fd, buf[n:])
 		if err == unix.EINTR {
 			continue
 		}
-		if err != nil || n == 0 {
-			return nil, 0, time.Time{}, false
+		if err != nil {
+			return n, err
 		}
-		off += n
+		if m == 0 {
+			break
+		}
+		n += m
 	}
-	return data, st.Size, time.Unix(st.Mtim.Unix()), true
+	return n, nil
 }
 
 func openRetry(path string, flags int) (int, error) {
