@@ -24,6 +24,12 @@ const maxPending = 4096
 
 var tempCounter atomic.Uint64 // only makes temporary names unique
 
+// restoreOptions is how NARs are restored into the store: the files are
+// synced before they are registered, so their writing starts at once.
+func (s *Store) restoreOptions() nar.RestoreOptions {
+	return nar.RestoreOptions{StartWriteback: !s.noSync}
+}
+
 // tempName returns a fresh name in the real store for an object being
 // added; it is not a store path, so nothing mistakes it for one, and it is
 // short, since a store path's own name may already be 255 bytes long.
@@ -79,7 +85,7 @@ func (s *Store) AddToStore(ctx context.Context, name, src string, method store.M
 		go func() {
 			counter := &countWriter{n: &narSize}
 			r := io.TeeReader(pr, io.MultiWriter(caHasher, narHasher, counter))
-			err := nar.Restore(r, obj)
+			err := s.restoreOptions().Restore(r, obj)
 			if err == nil {
 				_, err = io.Copy(io.Discard, r)
 			}
@@ -444,7 +450,7 @@ func (s *Store) AddFixed(ctx context.Context, name, src string, method store.Met
 	narHasher := sha256.New()
 	var narSize int64
 	r := io.TeeReader(pr, io.MultiWriter(narHasher, &countWriter{n: &narSize}))
-	err = nar.Restore(r, obj)
+	err = s.restoreOptions().Restore(r, obj)
 	if err == nil {
 		_, err = io.Copy(io.Discard, r)
 	}

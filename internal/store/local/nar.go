@@ -49,7 +49,7 @@ func (s *Store) PrepareNAR(ctx context.Context, info *store.PathInfo, r io.Reade
 		h := sha256.New()
 		var size int64
 		tr := io.TeeReader(r, io.MultiWriter(h, &countWriter{n: &size}))
-		if err := nar.Restore(tr, obj); err != nil {
+		if err := s.restoreOptions().Restore(tr, obj); err != nil {
 			return hash.Hash{}, 0, fmt.Errorf("importing path '%s': %w", info.Path, err)
 		}
 		return hash.Hash{Algo: hash.SHA256, Digest: h.Sum(nil)}, size, nil
@@ -66,7 +66,7 @@ func (s *Store) PrepareNARBytes(ctx context.Context, info *store.PathInfo, data 
 		if err := checkNAR(info, got, int64(len(data))); err != nil {
 			return hash.Hash{}, 0, err
 		}
-		n, err := nar.RestoreBytes(data, obj)
+		n, err := s.restoreOptions().RestoreBytes(data, obj)
 		if err != nil {
 			return hash.Hash{}, 0, fmt.Errorf("importing path '%s': %w", info.Path, err)
 		}
@@ -156,7 +156,7 @@ func (p *PreparedNAR) Commit(ctx context.Context) error {
 // The per-path steps of Commit are done for the whole batch at once: the
 // temporary roots are written together, and whether the paths are valid
 // is asked in one read transaction before the locks are taken and in one
-// after. A first sync starts at once, beside that work.
+// after.
 func CommitAll(ctx context.Context, ps []*PreparedNAR) []error {
 	errs := make([]error, len(ps))
 	if len(ps) == 0 {
@@ -210,19 +210,6 @@ func CommitAll(ctx context.Context, ps []*PreparedNAR) []error {
 			}
 		}
 		return rest, gone
-	}
-	if len(todo) > 0 && !s.noSync {
-		// A head start for the sync before the registration: the disk
-		// writes the group's files while the paths are locked, checked
-		// and moved (a thousand paths take the committer 0.1-0.2 s,
-		// mostly creating lock files), instead of waiting for all that
-		// and then for the data. The sync in register still decides.
-		early := make(chan struct{})
-		go func() {
-			defer close(early)
-			syncFS(s.realStore)
-		}()
-		defer func() { <-early }()
 	}
 	if err := s.addTempRoots(ctx, paths(todo)); err != nil {
 		drop(todo, err)
