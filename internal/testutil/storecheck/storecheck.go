@@ -67,11 +67,52 @@ func ValidPaths(ctx context.Context, root string, check func(p string, info *sto
 
 // DB opens the database read-only, apart from the store's own connection
 // and recovery code (which could paper over a corrupt file), and runs
-// SQLite's integrity and foreign key checks.
+// SQLite's integrity and foreign key checks. A process killed while it
+// wrote in rollback-journal mode (the store's database is created in that
+// mode, then switched to WAL) leaves a hot journal, which SQLite rolls back
+// when the database is next opened for writing and which a read-only
+// connection refuses ("attempt to write a readonly database"): then a copy
+// of the two files is checked, opened for writing, which is what the next
+// process to open the store sees.
 func DB(dbPath string) error {
-	c, err := sqlite.OpenConn(dbPath, sqlite.OpenReadOnly)
+	if st, err := os.Stat(dbPath + "-journal"); err == nil && st.Size() > 0 {
+		copied, err := copyWithJournal(dbPath)
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(filepath.Dir(copied))
+		return check(copied, sqlite.OpenReadWrite)
+	}
+	return check(dbPath, sqlite.OpenReadOnly)
+}
+
+// copyWithJournal copies the database at dbPath and its rollback journal
+// into a new temporary directory and returns the copy's path.
+func copyWithJournal(dbPath string) (string, error) {
+	dir, err := os.MkdirTemp("", "storecheck-db")
 	if err != nil {
-		return fmt.Errorf("open %s read-only: %w", dbPath, err)
+		return "", err
+	}
+	copied := filepath.Join(dir, filepath.Base(dbPath))
+	for _, suffix := range []string{"", "-journal"} {
+		b, err := os.ReadFile(dbPath + suffix)
+		if err == nil {
+			err = os.WriteFile(copied+suffix, b, 0o600)
+		}
+		if err != nil {
+			os.RemoveAll(dir)
+			return "", fmt.Errorf("copy %s with its journal: %w", dbPath, err)
+		}
+	}
+	return copied, nil
+}
+
+// check runs the integrity and foreign key checks on the database at
+// dbPath, opened with flags.
+func check(dbPath string, flags sqlite.OpenFlags) error {
+	c, err := sqlite.OpenConn(dbPath, flags)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", dbPath, err)
 	}
 	defer c.Close()
 	var rows []string
