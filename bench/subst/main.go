@@ -72,6 +72,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
+	// Each run's store in a block group of its own, so that no run pays
+	// for the inodes the runs before it freed (timing.SpreadStores).
+	if err := timing.SpreadStores(dir); err != nil {
+		fmt.Fprintf(stderr, "note: %v; later runs may pay for the inodes earlier runs freed\n", err)
+	}
 	env := timing.Env(dir)
 	var top string
 	if b, err := os.ReadFile(filepath.Join(dir, "top")); err == nil && *keep != "" {

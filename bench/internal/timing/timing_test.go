@@ -3,9 +3,12 @@ package timing
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestMedian(t *testing.T) {
@@ -50,5 +53,27 @@ func TestRace(t *testing.T) {
 	}
 	if !strings.Contains(errb.String(), "b: FAIL: printed something else") {
 		t.Errorf("stderr: %s", errb.String())
+	}
+}
+
+func TestSpreadStores(t *testing.T) {
+	dir := t.TempDir()
+	if err := SpreadStores(dir); err != nil {
+		t.Skipf("no inode flags here: %v", err)
+	}
+	f, err := os.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	flags, err := unix.IoctlGetUint32(int(f.Fd()), unix.FS_IOC_GETFLAGS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if flags&fsTopdirFL == 0 {
+		t.Fatalf("flags %#x after SpreadStores: FS_TOPDIR_FL not set", flags)
+	}
+	if err := SpreadStores(dir); err != nil {
+		t.Fatalf("second call: %v", err)
 	}
 }
