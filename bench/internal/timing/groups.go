@@ -17,9 +17,10 @@ const fsTopdirFL = 0x00020000
 // allocator skips every inode freed in the last 5 s, or 305 s while its
 // inode table block is dirty, one buffer lookup each) each run pays for
 // the inodes the runs before it freed: a cost that grows over a series
-// and falls on both tools in the same seconds. Other file systems have
+// and falls on both tools in the same seconds. With spread false it
+// clears the mark instead (to measure as before). Other file systems have
 // no such flag (an error); the caller may go on without it.
-func SpreadStores(dir string) error {
+func SpreadStores(dir string, spread bool) error {
 	f, err := os.Open(dir)
 	if err != nil {
 		return err
@@ -30,11 +31,15 @@ func SpreadStores(dir string) error {
 	if err != nil {
 		return fmt.Errorf("%s: reading the inode flags: %w", dir, err)
 	}
-	if flags&fsTopdirFL != 0 {
+	want := flags &^ fsTopdirFL
+	if spread {
+		want |= fsTopdirFL
+	}
+	if want == flags {
 		return nil
 	}
-	if err := unix.IoctlSetPointerInt(fd, unix.FS_IOC_SETFLAGS, int(flags|fsTopdirFL)); err != nil {
-		return fmt.Errorf("%s: setting FS_TOPDIR_FL: %w", dir, err)
+	if err := unix.IoctlSetPointerInt(fd, unix.FS_IOC_SETFLAGS, int(want)); err != nil {
+		return fmt.Errorf("%s: setting the inode flags to %#x: %w", dir, want, err)
 	}
 	return nil
 }

@@ -58,22 +58,32 @@ func TestRace(t *testing.T) {
 
 func TestSpreadStores(t *testing.T) {
 	dir := t.TempDir()
-	if err := SpreadStores(dir); err != nil {
+	if err := SpreadStores(dir, true); err != nil {
 		t.Skipf("no inode flags here: %v", err)
 	}
-	f, err := os.Open(dir)
-	if err != nil {
-		t.Fatal(err)
+	flags := func() uint32 {
+		t.Helper()
+		f, err := os.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		fl, err := unix.IoctlGetUint32(int(f.Fd()), unix.FS_IOC_GETFLAGS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fl
 	}
-	defer f.Close()
-	flags, err := unix.IoctlGetUint32(int(f.Fd()), unix.FS_IOC_GETFLAGS)
-	if err != nil {
-		t.Fatal(err)
+	if fl := flags(); fl&fsTopdirFL == 0 {
+		t.Fatalf("flags %#x after SpreadStores(true): FS_TOPDIR_FL not set", fl)
 	}
-	if flags&fsTopdirFL == 0 {
-		t.Fatalf("flags %#x after SpreadStores: FS_TOPDIR_FL not set", flags)
-	}
-	if err := SpreadStores(dir); err != nil {
+	if err := SpreadStores(dir, true); err != nil {
 		t.Fatalf("second call: %v", err)
+	}
+	if err := SpreadStores(dir, false); err != nil {
+		t.Fatal(err)
+	}
+	if fl := flags(); fl&fsTopdirFL != 0 {
+		t.Fatalf("flags %#x after SpreadStores(false): FS_TOPDIR_FL still set", fl)
 	}
 }
