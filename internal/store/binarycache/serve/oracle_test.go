@@ -139,6 +139,11 @@ func startServer(t *testing.T, root string, opts Options) string {
 // it refuses the input-addressed paths and registers nothing of them.
 func TestOracleNixSubstitutes(t *testing.T) {
 	nixStore := testutil.NixTool(t, "nix-store")
+	// nixHome: each subtest gives Nix a HOME of its own. Nix keeps the
+	// narinfos it fetched in $XDG_CACHE_HOME/nix, keyed by the cache's
+	// URL, and a subtest's server may get the port of an earlier one's:
+	// Nix would then ask for the earlier server's NAR files (a CI failure
+	// of "br", sent to the .nar.xz of the "xz" server before it).
 	home := t.TempDir()
 	keyDir := t.TempDir()
 	sec, pub := filepath.Join(keyDir, "sec"), filepath.Join(keyDir, "pub")
@@ -161,6 +166,7 @@ func TestOracleNixSubstitutes(t *testing.T) {
 
 	for _, comp := range []string{"none", "xz", "zstd", "bzip2", "br"} {
 		t.Run(comp, func(t *testing.T) {
+			home := t.TempDir() // see nixHome above
 			url := startServer(t, srcRoot, Options{Compression: comp, Keys: []narinfo.SecretKey{key}})
 			dst := t.TempDir()
 			out, err := nixCmd(home, nixStore, "--store", dst, "-r", top,
@@ -195,6 +201,7 @@ func TestOracleNixSubstitutes(t *testing.T) {
 	}
 
 	t.Run("foreign-key", func(t *testing.T) {
+		home := t.TempDir() // see nixHome above
 		url := startServer(t, srcRoot, Options{Keys: []narinfo.SecretKey{foreign}})
 		dst := t.TempDir()
 		out, err := nixCmd(home, nixStore, "--store", dst, "-r", top,
@@ -218,6 +225,7 @@ func TestOracleNixSubstitutes(t *testing.T) {
 	// into the served store, the log lies where the local store keeps
 	// logs, and `nix log --store URL` fetches log/<drv>.
 	t.Run("log", func(t *testing.T) {
+		home := t.TempDir() // see nixHome above
 		nixInst := testutil.NixTool(t, "nix-instantiate")
 		nix := testutil.NixTool(t, "nix")
 		out, err := nixCmd(home, nixInst, "--store", srcRoot, "--option", "substituters", "",
@@ -244,6 +252,7 @@ func TestOracleNixSubstitutes(t *testing.T) {
 	// retries with "Range: bytes=N-" (the server says Accept-Ranges) and
 	// the closure still verifies.
 	t.Run("resume", func(t *testing.T) {
+		home := t.TempDir() // see nixHome above
 		upstream := startServer(t, srcRoot, Options{Keys: []narinfo.SecretKey{key}})
 		var mu sync.Mutex
 		cut, resumed := map[string]bool{}, map[string]bool{}
