@@ -16,11 +16,16 @@ import (
 // their entries continue.
 const maxOpenDirs = 64
 
-// writeChunk is how much of a file one write(2) writes. Larger writes
-// cost the kernel more per byte: writing 500 files of 1 MiB on ext4 took
-// 0.3 s of system time in 32-128 KiB writes, 0.35-0.4 s in 256 KiB
-// writes and 0.7-0.77 s in 1 MiB writes.
-const writeChunk = 128 << 10
+// writeChunk is how much of a file one write(2) writes: 64 KiB, as Nix
+// 2.8 writes. Larger writes cost the kernel more per byte: writing 500
+// files of 1 MiB on ext4 took 0.3 s of system time in 32-128 KiB writes,
+// 0.35-0.4 s in 256 KiB writes and 0.7-0.77 s in 1 MiB writes. The size
+// of a write is also the size of the page-cache folios ext4 allocates for
+// it, and a larger folio needs a larger block of free memory: 128 KiB
+// writes right after a run that wrote in 64 KiB (Nix's) or 16 KiB found
+// none that the VM's host still backed and took 1.3-2.3 s of system time
+// for a GiB instead of 0.6-0.9 s (bench/subst/README.md, 22:20).
+const writeChunk = 64 << 10
 
 // copyBufs holds Restore's copy buffers: a substitution restores
 // thousands of NARs, and a fresh buffer each (zeroed, then collected)
