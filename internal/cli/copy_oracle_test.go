@@ -51,7 +51,7 @@ func TestCopyOracle(t *testing.T) {
 	noSubst := []string{"--option", "substituters", ""}
 	src := filepath.Join(tmp, "nixsrc")
 	sec, pub := filepath.Join(tmp, "sec.key"), filepath.Join(tmp, "pub.key")
-	run(nixStore, "--generate-binary-cache-key", "oracle-copy-1", sec, pub)
+	run(nixStore, "--store", "dummy://", "--generate-binary-cache-key", "oracle-copy-1", sec, pub)
 	pubText, _ := os.ReadFile(pub)
 	pubKey := strings.TrimSpace(string(pubText))
 	drv := strings.TrimSpace(run(nixInst, append([]string{"--store", src, "--read-write-mode", "-E", copyClosureExpr}, noSubst...)...))

@@ -78,7 +78,8 @@ func TestNixEnvGenerations(t *testing.T) {
 		{[]string{"-p", "prof", "--list-generations", "--foo"}, "", "error: unknown flag '--foo'\nTry 'nix-env --help' for more information.\n", 1},
 		{[]string{"-p", "prof"}, "", "error: no operation specified\nTry 'nix-env --help' for more information.\n", 1},
 		{[]string{"-p", "prof", "--rollback", "--list-generations"}, "", "error: only one operation may be specified\nTry 'nix-env --help' for more information.\n", 1},
-		{[]string{"--set-flag", "priority", "1", "x"}, "", "error: selector 'x' matches no derivations\n", 1},
+		// a store of its own: without --store, nix-env opens the machine's /nix
+		{[]string{"--store", filepath.Join(dir, "store"), "--set-flag", "priority", "1", "x"}, "", "error: selector 'x' matches no derivations\n", 1},
 		{[]string{"--version"}, "nix-env (Nix) 2.8.0\n", "", 0},
 	} {
 		r := runNixEnv(t, dir, filepath.Join(dir, "home"), c.argv...)

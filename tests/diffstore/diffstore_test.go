@@ -116,7 +116,9 @@ func TestDiffStore(t *testing.T) {
 	// Needs no store writes: every drvPath and outPath as --eval computes them.
 	t.Run("eval", func(t *testing.T) {
 		args := append(append([]string{"--readonly-mode"}, commonFlags...), "--eval", "--strict", "--json", "eval.nix")
-		nix, gonix := tl.both(dir, args, args)
+		// Nix opens its default store (/nix) even read-only; dummy:// keeps
+		// it off the machine's.
+		nix, gonix := tl.both(dir, append([]string{"--store", "dummy://"}, args...), args)
 		if nix.err != nil {
 			t.Fatalf("Nix failed: %v", nix)
 		}

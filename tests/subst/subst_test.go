@@ -99,8 +99,8 @@ func setup(t *testing.T) *env {
 		t.Fatalf("go build gonix/cmd/gonix: %v\n%s", err, out)
 	}
 	d := e.dir
-	mustRun(t, d, e.nixStore, "--generate-binary-cache-key", "k1", "sk1", "pk1")
-	mustRun(t, d, e.nixStore, "--generate-binary-cache-key", "k2", "sk2", "pk2")
+	mustRun(t, d, e.nixStore, "--store", "dummy://", "--generate-binary-cache-key", "k1", "sk1", "pk1")
+	mustRun(t, d, e.nixStore, "--store", "dummy://", "--generate-binary-cache-key", "k2", "sk2", "pk2")
 	pub, _ := os.ReadFile(filepath.Join(d, "pk1"))
 	other, _ := os.ReadFile(filepath.Join(d, "pk2"))
 	e.pub, e.otherPub = string(pub), string(other)

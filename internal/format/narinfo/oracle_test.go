@@ -77,7 +77,7 @@ func (o *oracle) nixKeys(name string) (secFile, pubFile string) {
 	o.t.Helper()
 	dir := o.t.TempDir()
 	secFile, pubFile = filepath.Join(dir, "sec"), filepath.Join(dir, "pub")
-	if out, ok := o.run(testutil.NixTool(o.t, "nix-store"), "--generate-binary-cache-key", name, secFile, pubFile); !ok {
+	if out, ok := o.run(testutil.NixTool(o.t, "nix-store"), "--store", "dummy://", "--generate-binary-cache-key", name, secFile, pubFile); !ok {
 		o.t.Fatalf("nix-store --generate-binary-cache-key: %s", out)
 	}
 	return secFile, pubFile

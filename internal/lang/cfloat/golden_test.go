@@ -190,7 +190,7 @@ func regenerateNix(t *testing.T) {
 		fmt.Fprintf(&expr, " (let x = %s; in [ x (toString x) ])", nixFloat(f))
 	}
 	expr.WriteString(" ]")
-	out, err := exec.Command(nix, "--eval", "--strict", "--readonly-mode",
+	out, err := exec.Command(nix, "--store", "dummy://", "--eval", "--strict", "--readonly-mode",
 		"--option", "substituters", "", "-E", expr.String()).Output()
 	if err != nil {
 		t.Fatalf("nix-instantiate: %v", err)

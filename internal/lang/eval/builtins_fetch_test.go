@@ -356,7 +356,7 @@ func TestFetchBuiltinsOracle(t *testing.T) {
 			continue
 		}
 		expr := strings.ReplaceAll(c.expr, "$D", dir)
-		cmd := exec.Command(nix, "--eval", "--strict", "--readonly-mode", "--option", "substituters", "", "-E", expr)
+		cmd := exec.Command(nix, "--store", "dummy://", "--eval", "--strict", "--readonly-mode", "--option", "substituters", "", "-E", expr)
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CACHE_HOME="+home+"/.cache")
 		out, _ := cmd.CombinedOutput()

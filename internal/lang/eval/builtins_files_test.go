@@ -194,7 +194,7 @@ func nixOracle(t *testing.T) string {
 // of its output (stdout and stderr together).
 func oracleFirstLine(t *testing.T, nix, dir, expr string) string {
 	t.Helper()
-	cmd := exec.Command(nix, "--eval", "--strict", "--readonly-mode", "--option", "substituters", "", "-E", expr)
+	cmd := exec.Command(nix, "--store", "dummy://", "--eval", "--strict", "--readonly-mode", "--option", "substituters", "", "-E", expr)
 	cmd.Dir = dir
 	out, _ := cmd.CombinedOutput()
 	line, _, _ := strings.Cut(string(out), "\n")

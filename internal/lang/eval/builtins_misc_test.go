@@ -78,7 +78,7 @@ func TestBuiltinCasesOracle(t *testing.T) {
 	for _, c := range all {
 		t.Run("", func(t *testing.T) {
 			t.Parallel()
-			args := []string{"--eval", "--readonly-mode", "--option", "substituters", ""}
+			args := []string{"--store", "dummy://", "--eval", "--readonly-mode", "--option", "substituters", ""}
 			if c.strict {
 				args = append(args, "--strict")
 			}

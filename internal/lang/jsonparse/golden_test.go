@@ -198,7 +198,7 @@ func runNix(t *testing.T, nix, dir, input string) goldenCase {
 	if err := os.WriteFile(prog, []byte(dumpNix), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(nix, "--eval", "--strict", "--json", "--readonly-mode",
+	cmd := exec.Command(nix, "--store", "dummy://", "--eval", "--strict", "--json", "--readonly-mode",
 		"--option", "substituters", "", "-E", fmt.Sprintf("import %s %s", prog, in))
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -62,7 +62,7 @@ func runNix(ctx context.Context, nix, expr string) ([]byte, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, nix, "--eval", "--strict", "--json", "--readonly-mode",
+	cmd := exec.CommandContext(ctx, nix, "--store", "dummy://", "--eval", "--strict", "--json", "--readonly-mode",
 		"--option", "substituters", "", file)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

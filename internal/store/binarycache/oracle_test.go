@@ -58,7 +58,7 @@ func (o oracle) keys(t *testing.T, name string) (string, string, narinfo.SecretK
 	t.Helper()
 	dir := t.TempDir()
 	sec, pub := filepath.Join(dir, "sec.key"), filepath.Join(dir, "pub.key")
-	nixRun(t, o.home, o.nixStore, "--generate-binary-cache-key", name, sec, pub)
+	nixRun(t, o.home, o.nixStore, "--store", "dummy://", "--generate-binary-cache-key", name, sec, pub)
 	st, _ := os.ReadFile(sec)
 	pt, _ := os.ReadFile(pub)
 	sk, err := narinfo.ParseSecretKey(string(st))

@@ -147,7 +147,7 @@ func TestOracleNixSubstitutes(t *testing.T) {
 	home := t.TempDir()
 	keyDir := t.TempDir()
 	sec, pub := filepath.Join(keyDir, "sec"), filepath.Join(keyDir, "pub")
-	if out, err := nixCmd(home, nixStore, "--generate-binary-cache-key", "gonix-serve-1", sec, pub); err != nil {
+	if out, err := nixCmd(home, nixStore, "--store", "dummy://", "--generate-binary-cache-key", "gonix-serve-1", sec, pub); err != nil {
 		t.Fatalf("generate key: %v\n%s", err, out)
 	}
 	secText, _ := os.ReadFile(sec)
