@@ -43,7 +43,7 @@ func TestWorkloadsUnderNix(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	c := &Config{
-		Args:    []string{"--readonly-mode", "--option", "substituters", ""},
+		Args:    []string{"--store", "dummy://", "--readonly-mode", "--option", "substituters", ""},
 		Timeout: 5 * time.Minute,
 		Env:     benchEnv(os.Environ(), t.TempDir()),
 	}

@@ -80,7 +80,7 @@ func TestBuiltinList(t *testing.T) {
 	if h.nix == "" {
 		t.Fatal(h.fatal)
 	}
-	out, err := exec.Command(h.nix, append([]string{"--eval", "--json"}, append(commonFlags, "-E", "builtins.attrNames builtins")...)...).Output()
+	out, err := exec.Command(h.nix, append([]string{"--store", "dummy://", "--eval", "--json"}, append(commonFlags, "-E", "builtins.attrNames builtins")...)...).Output()
 	if err != nil {
 		t.Fatalf("list builtins: %v", err)
 	}

@@ -143,6 +143,10 @@ type result struct {
 
 func (h *harness) argv(tool []string, m mode, c *testCase) []string {
 	args := append(append([]string{}, tool...), m.flags...)
+	if tool[0] == h.nix {
+		// Nix opens its default store (/nix) even with --readonly-mode.
+		args = append(args, "--store", "dummy://")
+	}
 	args = append(args, commonFlags...)
 	args = append(args, c.flags...)
 	switch {

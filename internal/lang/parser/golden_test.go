@@ -104,7 +104,7 @@ func runNix(t testing.TB, expr string) record {
 	}
 	// -E would take an expression starting with "-" for a flag; stdin
 	// input parses the same way.
-	cmd := exec.Command("nix-instantiate", "--parse", "--readonly-mode", "--option", "substituters", "", "-")
+	cmd := exec.Command("nix-instantiate", "--store", "dummy://", "--parse", "--readonly-mode", "--option", "substituters", "", "-")
 	cmd.Stdin = strings.NewReader(expr)
 	cmd.Dir = goldenBase
 	cmd.Env = append(os.Environ(), "HOME="+goldenHome, "NIX_PATH=")
