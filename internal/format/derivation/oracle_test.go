@@ -40,7 +40,7 @@ func TestOracleDerivationStrict(t *testing.T) {
   b = derivation { name = "oracle-b"; system = "x86_64-linux"; builder = "/bin/sh";
                    args = [ "${a.dev}" ]; ref = "${a}"; };
 in { a = { inherit (a) drvPath out dev; }; b = { inherit (b) drvPath out; }; }`
-	out, err := exec.Command("nix-instantiate", "--readonly-mode", "--option", "substituters", "",
+	out, err := exec.Command("nix-instantiate", "--store", "dummy://", "--readonly-mode", "--option", "substituters", "",
 		"--eval", "--strict", "--json", "-E", expr).Output()
 	if err != nil {
 		t.Fatalf("nix-instantiate: %v", err)

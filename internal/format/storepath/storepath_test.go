@@ -249,7 +249,7 @@ func TestOracleToFile(t *testing.T) {
 		expr.WriteString(" (builtins.toFile " + nixString(c.name) + " " + nixString(c.contents) + ")")
 	}
 	expr.WriteString(" ]")
-	out, err := exec.Command("nix-instantiate", "--readonly-mode", "--option", "substituters", "",
+	out, err := exec.Command("nix-instantiate", "--store", "dummy://", "--readonly-mode", "--option", "substituters", "",
 		"--eval", "--strict", "--json", "-E", expr.String()).Output()
 	if err != nil {
 		t.Fatalf("nix-instantiate: %v", err)
