@@ -61,6 +61,11 @@ type RestoreOptions struct {
 	// instead of all at the sync. Smaller files are left to the sync,
 	// which writes them together.
 	StartWriteback bool
+
+	// wroteBack, when set, is told the path of each file whose writeback
+	// was started, after the call: the tests see which files get the
+	// hint, whatever the kernel's flusher does meanwhile.
+	wroteBack func(path string)
 }
 
 // writebackMin is the smallest file RestoreOptions.StartWriteback starts
@@ -248,6 +253,9 @@ func (rs *restorer) create(h *Header, nr *Reader, buf []byte) error {
 			// Only a hint: the sync before use still decides, so a
 			// failure here is not an error.
 			unix.SyncFileRange(fd, 0, 0, unix.SYNC_FILE_RANGE_WRITE)
+			if rs.opts.wroteBack != nil {
+				rs.opts.wroteBack(full)
+			}
 		}
 		if cerr := f.Close(); err == nil && cerr != nil {
 			err = fmt.Errorf("writing file '%s': %w", full, cerr)
