@@ -37,16 +37,11 @@ func TestDBHotJournal(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	crashed := filepath.Join(t.TempDir(), "db.sqlite")
-	for _, suffix := range []string{"", "-journal"} {
-		b, err := os.ReadFile(live + suffix)
-		if err != nil {
-			t.Fatalf("the transaction left no %q file: %v", suffix, err)
-		}
-		if err := os.WriteFile(crashed+suffix, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
+	crashed, err := copyWithJournal(live)
+	if err != nil {
+		t.Fatalf("the transaction left no journal: %v", err)
 	}
+	t.Cleanup(func() { os.RemoveAll(filepath.Dir(crashed)) })
 	if err := check(crashed, sqlite.OpenReadOnly); err == nil {
 		t.Fatal("a read-only connection checked the database with its hot journal; the test needs it to fail")
 	}
